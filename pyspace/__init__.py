@@ -1,0 +1,71 @@
+"""py.space: write small Python widgets, run them, share them, fork them — with secrets kept out of the code."""
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then `test_config`."""
+    from . import config
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    if test_config and test_config.get("INSTANCE_PATH"):
+        app.instance_path = test_config["INSTANCE_PATH"]
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    app.config.from_mapping(config.default_config(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(config.config_from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.flask_secret_key(app.instance_path)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import database  # noqa: F401  (registers the SQLite pragmas)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    from . import models
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id))
+        # A disabled account is logged out everywhere at its next request.
+        return user if user and not user.is_disabled else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import errors, htmx
+    from .auth import bp as auth_bp
+    from .widgets import bp as widgets_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(widgets_bp)
+    errors.register(app)
+    htmx.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from .admin import cli
+
+    cli.register(app)

@@ -1,0 +1,22 @@
+"""Finding widgets for the current user: 404 — never a hint — when they may not see it."""
+from flask import abort
+from flask_login import current_user
+
+from .extensions import db
+from .models import Widget
+
+
+def visible_widget_or_404(widget_id: str) -> Widget:
+    """The widget if it is public or the current user's own, else 404."""
+    widget = db.session.get(Widget, widget_id)
+    if widget is None or not widget.is_visible_to(current_user):
+        abort(404)
+    return widget
+
+
+def owned_widget_or_404(widget_id: str) -> Widget:
+    """The widget if the current user owns it, else 404 (also for public widgets)."""
+    widget = db.session.get(Widget, widget_id)
+    if widget is None or not widget.is_owned_by(current_user):
+        abort(404)
+    return widget

@@ -1,0 +1,1 @@
+"""Administration: the `flask users …` commands."""

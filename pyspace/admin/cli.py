@@ -1,0 +1,77 @@
+"""`flask users …`: create users, make admins, disable accounts (for classrooms)."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..models import User
+
+users_cli = AppGroup("users", help="Manage py.space accounts.")
+
+
+def _user_or_exit(username: str) -> User:
+    user = db.session.scalar(db.select(User).filter_by(username=User.normalize_username(username)))
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.password_option()
+@click.option("--admin", is_flag=True, help="Make the new user an administrator.")
+def create_user(username: str, password: str, admin: bool) -> None:
+    """Create a user."""
+    username = User.normalize_username(username)
+    error = User.username_error(username) or User.password_error(password)
+    if error:
+        raise click.ClickException(error)
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise click.ClickException(f"The username {username!r} is taken.")
+    user = User(username=username, is_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {'admin ' if admin else ''}user {username}.")
+
+
+@users_cli.command("make-admin")
+@click.argument("username")
+def make_admin(username: str) -> None:
+    """Give a user administrator rights."""
+    user = _user_or_exit(username)
+    user.is_admin = True
+    db.session.commit()
+    click.echo(f"{user.username} is now an admin.")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable an account: it can no longer log in, and its sessions end."""
+    user = _user_or_exit(username)
+    user.is_disabled = True
+    db.session.commit()
+    click.echo(f"{user.username} is disabled.")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Re-enable a disabled account."""
+    user = _user_or_exit(username)
+    user.is_disabled = False
+    db.session.commit()
+    click.echo(f"{user.username} is enabled.")
+
+
+@users_cli.command("list")
+def list_users() -> None:
+    """List every account with its flags."""
+    for user in db.session.scalars(db.select(User).order_by(User.username)):
+        flags = [f for f, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on]
+        click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{user.created_at:%Y-%m-%d}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)

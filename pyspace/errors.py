@@ -1,0 +1,42 @@
+"""Error pages in the site's style, and fragments for htmx requests."""
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from .extensions import db
+from .htmx import is_htmx
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Forbidden", "You can't do that."),
+    404: ("Not found", "There is nothing here, or it isn't yours to see."),
+    405: ("Not allowed", "That action isn't available here."),
+    413: ("Too large", "What you sent is larger than the site accepts."),
+    429: ("Slow down", "Too many requests. Please wait a moment and try again."),
+    500: ("Something went wrong", "The error has been logged. Please try again."),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    title, default_message = MESSAGES.get(status, MESSAGES[500])
+    template = "errors/_message.html" if is_htmx() else "errors/page.html"
+    return render_template(template, status=status, title=title,
+                           message=message or default_message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "Your session expired or the form was stale. "
+                                 "Reload the page and try again.")
+
+    @app.errorhandler(429)
+    def rate_limited(error):
+        return render_error(429)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)
+
+    for status in (400, 403, 404, 405, 413):
+        app.register_error_handler(status, lambda error, status=status: render_error(status))

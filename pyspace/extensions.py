@@ -1,0 +1,21 @@
+"""Flask extensions, created once here and bound to the app in `create_app`."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+# Limits are declared on the views that make the server work for anonymous users;
+# storage defaults to memory (one process) and is configurable via RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)

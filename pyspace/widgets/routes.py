@@ -1,0 +1,99 @@
+"""Widget views: thin — read the request, call the model or a plain module, render."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..access import owned_widget_or_404, visible_widget_or_404
+from ..extensions import db
+from ..htmx import is_htmx, redirect_to
+from ..models import User, Widget
+from . import bp
+from .forms import EditWidgetForm, NewWidgetForm
+from .starter_code import starter_code
+
+
+def _public_widgets_page(query, page: int):
+    return db.paginate(query, page=page, per_page=current_app.config["WIDGETS_PER_PAGE"],
+                       error_out=False)
+
+
+@bp.get("/")
+def home():
+    """Newest public widgets for everyone, plus your own when logged in."""
+    page = request.args.get("page", 1, type=int)
+    public = _public_widgets_page(
+        db.select(Widget).filter_by(visibility="public").order_by(Widget.created_at.desc(), Widget.id),
+        page,
+    )
+    mine = []
+    if current_user.is_authenticated:
+        mine = db.session.scalars(
+            db.select(Widget).filter_by(owner_id=current_user.id).order_by(Widget.updated_at.desc())
+        ).all()
+    return render_template("widgets/home.html", public=public, mine=mine)
+
+
+@bp.get("/u/<username>")
+def user_page(username: str):
+    """A user's public widgets."""
+    user = db.session.scalar(db.select(User).filter_by(username=User.normalize_username(username)))
+    if user is None:
+        abort(404)
+    page = request.args.get("page", 1, type=int)
+    widgets = _public_widgets_page(
+        db.select(Widget).filter_by(owner_id=user.id, visibility="public")
+        .order_by(Widget.created_at.desc(), Widget.id),
+        page,
+    )
+    return render_template("widgets/user.html", user=user, widgets=widgets)
+
+
+@bp.route("/widgets/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Create a widget with starter code and open it in the editor."""
+    form = NewWidgetForm()
+    if form.validate_on_submit():
+        widget = Widget(owner_id=current_user.id, title=form.title.data, kind=form.kind.data,
+                        visibility="private", **starter_code(form.kind.data))
+        db.session.add(widget)
+        db.session.commit()
+        flash("Widget created. It is private until you make it public.", "success")
+        return redirect(url_for("widgets.edit", widget_id=widget.id))
+    return render_template("widgets/new.html", form=form)
+
+
+@bp.get("/widgets/<widget_id>")
+def show(widget_id: str):
+    """A widget's public page: title, owner, description and read-only code."""
+    widget = visible_widget_or_404(widget_id)
+    return render_template("widgets/show.html", widget=widget)
+
+
+@bp.route("/widgets/<widget_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(widget_id: str):
+    """The editor (owner only). A failed save re-renders with everything the user typed."""
+    widget = owned_widget_or_404(widget_id)
+    form = EditWidgetForm(obj=widget)
+    if form.validate_on_submit():
+        form.populate_obj(widget)
+        widget.touch()
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+    if request.method == "POST":
+        flash("Not saved — please fix the errors below.", "error")
+    return render_template("widgets/edit.html", widget=widget, form=form), (
+        422 if request.method == "POST" else 200)
+
+
+@bp.post("/widgets/<widget_id>/delete")
+@login_required
+def delete(widget_id: str):
+    """Delete a widget with its secrets and audit log (owner only)."""
+    widget = owned_widget_or_404(widget_id)
+    title = widget.title
+    db.session.delete(widget)
+    db.session.commit()
+    flash(f"Deleted “{title}”.", "info")
+    return redirect_to(url_for("widgets.home"))
