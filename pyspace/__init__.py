@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import database  # noqa: F401  (registers the SQLite pragmas)
+    from . import vault
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -41,6 +42,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    vault.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
@@ -56,11 +58,16 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import errors, htmx
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .forks import bp as forks_bp
+    from .gui import bp as gui_bp
+    from .runs import bp as runs_bp
+    from .secrets import bp as secrets_bp
     from .widgets import bp as widgets_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(widgets_bp)
+    for blueprint in (auth_bp, widgets_bp, secrets_bp, runs_bp, gui_bp, forks_bp, admin_bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     htmx.register(app)
 

@@ -1,0 +1,2 @@
+"""forks views."""
+from . import bp  # noqa: F401

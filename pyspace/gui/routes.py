@@ -1,0 +1,2 @@
+"""gui views."""
+from . import bp  # noqa: F401

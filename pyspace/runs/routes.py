@@ -1,0 +1,2 @@
+"""runs views."""
+from . import bp  # noqa: F401

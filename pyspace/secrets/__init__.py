@@ -1,0 +1,6 @@
+"""Secrets: the per-widget Secrets panel (owner only)."""
+from flask import Blueprint
+
+bp = Blueprint("secrets", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,2 @@
+"""secrets views."""
+from . import bp  # noqa: F401

@@ -1,0 +1,80 @@
+"""Browser tests: real headless Chromium (Debian's) driven by Playwright, against a live
+server on loopback. CSRF stays on, so these tests prove the token reaches every request.
+
+Screenshots go to test-artifacts/ (git-ignored) so a person can look at what the tests saw.
+"""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("PYSPACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Flags that keep Chromium off the network: it only ever talks to our loopback server.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 (a free port) in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under test-artifacts/<name>.png."""
+    def take(name: str, target=None):
+        ARTIFACTS.mkdir(exist_ok=True)
+        (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    return take
+
+
+def sign_up(page, username="alice", password=PASSWORD):
+    """Register through the real form, as a person would."""
+    page.goto("/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/")
+
+
+def new_widget(page, title="My widget", kind="script") -> str:
+    """Create a widget through the form; returns its id (the editor is then open)."""
+    page.goto("/widgets/new")
+    page.get_by_label("Title").fill(title)
+    page.locator(f"input[name=kind][value={kind}]").check()
+    page.get_by_role("button", name="Create widget").click()
+    page.wait_for_url("**/edit")
+    return page.url.rstrip("/").split("/")[-2]
