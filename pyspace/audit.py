@@ -2,7 +2,8 @@
 from .extensions import db
 from .models import AuditEvent
 
-ACTIONS = ("create", "rename", "set", "clear", "delete", "view", "use", "import", "export")
+ACTIONS = ("create", "rename", "set", "clear", "delete", "view", "use", "import", "export",
+           "protect", "describe")
 
 
 def record(widget_id: str, actor_id: int | None, action: str, secret_name: str | None = None,

@@ -31,7 +31,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(429)
     def rate_limited(error):
-        return render_error(429)
+        # Flask-Limiter's own message says which limit was hit ("Too many failed log-ins…").
+        limit = getattr(error, "limit", None)
+        return render_error(429, error.description if limit and limit.error_message else None)
 
     @app.errorhandler(500)
     def server_error(error):

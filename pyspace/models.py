@@ -145,6 +145,9 @@ class Secret(db.Model):
     widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Keyed HMAC of the value (see vault.fingerprint): lets saved code be checked for the
+    # value without decrypting. Blank with the value; never copied by a fork.
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     description: Mapped[str] = mapped_column(String(SECRET_DESCRIPTION_MAX), default="")
     required: Mapped[bool] = mapped_column(default=False)
     write_only: Mapped[bool] = mapped_column(default=False)

@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 
 from pyspace import create_app
 from pyspace.extensions import db
+from pyspace.runner import shutdown_runner
 
 PASSWORD = "correct horse battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -41,6 +42,7 @@ def app(app_config):
         db.drop_all()
         db.create_all()
     yield app
+    shutdown_runner(app)  # the warm pool's sandboxes end with the app
     with app.app_context():
         db.session.remove()
         db.drop_all()

@@ -5,12 +5,13 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import User
+from .accounts import all_users, find_user, set_disabled
 
 users_cli = AppGroup("users", help="Manage py.space accounts.")
 
 
 def _user_or_exit(username: str) -> User:
-    user = db.session.scalar(db.select(User).filter_by(username=User.normalize_username(username)))
+    user = find_user(username)
     if user is None:
         raise click.ClickException(f"No user named {username!r}.")
     return user
@@ -26,7 +27,7 @@ def create_user(username: str, password: str, admin: bool) -> None:
     error = User.username_error(username) or User.password_error(password)
     if error:
         raise click.ClickException(error)
-    if db.session.scalar(db.select(User).filter_by(username=username)):
+    if find_user(username):
         raise click.ClickException(f"The username {username!r} is taken.")
     user = User(username=username, is_admin=admin)
     user.set_password(password)
@@ -50,8 +51,7 @@ def make_admin(username: str) -> None:
 def disable(username: str) -> None:
     """Disable an account: it can no longer log in, and its sessions end."""
     user = _user_or_exit(username)
-    user.is_disabled = True
-    db.session.commit()
+    set_disabled(user, True)
     click.echo(f"{user.username} is disabled.")
 
 
@@ -60,15 +60,14 @@ def disable(username: str) -> None:
 def enable(username: str) -> None:
     """Re-enable a disabled account."""
     user = _user_or_exit(username)
-    user.is_disabled = False
-    db.session.commit()
+    set_disabled(user, False)
     click.echo(f"{user.username} is enabled.")
 
 
 @users_cli.command("list")
 def list_users() -> None:
     """List every account with its flags."""
-    for user in db.session.scalars(db.select(User).order_by(User.username)):
+    for user in all_users():
         flags = [f for f, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on]
         click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{user.created_at:%Y-%m-%d}")
 

@@ -1,7 +1,7 @@
 """Account views."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +22,27 @@ def _failed(response) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a user to another host after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read "/\\evil.com" as "//evil.com" and drop tabs and newlines inside URLs,
+    # so backslashes and any whitespace or control character make the target unsafe.
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(c == "\\" or c.isspace() or ord(c) < 32 for c in target)
+            and not urlsplit(target).netloc):
         return target
     return url_for("widgets.home")
+
+
+@bp.before_app_request
+def end_sessions_of_disabled_accounts():
+    """Clear the session and remember cookie of an account that was disabled since they were made.
+
+    The user loader already refuses a disabled account; clearing the leftovers as well means
+    that enabling the account again does not bring its old sessions back.
+    """
+    if request.endpoint == "static":
+        return  # no database look-up for stylesheets and scripts
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if ("_user_id" in session or remember_cookie in request.cookies) and not current_user.is_authenticated:
+        logout_user()
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -1,2 +1,52 @@
-"""forks views."""
-from . import bp  # noqa: F401
+"""Fork views: copy a widget the user can see into a private widget of their own."""
+from flask import flash, make_response, render_template, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from .. import forking
+from ..access import owned_widget_or_404, visible_widget_or_404
+from ..extensions import limiter
+from ..htmx import redirect_to
+from . import bp
+
+
+@bp.app_context_processor
+def lineage_helpers() -> dict:
+    """Fork counts, lineage and blank-secret names for the fork hooks in the widget pages."""
+    return {
+        "fork_count": forking.fork_count,
+        "blank_secret_names": forking.blank_secret_names,
+        "visible_original": lambda fork: forking.visible_original(fork, current_user),
+    }
+
+
+def _forker_key() -> str:
+    return f"fork-user:{current_user.get_id() or get_remote_address()}"
+
+
+@bp.post("/widgets/<widget_id>/fork")
+# Each fork is a widget plus its secret rows; a generous per-user limit stops a script filling the database.
+@limiter.limit("30 per minute", key_func=_forker_key)
+def fork(widget_id: str):
+    """Fork a visible widget and open the copy in the editor; anonymous visitors log in first."""
+    original = visible_widget_or_404(widget_id)
+    if not current_user.is_authenticated:
+        # Back to the widget's page after logging in: the fork itself needs a fresh POST with a token.
+        flash("Log in to fork this widget.", "info")
+        return redirect_to(url_for("auth.login", next=url_for("widgets.show", widget_id=original.id)))
+    copy = forking.fork_widget(original, current_user)
+    message = f"Forked “{original.title}”. Your copy is private until you make it public."
+    if forking.blank_secret_names(copy.id):
+        message += " Its secrets came without values: set your own before you run it."
+    flash(message, "success")
+    return redirect_to(url_for("widgets.edit", widget_id=copy.id))
+
+
+@bp.get("/widgets/<widget_id>/needs-values")
+def needs_values(widget_id: str):
+    """The fork editor's list of secrets still needing values (refreshed after each panel change)."""
+    widget = owned_widget_or_404(widget_id)
+    response = make_response(render_template("forks/_needs_values.html", widget=widget))
+    # Secret names are for the owner only: no shared cache or back button may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,2 +1,83 @@
-"""gui views."""
-from . import bp  # noqa: F401
+"""GUI widget views: the sandboxed frame document, and the route its server calls go to."""
+from flask import abort, jsonify, make_response, render_template, request
+from flask_login import current_user
+
+from .. import runner
+from ..access import visible_widget_or_404
+from ..extensions import csrf, limiter
+from . import bp
+from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
+from .calls import CallerGoneError, CallRequestError, error_answer, parse_call, widget_for_call
+from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
+from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
+
+
+@bp.get("/widgets/<widget_id>/frame")
+def frame(widget_id: str):
+    """The document inside a GUI widget's sandboxed iframe: its HTML, and a boot script that
+    starts Pyodide and runs its client code. Carries a call token instead of any cookie access."""
+    widget = visible_widget_or_404(widget_id)
+    if not widget.is_gui:
+        abort(404)
+    viewer_id = current_user.id if current_user.is_authenticated else None
+    boot = frame_boot_config(widget, issue_call_token(widget.id, viewer_id))
+    response = make_response(render_template("gui/frame.html", widget=widget, boot=boot))
+    response.headers["Content-Security-Policy"] = frame_content_security_policy(request.host_url, widget.id)
+    # The document holds a token issued to this viewer: never cache it or share it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _json_error(status: int, error_type: str, message: str):
+    return jsonify(error_answer(error_type, message)), status
+
+
+# Exempt from CSRF on purpose: this route never reads the session cookie — the caller is whoever
+# the signed call token (header) was issued to, for this one widget. With no cookie doing the
+# authorizing there is no ambient credential for another site to ride on, which is the attack the
+# CSRF token prevents; the frame (an opaque origin) could not read a CSRF token anyway.
+@bp.post("/widgets/<widget_id>/call/<fn_name>")
+@csrf.exempt
+@limiter.limit("60 per minute")
+def call(widget_id: str, fn_name: str):
+    """Call a server function of this widget for its frame: `{"args": [...], "kwargs": {...}}`
+    in, `{"ok": true, "result": ...}` or `{"ok": false, "error": {"type", "message"}}` out."""
+    try:
+        actor_id = actor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""), widget_id)
+        widget = widget_for_call(widget_id, actor_id)
+    except (CallTokenError, CallerGoneError) as error:
+        return _json_error(401, "CallTokenError", str(error))
+    if widget is None:
+        return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
+    try:
+        args, kwargs = parse_call(fn_name, request.get_data(cache=False))
+    except CallRequestError as error:
+        return _json_error(400, "BadRequest", str(error))
+    # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
+    return jsonify(runner.call_function(widget, fn_name, args, kwargs, actor_id))
+
+
+@bp.after_request
+def allow_frame_calls(response):
+    """Let the opaque-origin frame (Origin: null) read call answers. Credentials are never
+    allowed, so no cookie-bearing request of another origin can read anything here."""
+    if request.endpoint == "gui.call":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {CALL_TOKEN_HEADER}"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@bp.after_app_request
+def share_frame_static_files(response):
+    """The frame fetches its script, Pyodide and the client runtime in CORS mode (module imports,
+    fetch()), as an opaque origin: these public files must say any origin may read them."""
+    if request.endpoint == "static" and request.path.startswith(CROSS_ORIGIN_STATIC_PREFIXES):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        # Revalidate every time (a cheap 304): the unversioned URLs must never serve a stale
+        # Pyodide next to a fresh one after an upgrade.
+        response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,2 +1,68 @@
-"""runs views."""
-from . import bp  # noqa: F401
+"""Run views: run a widget's server code and show what it printed — never its secrets."""
+from flask import current_app, jsonify, render_template, request
+from flask_login import current_user
+
+from ..access import visible_widget_or_404
+from ..extensions import db, limiter
+from ..htmx import is_htmx, trigger
+from ..runner import run_widget
+from ..widgets.forms import EditWidgetForm
+from . import bp
+
+# Outcomes that are the server's problem, not the code's: answered with 503.
+UNAVAILABLE = ("SandboxUnavailable", "ServerBusy")
+
+
+def _anonymous_rate_limit() -> str:
+    return current_app.config.get("RUN_ANONYMOUS_RATE_LIMIT", "10 per minute")
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _save_from_editor(widget) -> list[str] | None:
+    """Save the editor's form (as Save does) when the owner sent it; errors, or None if saved.
+
+    Returns [] when there was nothing to save (a run of the saved code).
+    """
+    if not widget.is_owned_by(current_user) or "server_code" not in request.form:
+        return []
+    form = EditWidgetForm(obj=widget)
+    if not form.validate():
+        return [f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()]
+    form.populate_obj(widget)
+    widget.touch()
+    db.session.commit()
+    return None
+
+
+@bp.post("/widgets/<widget_id>/run")
+@limiter.limit(_anonymous_rate_limit, exempt_when=lambda: current_user.is_authenticated,
+               error_message="Too many runs from your address. Log in, or wait a minute.")
+def run(widget_id: str):
+    """Run the widget's server code (the owner's editor saves it first) and show the result.
+
+    htmx gets the result fragment, `Accept: application/json` gets
+    {ok, stdout, stderr, error, duration_ms}, and a plain form post gets a page.
+    """
+    widget = visible_widget_or_404(widget_id)
+    save_errors = _save_from_editor(widget)
+    if save_errors:
+        return render_template("runs/_result.html", widget=widget, result=None,
+                               save_errors=save_errors), 422
+    actor_id = current_user.id if current_user.is_authenticated else None
+    result = run_widget(widget, actor_id)
+    status = 503 if result.error and result.error["type"] in UNAVAILABLE else 200
+    if _wants_json():
+        return jsonify(result.as_json()), status
+    saved = save_errors is None
+    if not is_htmx():
+        return render_template("runs/page.html", widget=widget, result=result, saved=saved), status
+    # The fragment carries even a refusal, so it shows where the person is looking.
+    response = current_app.make_response(
+        render_template("runs/_result.html", widget=widget, result=result, saved=saved))
+    if saved:
+        # editor.js listens for this to clear "Unsaved changes".
+        trigger(response, **{"widget-saved": True})
+    return response

@@ -1,2 +1,290 @@
-"""secrets views."""
-from . import bp  # noqa: F401
+"""Secrets views (owner only; everyone else gets 404 on every route, names included).
+
+Every view renders the same partials for htmx and for a plain browser: htmx swaps one row or
+the panel, a browser without JavaScript gets the panel page (`secrets/page.html`) with the
+row in the state it asked for. POSTs without a valid CSRF token are refused by CSRFProtect.
+"""
+from flask import Response, abort, flash, make_response, render_template, request, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..access import owned_widget_or_404
+from ..errors import render_error
+from ..htmx import is_htmx, redirect_to, trigger
+from ..models import Secret, Widget
+from ..vault import VaultKeyError
+from . import bp
+from ..leaks import leak_warnings
+from .changes import (SecretChangeError, create_secret, delete_secret, describe_secret,
+                      make_write_only, move_to_secret, rename_secret, reveal_value, secret_of,
+                      set_secret_value)
+from .timing import ago
+from .transfer import apply_import, env_example, env_with_values, plan_import
+
+EDIT_MODES = ("name", "value", "details")
+
+
+@bp.context_processor
+def panel_helpers() -> dict:
+    return {"ago": ago}
+
+
+@bp.app_errorhandler(VaultKeyError)
+def vault_key_error(error: VaultKeyError):
+    """A missing or wrong secrets key: say so plainly, never a traceback or garbage."""
+    return render_error(500, str(error))
+
+
+def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:
+    widget = owned_widget_or_404(widget_id)
+    secret = secret_of(widget, secret_id)
+    if secret is None:
+        abort(404)
+    return widget, secret
+
+
+def _no_store(response: Response) -> Response:
+    # Panels list names only the owner may see; a shared cache or the back button must not keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _panel(widget: Widget, status: int = 200, focus: str = "create", editing=None,
+           revealed=None, error=None, events: dict | None = None) -> Response:
+    """The panel: a fragment for htmx, the full page otherwise."""
+    context = {"widget": widget, "secrets": widget.secrets, "focus": focus, "editing": editing,
+               "revealed": revealed, "error": error, "events": audit.recent_events(widget.id)}
+    template = "secrets/_panel.html" if is_htmx() else "secrets/page.html"
+    response = make_response(render_template(template, **context), status)
+    return _no_store(trigger(response, **events) if events else response)
+
+
+def _row(widget: Widget, secret: Secret, status: int = 200, mode: str | None = None,
+         revealed: str | None = None, error: str | None = None, focus: str = "name",
+         events: dict | None = None) -> Response:
+    """One secret's row (display or edit) for htmx; the panel page with that row otherwise."""
+    if not is_htmx():
+        editing = (secret.id, mode) if mode else None
+        return _panel(widget, status, focus=f"secret-{secret.id}", editing=editing,
+                      revealed=(secret.id, revealed) if revealed is not None else None,
+                      error=error)
+    template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
+    response = make_response(render_template(
+        template, widget=widget, secret=secret, mode=mode, revealed=revealed, error=error,
+        focus=focus, ago=ago), status)
+    return _no_store(trigger(response, **events) if events else response)
+
+
+def _changed(message: str) -> dict:
+    # secretsChanged refreshes the panel's audit list; toast confirms without moving focus.
+    return {"secretsChanged": True, "toast": {"message": message, "level": "success"}}
+
+
+@bp.get("/widgets/<widget_id>/secrets")
+def panel(widget_id: str):
+    """The Secrets panel: names and whether each has a value — never the values."""
+    return _panel(owned_widget_or_404(widget_id))
+
+
+@bp.get("/widgets/<widget_id>/secrets/audit")
+def audit_list(widget_id: str):
+    """The widget's recent secret activity (the panel refreshes it after each change)."""
+    widget = owned_widget_or_404(widget_id)
+    return _no_store(make_response(render_template(
+        "secrets/_audit_list.html", events=audit.recent_events(widget.id), ago=ago)))
+
+
+@bp.post("/widgets/<widget_id>/secrets")
+def create(widget_id: str):
+    """Create Secret: a blank secret named new_secret_N, ready to be renamed."""
+    widget = owned_widget_or_404(widget_id)
+    secret = create_secret(widget, current_user.id)
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+    return _panel(widget, focus=f"secret-{secret.id}", events=_changed(f"Created {secret.name}."))
+
+
+@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>")
+def row(widget_id: str, secret_id: int):
+    """A secret's display row (what Cancel and Hide value go back to)."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    return _row(widget, secret)
+
+
+@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<mode>")
+def edit_row(widget_id: str, secret_id: int, mode: str):
+    """The row as a form: rename (`name`), set value (`value`) or description (`details`)."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    if mode not in EDIT_MODES:
+        abort(404)
+    return _row(widget, secret, mode=mode)
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/name")
+def rename(widget_id: str, secret_id: int):
+    """Rename a secret; a bad or taken name comes back next to the row, old name kept."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    old_name = secret.name
+    try:
+        rename_secret(secret, request.form.get("name", ""), current_user.id)
+    except SecretChangeError as error:
+        return _row(widget, secret, 422, mode="name", error=str(error))
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+    message = f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
+    return _row(widget, secret, events=_changed(message))
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/value")
+def set_value(widget_id: str, secret_id: int):
+    """Set (replace) a secret's value; the value is never echoed back."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    try:
+        set_secret_value(secret, request.form.get("value", ""), current_user.id)
+    except SecretChangeError as error:
+        return _row(widget, secret, 422, mode="value", error=str(error))
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+    message = f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
+    return _row(widget, secret, focus="value", events=_changed(message))
+
+
+@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/value")
+def view_value(widget_id: str, secret_id: int):
+    """View value: the owner's emergency look at a value, recorded in the audit log."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    try:
+        value = reveal_value(secret, current_user.id)
+    except SecretChangeError as error:
+        return _row(widget, secret, 422, error=str(error))
+    return _row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
+
+
+@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
+def confirm_delete(widget_id: str, secret_id: int):
+    """Without JavaScript, Delete asks here (htmx asks with hx-confirm)."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    return _no_store(make_response(render_template(
+        "secrets/confirm_delete.html", widget=widget, secret=secret)))
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
+def delete(widget_id: str, secret_id: int):
+    """Delete a secret; the panel comes back with focus on Create Secret."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    name = secret.name
+    delete_secret(secret, current_user.id)
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id))
+    return _panel(widget, events={"toast": {"message": f"Deleted {name}.", "level": "success"}})
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/details")
+def details(widget_id: str, secret_id: int):
+    """Set a secret's description and required flag (owner only, never shown publicly)."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    try:
+        describe_secret(secret, request.form.get("description", ""),
+                        request.form.get("required") == "y", current_user.id)
+    except SecretChangeError as error:
+        return _row(widget, secret, 422, mode="details", error=str(error))
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+    return _row(widget, secret, events=_changed(f"Details of {secret.name} saved."))
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/write-only")
+def write_only(widget_id: str, secret_id: int):
+    """Make a secret write-only: its value can never be viewed again (cannot be undone)."""
+    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    make_write_only(secret, current_user.id)
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+    return _row(widget, secret, events=_changed(f"{secret.name} is now write-only."))
+
+
+def _import_form(widget: Widget, text: str = "", status: int = 200, changes=None, errors=None,
+                 message: str | None = None) -> Response:
+    context = {"widget": widget, "text": text, "changes": changes, "errors": errors, "message": message}
+    if not is_htmx():
+        template = "secrets/import.html"
+    else:
+        # After a POST only the result under the form changes; what was typed stays as it is.
+        template = "secrets/_import_result.html" if request.method == "POST" else "secrets/_import.html"
+    return _no_store(make_response(render_template(template, **context), status))
+
+
+@bp.get("/widgets/<widget_id>/secrets/import")
+def import_form(widget_id: str):
+    """Paste or upload a .env file to create or update many secrets at once."""
+    return _import_form(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/secrets/import")
+def import_dotenv(widget_id: str):
+    """Preview (`step=preview`) or apply a .env import; one bad line and nothing is applied."""
+    widget = owned_widget_or_404(widget_id)
+    upload = request.files.get("dotenv_file")
+    text = request.form.get("dotenv", "")
+    if upload and upload.filename:
+        text = upload.read().decode("utf-8", errors="replace")
+    changes, errors, _entries = plan_import(widget, text)
+    if errors:
+        return _import_form(widget, text, 422, changes, errors,
+                            "Nothing was imported: fix the lines below and preview again.")
+    if request.form.get("step") != "apply":
+        return _import_form(widget, text, 200, changes)
+    try:
+        applied = apply_import(widget, text, current_user.id)
+    except SecretChangeError as error:
+        return _import_form(widget, text, 422, changes, [], str(error))
+    count = sum(change.action != "unchanged" for change in applied)
+    if not is_htmx():
+        return redirect_to(url_for("secrets.panel", widget_id=widget.id))
+    response = _panel(widget, events=_changed(f"Imported {count} change(s) from .env."))
+    # The import form sits in its own box: the panel replaces it.
+    response.headers["HX-Retarget"] = "#secrets-panel"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@bp.get("/widgets/<widget_id>/secrets/env.example")
+def export_example(widget_id: str):
+    """`.env.example`: the names, values blank, descriptions as comments."""
+    widget = owned_widget_or_404(widget_id)
+    return _attachment(env_example(widget), ".env.example")
+
+
+@bp.post("/widgets/<widget_id>/secrets/export")
+def export_values(widget_id: str):
+    """`.env` with the values: owner only, recorded in the audit log (write-only values left out)."""
+    widget = owned_widget_or_404(widget_id)
+    return _attachment(env_with_values(widget, current_user.id), ".env")
+
+
+def _attachment(text: str, filename: str) -> Response:
+    response = make_response(text)
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+@bp.app_context_processor
+def leak_check() -> dict:
+    """Lets the editor's leak-warnings hook call `leak_warnings(widget)` (decrypts nothing)."""
+    return {"leak_warnings": leak_warnings}
+
+
+@bp.post("/widgets/<widget_id>/secrets/move")
+def move(widget_id: str):
+    """"Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
+    widget = owned_widget_or_404(widget_id)
+    field, _, line = request.form.get("move", "").partition(":")
+    try:
+        secret = move_to_secret(widget, field, int(line) if line.isdigit() else 0, current_user.id)
+    except SecretChangeError as error:
+        flash(str(error), "error")
+        return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+    flash(f"Moved the value into the secret {secret.name}; line {line} now reads it with "
+          f"anvil.secrets.get_secret('{secret.name}').", "success")
+    return redirect_to(url_for("widgets.edit", widget_id=widget.id))

@@ -1,18 +1,26 @@
 """Widget forms; limits come from the model module so there is one source of truth."""
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..models import CODE_MAX, DESCRIPTION_MAX, TITLE_MAX
 
-KIND_CHOICES = [("script", "Script — server code only"),
-                ("gui", "GUI — HTML, client code and server code")]
-VISIBILITY_CHOICES = [("private", "Private — only you"), ("public", "Public — anyone with the link")]
+KIND_CHOICES = [SelectChoice("script", "Script — server code only"),
+                SelectChoice("gui", "GUI — HTML, client code and server code")]
+VISIBILITY_CHOICES = [SelectChoice("private", "Private — only you"),
+                      SelectChoice("public", "Public — anyone with the link")]
+
+
+def _unix_newlines(text):
+    # Browsers submit textareas with CRLF line ends; store code the way Python writes it.
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
 
 
 def _title_field():
+    # DataRequired (not InputRequired) sees the stripped title, so "   " is no title.
     return StringField("Title", validators=[
-        InputRequired("Give your widget a title."),
+        DataRequired("Give your widget a title."),
         Length(max=TITLE_MAX, message=f"Titles can be at most {TITLE_MAX} characters."),
     ], filters=[lambda s: s.strip() if isinstance(s, str) else s])
 
@@ -20,7 +28,7 @@ def _title_field():
 def _code_field(label):
     return TextAreaField(label, validators=[
         Length(max=CODE_MAX, message=f"{label} can be at most {CODE_MAX:,} characters."),
-    ])
+    ], filters=[_unix_newlines])
 
 
 class NewWidgetForm(FlaskForm):
@@ -33,7 +41,7 @@ class EditWidgetForm(FlaskForm):
     title = _title_field()
     description = TextAreaField("Description", validators=[
         Length(max=DESCRIPTION_MAX, message=f"Descriptions can be at most {DESCRIPTION_MAX:,} characters."),
-    ])
+    ], filters=[_unix_newlines])
     visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES)
     server_code = _code_field("Server code")
     client_code = _code_field("Client code")

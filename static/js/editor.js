@@ -15,6 +15,63 @@
     if (indicator) indicator.hidden = false;
   }
 
+  function leadingSpaces(text) {
+    return text.match(/^\s*/)[0].length;
+  }
+
+  // The indentation the mode (Python, HTML) expects for `line`, or null if it has no opinion.
+  function smartIndent(cm, line) {
+    const mode = cm.getMode();
+    if (!mode.indent) return null;
+    if (line === 0) return 0;
+    const text = cm.getLine(line);
+    const wanted = mode.indent(cm.getStateAfter(line - 1, true), text.trimStart(), text);
+    return typeof wanted === "number" ? wanted : null;
+  }
+
+  function previousIndent(cm, line) {
+    for (let n = line - 1; n >= 0; n--) {
+      const text = cm.getLine(n);
+      if (text.trim()) return leadingSpaces(text);
+    }
+    return 0;
+  }
+
+  // Tab in a line's indentation moves the line to the next 4-space stop, but never deeper
+  // than the code allows there: the mode's smart indentation or one level below the line
+  // above. Enter after "def x():" has already indented the new line, so the Tab that people
+  // press from habit must not indent it a second time (Python would call that an error).
+  function indentWithTab(cm) {
+    if (cm.somethingSelected()) { cm.indentSelection("add"); return; }
+    const unit = cm.getOption("indentUnit");
+    const cursor = cm.getCursor();
+    const text = cm.getLine(cursor.line);
+    const current = leadingSpaces(text);
+    if (cursor.ch > current) {
+      // Inside the code: pad with spaces to the next stop, as a typewriter tab would.
+      cm.replaceSelection(" ".repeat(unit - (cursor.ch % unit)), "end");
+      return;
+    }
+    const smart = smartIndent(cm, cursor.line);
+    const deepest = Math.max(smart === null ? 0 : smart, previousIndent(cm, cursor.line) + unit);
+    const next = (Math.floor(current / unit) + 1) * unit;
+    let target = current;
+    if (next <= deepest) target = next;
+    else if (smart !== null && current < smart) target = smart;
+    if (target !== current) cm.indentLine(cursor.line, target - current);
+    cm.setCursor({line: cursor.line, ch: target});
+  }
+
+  // Backspace in a line's indentation removes one level, not one space.
+  function dedentWithBackspace(cm) {
+    const cursor = cm.getCursor();
+    const before = cm.getLine(cursor.line).slice(0, cursor.ch);
+    if (cm.somethingSelected() || cursor.ch === 0 || /\S/.test(before)) return CodeMirror.Pass;
+    const unit = cm.getOption("indentUnit");
+    const stop = Math.ceil(cursor.ch / unit) * unit - unit;
+    cm.replaceRange("", {line: cursor.line, ch: stop}, cursor);
+  }
+
   form.querySelectorAll("textarea[data-editor]").forEach(function (textarea) {
     const editor = CodeMirror.fromTextArea(textarea, {
       mode: textarea.dataset.editor,
@@ -24,12 +81,10 @@
       matchBrackets: true,
       viewportMargin: Infinity,
       extraKeys: {
-        // Tab indents (spaces, as Python wants); Shift-Tab dedents.
-        Tab: function (cm) {
-          if (cm.somethingSelected()) cm.indentSelection("add");
-          else cm.replaceSelection(" ".repeat(cm.getOption("indentUnit")), "end");
-        },
+        // Tab indents with spaces, as Python wants; Shift-Tab dedents.
+        Tab: indentWithTab,
         "Shift-Tab": function (cm) { cm.indentSelection("subtract"); },
+        Backspace: dedentWithBackspace,
         // Escape leaves the editor, so keyboard users are never trapped by Tab.
         Esc: function (cm) { cm.getInputField().blur(); },
       },
@@ -39,11 +94,18 @@
     editors.push(editor);
   });
 
+  // A save that failed validation comes back with the user's text still unsaved.
+  if (form.hasAttribute("data-unsaved")) markDirty();
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
   form.addEventListener("submit", function () {
     editors.forEach(function (editor) { editor.save(); });
     dirty = false;  // leaving by saving is not "losing changes"
+  });
+  // "Save & run" saved the form through htmx (the server sends this event via HX-Trigger).
+  document.body.addEventListener("widget-saved", function () {
+    dirty = false;
+    if (indicator) indicator.hidden = true;
   });
 
   // Ctrl/Cmd-S saves instead of opening the browser's "save page" dialog.

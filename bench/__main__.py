@@ -1,0 +1,84 @@
+"""`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
+table, write the JSON. Groups: pages, panel, fork, throughput, runs."""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from .measure import Report
+
+GROUPS = ("pages", "panel", "fork", "throughput", "runs")
+# (full, quick) sizes: repetitions, secrets, requests.
+SIZES = {
+    "page_repeat": (200, 5), "panel_repeat": (100, 5), "panel_sizes": ((10, 500, 5000), (10, 100)),
+    "fork_repeat": (30, 3), "fork_secrets": (1000, 100), "throughput_rounds": (5, 1),
+    "throughput_requests": (400, 40), "start_repeat": (30, 3), "run_repeat": (30, 3),
+    "get_secret_calls": (1000, 20),
+}
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the suite works")
+    parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups to run")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
+                        help="directory for the JSON file (default bench/results)")
+    arguments = parser.parse_args(argv)
+    arguments.only = [group.strip() for group in arguments.only.split(",") if group.strip()]
+    unknown = set(arguments.only) - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s): {', '.join(sorted(unknown))}")
+    return arguments
+
+
+def run(groups: list[str], quick: bool, workdir: str) -> Report:
+    """Measure the chosen groups in a throw-away database under `workdir`."""
+    from . import fork, pages, runs, throughput
+    from .sample_data import make_app
+    from pyspace.runner import shutdown_runner
+
+    size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
+    report = Report()
+    # Long enough for the get_secret loop; the runner's other limits stay as configured.
+    app = make_app(workdir, RUN_WALL_SECONDS=60)
+    try:
+        if "pages" in groups or "panel" in groups:
+            pages.bench_hello(report, size["page_repeat"])
+        if "panel" in groups:
+            pages.bench_secrets_panel(app, report, size["panel_repeat"], size["panel_sizes"])
+        if "pages" in groups:
+            pages.bench_widget_pages(app, report, size["page_repeat"])
+        if "fork" in groups:
+            fork.bench_fork(app, report, size["fork_repeat"], workdir, size["fork_secrets"])
+        if "throughput" in groups:
+            throughput.bench_throughput(report, str(Path(workdir) / "throughput"),
+                                        size["throughput_rounds"], size["throughput_requests"])
+        if "runs" in groups:
+            runs.bench_python_start(app, report, size["start_repeat"])
+            cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
+            runs.bench_cold_run(cold_app, report, size["run_repeat"])
+            runs.bench_hello_run(app, report, size["run_repeat"])
+            runs.bench_get_secret(app, report, size["get_secret_calls"])
+    finally:
+        shutdown_runner(app)
+    return report
+
+
+def main(argv=None) -> int:
+    arguments = _arguments(argv)
+    from .report_output import describe_machine, machine, table, write_json
+
+    with tempfile.TemporaryDirectory(prefix="pyspace-bench-") as workdir:
+        report = run(arguments.only, arguments.quick, workdir)
+    print(f"py.space benchmarks{' (quick)' if arguments.quick else ''} on {describe_machine(machine())}\n")
+    print(table(report))
+    path = write_json(report, arguments.out, arguments.quick)
+    print(f"\nJSON: {path}")
+    missed = [figure.name for figure in report.figures.values() if figure.met is False]
+    if missed:
+        print("Targets missed: " + "; ".join(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

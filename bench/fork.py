@@ -1,0 +1,59 @@
+"""Fork benchmark: a widget with 1,000 secrets, vs inserting 1,000 rows with bare sqlite3."""
+import os
+import sqlite3
+
+from sqlalchemy import event
+
+from pyspace import vault
+from pyspace.database import SQLITE_BUSY_TIMEOUT_MS
+from pyspace.extensions import db
+from pyspace.forking import fork_widget
+from pyspace.models import User, Widget
+
+from .measure import Report, time_ms
+from .sample_data import make_user, make_widget
+
+FORK_SECRETS = 1000
+
+
+def _bare_sqlite_insert(path: str, rows: int):
+    """One transaction inserting `rows` secret-shaped rows with the app's own SQLite settings."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in (f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}", "journal_mode = WAL", "synchronous = FULL"):
+        connection.execute(f"PRAGMA {pragma}")
+    connection.execute("CREATE TABLE IF NOT EXISTS secrets (id INTEGER PRIMARY KEY, widget_id TEXT,"
+                       " name TEXT, description TEXT, required INTEGER, write_only INTEGER)")
+    batch = [(None, "w", f"api_key_{n:05d}", "", 0, 0) for n in range(rows)]
+
+    def insert():
+        connection.execute("BEGIN")
+        connection.executemany("INSERT INTO secrets VALUES (?, ?, ?, ?, ?, ?)", batch)
+        connection.execute("COMMIT")
+    return insert
+
+
+def bench_fork(app, report: Report, repeat: int, workdir: str, secrets: int = FORK_SECRETS) -> None:
+    """Time `fork_widget` on a widget with `secrets` secrets; count statements and decryptions."""
+    baseline = f"bare sqlite3 insert of {secrets} rows"
+    report.add(baseline, time_ms(_bare_sqlite_insert(os.path.join(workdir, "bare.sqlite"), secrets), repeat))
+    with app.app_context():
+        original_id = make_widget(make_user("forkowner"), secrets, title="Many secrets")
+        forker_id = make_user("forker")
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+
+        def fork():
+            # As the fork view has it: the original and the forker already loaded.
+            original, forker = db.session.get(Widget, original_id), db.session.get(User, forker_id)
+            _ = original.owner
+            statements.clear()
+            fork_widget(original, forker)
+            db.session.expire_all()
+
+        decryptions_before = vault.decryption_count()
+        samples = time_ms(fork, repeat)
+        name = f"fork of {secrets} secrets"
+        report.add(name, samples, baseline=baseline, statements=len(statements),
+                   decryptions=vault.decryption_count() - decryptions_before)
+        report.check(name, "< 100 ms, 0 decryptions",
+                     report.median(name) < 100 and report.figures[name].extra["decryptions"] == 0)

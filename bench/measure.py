@@ -1,0 +1,70 @@
+"""Timing helpers and the report every benchmark adds its figures to."""
+import statistics
+import time
+from dataclasses import dataclass, field
+
+
+def time_ms(action, repeat: int, warmup: int = 2) -> list[float]:
+    """Milliseconds taken by each of `repeat` calls of `action` (after `warmup` untimed calls)."""
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter_ns()
+        action()
+        samples.append((time.perf_counter_ns() - started) / 1e6)
+    return samples
+
+
+def summarize(samples: list[float]) -> dict:
+    """Median and spread of `samples`: quartiles, min, max and how many there were."""
+    ordered = sorted(samples)
+    if len(ordered) >= 2:
+        p25, _, p75 = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        p25 = p75 = ordered[0]
+    return {"median": statistics.median(ordered), "p25": p25, "p75": p75,
+            "min": ordered[0], "max": ordered[-1], "n": len(ordered)}
+
+
+@dataclass
+class Figure:
+    """One measured figure, optionally compared with a baseline figure and a target."""
+
+    name: str
+    unit: str
+    stats: dict
+    baseline: str | None = None
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        """The figure as one flat JSON object."""
+        return {"name": self.name, "unit": self.unit, **self.stats, "baseline": self.baseline,
+                "ratio": self.ratio, "target": self.target, "met": self.met, **self.extra}
+
+
+class Report:
+    """The figures of one benchmark run, in the order they were measured."""
+
+    def __init__(self):
+        self.figures: dict[str, Figure] = {}
+
+    def add(self, name: str, samples: list[float], unit: str = "ms", baseline: str | None = None,
+            **extra) -> Figure:
+        """Record `samples` as a figure; with `baseline`, also its ratio to that figure's median."""
+        figure = Figure(name, unit, summarize(samples), baseline=baseline, extra=extra)
+        if baseline is not None:
+            figure.ratio = figure.stats["median"] / self.figures[baseline].stats["median"]
+        self.figures[name] = figure
+        return figure
+
+    def median(self, name: str) -> float:
+        """The median of the figure called `name`."""
+        return self.figures[name].stats["median"]
+
+    def check(self, name: str, target: str, met: bool) -> None:
+        """Attach a target (as words) and whether this run met it."""
+        self.figures[name].target, self.figures[name].met = target, met

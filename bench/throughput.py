@@ -1,0 +1,101 @@
+"""Throughput of the public page under gunicorn (2 workers) vs a bare Flask app under the same
+server, both driven from a separate load-generator process over loopback."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .measure import Report
+from .sample_data import bench_config, make_user, make_widget
+
+PROJECT = Path(__file__).resolve().parents[1]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+WORKERS = 2
+THREADS = 4
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("gunicorn did not start listening")
+
+
+def _serve(app_spec: str, env: dict):
+    """Start gunicorn with WORKERS sync workers on a free loopback port: (process, port)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", app_spec],
+        cwd=PROJECT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_until_listening(port, process)
+    return process, port
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stderr.close()
+
+
+def _rounds(url: str, rounds: int, requests: int) -> tuple[list[float], list[float], int]:
+    """Requests per second of each round, every latency, and the number of failed requests."""
+    rates, latencies, errors = [], [], 0
+    command = [sys.executable, "-m", "bench.load", url, str(requests), str(THREADS)]
+    subprocess.run(command[:-2] + [str(max(THREADS, requests // 10)), str(THREADS)],
+                   cwd=PROJECT, check=True, capture_output=True)  # warm both workers up
+    for _ in range(rounds):
+        result = json.loads(subprocess.run(command, cwd=PROJECT, check=True, capture_output=True,
+                                           text=True).stdout)
+        rates.append(result["requests_per_second"])
+        latencies += result["latencies_ms"]
+        errors += result["errors"]
+    return rates, latencies, errors
+
+
+def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -> None:
+    """Public page and bare Flask hello, each under gunicorn with 2 workers."""
+    config = bench_config(workdir)
+    from pyspace import create_app
+    from pyspace.extensions import db
+
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        widget_id = make_widget(make_user("throughput"), 10)
+    env = {f"PYSPACE_{key}": str(value) for key, value in config.items() if key != "INSTANCE_PATH"}
+    env["PYSPACE_RATELIMIT_ENABLED"] = "false"
+    results = {}
+    for name, spec, path in (("bare Flask hello", "bench.baseline_apps:hello", "/"),
+                             ("public page", "app:app", f"/widgets/{widget_id}")):
+        process, port = _serve(spec, env)
+        try:
+            results[name] = _rounds(f"http://127.0.0.1:{port}{path}", rounds, requests)
+        finally:
+            _stop(process)
+    for name, (rates, latencies, errors) in results.items():
+        baseline = None if name == "bare Flask hello" else "gunicorn ×2, bare Flask hello"
+        figure_name = f"gunicorn ×2, {name}"
+        report.add(figure_name, rates, unit="req/s", baseline=baseline, errors=errors,
+                   latency_median_ms=sorted(latencies)[len(latencies) // 2] if latencies else None,
+                   requests_per_round=requests, load_threads=THREADS)

@@ -1,0 +1,42 @@
+"""Call tokens: what a GUI widget's frame shows to call its own server functions.
+
+The frame runs in an opaque origin and gets no cookies, so it cannot prove who the viewer is.
+Instead, the page that embeds it hands it a token, signed with the app's SECRET_KEY, that names
+one widget and the viewer it was issued to, and expires after CALL_TOKEN_MAX_AGE seconds.
+Holding it lets code do exactly one thing: call that widget's registered functions, as that viewer.
+"""
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+# Long enough for someone to use a widget for a while, short enough that a copied token is soon
+# worthless. Reloading the page issues a fresh one.
+CALL_TOKEN_MAX_AGE = 60 * 60
+_SALT = "pyspace.gui.call-token"
+
+
+class CallTokenError(Exception):
+    """The token is missing, forged, expired, or for another widget."""
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def issue_call_token(widget_id: str, actor_id: int | None) -> str:
+    """A token that lets the frame of `widget_id` call its functions on behalf of `actor_id`."""
+    return _serializer().dumps({"widget": widget_id, "actor": actor_id})
+
+
+def actor_for_call_token(token: str, widget_id: str, max_age: int = CALL_TOKEN_MAX_AGE) -> int | None:
+    """The viewer id `token` was issued to, if it is genuine, fresh and for `widget_id`."""
+    if not token:
+        raise CallTokenError("This call carries no widget token. Reload the page.")
+    try:
+        payload = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise CallTokenError("This widget's session has expired. Reload the page.") from None
+    except BadSignature:
+        raise CallTokenError("This widget token is not valid. Reload the page.") from None
+    if not isinstance(payload, dict) or payload.get("widget") != widget_id:
+        raise CallTokenError("This widget token is for another widget.")
+    return payload.get("actor")

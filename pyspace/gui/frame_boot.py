@@ -1,0 +1,36 @@
+"""What a GUI widget's frame document hands to static/js/gui-frame.js to boot the widget."""
+from functools import cache
+from pathlib import Path
+
+from flask import current_app
+
+from ..models import Widget
+from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
+
+CALL_TOKEN_HEADER = "X-Call-Token"
+
+
+@cache
+def _runtime_files(runtime_dir: str) -> tuple[str, ...]:
+    root = Path(runtime_dir)
+    return tuple(sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")))
+
+
+def client_runtime_files() -> tuple[str, ...]:
+    """The client `anvil` package's files, relative to static/gui-runtime/ (read once)."""
+    return _runtime_files(str(Path(current_app.static_folder) / "gui-runtime"))
+
+
+def frame_boot_config(widget: Widget, call_token: str) -> dict:
+    """The JSON the frame boots from: the widget's HTML and client code, where Pyodide and the
+    client runtime are, and how to call this widget's server functions. Never a secret."""
+    return {
+        "html": widget.html,
+        "clientCode": widget.client_code,
+        "pyodideUrl": PYODIDE_DIR,
+        "runtimeUrl": CLIENT_RUNTIME_DIR,
+        "runtimeFiles": list(client_runtime_files()),
+        "callUrl": call_route_prefix(widget.id),
+        "callTokenHeader": CALL_TOKEN_HEADER,
+        "callToken": call_token,
+    }

@@ -1,0 +1,40 @@
+"""A run asking for a secret: the one door between widget code and a stored value.
+
+The runner calls `value_for_run` (inside an app context) when widget code calls
+`anvil.secrets.get_secret(name)`. The lookup is scoped to the widget the run was started for,
+so code can never reach another widget's secrets, whatever name it asks for.
+"""
+from . import audit, vault
+from .extensions import db
+from .models import Secret, utcnow
+
+
+class SecretLookupError(Exception):
+    """A secret a run asked for can't be given; the message is shown to the person running."""
+
+
+def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
+    """The plain value of `widget_id`'s secret `name`, for a run; audited as "use".
+
+    `actor_id` is whoever started the run (None for an anonymous viewer of a public widget).
+    Raises SecretLookupError for a missing or blank secret, never with a value in it.
+    """
+    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
+    if secret is None:
+        raise SecretLookupError(f"No such secret {name!r}")
+    if secret.is_blank:
+        raise SecretLookupError(blank_secret_message(secret))
+    value = vault.decrypt_value(secret.ciphertext)
+    secret.last_used_at = utcnow()
+    audit.record(widget_id, actor_id, "use", secret.name)
+    db.session.commit()
+    return value
+
+
+def blank_secret_message(secret: Secret) -> str:
+    """What to tell someone whose code asked for a blank secret (with its description if required)."""
+    message = (f"The secret {secret.name!r} has no value yet: set its value in the "
+               "Secrets panel of the widget editor.")
+    if secret.required and secret.description:
+        message += f" It is required: {secret.description}"
+    return message

@@ -1,0 +1,89 @@
+"""Many secrets at once: `.env` import (previewed, all-or-nothing) and export.
+
+A preview says what each line would do without decrypting anything: whether a value would
+change is decided by comparing keyed fingerprints (see vault.fingerprint).
+"""
+from dataclasses import dataclass
+
+from .. import audit, vault
+from ..dotenv import Entry, LineError, dotenv_line, parse_dotenv
+from ..extensions import db
+from ..models import Secret, Widget, utcnow
+from .changes import SecretChangeError, store_value
+
+MAX_IMPORT_LINES = 500
+
+
+@dataclass
+class PlannedChange:
+    name: str
+    line: int
+    action: str  # "create", "replace", "clear", "unchanged"
+
+
+def plan_import(widget: Widget, text: str) -> tuple[list[PlannedChange], list[LineError], list[Entry]]:
+    """What importing `text` into `widget` would do, and the errors that would stop it."""
+    entries, errors = parse_dotenv(text)
+    if len(entries) > MAX_IMPORT_LINES:
+        errors.append(LineError(0, f"At most {MAX_IMPORT_LINES} secrets can be imported at once."))
+    existing = {secret.name: secret for secret in widget.secrets}
+    changes = []
+    for entry in entries:
+        secret = existing.get(entry.name)
+        if secret is None:
+            action = "create"
+        elif entry.value == "":
+            action = "unchanged" if secret.is_blank else "clear"
+        elif secret.fingerprint is not None and vault.fingerprint(entry.value) == secret.fingerprint:
+            action = "unchanged"
+        else:
+            action = "replace"
+        changes.append(PlannedChange(entry.name, entry.line, action))
+    if not entries and not errors:
+        errors.append(LineError(0, "There is nothing to import: no NAME=value lines."))
+    return changes, errors, entries
+
+
+def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange]:
+    """Import `text` in one transaction; any bad line raises SecretChangeError and changes nothing."""
+    changes, errors, entries = plan_import(widget, text)
+    if errors:
+        raise SecretChangeError("Nothing was imported: fix the lines marked below.")
+    existing = {secret.name: secret for secret in widget.secrets}
+    values = {entry.name: entry.value for entry in entries}
+    for change in changes:
+        if change.action == "unchanged":
+            continue
+        secret = existing.get(change.name)
+        if secret is None:
+            secret = Secret(widget_id=widget.id, name=change.name)
+            db.session.add(secret)
+        store_value(secret, values[change.name])
+        audit.record(widget.id, actor_id, "import", change.name, detail=change.action)
+    widget.touch()
+    db.session.commit()
+    return changes
+
+
+def env_example(widget: Widget) -> str:
+    """`.env.example` text: every name with a blank value, descriptions as comments."""
+    header = f"# Secrets of the py.space widget “{widget.title}” — fill in your own values.\n"
+    lines = [dotenv_line(s.name, "", s.description, s.required) for s in widget.secrets]
+    return header + "\n".join(lines) + "\n"
+
+
+def env_with_values(widget: Widget, actor_id: int) -> str:
+    """`.env` text with the values (owner only, audited). Write-only values stay out of it."""
+    lines = []
+    for secret in widget.secrets:
+        if secret.write_only:
+            lines.append(f"# {secret.name} is write-only: its value is not exported.")
+            lines.append(dotenv_line(secret.name, "", secret.description, secret.required))
+            continue
+        value = "" if secret.is_blank else vault.decrypt_value(secret.ciphertext)
+        lines.append(dotenv_line(secret.name, value, secret.description, secret.required))
+        if value:
+            secret.last_viewed_at = utcnow()
+    audit.record(widget.id, actor_id, "export", None, detail=f"{len(widget.secrets)} secret(s) with values")
+    db.session.commit()
+    return "\n".join(lines) + "\n"

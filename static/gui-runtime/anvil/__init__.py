@@ -1,0 +1,22 @@
+"""py.space's `anvil` package for client code: runs in the viewer's browser, under Pyodide.
+
+`anvil.server.call` reaches this widget's server functions. Secrets exist only in server code,
+so `anvil.secrets` refuses to load here (see anvil/secrets.py).
+"""
+
+SECRETS_IN_CLIENT_MESSAGE = (
+    "Secrets are only available in server code. For security reasons, secrets aren't available "
+    "to client code, which runs in the viewer's browser: read the secret in a server function "
+    "(anvil.secrets.get_secret there) and call it with anvil.server.call()."
+)
+
+
+class SecretsUnavailableError(ImportError):
+    """Raised when client code imports anvil.secrets: secrets never reach the browser."""
+
+
+def __getattr__(name):
+    # `import anvil` then `anvil.secrets.get_secret(...)` gets the same explanation as an import.
+    if name == "secrets":
+        raise SecretsUnavailableError(SECRETS_IN_CLIENT_MESSAGE)
+    raise AttributeError(f"module 'anvil' has no attribute {name!r}")

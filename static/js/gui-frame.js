@@ -1,0 +1,204 @@
+// Boots a GUI widget inside its sandboxed frame (an opaque origin with a strict CSP, see
+// pyspace/gui/frame_policy.py): puts the widget's HTML in place, starts Pyodide, installs the
+// client `anvil` runtime, runs the client code, and carries anvil.server.call to this widget's
+// call route with the frame's call token — the only credential this frame has.
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
+const CLIENT_FILENAME = "client_code.py";
+const boot = JSON.parse(document.getElementById("pyspace-boot").textContent);
+const widgetRoot = document.getElementById("pyspace-widget");
+const consoleOutput = document.getElementById("pyspace-console-output");
+const statusLine = document.getElementById("pyspace-status");
+const busy = document.getElementById("pyspace-busy");
+
+function writeConsole(text, kind) {
+  const line = document.createElement("span");
+  line.className = "pyspace-line pyspace-line-" + kind;
+  line.textContent = text + "\n";
+  consoleOutput.appendChild(line);
+  consoleOutput.scrollTop = consoleOutput.scrollHeight;
+}
+
+function showStatus(text, kind) {
+  statusLine.textContent = text;
+  statusLine.className = "pyspace-status pyspace-status-" + kind;
+}
+
+// A Python traceback raised through Pyodide starts deep in Pyodide's own machinery; the
+// widget's author needs the part from their own code on.
+function describeError(error) {
+  const text = error && error.type && error.message ? error.message : String(error && error.stack || error);
+  const lines = text.split("\n");
+  const first = lines.findIndex((line) => line.includes('File "' + CLIENT_FILENAME + '"'));
+  if (first < 0) return text.trim();
+  return ["Traceback (most recent call last):"].concat(lines.slice(first)).join("\n").trim();
+}
+
+function reportError(error) {
+  writeConsole(describeError(error), "error");
+}
+
+window.addEventListener("error", (event) => reportError(event.error || event.message));
+window.addEventListener("unhandledrejection", (event) => reportError(event.reason));
+
+// The page embedding this frame sizes it to fit; the message carries nothing but a height.
+function reportHeight() {
+  const height = Math.ceil(document.body.getBoundingClientRect().height);
+  window.parent.postMessage({ type: "pyspace:frame-height", height: height }, "*");
+}
+new ResizeObserver(reportHeight).observe(document.body);
+
+// --- The call channel: this widget's call route, authorized by the token alone (no cookies).
+
+let callsInFlight = 0;
+
+function callStarted() {
+  callsInFlight += 1;
+  busy.hidden = false;
+  widgetRoot.setAttribute("aria-busy", "true");
+}
+
+function callEnded() {
+  callsInFlight -= 1;
+  if (callsInFlight === 0) {
+    busy.hidden = true;
+    widgetRoot.setAttribute("aria-busy", "false");
+  }
+}
+
+function failure(type, message) {
+  return JSON.stringify({ ok: false, error: { type: type, message: message } });
+}
+
+// The call route always answers JSON; anything else (a rate limit page, a proxy's error)
+// becomes an error the client code can catch.
+function answerText(status, contentType, text) {
+  if ((contentType || "").startsWith("application/json")) return text;
+  if (status === 429) return failure("RateLimited", "Too many calls: wait a moment and try again.");
+  return failure("HTTPError", "The server answered " + status + ".");
+}
+
+function callRequest(fnName) {
+  return {
+    url: boot.callUrl + encodeURIComponent(fnName),
+    headers: { "Content-Type": "application/json", [boot.callTokenHeader]: boot.callToken },
+  };
+}
+
+// Python waits on this promise with run_sync (JavaScript Promise Integration), so the page
+// stays alive and the spinner shows while the server works.
+async function callServer(fnName, body) {
+  const request = callRequest(fnName);
+  callStarted();
+  try {
+    const response = await fetch(request.url, {
+      method: "POST", credentials: "omit", cache: "no-store", headers: request.headers, body: body,
+    });
+    return answerText(response.status, response.headers.get("Content-Type"), await response.text());
+  } catch (error) {
+    return failure("ConnectionError", "Could not reach the server: " + error.message);
+  } finally {
+    callEnded();
+  }
+}
+
+// The fallback when Python can't wait on a promise (a browser without JSPI, or a handler that
+// JavaScript called directly, like element.onclick): a synchronous request. Same answer, but
+// the frame is frozen until it arrives.
+function callServerBlocking(fnName, body) {
+  const request = callRequest(fnName);
+  callStarted();
+  try {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", request.url, false);
+    Object.entries(request.headers).forEach(([name, value]) => xhr.setRequestHeader(name, value));
+    xhr.send(body);
+    return answerText(xhr.status, xhr.getResponseHeader("Content-Type"), xhr.responseText);
+  } catch (error) {
+    return failure("ConnectionError", "Could not reach the server: " + error.message);
+  } finally {
+    callEnded();
+  }
+}
+
+// --- Python event handlers: run them through callPromising, so anvil.server.call inside a
+// handler can wait for the server without freezing the frame. Listeners written in JavaScript
+// pass through untouched.
+
+function captureOf(options) {
+  return Boolean(typeof options === "object" && options !== null ? options.capture : options);
+}
+
+function runPythonHandlersPromising(pyodide) {
+  const PyProxy = pyodide.ffi.PyProxy;
+  const isSameObject = pyodide.runPython("lambda a, b: a is b");
+  const listeners = [];
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+
+  EventTarget.prototype.addEventListener = function (type, listener, options) {
+    if (!(listener instanceof PyProxy) || typeof listener.callPromising !== "function") {
+      return add.call(this, type, listener, options);
+    }
+    // The argument is a borrowed proxy that Pyodide destroys when this call returns: keep a copy.
+    const handler = listener.copy();
+    const wrapper = (event) => handler.callPromising(event).catch(reportError);
+    listeners.push({ target: this, type: type, capture: captureOf(options), handler: handler, wrapper: wrapper });
+    return add.call(this, type, wrapper, options);
+  };
+
+  EventTarget.prototype.removeEventListener = function (type, listener, options) {
+    if (!(listener instanceof PyProxy)) return remove.call(this, type, listener, options);
+    const capture = captureOf(options);
+    const index = listeners.findIndex((entry) => entry.target === this && entry.type === type &&
+      entry.capture === capture && isSameObject(entry.handler, listener));
+    if (index < 0) return undefined;
+    const [entry] = listeners.splice(index, 1);
+    remove.call(this, type, entry.wrapper, options);
+    entry.handler.destroy();
+    return undefined;
+  };
+}
+
+// --- Boot.
+
+async function installClientRuntime(pyodide) {
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  await Promise.all(boot.runtimeFiles.map(async (file) => {
+    const response = await fetch(boot.runtimeUrl + file, { credentials: "omit" });
+    if (!response.ok) throw new Error("Could not load the client runtime (" + file + ").");
+    const path = sitePackages + "/" + file;
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, await response.text());
+  }));
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+}
+
+async function bootWidget() {
+  // The author's markup, inside this opaque-origin sandbox; the CSP blocks any inline script
+  // or on* attribute in it, so behaviour comes from the client code.
+  widgetRoot.innerHTML = boot.html;
+  const started = performance.now();
+  const pyodide = await loadPyodide({ indexURL: new URL(boot.pyodideUrl, location.href).href });
+  pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
+  pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
+  pyodide.registerJsModule("_pyspace_frame", { call: callServer, callBlocking: callServerBlocking });
+  await installClientRuntime(pyodide);
+  runPythonHandlersPromising(pyodide);
+  showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");
+  try {
+    await pyodide.runPythonAsync(boot.clientCode, { filename: CLIENT_FILENAME });
+  } catch (error) {
+    reportError(error);
+  } finally {
+    widgetRoot.setAttribute("aria-busy", "false");
+    // Tests and the load-time measurement wait for this: the client code's top level has run.
+    document.documentElement.dataset.pyspace = "ready";
+  }
+}
+
+bootWidget().catch((error) => {
+  showStatus("Python could not start", "error");
+  document.documentElement.dataset.pyspace = "failed";
+  reportError(error);
+});

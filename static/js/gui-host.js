@@ -1,0 +1,24 @@
+// On pages that embed GUI widgets: size each sandboxed widget frame to its content, and reload
+// a frame on request (the editor's preview). Frames can't touch this page; the only message
+// accepted from them is their height, and only from a frame this page embeds.
+(function () {
+  "use strict";
+  const MIN_HEIGHT = 120;
+  const MAX_HEIGHT = 4000;
+
+  window.addEventListener("message", function (event) {
+    const data = event.data;
+    if (!data || data.type !== "pyspace:frame-height" || typeof data.height !== "number") return;
+    document.querySelectorAll("iframe[data-gui-frame]").forEach(function (frame) {
+      if (frame.contentWindow !== event.source) return;
+      frame.style.height = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(data.height))) + "px";
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-gui-reload]");
+    if (!button) return;
+    const frame = document.getElementById(button.dataset.guiReload);
+    if (frame) frame.src = frame.src;
+  });
+})();
