@@ -42,8 +42,6 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     # Long enough for the get_secret loop; the runner's other limits stay as configured.
     app = make_app(workdir, RUN_WALL_SECONDS=60)
     try:
-        if "pages" in groups or "panel" in groups:
-            pages.bench_hello(report, size["page_repeat"])
         if "panel" in groups:
             pages.bench_secrets_panel(app, report, size["panel_repeat"], size["panel_sizes"])
         if "pages" in groups:
@@ -56,8 +54,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         if "runs" in groups:
             runs.bench_python_start(app, report, size["start_repeat"])
             cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
-            runs.bench_cold_run(cold_app, report, size["run_repeat"])
-            runs.bench_hello_run(app, report, size["run_repeat"])
+            runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
             runs.bench_get_secret(app, report, size["get_secret_calls"])
     finally:
         shutdown_runner(app)

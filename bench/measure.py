@@ -16,6 +16,24 @@ def time_ms(action, repeat: int, warmup: int = 2) -> list[float]:
     return samples
 
 
+def time_interleaved(actions: dict, repeat: int, warmup: int = 2) -> dict[str, list[float]]:
+    """Milliseconds per call of each action, the actions taking turns call by call.
+
+    Taking turns makes a figure and its baseline share whatever else the machine is doing,
+    so their ratio stays meaningful on a busy machine.
+    """
+    for _ in range(warmup):
+        for action in actions.values():
+            action()
+    samples = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            started = time.perf_counter_ns()
+            action()
+            samples[name].append((time.perf_counter_ns() - started) / 1e6)
+    return samples
+
+
 def summarize(samples: list[float]) -> dict:
     """Median and spread of `samples`: quartiles, min, max and how many there were."""
     ordered = sorted(samples)

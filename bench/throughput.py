@@ -58,23 +58,16 @@ def _stop(process: subprocess.Popen) -> None:
     process.stderr.close()
 
 
-def _rounds(url: str, rounds: int, requests: int) -> tuple[list[float], list[float], int]:
-    """Requests per second of each round, every latency, and the number of failed requests."""
-    rates, latencies, errors = [], [], 0
+def _round(url: str, requests: int) -> dict:
+    """One round of `requests` GETs from the load-generator process."""
     command = [sys.executable, "-m", "bench.load", url, str(requests), str(THREADS)]
-    subprocess.run(command[:-2] + [str(max(THREADS, requests // 10)), str(THREADS)],
-                   cwd=PROJECT, check=True, capture_output=True)  # warm both workers up
-    for _ in range(rounds):
-        result = json.loads(subprocess.run(command, cwd=PROJECT, check=True, capture_output=True,
-                                           text=True).stdout)
-        rates.append(result["requests_per_second"])
-        latencies += result["latencies_ms"]
-        errors += result["errors"]
-    return rates, latencies, errors
+    return json.loads(subprocess.run(command, cwd=PROJECT, check=True, capture_output=True,
+                                     text=True).stdout)
 
 
 def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -> None:
-    """Public page and bare Flask hello, each under gunicorn with 2 workers."""
+    """Public page and bare Flask hello, each under gunicorn with 2 workers; both servers run
+    side by side and the rounds take turns, so both see the same machine."""
     config = bench_config(workdir)
     from pyspace import create_app
     from pyspace.extensions import db
@@ -85,17 +78,27 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
         widget_id = make_widget(make_user("throughput"), 10)
     env = {f"PYSPACE_{key}": str(value) for key, value in config.items() if key != "INSTANCE_PATH"}
     env["PYSPACE_RATELIMIT_ENABLED"] = "false"
-    results = {}
-    for name, spec, path in (("bare Flask hello", "bench.baseline_apps:hello", "/"),
-                             ("public page", "app:app", f"/widgets/{widget_id}")):
-        process, port = _serve(spec, env)
-        try:
-            results[name] = _rounds(f"http://127.0.0.1:{port}{path}", rounds, requests)
-        finally:
+    baseline, name = "gunicorn ×2, bare Flask hello", "gunicorn ×2, public page"
+    servers = {}
+    try:
+        for figure, spec, path in ((baseline, "bench.baseline_apps:hello", "/"),
+                                   (name, "app:app", f"/widgets/{widget_id}")):
+            process, port = _serve(spec, env)
+            servers[figure] = (process, f"http://127.0.0.1:{port}{path}")
+        results = {figure: [] for figure in servers}
+        for number in range(rounds + 1):
+            for figure, (_, url) in servers.items():
+                # The first round only warms both workers up (imports, connections, templates).
+                outcome = _round(url, requests if number else max(THREADS, requests // 10))
+                if number:
+                    results[figure].append(outcome)
+    finally:
+        for process, _ in servers.values():
             _stop(process)
-    for name, (rates, latencies, errors) in results.items():
-        baseline = None if name == "bare Flask hello" else "gunicorn ×2, bare Flask hello"
-        figure_name = f"gunicorn ×2, {name}"
-        report.add(figure_name, rates, unit="req/s", baseline=baseline, errors=errors,
-                   latency_median_ms=sorted(latencies)[len(latencies) // 2] if latencies else None,
+    for figure, outcomes in results.items():
+        latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies_ms"])
+        report.add(figure, [outcome["requests_per_second"] for outcome in outcomes], unit="req/s",
+                   baseline=None if figure == baseline else baseline,
+                   errors=sum(outcome["errors"] for outcome in outcomes),
+                   latency_median_ms=latencies[len(latencies) // 2] if latencies else None,
                    requests_per_round=requests, load_threads=THREADS)

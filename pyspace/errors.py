@@ -17,6 +17,7 @@ MESSAGES = {
 
 
 def render_error(status: int, message: str | None = None):
+    """The error page for `status` — or, for htmx, a fragment that the error toast shows."""
     title, default_message = MESSAGES.get(status, MESSAGES[500])
     template = "errors/_message.html" if is_htmx() else "errors/page.html"
     return render_template(template, status=status, title=title,
@@ -24,19 +25,23 @@ def render_error(status: int, message: str | None = None):
 
 
 def register(app: Flask) -> None:
+    """Answer every error the app can raise with a page in the site's style."""
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        """A missing or stale CSRF token: the change was refused, say how to retry."""
         return render_error(400, "Your session expired or the form was stale. "
                                  "Reload the page and try again.")
 
     @app.errorhandler(429)
     def rate_limited(error):
+        """Too many requests: say which limit, when the limit has a message of its own."""
         # Flask-Limiter's own message says which limit was hit ("Too many failed log-ins…").
         limit = getattr(error, "limit", None)
         return render_error(429, error.description if limit and limit.error_message else None)
 
     @app.errorhandler(500)
     def server_error(error):
+        """An unexpected error: undo the half-done transaction, show no internals."""
         db.session.rollback()
         return render_error(500)
 

@@ -4,9 +4,14 @@ The runner calls `value_for_run` (inside an app context) when widget code calls
 `anvil.secrets.get_secret(name)`. The lookup is scoped to the widget the run was started for,
 so code can never reach another widget's secrets, whatever name it asks for.
 """
+import logging
+
 from . import audit, vault
 from .extensions import db
 from .models import Secret, utcnow
+
+
+logger = logging.getLogger(__name__)
 
 
 class SecretLookupError(Exception):
@@ -24,7 +29,13 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
         raise SecretLookupError(f"No such secret {name!r}")
     if secret.is_blank:
         raise SecretLookupError(blank_secret_message(secret))
-    value = vault.decrypt_value(secret.ciphertext)
+    try:
+        value = vault.decrypt_value(secret.ciphertext)
+    except vault.VaultKeyError as error:
+        # The operator must fix the key; the person running only needs to know it isn't them.
+        logger.error("Secret %r of widget %s: %s", name, widget_id, error)
+        raise SecretLookupError(f"The secret {name!r} can't be read right now: the site's secrets "
+                                "key has changed. Please tell the site's operator.") from None
     secret.last_used_at = utcnow()
     audit.record(widget_id, actor_id, "use", secret.name)
     db.session.commit()

@@ -9,7 +9,8 @@ EXPECTED = [
     "flask hello (test client)", "secrets panel, 10 secrets", "plain Flask rows, 10", "public page",
     "editor page", "fork of 100 secrets", "gunicorn ×2, public page", "gunicorn ×2, bare Flask hello",
     "python3 -I -S -c pass in sandbox, cold", "run hello world (POST /run, warm pool)",
-    "run hello world (POST /run, no pool)", "get_secret, one call",
+    "run hello world (POST /run, no pool)", "get_secret, one call (many calls in one run)",
+    "get_secret, first read of a secret",
 ]
 
 

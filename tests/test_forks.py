@@ -399,3 +399,16 @@ def test_a_fork_that_fails_midway_leaves_nothing_behind(app, alice, monkeypatch)
         with pytest.raises(RuntimeError):
             fork_widget(original, owner)
         assert db.session.scalars(db.select(Widget.id)).all() == [widget_id]
+
+
+@pytest.fixture
+def limits_on(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+
+
+def test_forking_is_rate_limited_per_user(limits_on, alice, make_client):
+    widget_id = alice.create_widget("Popular", visibility="public")
+    statuses = [alice.post(f"/widgets/{widget_id}/fork").status_code for _ in range(31)]
+    assert statuses[:30] == [302] * 30 and statuses[30] == 429
+    # Someone else forking at the same time still can.
+    assert _registered(make_client(), "frank").post(f"/widgets/{widget_id}/fork").status_code == 302

@@ -15,7 +15,7 @@ from itsdangerous import TimestampSigner
 from pyspace import runner, vault
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import CallTokenError, actor_for_call_token, issue_call_token
-from pyspace.models import Secret, User, Widget
+from pyspace.models import Secret, User
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOT_JSON = re.compile(r'<script type="application/json" id="pyspace-boot">(.*?)</script>', re.S)

@@ -73,6 +73,25 @@ def test_a_burst_larger_than_the_pool_still_runs_every_time(app, widget_ids):
     assert [result.stdout for result in results] == ["ok\n"] * 5
 
 
+def _real_uids(pid: int) -> set[str]:
+    """The real uid of `pid` and all its descendants, as the host's kernel sees them."""
+    uids = set()
+    with open(f"/proc/{pid}/status") as status:
+        uids |= {line.split()[1] for line in status if line.startswith("Uid:")}
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        for child in children.read().split():
+            uids |= _real_uids(int(child))
+    return uids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can start the sandbox as another user")
+def test_sandboxes_are_never_root_even_outside_their_namespace(app):
+    runner = runner_for(app)
+    assert runner.pool.wait_until_full(10)
+    for pid in _pids(runner):
+        assert _real_uids(pid) == {"65534"}
+
+
 def test_shutdown_kills_every_idle_sandbox(app):
     runner = runner_for(app)
     assert runner.pool.wait_until_full(10)

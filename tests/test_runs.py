@@ -155,3 +155,17 @@ def test_anonymous_runs_are_rate_limited_per_client(rate_limited, alice, make_cl
     assert statuses == [200, 200, 429]
     # Logged-in users are not held to the anonymous limit.
     assert [alice.post(f"/widgets/{widget_id}/run", htmx=True).status_code for _ in range(3)] == [200] * 3
+
+
+def test_a_run_reads_each_secret_once_and_bounds_its_lookups(alice, app):
+    code = ("import anvil.secrets\nfor _ in range(50):\n    key = anvil.secrets.get_secret('api_key')\n"
+            "for n in range(150):\n    try:\n        anvil.secrets.get_secret(f'nope{n}')\n"
+            "    except anvil.secrets.SecretError as error:\n        last = str(error)\n"
+            "print(key, last)\n")
+    widget_id = alice.create_widget("W", server_code=code)
+    add_secret(app, widget_id, "api_key", "loop-value")
+    answer = run_json(alice, widget_id)
+    assert answer["stdout"] == "*** A run may read at most 100 different secrets.\n"
+    with app.app_context():
+        uses = db.session.scalars(db.select(AuditEvent).filter_by(widget_id=widget_id, action="use")).all()
+        assert len(uses) == 1

@@ -3,7 +3,6 @@
 Each test runs in a cold sandbox and in a warm (pooled) one: the pool obeys the same rules.
 """
 import http.server
-import os
 import threading
 from pathlib import Path
 
@@ -172,8 +171,9 @@ os.kill(-1, signal.SIGKILL)
     result = run_code(code)
     first = result.stdout.splitlines()[0]
     assert set(eval(first.split(":", 1)[1])) <= {1, 2, 3}, "the sandbox sees only its own processes"
+    # Signals to the sandbox's init are ignored, and kill(-1) finds nobody else to kill.
     assert "still here" in result.stdout
-    assert os.getpid() > 0 and result.error is not None or result.ok
+    assert result.error["type"] == "ProcessLookupError"
 
 
 def test_environment_argv_and_files_hold_no_secret(app, owner_id, run_code, site_keeps_serving):
@@ -188,7 +188,7 @@ for path in ['/proc/self/cmdline', '/proc/1/cmdline', '/proc/self/environ', '/pr
         pass
 print(sorted(os.environ))
 print([name for name, text in places.items() if value in text])
-print('uid', os.getuid(), open('/proc/self/uid_map').read().split())
+print(os.getuid(), os.getgid())
 """
     widget_id = new_widget(app, owner_id, code)
     add_secret(app, widget_id, "api_key", "the-real-key-123")
@@ -197,11 +197,7 @@ print('uid', os.getuid(), open('/proc/self/uid_map').read().split())
     assert result.ok, result.error
     assert eval(lines[0]) == ["HOME", "LANG", "PATH", "PWD"]
     assert eval(lines[1]) == []
-    uid_line = lines[2].split()
-    assert uid_line[1] == "65534"
-    if os.geteuid() == 0:
-        # Outside the sandbox it is not root either: bubblewrap was started as nobody.
-        assert "0" not in uid_line[3:5][1:], uid_line
+    assert lines[2] == "65534 65534"
 
 
 def test_scratch_space_is_discarded_after_each_run(run_code, site_keeps_serving):

@@ -81,7 +81,8 @@ def test_panel_lists_names_in_creation_order_with_blank_badges(alice, widget_id)
 def test_create_without_javascript_redirects_to_the_panel_page(alice, widget_id):
     response = alice.post(f"/widgets/{widget_id}/secrets")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith(f"/widgets/{widget_id}/secrets#secret-")
+    assert response.headers["Location"] == f"/widgets/{widget_id}/secrets?focus=1"
+    assert "autofocus" in alice.client.get(response.headers["Location"]).get_data(as_text=True)
     edit_row = alice.client.get(f"/widgets/{widget_id}/secrets/1/edit/name")
     assert "<html" in edit_row.get_data(as_text=True) and 'name="name"' in edit_row.get_data(as_text=True)
 

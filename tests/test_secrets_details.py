@@ -80,3 +80,23 @@ def test_panel_shows_when_each_secret_was_last_changed_viewed_and_used(app, alic
     assert "Changed just now · viewed just now · used just now" in " ".join(row.split())
     audit_html = alice.client.get(f"/widgets/{widget_id}/secrets/audit", headers=HX).get_data(as_text=True)
     assert "a visitor&#39;s run" in audit_html and "used (run)" in audit_html
+
+
+def test_a_fork_keeps_write_only_and_details_but_never_the_value(app, alice, make_client, widget_id):
+    """Decided: a fork's copy of a write-only secret is blank *and* write-only. The flag is part of
+    how the widget handles that secret, and "cannot be undone" should not end at a fork."""
+    secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/details",
+               {"description": "Weather key", "required": "y"}, htmx=True)
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/write-only", htmx=True)
+    forker = make_client()
+    forker.register("bob")
+    response = forker.post(f"/widgets/{widget_id}/fork")
+    fork_id = response.headers["Location"].rstrip("/").split("/")[-2]
+    with app.app_context():
+        copy = db.session.scalar(db.select(Secret).filter_by(widget_id=fork_id))
+        assert (copy.name, copy.description, copy.required, copy.write_only) == (
+            "api_key", "Weather key", True, True)
+        assert copy.ciphertext is None and copy.fingerprint is None
+    row = forker.client.get(f"/widgets/{fork_id}/secrets/{copy.id}", headers=HX).get_data(as_text=True)
+    assert "badge-write-only" in row and "badge-blank" in row and "View value" not in row

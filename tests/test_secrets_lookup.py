@@ -58,3 +58,12 @@ def test_blank_secret_tells_the_user_to_set_it(app, widgets):
 def test_blank_required_secret_error_carries_its_description(app, widgets):
     with pytest.raises(SecretLookupError, match="OpenWeather API key, free tier is fine"):
         value_for_run(widgets["first"], "weather_key", None)
+
+
+def test_a_wrong_key_at_run_time_is_a_clear_message_not_a_crash(app, widgets, app_config):
+    from cryptography.fernet import Fernet
+    app.config["SECRETS_KEY"] = Fernet.generate_key().decode()
+    vault.init_app(app)
+    with pytest.raises(SecretLookupError, match="secrets key has changed") as raised:
+        value_for_run(widgets["first"], "api_key", None)
+    assert "s3cr3t" not in str(raised.value)

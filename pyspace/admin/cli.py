@@ -73,4 +73,5 @@ def list_users() -> None:
 
 
 def register(app: Flask) -> None:
+    """Add `flask users …` to the app's command line."""
     app.cli.add_command(users_cli)

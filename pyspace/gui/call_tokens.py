@@ -4,6 +4,10 @@ The frame runs in an opaque origin and gets no cookies, so it cannot prove who t
 Instead, the page that embeds it hands it a token, signed with the app's SECRET_KEY, that names
 one widget and the viewer it was issued to, and expires after CALL_TOKEN_MAX_AGE seconds.
 Holding it lets code do exactly one thing: call that widget's registered functions, as that viewer.
+
+The token is signed, not encrypted: the widget's own code can read the widget id and the viewer's
+numeric user id in it (never a username, cookie or session). The viewer id only labels the audit
+log's "use" events of the widget's secrets; it grants nothing else.
 """
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer

@@ -10,6 +10,9 @@ Public interface (all need an app context; secrets are looked up through
   results are JSON values with every secret value the run read replaced by `***`.
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
 
+A run looks each secret up once (one decryption, one audited "use"); repeated
+`get_secret` calls for the same name in that run are answered from the run's own memory.
+
 Configuration keys and defaults: see `pyspace.runner.settings`. Where bubblewrap can't start,
 runs are refused with a clear message unless ALLOW_UNSANDBOXED_RUNS is set (unsafe: widget
 code then runs as a plain process, with only rlimits between it and the server).

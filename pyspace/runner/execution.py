@@ -21,19 +21,29 @@ class SecretRefused(Exception):
     """A secret request that gets a message instead of a value."""
 
 
+# Distinct secret names one run may look up: enough for any real widget, and a bound on the
+# database work code can cause by asking for name after made-up name.
+MAX_SECRET_LOOKUPS = 100
+
+
 def _answer(request: dict, answer_secret: SecretAnswer, redactor: Redactor, known: dict) -> dict:
     name = request.get("name")
     if not isinstance(name, str):
         return {"ok": False, "message": "Secret names are strings, like get_secret('api_key')"}
     if name not in known:
+        if len(known) >= MAX_SECRET_LOOKUPS:
+            return {"ok": False, "message": f"A run may read at most {MAX_SECRET_LOOKUPS} "
+                                            "different secrets."}
         # One lookup (one decryption, one audited use) per secret per run: code that reads a
         # key in a loop must not flood the audit log or pay for the database every time.
         try:
-            known[name] = answer_secret(name)
+            value = answer_secret(name)
         except SecretRefused as refusal:
-            return {"ok": False, "message": str(refusal)}
-        redactor.add(known[name])
-    return {"ok": True, "value": known[name]}
+            known[name] = {"ok": False, "message": str(refusal)}
+        else:
+            redactor.add(value)
+            known[name] = {"ok": True, "value": value}
+    return known[name]
 
 
 def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:

@@ -115,7 +115,6 @@ class Sandbox:
         self.channel = channel
         self.reader = FrameReader(MAX_FRAME_BYTES)
         self.pending: list[dict] = []
-        self.started_at = time.monotonic()
         self._scratch = scratch
 
     def is_alive(self) -> bool:
@@ -144,13 +143,14 @@ class Sandbox:
         # Killing bubblewrap's child (PID 1 of the sandbox) takes every process in the sandbox
         # with it and lets bubblewrap exit and be reaped normally; killing bubblewrap first
         # would leave that child for the system's init to reap.
-        for pid in _children(self.process.pid):
+        children = _children(self.process.pid)
+        for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         try:
-            self.process.wait(timeout=1)
+            self.process.wait(timeout=1 if children else 0.01)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

@@ -4,16 +4,20 @@
 |---|---|---|
 | RUN_WALL_SECONDS | 5 | a run is stopped after this many seconds |
 | RUN_CPU_SECONDS | 3 | CPU time a run may use (RLIMIT_CPU) |
-| RUN_MEMORY_MB | 512 | address space of each process in the sandbox (RLIMIT_AS) |
-| RUN_MAX_PROCESSES | 16 | processes and threads in one sandbox, its init included (RLIMIT_NPROC) |
+| RUN_MEMORY_MB | 256 | address space of each process in the sandbox (RLIMIT_AS) |
+| RUN_MAX_PROCESSES | 8 | processes and threads in one sandbox, its init included (RLIMIT_NPROC) |
 | RUN_OUTPUT_BYTES | 262144 | stdout + stderr kept; more stops the run, with a notice |
-| RUN_SCRATCH_MB | 16 | size of the sandbox's discarded scratch directory /tmp |
+| RUN_SCRATCH_MB | 16 | size of each of the sandbox's discarded scratch mounts, /tmp and /dev/shm |
 | RUN_NETWORK | True | widget code may use the network (off: loopback of its own only) |
 | RUN_POOL_SIZE | 2 | warm sandboxes kept ready per web process (0 turns the pool off) |
 | RUN_MAX_CONCURRENT | 4 | runs at once per web process; more wait up to RUN_WALL_SECONDS |
 | RUN_ANONYMOUS_RATE_LIMIT | "10 per minute" | runs per client address when not logged in |
 | SANDBOX_PACKAGES_DIR | .sandbox/site-packages | packages for widget code (installed by scripts/install-sandbox-packages.sh) |
 | ALLOW_UNSANDBOXED_RUNS | False | UNSAFE: where bubblewrap can't run, run code as a plain process |
+
+Memory is limited per process, so one run can hold at most RUN_MEMORY_MB x RUN_MAX_PROCESSES
+plus its two scratch mounts. For a hard ceiling on the whole site, run it in a cgroup (for
+example a systemd service with MemoryMax=).
 """
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,8 +31,8 @@ class Limits:
 
     wall_seconds: float = 5.0
     cpu_seconds: int = 3
-    memory_mb: int = 512
-    max_processes: int = 16
+    memory_mb: int = 256
+    max_processes: int = 8
     output_bytes: int = 256 * 1024
     scratch_mb: int = 16
     network: bool = True

@@ -21,20 +21,22 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def _save_from_editor(widget) -> list[str] | None:
-    """Save the editor's form (as Save does) when the owner sent it; errors, or None if saved.
+def _save_from_editor(widget) -> tuple[bool, list[str]]:
+    """Save the editor's form (exactly as Save does) when the owner sent it with the run.
 
-    Returns [] when there was nothing to save (a run of the saved code).
+    Returns (saved, errors): (False, []) when there was nothing to save — a run of the saved
+    code, as on the public page — and (False, messages) when the form is invalid.
     """
     if not widget.is_owned_by(current_user) or "server_code" not in request.form:
-        return []
+        return False, []
     form = EditWidgetForm(obj=widget)
     if not form.validate():
-        return [f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()]
+        return False, [f"{form[name].label.text}: {' '.join(errors)}"
+                       for name, errors in form.errors.items()]
     form.populate_obj(widget)
     widget.touch()
     db.session.commit()
-    return None
+    return True, []
 
 
 @bp.post("/widgets/<widget_id>/run")
@@ -47,8 +49,11 @@ def run(widget_id: str):
     {ok, stdout, stderr, error, duration_ms}, and a plain form post gets a page.
     """
     widget = visible_widget_or_404(widget_id)
-    save_errors = _save_from_editor(widget)
+    saved, save_errors = _save_from_editor(widget)
     if save_errors:
+        if _wants_json():
+            return jsonify({"ok": False, "stdout": "", "stderr": "", "duration_ms": 0,
+                            "error": {"type": "NotSaved", "message": " ".join(save_errors)}}), 422
         return render_template("runs/_result.html", widget=widget, result=None,
                                save_errors=save_errors), 422
     actor_id = current_user.id if current_user.is_authenticated else None
@@ -56,7 +61,6 @@ def run(widget_id: str):
     status = 503 if result.error and result.error["type"] in UNAVAILABLE else 200
     if _wants_json():
         return jsonify(result.as_json()), status
-    saved = save_errors is None
     if not is_htmx():
         return render_template("runs/page.html", widget=widget, result=result, saved=saved), status
     # The fragment carries even a refusal, so it shows where the person is looking.

@@ -11,10 +11,10 @@ from .. import audit
 from ..access import owned_widget_or_404
 from ..errors import render_error
 from ..htmx import is_htmx, redirect_to, trigger
+from ..leaks import leak_warnings
 from ..models import Secret, Widget
 from ..vault import VaultKeyError
 from . import bp
-from ..leaks import leak_warnings
 from .changes import (SecretChangeError, create_secret, delete_secret, describe_secret,
                       make_write_only, move_to_secret, rename_secret, reveal_value, secret_of,
                       set_secret_value)
@@ -26,6 +26,7 @@ EDIT_MODES = ("name", "value", "details")
 
 @bp.context_processor
 def panel_helpers() -> dict:
+    """`ago(moment)` for the panel's "changed 3 min ago" notices."""
     return {"ago": ago}
 
 
@@ -71,7 +72,7 @@ def _row(widget: Widget, secret: Secret, status: int = 200, mode: str | None = N
     template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
     response = make_response(render_template(
         template, widget=widget, secret=secret, mode=mode, revealed=revealed, error=error,
-        focus=focus, ago=ago), status)
+        focus=focus), status)
     return _no_store(trigger(response, **events) if events else response)
 
 
@@ -80,10 +81,16 @@ def _changed(message: str) -> dict:
     return {"secretsChanged": True, "toast": {"message": message, "level": "success"}}
 
 
+def _back_to_panel(widget: Widget, secret: Secret) -> Response:
+    # No #fragment: browsers skip autofocus when the URL has one, and focus should land on the row.
+    return redirect_to(url_for("secrets.panel", widget_id=widget.id, focus=secret.id))
+
+
 @bp.get("/widgets/<widget_id>/secrets")
 def panel(widget_id: str):
     """The Secrets panel: names and whether each has a value — never the values."""
-    return _panel(owned_widget_or_404(widget_id))
+    focus = request.args.get("focus", "")
+    return _panel(owned_widget_or_404(widget_id), focus=f"secret-{focus}" if focus.isdigit() else "create")
 
 
 @bp.get("/widgets/<widget_id>/secrets/audit")
@@ -91,7 +98,7 @@ def audit_list(widget_id: str):
     """The widget's recent secret activity (the panel refreshes it after each change)."""
     widget = owned_widget_or_404(widget_id)
     return _no_store(make_response(render_template(
-        "secrets/_audit_list.html", events=audit.recent_events(widget.id), ago=ago)))
+        "secrets/_audit_list.html", events=audit.recent_events(widget.id))))
 
 
 @bp.post("/widgets/<widget_id>/secrets")
@@ -100,7 +107,7 @@ def create(widget_id: str):
     widget = owned_widget_or_404(widget_id)
     secret = create_secret(widget, current_user.id)
     if not is_htmx():
-        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+        return _back_to_panel(widget, secret)
     return _panel(widget, focus=f"secret-{secret.id}", events=_changed(f"Created {secret.name}."))
 
 
@@ -108,7 +115,9 @@ def create(widget_id: str):
 def row(widget_id: str, secret_id: int):
     """A secret's display row (what Cancel and Hide value go back to)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    return _row(widget, secret)
+    # Focus goes back to the control the user came from (the name, Set value or View value).
+    focus = request.args.get("focus", "name")
+    return _row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
 
 
 @bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<mode>")
@@ -130,7 +139,7 @@ def rename(widget_id: str, secret_id: int):
     except SecretChangeError as error:
         return _row(widget, secret, 422, mode="name", error=str(error))
     if not is_htmx():
-        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+        return _back_to_panel(widget, secret)
     message = f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
     return _row(widget, secret, events=_changed(message))
 
@@ -144,7 +153,7 @@ def set_value(widget_id: str, secret_id: int):
     except SecretChangeError as error:
         return _row(widget, secret, 422, mode="value", error=str(error))
     if not is_htmx():
-        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+        return _back_to_panel(widget, secret)
     message = f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
     return _row(widget, secret, focus="value", events=_changed(message))
 
@@ -189,7 +198,7 @@ def details(widget_id: str, secret_id: int):
     except SecretChangeError as error:
         return _row(widget, secret, 422, mode="details", error=str(error))
     if not is_htmx():
-        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+        return _back_to_panel(widget, secret)
     return _row(widget, secret, events=_changed(f"Details of {secret.name} saved."))
 
 
@@ -199,7 +208,7 @@ def write_only(widget_id: str, secret_id: int):
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     make_write_only(secret, current_user.id)
     if not is_htmx():
-        return redirect_to(url_for("secrets.panel", widget_id=widget.id) + f"#secret-{secret.id}")
+        return _back_to_panel(widget, secret)
     return _row(widget, secret, events=_changed(f"{secret.name} is now write-only."))
 
 

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import db
-from ..htmx import is_htmx, redirect_to
+from ..htmx import redirect_to
 from ..models import User, Widget
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm

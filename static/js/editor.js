@@ -94,19 +94,21 @@
     editors.push(editor);
   });
 
+  function markClean() {
+    dirty = false;
+    if (indicator) indicator.hidden = true;
+  }
+
   // A save that failed validation comes back with the user's text still unsaved.
   if (form.hasAttribute("data-unsaved")) markDirty();
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
   form.addEventListener("submit", function () {
     editors.forEach(function (editor) { editor.save(); });
-    dirty = false;  // leaving by saving is not "losing changes"
+    markClean();  // leaving by saving is not "losing changes"
   });
   // "Save & run" saved the form through htmx (the server sends this event via HX-Trigger).
-  document.body.addEventListener("widget-saved", function () {
-    dirty = false;
-    if (indicator) indicator.hidden = true;
-  });
+  document.body.addEventListener("widget-saved", markClean);
 
   // Ctrl/Cmd-S saves instead of opening the browser's "save page" dialog.
   document.addEventListener("keydown", function (event) {

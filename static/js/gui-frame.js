@@ -55,15 +55,11 @@ let callsInFlight = 0;
 function callStarted() {
   callsInFlight += 1;
   busy.hidden = false;
-  widgetRoot.setAttribute("aria-busy", "true");
 }
 
 function callEnded() {
   callsInFlight -= 1;
-  if (callsInFlight === 0) {
-    busy.hidden = true;
-    widgetRoot.setAttribute("aria-busy", "false");
-  }
+  if (callsInFlight === 0) busy.hidden = true;
 }
 
 function failure(type, message) {
@@ -191,7 +187,6 @@ async function bootWidget() {
   } catch (error) {
     reportError(error);
   } finally {
-    widgetRoot.setAttribute("aria-busy", "false");
     // Tests and the load-time measurement wait for this: the client code's top level has run.
     document.documentElement.dataset.pyspace = "ready";
   }

@@ -11,7 +11,9 @@
     if (!data || data.type !== "pyspace:frame-height" || typeof data.height !== "number") return;
     document.querySelectorAll("iframe[data-gui-frame]").forEach(function (frame) {
       if (frame.contentWindow !== event.source) return;
-      frame.style.height = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(data.height))) + "px";
+      const borders = frame.offsetHeight - frame.clientHeight;  // the height set is border-box
+      const content = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(data.height)));
+      frame.style.height = content + borders + "px";
     });
   });
 

@@ -37,6 +37,11 @@ def echo_key():
 
 
 @anvil.server.callable
+def hello(name):
+    return f"Hello, {name}!"
+
+
+@anvil.server.callable
 def fail(reason):
     raise ValueError(f"cannot do that: {reason}")
 """
@@ -50,6 +55,9 @@ print("client code started")
 
 def show(element_id, text):
     document.getElementById(element_id).textContent = text
+
+
+show("greeting", anvil.server.call("hello", "top level"))
 
 
 def on_length(event):
@@ -72,9 +80,25 @@ def on_error(event):
         show("error", f"{type(error).__name__}: {error}")
 
 
+def on_blocking(event):
+    show("blocking", anvil.server.call("hello", "blocking"))
+
+
 for button_id, handler in [("length-btn", on_length), ("echo-btn", on_echo),
                            ("client-secret-btn", on_client_secret), ("error-btn", on_error)]:
     document.getElementById(button_id).addEventListener("click", handler)
+
+
+def removed_handler(event):
+    print("a removed handler ran")
+
+
+# Python handlers can be removed again, like JavaScript ones.
+document.getElementById("length-btn").addEventListener("click", removed_handler)
+document.getElementById("length-btn").removeEventListener("click", removed_handler)
+# A handler JavaScript calls directly (not through addEventListener) can't wait on a promise:
+# the call falls back to a synchronous request, as in browsers without JSPI.
+document.getElementById("blocking-btn").onclick = on_blocking
 """
 
 SECRET_HTML = """\
@@ -84,8 +108,10 @@ SECRET_HTML = """\
   <button id="echo-btn" class="secondary">Echo key</button>
   <button id="client-secret-btn" class="secondary">Secret in client</button>
   <button id="error-btn" class="contrast">Fail</button>
+  <button id="blocking-btn" class="outline">Blocking call</button>
 </div>
-<p id="length"></p><p id="echo"></p><p id="client-secret"></p><p id="error"></p>
+<p id="greeting"></p><p id="length"></p><p id="echo"></p><p id="client-secret"></p><p id="error"></p>
+<p id="blocking"></p>
 """
 
 EVIL_CLIENT_CODE = """\
@@ -195,11 +221,13 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     frame = booted_frame(page)
     console = frame.locator("#pyspace-console-output")
     expect(console).to_contain_text("client code started")  # print() goes to the console pane
+    expect(frame.locator("#greeting")).to_have_text("Hello, top level!")  # a call at the top level
 
     frame.get_by_role("button", name="Key length").click()
     expect(frame.locator("#pyspace-busy")).to_be_visible()  # the spinner, while the call is in flight
     expect(frame.locator("#length")).to_have_text(f"Key length: {len(API_KEY)}")
     expect(frame.locator("#pyspace-busy")).to_be_hidden()
+    expect(console).not_to_contain_text("a removed handler ran")
 
     # A server function that returns the secret itself: the runner redacts it on the way out.
     frame.get_by_role("button", name="Echo key").click()
@@ -211,6 +239,9 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
 
     frame.get_by_role("button", name="Fail").click()
     expect(frame.locator("#error")).to_have_text("ValueError: cannot do that: on purpose")
+
+    frame.get_by_role("button", name="Blocking call").click()
+    expect(frame.locator("#blocking")).to_have_text("Hello, blocking!")
     screenshot("gui-widget-secret-calls")
 
     assert API_KEY not in page.content()
@@ -264,8 +295,7 @@ def test_frame_url_opened_directly_is_still_an_opaque_origin(app, page):
     add_user(app, "alice")
     sign_up(page, "bob")
     widget_id = add_widget(app, "alice", "Direct", visibility="public", html="<p id=x>hi</p>")
-    page.goto(f"/widgets/{widget_id}/frame")
-    expect(page.locator("html")).to_have_attribute("data-pyspace", "ready", timeout=BOOT_TIMEOUT_MS)
+    page.goto(f"/widgets/{widget_id}/frame")  # no need to wait for Python: the origin is set now
     probe = page.evaluate("""() => {
         let cookie;
         try { cookie = "got: " + document.cookie; } catch (error) { cookie = "blocked: " + error.name; }

@@ -143,3 +143,21 @@ def test_admin_disables_a_user_from_the_users_page(page, screenshot, app, seeded
     screenshot("admin-users")
     with app.app_context():
         assert db.session.scalar(db.select(User).filter_by(username="grace")).is_disabled
+
+
+def test_htmx_errors_show_as_a_toast_not_silence(page, screenshot):
+    page.goto("/")
+    page.evaluate("htmx.ajax('GET', '/no/such/page', {target: 'main', swap: 'none'})")
+    expect(page.locator(".toast-error", has_text="Not found")).to_be_visible()
+    screenshot("htmx-error-toast")
+
+
+def test_new_widget_and_user_pages(page, screenshot, seeded):
+    sign_up(page, "ada")
+    page.goto("/widgets/new")
+    expect(page.locator("input[name=kind][value=script]")).to_be_checked()
+    screenshot("new-widget")
+    page.goto("/u/grace")
+    expect(page.get_by_role("heading", name="grace")).to_be_visible()
+    assert page.locator(".widget-card").count() == len(SAMPLE_WIDGETS)
+    screenshot("user-page")

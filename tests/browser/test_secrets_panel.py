@@ -30,8 +30,9 @@ def test_owner_walks_through_the_seed_steps_with_keyboard_and_mouse(page, screen
     expect(row.get_by_role("alert")).to_contain_text("not starting with a digit")
     screenshot("secrets-2-rename-error")
     row.get_by_label("Name").press("Escape")
-    expect(row.get_by_role("link", name="new_secret_1")).to_be_visible()
+    expect(row.get_by_role("link", name="new_secret_1")).to_be_focused()
     row.get_by_role("link", name="new_secret_1").click()
+    expect(row.get_by_label("Name")).to_be_focused()  # htmx has taken over the form
     row.get_by_label("Name").fill("api_key")
     row.get_by_label("Name").press("Enter")
     expect(row.get_by_role("link", name="api_key")).to_be_focused()
@@ -39,6 +40,7 @@ def test_owner_walks_through_the_seed_steps_with_keyboard_and_mouse(page, screen
     # Set value: a password field; the value never comes back in the page.
     row.get_by_role("button", name="Set value").click()
     value_field = row.get_by_label("New value for api_key")
+    expect(value_field).to_be_focused()
     expect(value_field).to_have_attribute("type", "password")
     value_field.fill(VALUE)
     screenshot("secrets-3-set-value")
@@ -54,7 +56,7 @@ def test_owner_walks_through_the_seed_steps_with_keyboard_and_mouse(page, screen
     expect(page.locator("#secrets-audit")).to_contain_text("viewed")
     screenshot("secrets-4-viewed")
     row.get_by_role("button", name="Hide value").click()
-    expect(row.get_by_role("button", name="View value")).to_be_visible()
+    expect(row.get_by_role("button", name="View value")).to_be_focused()
     assert VALUE not in page.content()
 
     # Delete, after confirming.
