@@ -60,9 +60,16 @@ def leak_warnings(widget: Widget) -> list[LeakWarning]:
              for f, label in fields
              for number, text in enumerate((getattr(widget, f) or "").split("\n"), start=1)]
     known = {secret.fingerprint: secret.name for secret in widget.secrets if secret.fingerprint}
+    candidates = [_candidates(text) for _f, _label, _number, text in lines]
+    # One pass over the keys for the whole code: which candidate texts are some secret's value.
+    leaked = {}
+    if known:
+        every_text = set().union(*candidates) if candidates else set()
+        leaked = {text: known[digest] for digest, text in vault.fingerprints_of(every_text).items()
+                  if digest in known}
     warnings = []
-    for f, label, number, text in lines:
-        warning = _value_warning(f, label, number, text, known) if known else None
+    for (f, label, number, text), found in zip(lines, candidates):
+        warning = _value_warning(f, label, number, found, leaked)
         warnings.append(warning or _credential_warning(f, label, number, text))
     return [warning for warning in warnings if warning]
 
@@ -80,14 +87,13 @@ def _candidates(line: str) -> dict[str, str | None]:
     return {text: literal for text, literal in found.items() if len(text) >= MIN_VALUE_LENGTH}
 
 
-def _value_warning(f, label, number, text, known) -> LeakWarning | None:
-    candidates = _candidates(text)
-    for digest, candidate in vault.fingerprints_of(set(candidates)).items():
-        if digest in known:
-            name = known[digest]
+def _value_warning(f, label, number, found: dict[str, str | None], leaked: dict[str, str]):
+    for candidate, literal in found.items():
+        if candidate in leaked:
+            name = leaked[candidate]
             return LeakWarning(f, label, number,
                                f"Line {number} of the {label.lower()} contains the value of the secret "
-                               f"{name}.", name, candidates[candidate])
+                               f"{name}.", name, literal)
     return None
 
 

@@ -24,6 +24,9 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     `actor_id` is whoever started the run (None for an anonymous viewer of a public widget).
     Raises SecretLookupError for a missing or blank secret, never with a value in it.
     """
+    if not isinstance(name, str) or Secret.name_error(name):
+        # Whatever widget code sent, it is no secret's name; keep the echo short.
+        raise SecretLookupError(f"No such secret {str(name)[:64]!r}")
     secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
     if secret is None:
         raise SecretLookupError(f"No such secret {name!r}")

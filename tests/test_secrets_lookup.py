@@ -41,10 +41,10 @@ def test_run_gets_value_and_use_is_audited_without_the_value(app, widgets):
     assert "s3cr3t" not in event.detail
 
 
-@pytest.mark.parametrize("name", ["other_key", "API_KEY", "nope"])
+@pytest.mark.parametrize("name", ["other_key", "API_KEY", "nope", "api_key' OR '1'='1", "x" * 65])
 def test_run_cannot_reach_other_widgets_or_unknown_names(app, widgets, name):
     before = vault.decryption_count()
-    with pytest.raises(SecretLookupError, match=f"No such secret '{name}'"):
+    with pytest.raises(SecretLookupError, match="No such secret"):
         value_for_run(widgets["first"], name, widgets["owner"])
     assert vault.decryption_count() == before
 
@@ -67,3 +67,15 @@ def test_a_wrong_key_at_run_time_is_a_clear_message_not_a_crash(app, widgets, ap
     with pytest.raises(SecretLookupError, match="secrets key has changed") as raised:
         value_for_run(widgets["first"], "api_key", None)
     assert "s3cr3t" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", [None, 42, ["api_key"]])
+def test_a_name_that_is_not_a_string_is_no_such_secret(app, widgets, name):
+    with pytest.raises(SecretLookupError, match="No such secret"):
+        value_for_run(widgets["first"], name, None)
+
+
+def test_missing_secret_message_names_it(app, widgets):
+    with pytest.raises(SecretLookupError) as raised:
+        value_for_run(widgets["first"], "api_kee", None)
+    assert str(raised.value) == "No such secret 'api_kee'"

@@ -294,6 +294,6 @@ def move(widget_id: str):
     except SecretChangeError as error:
         flash(str(error), "error")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
-    flash(f"Moved the value into the secret {secret.name}; line {line} now reads it with "
+    flash(f"Moved the value into the secret {secret.name}; the code now reads it with "
           f"anvil.secrets.get_secret('{secret.name}').", "success")
     return redirect_to(url_for("widgets.edit", widget_id=widget.id))

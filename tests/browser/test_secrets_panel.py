@@ -46,6 +46,7 @@ def test_owner_walks_through_the_seed_steps_with_keyboard_and_mouse(page, screen
     screenshot("secrets-3-set-value")
     row.get_by_role("button", name="Save").click()
     expect(row.locator(".badge-set")).to_have_text("set")
+    expect(row.get_by_role("button", name="Set value")).to_be_focused()  # swapped and settled
     assert VALUE not in page.content()
 
     # View, then hide.
