@@ -2,10 +2,13 @@
 inside the same bubblewrap sandbox, cold — and `get_secret` round trips inside one run."""
 import json
 import statistics
+import socket
 import subprocess
+import threading
 import time
 
 from pyspace.runner import runner_for
+from pyspace.runner.execution import MAX_SECRET_LOOKUPS
 from pyspace.runner.sandbox import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
 from pyspace.runner.settings import settings_from_config
 
@@ -24,16 +27,9 @@ def timed(name):
         return None
     return (time.perf_counter_ns() - started) / 1e6
 
-first = [timed(f"api_key_{{number:05d}}") for number in range({calls}) if number % 10 != 9]
+first = [timed(f"api_key_{{number:05d}}") for number in {distinct}]
 again = [timed("api_key_00000") for _ in range({calls})]
-refused = []
-for _ in range({calls}):
-    started = time.perf_counter_ns()
-    try:
-        anvil.secrets.get_secret("no_such_secret")
-    except anvil.secrets.SecretError:
-        refused.append((time.perf_counter_ns() - started) / 1e6)
-print(json.dumps({{"first": first, "again": again, "refused": refused}}))
+print(json.dumps({{"first": first, "again": again}}))
 """
 
 
@@ -119,22 +115,49 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
     report.check(warm_name, "≤ 0.5× sandboxed python3 -I -S -c pass", report.figures[warm_name].ratio <= 0.5)
 
 
+def _socket_round_trips(calls: int) -> list[float]:
+    """Milliseconds per request/answer over a Unix socket pair with an echoing thread: the floor
+    under any channel between a sandbox and the host."""
+    host, other = socket.socketpair()
+    message = json.dumps({"op": "get_secret", "name": "api_key_00000"}).encode()
+
+    def echo():
+        while data := other.recv(65536):
+            other.sendall(data)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    samples = []
+    with host, other:
+        for _ in range(calls):
+            started = time.perf_counter_ns()
+            host.sendall(message)
+            host.recv(65536)
+            samples.append((time.perf_counter_ns() - started) / 1e6)
+        host.shutdown(socket.SHUT_WR)
+        thread.join()
+    return samples
+
+
 def bench_get_secret(app, report: Report, calls: int) -> None:
-    """`get_secret` timed inside one run: each secret's first read (database, decryption, audit),
-    repeated reads of one secret, and a refused (missing) name."""
+    """`get_secret` timed inside one run: repeated reads of one secret (many calls, per call)
+    and each secret's first read (database, decryption, audited use)."""
+    # A run may read at most MAX_SECRET_LOOKUPS different secrets: stay under that cap.
+    distinct = [number for number in range(calls * 2) if number % 10 != 9][:min(calls, MAX_SECRET_LOOKUPS - 10)]
     with app.app_context():
         owner = make_user("secretrunner")
-        widget_id = make_widget(owner, calls, title="Secrets", code=GET_SECRET_LOOP.format(calls=calls))
+        widget_id = make_widget(owner, calls * 2, title="Secrets",
+                                code=GET_SECRET_LOOP.format(calls=calls, distinct=distinct))
     client = logged_in_client(app, owner)
     headers = {"Accept": "application/json", "X-CSRFToken": csrf_token(client, f"/widgets/{widget_id}/edit")}
     result = _post_run(client, f"/widgets/{widget_id}/run", headers)
     # None marks a read that was refused: none are expected, and none may count as a timing.
     timings = {kind: [ms for ms in values if ms is not None]
                for kind, values in json.loads(result["stdout"]).items()}
-    refused = "get_secret, missing name (refused)"
-    report.add(refused, timings["refused"])
-    report.add("get_secret, first read of a secret", timings["first"], baseline=refused)
+    baseline = "socket pair round trip (host only)"
+    report.add(baseline, _socket_round_trips(calls))
     name = "get_secret, one call (many calls in one run)"
-    report.add(name, timings["again"], baseline=refused, calls_in_one_run=calls,
+    report.add(name, timings["again"], baseline=baseline, calls_in_one_run=calls,
                run_duration_ms=result["duration_ms"])
     report.check(name, "< 1 ms median", statistics.median(timings["again"]) < 1.0)
+    report.add("get_secret, first read of a secret", timings["first"], baseline=baseline)
