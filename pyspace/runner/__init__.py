@@ -81,6 +81,8 @@ class Runner:
             log.exception("could not start a sandbox")
             return failed("SandboxError", "The sandbox could not be started. Please try again.")
         finally:
+            if self.pool is not None:
+                self.pool.run_finished()
             self._slots.release()
 
     def shutdown(self) -> None:

@@ -4,6 +4,9 @@ Each pooled sandbox has already started bubblewrap and Python and imported the r
 knows nothing of any widget until a run takes it. It is used for exactly one run and then
 killed — never shared between runs or widgets — and a background thread starts its
 replacement. The pool is bounded (`size`) and shut down with the app.
+
+The replacement is started once the runs in flight have finished (unless the pool ran dry):
+on a small machine a Python start-up competing for the CPU with a run doubles that run's time.
 """
 import logging
 import threading
@@ -27,6 +30,7 @@ class WarmPool:
         self._idle: deque[Sandbox] = deque()
         self._changed = threading.Condition()
         self._closed = False
+        self._in_flight = 0
         self._thread = threading.Thread(target=self._keep_filled, name="sandbox-pool", daemon=True)
         self._thread.start()
 
@@ -37,6 +41,7 @@ class WarmPool:
         the background thread would be no faster.
         """
         with self._changed:
+            self._in_flight += 1
             while self._idle:
                 sandbox = self._idle.popleft()
                 self._changed.notify_all()
@@ -44,6 +49,12 @@ class WarmPool:
                     return sandbox, True
                 sandbox.discard()
         return self._start(), False
+
+    def run_finished(self) -> None:
+        """Called once per `take` when its run is over: the pool may now refill."""
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
 
     def idle_count(self) -> int:
         """How many ready sandboxes wait right now."""
@@ -75,7 +86,9 @@ class WarmPool:
         failures = 0
         while True:
             with self._changed:
-                while not self._closed and len(self._idle) >= self.size:
+                while not self._closed and (
+                    len(self._idle) >= self.size or (self._in_flight and self._idle)
+                ):
                     self._changed.wait()
                 if self._closed:
                     return

@@ -28,8 +28,8 @@ def secret_of(widget: Widget, secret_id: int) -> Secret | None:
 
 def next_new_secret_name(widget: Widget) -> str:
     """`new_secret_N` with the smallest N ≥ 1 not already used in this widget."""
-    used = {int(match.group(1)) for secret in widget.secrets
-            if (match := NEW_SECRET_NAME.match(secret.name))}
+    names = db.session.scalars(db.select(Secret.name).filter_by(widget_id=widget.id))
+    used = {int(match.group(1)) for name in names if (match := NEW_SECRET_NAME.match(name))}
     number = 1
     while number in used:
         number += 1
@@ -39,17 +39,18 @@ def next_new_secret_name(widget: Widget) -> str:
 def create_secret(widget: Widget, actor_id: int) -> Secret:
     """Add a blank secret named `new_secret_N` to `widget`."""
     for _attempt in range(5):
+        # Touching the widget first takes the write lock (SQLite) or the widget's row lock
+        # (PostgreSQL), so two tabs creating at once pick their numbers one after the other.
+        widget.touch()
+        db.session.flush()
         secret = Secret(widget_id=widget.id, name=next_new_secret_name(widget))
         db.session.add(secret)
-        widget.touch()
         audit.record(widget.id, actor_id, "create", secret.name)
         try:
             db.session.commit()
             return secret
         except IntegrityError:
-            # Another tab took the same name a moment ago: look again and take the next one.
             db.session.rollback()
-            db.session.refresh(widget)
     raise SecretChangeError("Could not create a secret right now. Please try again.")
 
 

@@ -105,7 +105,10 @@ def audit_list(widget_id: str):
 def create(widget_id: str):
     """Create Secret: a blank secret named new_secret_N, ready to be renamed."""
     widget = owned_widget_or_404(widget_id)
-    secret = create_secret(widget, current_user.id)
+    try:
+        secret = create_secret(widget, current_user.id)
+    except SecretChangeError as error:
+        return render_error(503, str(error))
     if not is_htmx():
         return _back_to_panel(widget, secret)
     return _panel(widget, focus=f"secret-{secret.id}", events=_changed(f"Created {secret.name}."))

@@ -5,6 +5,8 @@ change is decided by comparing keyed fingerprints (see vault.fingerprint).
 """
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from .. import audit, vault
 from ..dotenv import Entry, LineError, dotenv_line, parse_dotenv
 from ..extensions import db
@@ -61,7 +63,13 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
         store_value(secret, values[change.name])
         audit.record(widget.id, actor_id, "import", change.name, detail=change.action)
     widget.touch()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another tab created one of these names a moment ago: nothing was applied.
+        db.session.rollback()
+        raise SecretChangeError("The secrets changed while importing; nothing was imported. "
+                                "Preview again.") from None
     return changes
 
 

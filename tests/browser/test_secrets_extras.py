@@ -55,6 +55,7 @@ def test_import_a_dotenv_with_preview_then_make_one_write_only(page, screenshot)
 def test_leak_warning_on_save_and_move_to_a_secret(page, screenshot):
     sign_up(page, "bob")
     new_widget(page, "Leaky", "script")
+    page.wait_for_selector(".CodeMirror")
     page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)",
                   f"import requests\ngithub = '{TOKEN}'\nprint(github)\n")
     page.locator(".editor-bar").get_by_role("button", name="Save", exact=True).click()
