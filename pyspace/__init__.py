@@ -23,12 +23,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.config_from_environment())
     if test_config:
         app.config.from_mapping(test_config)
+    # The remember-me cookie logs a browser in for a month: HTTPS-only whenever the session cookie is.
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.flask_secret_key(app.instance_path)
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    if app.config.get("RUN_POOL_WARM_ON_START"):
+        # The server (not CLI commands or tests) fills the warm pool now, so the first Run is fast.
+        from .runner import runner_for
+
+        runner_for(app)
     return app
 
 
@@ -59,7 +66,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import errors, htmx
+    from . import errors, htmx, security_headers
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .forks import bp as forks_bp
@@ -72,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     errors.register(app)
     htmx.register(app)
+    security_headers.register(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -9,6 +9,9 @@ from pyspace.extensions import db
 def test_upgrade_on_empty_database_matches_the_models(app):
     with app.app_context():
         db.drop_all()
+        with db.engine.begin() as connection:
+            # drop_all leaves Alembic's own table (a shared PostgreSQL test database keeps it).
+            connection.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)

@@ -18,16 +18,15 @@ from . import bp
 from .changes import (SecretChangeError, create_secret, delete_secret, describe_secret,
                       make_write_only, move_to_secret, rename_secret, reveal_value, secret_of,
                       set_secret_value)
+from .listing import count_secrets, panel_blocks, rows_after
 from .timing import ago
 from .transfer import apply_import, env_example, env_with_values, plan_import
 
 EDIT_MODES = ("name", "value", "details")
 
 
-@bp.context_processor
-def panel_helpers() -> dict:
-    """`ago(moment)` for the panel's "changed 3 min ago" notices."""
-    return {"ago": ago}
+# `ago(moment)` for the panel's "changed 3 min ago" notices: a global, so the row macro sees it.
+bp.add_app_template_global(ago)
 
 
 @bp.app_errorhandler(VaultKeyError)
@@ -50,11 +49,19 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _panel(widget: Widget, status: int = 200, focus: str = "create", editing=None,
-           revealed=None, error=None, events: dict | None = None) -> Response:
-    """The panel: a fragment for htmx, the full page otherwise."""
-    context = {"widget": widget, "secrets": widget.secrets, "focus": focus, "editing": editing,
-               "revealed": revealed, "error": error, "events": audit.recent_events(widget.id)}
+def _panel(widget: Widget, status: int = 200, focus_id: int | None = None, mode: str | None = None,
+           revealed: str | None = None, error: str | None = None, events: dict | None = None,
+           after: int = 0) -> Response:
+    """The panel (one page of rows, from secret id `after` on): a fragment for htmx, the full
+    page otherwise. `focus_id`'s row gets focus, shown in `mode`/`revealed`/`error` if given."""
+    total = count_secrets(widget.id)
+    blocks = panel_blocks(widget.id, total, after, focus_id)
+    if after and focus_id is None and blocks[0].rows:
+        focus_id = blocks[0].rows[0].id  # a page further on: start at its first row
+    context = {"widget": widget, "base": url_for("secrets.panel", widget_id=widget.id),
+               "blocks": blocks, "secret_total": total, "after": after,
+               "focus_id": focus_id, "row_mode": mode, "row_revealed": revealed,
+               "row_error": error, "events": audit.recent_events(widget.id)}
     template = "secrets/_panel.html" if is_htmx() else "secrets/page.html"
     response = make_response(render_template(template, **context), status)
     return _no_store(trigger(response, **events) if events else response)
@@ -65,10 +72,7 @@ def _row(widget: Widget, secret: Secret, status: int = 200, mode: str | None = N
          events: dict | None = None) -> Response:
     """One secret's row (display or edit) for htmx; the panel page with that row otherwise."""
     if not is_htmx():
-        editing = (secret.id, mode) if mode else None
-        return _panel(widget, status, focus=f"secret-{secret.id}", editing=editing,
-                      revealed=(secret.id, revealed) if revealed is not None else None,
-                      error=error)
+        return _panel(widget, status, focus_id=secret.id, mode=mode, revealed=revealed, error=error)
     template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
     response = make_response(render_template(
         template, widget=widget, secret=secret, mode=mode, revealed=revealed, error=error,
@@ -90,7 +94,20 @@ def _back_to_panel(widget: Widget, secret: Secret) -> Response:
 def panel(widget_id: str):
     """The Secrets panel: names and whether each has a value — never the values."""
     focus = request.args.get("focus", "")
-    return _panel(owned_widget_or_404(widget_id), focus=f"secret-{focus}" if focus.isdigit() else "create")
+    return _panel(owned_widget_or_404(widget_id), focus_id=int(focus) if focus.isdigit() else None)
+
+
+@bp.get("/widgets/<widget_id>/secrets/more")
+def more(widget_id: str):
+    """Show more: the next page of rows after `after` (and before `before`), which htmx appends
+    in place of the control; without JavaScript, the panel page starting there."""
+    widget = owned_widget_or_404(widget_id)
+    after = request.args.get("after", 0, type=int)
+    if not is_htmx():
+        return _panel(widget, after=after)
+    block = rows_after(widget.id, after, request.args.get("before", type=int))
+    return _no_store(make_response(render_template(
+        "secrets/_rows.html", block=block, base=url_for("secrets.panel", widget_id=widget.id))))
 
 
 @bp.get("/widgets/<widget_id>/secrets/audit")
@@ -111,7 +128,7 @@ def create(widget_id: str):
         return render_error(503, str(error))
     if not is_htmx():
         return _back_to_panel(widget, secret)
-    return _panel(widget, focus=f"secret-{secret.id}", events=_changed(f"Created {secret.name}."))
+    return _panel(widget, focus_id=secret.id, events=_changed(f"Created {secret.name}."))
 
 
 @bp.get("/widgets/<widget_id>/secrets/<int:secret_id>")

@@ -1,0 +1,96 @@
+"""What the Secrets panel lists: a page of rows at a time, with only the columns a row shows.
+
+A widget may hold thousands of secrets. The panel shows them in creation order one page at a
+time ("Show more" appends the next page), so opening it costs the same whatever the widget
+holds. Rows are plain named tuples: no ORM objects, no ciphertext loaded — a row only knows
+whether a value is set, so nothing here can decrypt.
+"""
+from collections import namedtuple
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import Secret
+
+PAGE_SIZE = 200
+
+# Everything secrets/_secret_row.html and _row_edit.html read, and nothing more.
+ROW_COLUMNS = (Secret.id, Secret.name, Secret.description, Secret.required, Secret.write_only,
+               Secret.value_changed_at, Secret.last_viewed_at, Secret.last_used_at,
+               Secret.ciphertext.is_(None).label("is_blank"))
+# A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
+# reads ten attributes per row, and Row answers each through __getattr__ (several times slower).
+PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
+
+
+@dataclass(frozen=True)
+class MoreRows:
+    """A "Show more" control: `count` secrets after secret id `after` (and before `before`)."""
+
+    after: int
+    before: int | None
+    count: int
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """Consecutive rows of the panel, and the control that shows the hidden ones after them."""
+
+    rows: list
+    more: MoreRows | None
+
+
+def page_size() -> int:
+    """How many rows the panel (and each "Show more") renders; `SECRETS_PAGE_SIZE` overrides."""
+    return current_app.config.get("SECRETS_PAGE_SIZE", PAGE_SIZE)
+
+
+def _in_range(query, widget_id: str, after: int, before: int | None):
+    query = query.where(Secret.widget_id == widget_id, Secret.id > after)
+    return query if before is None else query.where(Secret.id < before)
+
+
+def count_secrets(widget_id: str, after: int = 0, before: int | None = None) -> int:
+    """How many secrets `widget_id` has (with an id between `after` and `before`, exclusive)."""
+    return db.session.scalar(_in_range(db.select(func.count(Secret.id)), widget_id, after, before))
+
+
+def _rows(query) -> list[PanelRow]:
+    return [PanelRow._make(row) for row in db.session.execute(query)]
+
+
+def rows_after(widget_id: str, after: int = 0, before: int | None = None,
+               in_range: int | None = None) -> RowBlock:
+    """The next page of rows after secret id `after` (stopping before `before`), in creation
+    order, with a "Show more" control when secrets remain in that range. `in_range` is how many
+    secrets the range holds, when the caller has counted them already."""
+    size = page_size()
+    rows = _rows(_in_range(db.select(*ROW_COLUMNS), widget_id, after, before)
+                 .order_by(Secret.id).limit(size))
+    more = None
+    if len(rows) == size:
+        last = rows[-1].id
+        remaining = (in_range - size if in_range is not None
+                     else count_secrets(widget_id, last, before))
+        more = MoreRows(last, before, remaining) if remaining else None
+    return RowBlock(rows, more)
+
+
+def panel_blocks(widget_id: str, total: int, after: int = 0,
+                 focus_id: int | None = None) -> list[RowBlock]:
+    """The panel's rows (`total` is the widget's count of secrets): the page after `after`,
+    and — when the secret `focus_id` (one just created, or the one a browser without JavaScript
+    is working on) lies beyond that page — that secret's row too, with "Show more" controls
+    for the rows in between and after it."""
+    first = rows_after(widget_id, after, in_range=None if after else total)
+    if first.more is None or focus_id is None or focus_id <= first.more.after:
+        return [first]
+    focused = _rows(db.select(*ROW_COLUMNS).where(Secret.widget_id == widget_id, Secret.id == focus_id))
+    if not focused:
+        return [first]
+    gap = count_secrets(widget_id, first.more.after, focus_id)
+    tail = count_secrets(widget_id, focus_id)
+    return [RowBlock(first.rows, MoreRows(first.more.after, focus_id, gap) if gap else None),
+            RowBlock(focused, MoreRows(focus_id, None, tail) if tail else None)]

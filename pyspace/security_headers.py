@@ -1,0 +1,60 @@
+"""Security headers on every response of the main site.
+
+The GUI widget frame (`gui.frame`) sets a stricter Content-Security-Policy of its own
+(pyspace/gui/frame_policy.py) with `frame-ancestors` naming the site: responses that already
+carry a CSP keep it, and get no X-Frame-Options, so the site can still embed the frame.
+"""
+from flask import Flask, Response
+
+# The main site loads everything from itself: htmx, CodeMirror, Pico and small scripts in static/.
+# - no inline scripts and no on…= attributes, so an escaping bug can't become script execution;
+# - 'unsafe-eval' only because htmx compiles hx-trigger filters (`keyup[key=='Escape']` in
+#   secrets/_row_edit.html) with Function(); without it every key would cancel the edit row.
+#   Drop it once no template uses a trigger filter, hx-on or js: values;
+# - 'unsafe-inline' styles: htmx inserts its indicator <style> and CodeMirror sizes elements;
+#   styles can't run code;
+# - data: images: Pico draws checkboxes and select arrows as data: SVGs;
+# - frame-src 'self': GUI widgets live in a sandboxed iframe served by this site;
+# - frame-ancestors 'none': no other page (this site included) may frame the site's pages.
+MAIN_CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # Widget URLs (private ones included) are not sent to the sites that widgets link to.
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the site's security headers, keeping a CSP (and framing rule) a view set itself."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = MAIN_CONTENT_SECURITY_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Send the security headers with every response (and HSTS once the site is on HTTPS)."""
+    app.after_request(add_security_headers)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        # Secure cookies mean the operator serves the site over HTTPS: browsers should never
+        # try plain HTTP again, where a network attacker could strip TLS.
+        @app.after_request
+        def require_https(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            return response
