@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -27,6 +28,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.flask_secret_key(app.instance_path)
+
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies the client's address and scheme arrive in X-Forwarded-*:
+        # per-client rate limits must not lump every visitor under the proxy's address.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -36,6 +36,9 @@ def default_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none,
+        # so nobody can dodge a rate limit by sending the header themselves).
+        "TRUSTED_PROXIES": 0,
         "RATELIMIT_HEADERS_ENABLED": True,
         "WIDGETS_PER_PAGE": 12,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -55,11 +55,14 @@ def fork_count(widget_id: str) -> int:
     )
 
 
-def blank_secret_names(widget_id: str) -> list[str]:
-    """Names of the widget's secrets that have no value yet, in the panel's order."""
-    return list(db.session.scalars(
-        db.select(Secret.name).filter_by(widget_id=widget_id, ciphertext=None).order_by(Secret.id)
-    ))
+def blank_secrets(widget_id: str) -> list:
+    """The widget's secrets that have no value yet — name, description, required — as a
+    checklist: required ones first, then in the panel's order. Reads no ciphertext."""
+    return db.session.execute(
+        db.select(Secret.name, Secret.description, Secret.required)
+        .filter_by(widget_id=widget_id, ciphertext=None)
+        .order_by(Secret.required.desc(), Secret.id)
+    ).all()
 
 
 def visible_original(fork: Widget, viewer) -> Widget | None:

@@ -412,3 +412,19 @@ def test_forking_is_rate_limited_per_user(limits_on, alice, make_client):
     assert statuses[:30] == [302] * 30 and statuses[30] == 429
     # Someone else forking at the same time still can.
     assert _registered(make_client(), "frank").post(f"/widgets/{widget_id}/fork").status_code == 302
+
+
+def test_fork_checklist_puts_required_secrets_first_with_their_descriptions(app, alice, bob):
+    widget_id = alice.create_widget("Checklist", visibility="public")
+    with app.app_context():
+        db.session.add_all([
+            Secret(widget_id=widget_id, name="optional_one", description="Only for debugging"),
+            Secret(widget_id=widget_id, name="api_key", description="OpenWeather API key, free tier is fine",
+                   required=True),
+        ])
+        db.session.commit()
+    fork_id = fork_as(bob, widget_id)
+    box = bob.client.get(f"/widgets/{fork_id}/needs-values").get_data(as_text=True)
+    assert box.index("<code>api_key</code>") < box.index("<code>optional_one</code>")
+    assert "OpenWeather API key, free tier is fine" in box and "Only for debugging" in box
+    assert "Required" in box.split("<code>optional_one</code>")[0]

@@ -2,6 +2,8 @@
 
 Each case sends cheap requests (refused ones count too) from one address, with the limits the
 app ships with, and expects the next request past the limit to get the site's 429 page.
+Behind a reverse proxy (TRUSTED_PROXIES) limits follow the real client, and X-Forwarded-For
+sent by anyone else is ignored.
 """
 import pytest
 
@@ -56,3 +58,25 @@ def test_anonymous_work_is_rate_limited_per_client(client, send, allowed):
     blocked = send(client, allowed)
     assert blocked.status_code == 429
     assert "Slow down" in blocked.get_data(as_text=True) or blocked.is_json
+
+
+def run_from(client, address):
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    return client.post(f"/widgets/{MISSING_WIDGET}/run", data={"csrf_token": token},
+                       headers={"X-Forwarded-For": address})
+
+
+def test_a_forged_forwarded_for_header_cannot_dodge_a_limit(client):
+    statuses = [run_from(client, f"203.0.113.{n}").status_code for n in range(11)]
+    assert statuses == [404] * 10 + [429]
+
+
+@pytest.fixture
+def behind_one_proxy(app_config):
+    app_config["TRUSTED_PROXIES"] = 1
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(behind_one_proxy, client):
+    assert [run_from(client, "203.0.113.1").status_code for _ in range(11)][-1] == 429
+    # Another pupil behind the same proxy is not blocked by the first one's runs.
+    assert run_from(client, "203.0.113.2").status_code == 404

@@ -9,6 +9,7 @@ other users and anonymous visitors, for public and private widgets alike.
 import re
 
 import pytest
+from flask import url_for
 from flask_wtf.csrf import CSRFProtect
 
 from pyspace import vault
@@ -81,7 +82,7 @@ FORM_DATA = {
 
 
 def _rules(app):
-    return [rule for rule in app.url_map.iter_rules()]
+    return list(app.url_map.iter_rules())
 
 
 def _methods(rule) -> list[str]:
@@ -135,7 +136,6 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
     values = {"widget_id": widget_id, "secret_id": secret_id, "mode": "name", "fn_name": "greet",
               "user_id": user_id, "username": "alice", "filename": "css/app.css"}
     with app.test_request_context():
-        from flask import url_for
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
 
 
@@ -169,7 +169,8 @@ def test_csrf_protects_every_state_changing_route_but_the_gui_call(app):
               if f"{view.__module__}.{view.__name__}" in csrf._exempt_views}
     assert exempt == {"gui.call"}
     # A GET renders, a POST changes: only the form pages answer both on one URL.
-    both = {rule.endpoint for rule in _rules(app) if "GET" in rule.methods and set(_methods(rule)) & STATE_CHANGING}
+    both = {rule.endpoint for rule in _rules(app)
+            if "GET" in rule.methods and set(_methods(rule)) & STATE_CHANGING}
     assert both == FORM_PAGES
 
 

@@ -15,7 +15,7 @@ def lineage_helpers() -> dict:
     """Fork counts, lineage and blank-secret names for the fork hooks in the widget pages."""
     return {
         "fork_count": forking.fork_count,
-        "blank_secret_names": forking.blank_secret_names,
+        "blank_secrets": forking.blank_secrets,
         "visible_original": lambda fork: forking.visible_original(fork, current_user),
     }
 
@@ -36,7 +36,7 @@ def fork(widget_id: str):
         return redirect_to(url_for("auth.login", next=url_for("widgets.show", widget_id=original.id)))
     copy = forking.fork_widget(original, current_user)
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
-    if forking.blank_secret_names(copy.id):
+    if forking.blank_secrets(copy.id):
         message += " Its secrets came without values: set your own before you run it."
     flash(message, "success")
     return redirect_to(url_for("widgets.edit", widget_id=copy.id))

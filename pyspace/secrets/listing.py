@@ -48,17 +48,25 @@ def page_size() -> int:
 
 
 def _in_range(query, widget_id: str, after: int, before: int | None):
-    query = query.where(Secret.widget_id == widget_id, Secret.id > after)
+    query = query.where(Secret.widget_id == widget_id)
+    if after > 0:
+        query = query.where(Secret.id > after)
     return query if before is None else query.where(Secret.id < before)
+
+
+def _execute(query):
+    # Plain column queries need none of the ORM's result handling: run them on the session's
+    # connection (same transaction), which is measurably cheaper per row.
+    return db.session.connection().execute(query)
 
 
 def count_secrets(widget_id: str, after: int = 0, before: int | None = None) -> int:
     """How many secrets `widget_id` has (with an id between `after` and `before`, exclusive)."""
-    return db.session.scalar(_in_range(db.select(func.count(Secret.id)), widget_id, after, before))
+    return _execute(_in_range(db.select(func.count()).select_from(Secret), widget_id, after, before)).scalar()
 
 
 def _rows(query) -> list[PanelRow]:
-    return [PanelRow._make(row) for row in db.session.execute(query)]
+    return [PanelRow._make(row) for row in _execute(query)]
 
 
 def rows_after(widget_id: str, after: int = 0, before: int | None = None,
