@@ -45,6 +45,9 @@ python_env() {
 
 serve() {
   python_env
+  # instance/ holds the database and the keys: readable by this user only.
+  umask 077
+  chmod 700 instance
   log "Migrating the database"
   "$VENV/bin/flask" --app app db upgrade
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
