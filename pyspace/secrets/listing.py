@@ -9,7 +9,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..extensions import db
 from ..models import Secret
@@ -21,7 +21,7 @@ ROW_COLUMNS = (Secret.id, Secret.name, Secret.description, Secret.required, Secr
                Secret.value_changed_at, Secret.last_viewed_at, Secret.last_used_at,
                Secret.ciphertext.is_(None).label("is_blank"))
 # A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
-# reads ten attributes per row, and Row answers each through __getattr__ (several times slower).
+# reads nine attributes per row, and Row answers each through __getattr__ (several times slower).
 PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
 
 
@@ -47,26 +47,40 @@ def page_size() -> int:
     return current_app.config.get("SECRETS_PAGE_SIZE", PAGE_SIZE)
 
 
-def _in_range(query, widget_id: str, after: int, before: int | None):
-    query = query.where(Secret.widget_id == widget_id)
-    if after > 0:
-        query = query.where(Secret.id > after)
-    return query if before is None else query.where(Secret.id < before)
+def _in_range(query, bounded: bool):
+    # Secrets of :widget_id after id :after — and, if `bounded`, before id :before.
+    query = query.where(Secret.widget_id == bindparam("widget_id"), Secret.id > bindparam("after"))
+    return query.where(Secret.id < bindparam("before")) if bounded else query
 
 
-def _execute(query):
+# Built once and reused with new parameters (keyed by "bounded"): the panel runs them on every
+# request, and SQLAlchemy then neither rebuilds them nor recomputes their cache keys.
+ROWS = {bounded: _in_range(db.select(*ROW_COLUMNS), bounded).order_by(Secret.id).limit(bindparam("size"))
+        for bounded in (False, True)}
+COUNT = {bounded: _in_range(db.select(func.count()).select_from(Secret), bounded)
+         for bounded in (False, True)}
+ONE_ROW = db.select(*ROW_COLUMNS).where(Secret.widget_id == bindparam("widget_id"),
+                                        Secret.id == bindparam("secret_id"))
+
+
+def _execute(query, **parameters):
     # Plain column queries need none of the ORM's result handling: run them on the session's
     # connection (same transaction), which is measurably cheaper per row.
-    return db.session.connection().execute(query)
+    return db.session.connection().execute(query, parameters)
+
+
+def _range(widget_id: str, after: int, before: int | None) -> dict:
+    bounds = {"widget_id": widget_id, "after": after}
+    return bounds if before is None else {**bounds, "before": before}
 
 
 def count_secrets(widget_id: str, after: int = 0, before: int | None = None) -> int:
     """How many secrets `widget_id` has (with an id between `after` and `before`, exclusive)."""
-    return _execute(_in_range(db.select(func.count()).select_from(Secret), widget_id, after, before)).scalar()
+    return _execute(COUNT[before is not None], **_range(widget_id, after, before)).scalar()
 
 
-def _rows(query) -> list[PanelRow]:
-    return [PanelRow._make(row) for row in _execute(query)]
+def _rows(query, **parameters) -> list[PanelRow]:
+    return [PanelRow._make(row) for row in _execute(query, **parameters).all()]
 
 
 def rows_after(widget_id: str, after: int = 0, before: int | None = None,
@@ -75,8 +89,7 @@ def rows_after(widget_id: str, after: int = 0, before: int | None = None,
     order, with a "Show more" control when secrets remain in that range. `in_range` is how many
     secrets the range holds, when the caller has counted them already."""
     size = page_size()
-    rows = _rows(_in_range(db.select(*ROW_COLUMNS), widget_id, after, before)
-                 .order_by(Secret.id).limit(size))
+    rows = _rows(ROWS[before is not None], **_range(widget_id, after, before), size=size)
     more = None
     if len(rows) == size:
         last = rows[-1].id
@@ -95,7 +108,7 @@ def panel_blocks(widget_id: str, total: int, after: int = 0,
     first = rows_after(widget_id, after, in_range=None if after else total)
     if first.more is None or focus_id is None or focus_id <= first.more.after:
         return [first]
-    focused = _rows(db.select(*ROW_COLUMNS).where(Secret.widget_id == widget_id, Secret.id == focus_id))
+    focused = _rows(ONE_ROW, widget_id=widget_id, secret_id=focus_id)
     if not focused:
         return [first]
     gap = count_secrets(widget_id, first.more.after, focus_id)

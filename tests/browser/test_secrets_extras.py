@@ -67,6 +67,7 @@ def test_leak_warning_on_save_and_move_to_a_secret(page, screenshot):
     warning.get_by_role("button", name="Move to a secret").click()
     expect(page.locator(".flash-success")).to_contain_text("Moved the value into the secret github_token")
     expect(page.locator(".leak-warnings")).to_have_count(0)
+    page.wait_for_selector(".CodeMirror")  # the reloaded editor sets up CodeMirror after load
     code = page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()")
     assert code == "import anvil.secrets\nimport requests\ngithub = anvil.secrets.get_secret('github_token')\nprint(github)\n"
     panel = open_secrets(page)
