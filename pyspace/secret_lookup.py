@@ -31,7 +31,10 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     if secret is None:
         raise SecretLookupError(f"No such secret {name!r}")
     if secret.is_blank:
-        raise SecretLookupError(blank_secret_message(secret))
+        # Descriptions are the owner's notes: a viewer running a public widget only learns
+        # that the secret is blank.
+        owner_runs = actor_id is not None and actor_id == secret.widget.owner_id
+        raise SecretLookupError(blank_secret_message(secret, with_description=owner_runs))
     try:
         value = vault.decrypt_value(secret.ciphertext)
     except vault.VaultKeyError as error:
@@ -45,10 +48,11 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     return value
 
 
-def blank_secret_message(secret: Secret) -> str:
-    """What to tell someone whose code asked for a blank secret (with its description if required)."""
+def blank_secret_message(secret: Secret, with_description: bool = True) -> str:
+    """What to tell someone whose code asked for a blank secret (with its description if
+    required and `with_description`)."""
     message = (f"The secret {secret.name!r} has no value yet: set its value in the "
                "Secrets panel of the widget editor.")
-    if secret.required and secret.description:
+    if with_description and secret.required and secret.description:
         message += f" It is required: {secret.description}"
     return message

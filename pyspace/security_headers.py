@@ -8,9 +8,7 @@ from flask import Flask, Response
 
 # The main site loads everything from itself: htmx, CodeMirror, Pico and small scripts in static/.
 # - no inline scripts and no on…= attributes, so an escaping bug can't become script execution;
-# - 'unsafe-eval' only because htmx compiles hx-trigger filters (`keyup[key=='Escape']` in
-#   secrets/_row_edit.html) with Function(); without it every key would cancel the edit row.
-#   Drop it once no template uses a trigger filter, hx-on or js: values;
+# - no 'unsafe-eval': htmx runs with allowEval off (no trigger filters, hx-on or js: values);
 # - 'unsafe-inline' styles: htmx inserts its indicator <style> and CodeMirror sizes elements;
 #   styles can't run code;
 # - data: images: Pico draws checkboxes and select arrows as data: SVGs;
@@ -18,7 +16,7 @@ from flask import Flask, Response
 # - frame-ancestors 'none': no other page (this site included) may frame the site's pages.
 MAIN_CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
-    "script-src 'self' 'unsafe-eval'",
+    "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",

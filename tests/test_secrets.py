@@ -366,3 +366,12 @@ def test_view_with_the_wrong_key_is_a_clear_error_not_a_traceback(app, alice, wi
     assert "secrets key does not match" in html and "Traceback" not in html
     assert "gAAAA" not in html  # no ciphertext either
 
+
+
+def test_view_value_refuses_a_cross_site_request_and_records_nothing(app, alice, widget_id):
+    secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
+    response = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value",
+                                headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 404 and VALUE not in response.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(db.select(AuditEvent).filter_by(action="view")).all()

@@ -46,10 +46,11 @@ def test_main_site_responses_carry_the_security_headers(client, alice, gui_widge
         assert "Strict-Transport-Security" not in headers, label  # plain HTTP on one machine
 
 
-def test_main_site_policy_allows_no_inline_script_no_plugins_and_no_framing():
+def test_main_site_policy_allows_no_inline_script_no_eval_no_plugins_and_no_framing():
     policy = directives(MAIN_CONTENT_SECURITY_POLICY)
     assert policy["default-src"] == ["'self'"]
     assert "'unsafe-inline'" not in policy["script-src"]
+    assert "'unsafe-eval'" not in policy["script-src"]  # htmx runs with allowEval off
     assert "'wasm-unsafe-eval'" not in policy["script-src"]  # Pyodide runs in the frame only
     assert policy["object-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]

@@ -80,3 +80,18 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(behind_one_proxy, 
     assert [run_from(client, "203.0.113.1").status_code for _ in range(11)][-1] == 429
     # Another pupil behind the same proxy is not blocked by the first one's runs.
     assert run_from(client, "203.0.113.2").status_code == 404
+
+
+def test_gui_calls_of_logged_in_viewers_behind_one_address_have_their_own_limits(app, client):
+    from pyspace.gui.call_tokens import issue_call_token
+
+    with app.test_request_context():
+        first, second = issue_call_token(MISSING_WIDGET, 1), issue_call_token(MISSING_WIDGET, 2)
+
+    def call_with(token):
+        return client.post(f"/widgets/{MISSING_WIDGET}/call/anything", data="{}",
+                           headers={"Content-Type": "application/json", "X-Call-Token": token})
+
+    assert [call_with(first).status_code for _ in range(61)][-1] == 429
+    # A classmate at the same address still gets through.
+    assert call_with(second).status_code != 429

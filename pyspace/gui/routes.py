@@ -1,5 +1,6 @@
 """GUI widget views: the sandboxed frame document, and the route its server calls go to."""
 from flask import abort, jsonify, make_response, render_template, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from .. import runner
@@ -38,9 +39,20 @@ def _json_error(status: int, error_type: str, message: str):
 # the signed call token (header) was issued to, for this one widget. With no cookie doing the
 # authorizing there is no ambient credential for another site to ride on, which is the attack the
 # CSRF token prevents; the frame (an opaque origin) could not read a CSRF token anyway.
+def _caller_key() -> str:
+    """Rate-limit GUI calls per logged-in viewer (a class behind one school address shares an IP)
+    and per address for anonymous viewers and anything without a valid token."""
+    try:
+        actor_id = actor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""),
+                                        (request.view_args or {}).get("widget_id", ""))
+    except CallTokenError:
+        actor_id = None
+    return f"viewer:{actor_id}" if actor_id else f"address:{get_remote_address()}"
+
+
 @bp.post("/widgets/<widget_id>/call/<fn_name>")
 @csrf.exempt
-@limiter.limit("60 per minute")
+@limiter.limit("60 per minute", key_func=_caller_key)
 def call(widget_id: str, fn_name: str):
     """Call a server function of this widget for its frame: `{"args": [...], "kwargs": {...}}`
     in, `{"ok": true, "result": ...}` or `{"ok": false, "error": {"type", "message"}}` out."""

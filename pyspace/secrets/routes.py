@@ -182,6 +182,10 @@ def set_value(widget_id: str, secret_id: int):
 def view_value(widget_id: str, secret_id: int):
     """View value: the owner's emergency look at a value, recorded in the audit log."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A GET that decrypts and audits: another site must not be able to send the owner here
+        # (it could never read the value, but it could fill the audit log with false "views").
+        abort(404)
     try:
         value = reveal_value(secret, current_user.id)
     except SecretChangeError as error:

@@ -22,7 +22,7 @@ def test_pages_work_under_the_csp_with_no_violations_and_inline_script_is_blocke
     page.keyboard.press("Control+s")
     expect(page.get_by_text("Saved.")).to_be_visible()
 
-    # The Secrets panel over htmx, including the Escape filter of the rename row.
+    # The Secrets panel over htmx, including Escape on the rename row (no eval under the CSP).
     page.locator(".editor-bar").get_by_role("button", name="Secrets").click()
     panel = page.locator("#secrets-panel")
     panel.get_by_role("button", name="Create Secret").click()
