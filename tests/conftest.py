@@ -5,6 +5,7 @@ Set PYSPACE_TEST_DATABASE_URL to run the suite against PostgreSQL instead of SQL
 """
 import os
 import re
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -57,6 +58,18 @@ def client(app):
 @pytest.fixture
 def cli_runner(app):
     return app.test_cli_runner()
+
+
+def stored_bytes(db) -> bytes:
+    """Everything the database holds: the SQLite files byte for byte, or on PostgreSQL every
+    row of every table as the server prints it (bytea as hex). Needs an app context."""
+    if db.engine.dialect.name == "sqlite":
+        database = Path(db.engine.url.database)
+        return b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    rows = []
+    for table in db.metadata.sorted_tables:
+        rows += db.session.execute(db.text(f"SELECT t::text FROM {table.name} t")).scalars().all()
+    return "\n".join(rows).encode()
 
 
 def csrf_token_from(html: str) -> str:

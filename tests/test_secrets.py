@@ -1,13 +1,13 @@
 """The Secrets panel over HTTP: rules, owner-only access, CSRF, and values that never leak."""
 import logging
 import re
-from pathlib import Path
 
 import pytest
 
 from pyspace import vault
 from pyspace.extensions import db
 from pyspace.models import AuditEvent, Secret, Widget
+from tests.conftest import stored_bytes
 
 HX = {"HX-Request": "true"}
 VALUE = "sk-live-7Qm2ZpX4vRb9TnK1"
@@ -306,18 +306,6 @@ def captured_logs():
     root.setLevel(old_level)
 
 
-def stored_bytes() -> bytes:
-    """Everything the database holds: the SQLite files byte for byte, or on PostgreSQL every
-    row of every table as the server prints it (bytea as hex)."""
-    if db.engine.dialect.name == "sqlite":
-        database = Path(db.engine.url.database)
-        return b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
-    rows = []
-    for table in db.metadata.sorted_tables:
-        rows += db.session.execute(db.text(f"SELECT t::text FROM {table.name} t")).scalars().all()
-    return "\n".join(rows).encode()
-
-
 def test_a_value_never_reaches_the_database_file_the_logs_or_the_audit(app, alice, widget_id,
                                                                         captured_logs):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
@@ -326,7 +314,7 @@ def test_a_value_never_reaches_the_database_file_the_logs_or_the_audit(app, alic
         events = db.session.scalars(db.select(AuditEvent)).all()
         assert {e.action for e in events} >= {"create", "rename", "set", "view"}
         assert all(VALUE not in f"{e.secret_name} {e.detail}" for e in events)
-        raw = stored_bytes()
+        raw = stored_bytes(db)
     assert b"api_key" in raw  # the file really holds the secret's row…
     assert VALUE.encode() not in raw  # …but not its value
     assert captured_logs  # SQLAlchemy and Werkzeug did log this test's requests…

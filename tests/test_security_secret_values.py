@@ -6,7 +6,6 @@ byte of the database files is searched for the value.
 """
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -15,6 +14,7 @@ from pyspace import vault
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import issue_call_token
 from pyspace.models import AuditEvent, Secret, User
+from tests.conftest import stored_bytes
 from tests.run_helpers import SMALL_LIMITS, add_secret
 from tests.test_security_routes import ROUTES
 
@@ -183,7 +183,6 @@ def test_the_database_files_and_audit_rows_hold_no_value_after_everything(app, a
         assert {event.action for event in events} >= {"view", "use"}
         assert all(VALUE not in repr(event.__dict__) for event in events)
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
-        database = Path(db.engine.url.database)
-    raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+        raw = stored_bytes(db)
     assert b"api_key" in raw and VALUE.encode() not in raw
     assert json.dumps(VALUE).encode() not in raw
