@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, vault
-from ..dotenv import Entry, LineError, dotenv_line, parse_dotenv
+from ..env_files import Entry, LineError, dotenv_line, parse_dotenv
 from ..extensions import db
 from ..models import Secret, Widget, utcnow
 from .changes import SecretChangeError, store_value

@@ -1,7 +1,7 @@
 """Parsing and writing .env files."""
 import pytest
 
-from pyspace.dotenv import dotenv_line, parse_dotenv
+from pyspace.env_files import dotenv_line, parse_dotenv
 
 
 def parsed(text):
