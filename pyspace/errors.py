@@ -1,9 +1,10 @@
 """Error pages in the site's style, and fragments for htmx requests."""
-from flask import Flask, render_template
+from flask import Flask
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
-from .htmx import is_htmx
+from .htmx import render_partial_or_page
+from .vault import VaultKeyError
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -19,9 +20,8 @@ MESSAGES = {
 def render_error(status: int, message: str | None = None):
     """The error page for `status` — or, for htmx, a fragment that the error toast shows."""
     title, default_message = MESSAGES.get(status, MESSAGES[500])
-    template = "errors/_message.html" if is_htmx() else "errors/page.html"
-    return render_template(template, status=status, title=title,
-                           message=message or default_message), status
+    return render_partial_or_page("errors/_message.html", "errors/page.html", status=status,
+                                  title=title, message=message or default_message), status
 
 
 def register(app: Flask) -> None:
@@ -31,6 +31,11 @@ def register(app: Flask) -> None:
         """A missing or stale CSRF token: the change was refused, say how to retry."""
         return render_error(400, "Your session expired or the form was stale. "
                                  "Reload the page and try again.")
+
+    @app.errorhandler(VaultKeyError)
+    def vault_key_error(error):
+        """A missing or wrong secrets key: say so plainly, never a traceback or garbage."""
+        return render_error(500, str(error))
 
     @app.errorhandler(429)
     def rate_limited(error):

@@ -154,6 +154,14 @@ def alice(accounts):
 
 
 @pytest.fixture
+def bob(make_client):
+    """Another logged-in user "bob", in a browser of his own (owns nothing of alice's)."""
+    bob = make_client()
+    assert bob.register("bob").status_code == 302
+    return bob
+
+
+@pytest.fixture
 def make_client(app):
     """More browsers: each call gives a fresh client with its own Accounts helper."""
     def make():

@@ -68,14 +68,6 @@ def widget_row(app, widget_id) -> Widget | None:
 
 
 @pytest.fixture
-def bob(make_client):
-    """Another logged-in user, in their own browser."""
-    bob = make_client()
-    assert bob.register("bob").status_code == 302
-    return bob
-
-
-@pytest.fixture
 def original(app, alice):
     """Alice's public script widget with seven secrets, one of them blank."""
     widget_id = alice.create_widget("Weather", description="Today's weather, using a secret key",

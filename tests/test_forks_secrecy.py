@@ -19,13 +19,6 @@ def forked(app, alice, bob):
     return widget_id, fork_as(bob, widget_id)
 
 
-@pytest.fixture
-def bob(make_client):
-    bob = make_client()
-    assert bob.register("bob").status_code == 302
-    return bob
-
-
 def _argument_values(app, rule, widget_ids) -> list[dict]:
     """Every combination worth trying for the rule's URL arguments."""
     with app.app_context():

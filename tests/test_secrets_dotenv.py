@@ -72,6 +72,16 @@ def test_a_file_can_be_uploaded(app, alice, widget_id):
     assert values_of(app, widget_id)["API_KEY"] == "sk-imported-111"
 
 
+def test_an_upload_that_is_not_utf8_is_refused_not_mangled(app, alice, widget_id):
+    latin1 = "API_KEY=caf\xe9-secret\n".encode("latin-1")
+    response = alice.post(f"/widgets/{widget_id}/secrets/import",
+                          {"dotenv_file": (io.BytesIO(latin1), "old.env"), "step": "apply"},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "old.env is not UTF-8 text" in response.get_data(as_text=True)
+    assert values_of(app, widget_id) == {}
+
+
 def test_import_form_page_works_without_javascript(alice, widget_id):
     page = alice.client.get(f"/widgets/{widget_id}/secrets/import")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)

@@ -102,14 +102,6 @@ def _endpoints_with(app, access: str, state_changing: bool | None = None):
 
 
 @pytest.fixture
-def bob(make_client):
-    """Another logged-in user, who owns nothing of alice's."""
-    bob = make_client()
-    assert bob.register("bob").status_code == 302
-    return bob
-
-
-@pytest.fixture
 def anonymous(make_client):
     return make_client()
 

@@ -23,14 +23,11 @@ def widget_for_call(widget_id: str, actor_id: int | None) -> Widget | None:
     Visibility is checked again: a widget made private after the page loaded stops
     answering everyone but its owner.
     """
-    if actor_id is not None:
-        actor = db.session.get(User, actor_id)
-        if actor is None or actor.is_disabled:
-            raise CallerGoneError("Your session has ended. Reload the page.")
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    if actor_id is not None and (actor is None or actor.is_disabled):
+        raise CallerGoneError("Your session has ended. Reload the page.")
     widget = db.session.get(Widget, widget_id)
-    if widget is None or not widget.is_gui:
-        return None
-    if not widget.is_public and widget.owner_id != actor_id:
+    if widget is None or not widget.is_gui or not widget.is_visible_to(actor):
         return None
     return widget
 

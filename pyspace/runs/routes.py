@@ -3,10 +3,10 @@ from flask import current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from ..access import visible_widget_or_404
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..htmx import is_htmx, trigger
 from ..runner import run_widget
-from ..widgets.forms import EditWidgetForm
+from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp
 
 # Outcomes that are the server's problem, not the code's: answered with 503.
@@ -33,9 +33,7 @@ def _save_from_editor(widget) -> tuple[bool, list[str]]:
     if not form.validate():
         return False, [f"{form[name].label.text}: {' '.join(errors)}"
                        for name, errors in form.errors.items()]
-    form.populate_obj(widget)
-    widget.touch()
-    db.session.commit()
+    save_edits(widget, form)
     return True, []
 
 

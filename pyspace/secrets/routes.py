@@ -10,10 +10,9 @@ from flask_login import current_user
 from .. import audit
 from ..access import owned_widget_or_404
 from ..errors import render_error
-from ..htmx import is_htmx, redirect_to, trigger
+from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..leaks import leak_warnings
 from ..models import Secret, Widget
-from ..vault import VaultKeyError
 from . import bp
 from .changes import (SecretChangeError, create_secret, delete_secret, describe_secret,
                       make_write_only, move_to_secret, rename_secret, reveal_value, secret_of,
@@ -27,12 +26,6 @@ EDIT_MODES = ("name", "value", "details")
 
 # `ago(moment)` for the panel's "changed 3 min ago" notices: a global, so the row macro sees it.
 bp.add_app_template_global(ago)
-
-
-@bp.app_errorhandler(VaultKeyError)
-def vault_key_error(error: VaultKeyError):
-    """A missing or wrong secrets key: say so plainly, never a traceback or garbage."""
-    return render_error(500, str(error))
 
 
 def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:
@@ -62,8 +55,8 @@ def _panel(widget: Widget, status: int = 200, focus_id: int | None = None, mode:
                "blocks": blocks, "secret_total": total, "after": after,
                "focus_id": focus_id, "row_mode": mode, "row_revealed": revealed,
                "row_error": error, "events": audit.recent_events(widget.id)}
-    template = "secrets/_panel.html" if is_htmx() else "secrets/page.html"
-    response = make_response(render_template(template, **context), status)
+    response = make_response(
+        render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status)
     return _no_store(trigger(response, **events) if events else response)
 
 
@@ -260,7 +253,12 @@ def import_dotenv(widget_id: str):
     upload = request.files.get("dotenv_file")
     text = request.form.get("dotenv", "")
     if upload and upload.filename:
-        text = upload.read().decode("utf-8", errors="replace")
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            # Guessing would silently change values: refuse and say why.
+            return _import_form(widget, "", 422, None, [],
+                                f"{upload.filename} is not UTF-8 text: save it as UTF-8 and try again.")
     changes, errors, _entries = plan_import(widget, text)
     if errors:
         return _import_form(widget, text, 422, changes, errors,

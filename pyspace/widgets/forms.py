@@ -4,6 +4,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from ..extensions import db
 from ..models import CODE_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 KIND_CHOICES = [SelectChoice("script", "Script — server code only"),
@@ -46,3 +47,10 @@ class EditWidgetForm(FlaskForm):
     server_code = _code_field("Server code")
     client_code = _code_field("Client code")
     html = _code_field("HTML")
+
+
+def save_edits(widget, form: EditWidgetForm) -> None:
+    """Store a validated editor form in `widget` and commit: Save and "Save & run" both call this."""
+    form.populate_obj(widget)
+    widget.touch()
+    db.session.commit()

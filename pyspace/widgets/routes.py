@@ -7,7 +7,7 @@ from ..extensions import db
 from ..htmx import redirect_to
 from ..models import User, Widget
 from . import bp
-from .forms import EditWidgetForm, NewWidgetForm
+from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
 
 
@@ -76,9 +76,7 @@ def edit(widget_id: str):
     widget = owned_widget_or_404(widget_id)
     form = EditWidgetForm(obj=widget)
     if form.validate_on_submit():
-        form.populate_obj(widget)
-        widget.touch()
-        db.session.commit()
+        save_edits(widget, form)
         flash("Saved.", "success")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
     if request.method == "POST":
