@@ -1,5 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
 table, write the JSON. Groups: pages, panel, fork, throughput, runs."""
+
 import argparse
 import sys
 import tempfile
@@ -10,9 +11,15 @@ from .measure import Report
 GROUPS = ("pages", "panel", "fork", "throughput", "runs")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
-    "page_repeat": (200, 5), "panel_repeat": (100, 5), "panel_sizes": ((10, 500, 5000), (10, 100)),
-    "fork_repeat": (30, 3), "fork_secrets": (1000, 100), "throughput_rounds": (5, 1),
-    "throughput_requests": (400, 40), "start_repeat": (30, 3), "run_repeat": (30, 3),
+    "page_repeat": (200, 5),
+    "panel_repeat": (100, 5),
+    "panel_sizes": ((10, 500, 5000), (10, 100)),
+    "fork_repeat": (30, 3),
+    "fork_secrets": (1000, 100),
+    "throughput_rounds": (5, 1),
+    "throughput_requests": (400, 40),
+    "start_repeat": (30, 3),
+    "run_repeat": (30, 3),
     "get_secret_calls": (1000, 20),
 }
 
@@ -21,8 +28,12 @@ def _arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the suite works")
     parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups to run")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                        help="directory for the JSON file (default bench/results)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results",
+        help="directory for the JSON file (default bench/results)",
+    )
     arguments = parser.parse_args(argv)
     arguments.only = [group.strip() for group in arguments.only.split(",") if group.strip()]
     unknown = set(arguments.only) - set(GROUPS)
@@ -33,9 +44,10 @@ def _arguments(argv):
 
 def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
+    from pyspace.sandbox import shutdown_runner
+
     from . import fork, pages, runs, throughput
     from .sample_data import make_app
-    from pyspace.runner import shutdown_runner
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
     report = Report()
@@ -49,8 +61,12 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         if "fork" in groups:
             fork.bench_fork(app, report, size["fork_repeat"], workdir, size["fork_secrets"])
         if "throughput" in groups:
-            throughput.bench_throughput(report, str(Path(workdir) / "throughput"),
-                                        size["throughput_rounds"], size["throughput_requests"])
+            throughput.bench_throughput(
+                report,
+                str(Path(workdir) / "throughput"),
+                size["throughput_rounds"],
+                size["throughput_requests"],
+            )
         if "runs" in groups:
             runs.bench_python_start(app, report, size["start_repeat"])
             cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
@@ -67,7 +83,9 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="pyspace-bench-") as workdir:
         report = run(arguments.only, arguments.quick, workdir)
-    print(f"py.space benchmarks{' (quick)' if arguments.quick else ''} on {describe_machine(machine())}\n")
+    print(
+        f"py.space benchmarks{' (quick)' if arguments.quick else ''} on {describe_machine(machine())}\n"
+    )
     print(table(report))
     path = write_json(report, arguments.out, arguments.quick)
     print(f"\nJSON: {path}")

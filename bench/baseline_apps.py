@@ -3,6 +3,7 @@
 `hello` is a bare Flask app (gunicorn serves it as `bench.baseline_apps:hello`);
 `plain_rows_app` renders secret rows like the Secrets panel's, from a list in memory.
 """
+
 from collections import namedtuple
 from pathlib import Path
 
@@ -40,8 +41,10 @@ ROWS_TEMPLATE = """{% from "secrets/_secret_row.html" import secret_row %}
 </ul></section>"""
 
 # A row as the panel gets it from the database: attribute access, like SQLAlchemy's Row.
-PlainRow = namedtuple("PlainRow", "id name description required write_only value_changed_at "
-                                  "last_viewed_at last_used_at is_blank")
+PlainRow = namedtuple(
+    "PlainRow",
+    "id name description required write_only value_changed_at last_viewed_at last_used_at is_blank",
+)
 PlainMore = namedtuple("PlainMore", "after before count")
 
 
@@ -49,14 +52,17 @@ def plain_rows_app(rows: list[PlainRow], total: int) -> Flask:
     """A Flask app whose one view renders `rows` (held in memory) as the Secrets panel's list,
     with the panel's "Show more" control when `total` is more than the rows shown."""
     app = Flask(__name__)
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"rows.html": ROWS_TEMPLATE}),
-                                         FileSystemLoader(TEMPLATES)])
+    app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"rows.html": ROWS_TEMPLATE}), FileSystemLoader(TEMPLATES)]
+    )
     app.jinja_env.globals["ago"] = ago
     more = PlainMore(rows[-1].id, None, total - len(rows)) if rows and total > len(rows) else None
 
     # The panel's own path, so every URL in the list comes out the same.
     @app.get("/widgets/<widget_id>/secrets")
     def panel(widget_id: str):
-        return render_template("rows.html", widget_id=widget_id, secrets=rows, total=total, more=more)
+        return render_template(
+            "rows.html", widget_id=widget_id, secrets=rows, total=total, more=more
+        )
 
     return app

@@ -1,14 +1,15 @@
 """Fork benchmark: a widget with 1,000 secrets, vs inserting 1,000 rows with bare sqlite3."""
+
 import os
 import sqlite3
 
 from sqlalchemy import event
 
-from pyspace import vault
 from pyspace.database import SQLITE_BUSY_TIMEOUT_MS
 from pyspace.extensions import db
-from pyspace.forking import fork_widget
+from pyspace.forks.forking import fork_widget
 from pyspace.models import User, Widget
+from pyspace.secrets import vault
 
 from .measure import Report, time_interleaved
 from .sample_data import make_user, make_widget
@@ -19,16 +20,23 @@ FORK_SECRETS = 1000
 def _bare_sqlite_insert(path: str, rows: int):
     """One transaction inserting `rows` secret-shaped rows with the app's own SQLite settings."""
     connection = sqlite3.connect(path, isolation_level=None)
-    for pragma in (f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}", "journal_mode = WAL", "synchronous = FULL"):
+    for pragma in (
+        f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+        "journal_mode = WAL",
+        "synchronous = FULL",
+    ):
         connection.execute(f"PRAGMA {pragma}")
-    connection.execute("CREATE TABLE IF NOT EXISTS secrets (id INTEGER PRIMARY KEY, widget_id TEXT,"
-                       " name TEXT, description TEXT, required INTEGER, write_only INTEGER)")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS secrets (id INTEGER PRIMARY KEY, widget_id TEXT,"
+        " name TEXT, description TEXT, required INTEGER, write_only INTEGER)"
+    )
     batch = [(None, "w", f"api_key_{n:05d}", "", 0, 0) for n in range(rows)]
 
     def insert():
         connection.execute("BEGIN")
         connection.executemany("INSERT INTO secrets VALUES (?, ?, ?, ?, ?, ?)", batch)
         connection.execute("COMMIT")
+
     return insert
 
 
@@ -61,5 +69,7 @@ def bench_fork(app, report: Report, repeat: int, workdir: str, secrets: int = FO
             event.remove(db.engine, "before_cursor_execute", count_statement)
         decryptions = vault.decryption_count() - decryptions_before
     report.add(baseline, samples[baseline])
-    report.add(name, samples[name], baseline=baseline, statements=len(statements), decryptions=decryptions)
+    report.add(
+        name, samples[name], baseline=baseline, statements=len(statements), decryptions=decryptions
+    )
     report.check(name, "< 100 ms, 0 decryptions", report.median(name) < 100 and decryptions == 0)

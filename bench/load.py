@@ -1,5 +1,6 @@
 """The load generator: run as its own process (`python -m bench.load URL REQUESTS THREADS`)
 so it never shares an interpreter with the server it measures. Prints one JSON line."""
+
 import http.client
 import json
 import sys
@@ -12,7 +13,9 @@ def drive(url: str, requests: int, threads: int) -> dict:
     """GET `url` `requests` times from `threads` threads; requests per second and latencies."""
     parts = urlsplit(url)
     latencies, errors, lock = [], [], threading.Lock()
-    per_thread = [requests // threads + (1 if n < requests % threads else 0) for n in range(threads)]
+    per_thread = [
+        requests // threads + (1 if n < requests % threads else 0) for n in range(threads)
+    ]
 
     def worker(count: int):
         for _ in range(count):
@@ -37,8 +40,12 @@ def drive(url: str, requests: int, threads: int) -> dict:
     for thread in workers:
         thread.join()
     elapsed = time.perf_counter() - started
-    return {"requests_per_second": len(latencies) / elapsed, "ok": len(latencies),
-            "errors": len(errors), "latencies_ms": [latency * 1000 for latency in latencies]}
+    return {
+        "requests_per_second": len(latencies) / elapsed,
+        "ok": len(latencies),
+        "errors": len(errors),
+        "latencies_ms": [latency * 1000 for latency in latencies],
+    }
 
 
 if __name__ == "__main__":

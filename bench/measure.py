@@ -1,4 +1,5 @@
 """Timing helpers and the report every benchmark adds its figures to."""
+
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -41,8 +42,14 @@ def summarize(samples: list[float]) -> dict:
         p25, _, p75 = statistics.quantiles(ordered, n=4, method="inclusive")
     else:
         p25 = p75 = ordered[0]
-    return {"median": statistics.median(ordered), "p25": p25, "p75": p75,
-            "min": ordered[0], "max": ordered[-1], "n": len(ordered)}
+    return {
+        "median": statistics.median(ordered),
+        "p25": p25,
+        "p75": p75,
+        "min": ordered[0],
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
 
 
 @dataclass
@@ -60,8 +67,16 @@ class Figure:
 
     def as_json(self) -> dict:
         """The figure as one flat JSON object."""
-        return {"name": self.name, "unit": self.unit, **self.stats, "baseline": self.baseline,
-                "ratio": self.ratio, "target": self.target, "met": self.met, **self.extra}
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            **self.stats,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "target": self.target,
+            "met": self.met,
+            **self.extra,
+        }
 
 
 class Report:
@@ -70,8 +85,14 @@ class Report:
     def __init__(self):
         self.figures: dict[str, Figure] = {}
 
-    def add(self, name: str, samples: list[float], unit: str = "ms", baseline: str | None = None,
-            **extra) -> Figure:
+    def add(
+        self,
+        name: str,
+        samples: list[float],
+        unit: str = "ms",
+        baseline: str | None = None,
+        **extra,
+    ) -> Figure:
         """Record `samples` as a figure; with `baseline`, also its ratio to that figure's median."""
         figure = Figure(name, unit, summarize(samples), baseline=baseline, extra=extra)
         if baseline is not None:

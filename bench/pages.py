@@ -1,7 +1,8 @@
 """Page benchmarks in-process (Flask test clients): the Secrets panel, the public page, the editor."""
-from pyspace import vault
+
 from pyspace.extensions import db
 from pyspace.models import Secret
+from pyspace.secrets import vault
 
 from .baseline_apps import PlainRow, hello, plain_rows_app
 from .measure import Report, time_interleaved
@@ -15,20 +16,34 @@ def _get(client, path: str, **headers):
         response = client.get(path, headers=headers)
         assert response.status_code == 200, (path, response.status_code)
         return response
+
     return request
 
 
 def _rows_in_memory(widget_id: str) -> list[PlainRow]:
     """The widget's rows as the panel reads them, read once, to hand to the plain-Flask baseline."""
-    return [PlainRow(s.id, s.name, s.description, s.required, s.write_only, s.value_changed_at,
-                     s.last_viewed_at, s.last_used_at, s.ciphertext is None)
-            for s in db.session.scalars(db.select(Secret).filter_by(widget_id=widget_id).order_by(Secret.id))]
+    return [
+        PlainRow(
+            s.id,
+            s.name,
+            s.description,
+            s.required,
+            s.write_only,
+            s.value_changed_at,
+            s.last_viewed_at,
+            s.last_used_at,
+            s.ciphertext is None,
+        )
+        for s in db.session.scalars(
+            db.select(Secret).filter_by(widget_id=widget_id).order_by(Secret.id)
+        )
+    ]
 
 
 def _secret_list(html: str) -> str:
     """The `<ul class="secret-list">` of a panel, whitespace-normalised."""
     start = html.index('<ul class="secret-list">')
-    return " ".join(html[start:html.index("</ul>", start)].split())
+    return " ".join(html[start : html.index("</ul>", start)].split())
 
 
 def bench_secrets_panel(app, report: Report, repeat: int, sizes=PANEL_SIZES) -> None:
@@ -50,26 +65,42 @@ def bench_secrets_panel(app, report: Report, repeat: int, sizes=PANEL_SIZES) -> 
         shown = panel_html.count('class="secret-row')
         plain = plain_rows_app(rows[size][:shown], len(rows[size])).test_client()
         plain_html = plain.get(path).get_data(as_text=True)
-        assert _secret_list(plain_html) == _secret_list(panel_html), "baseline markup differs from the panel's"
+        assert _secret_list(plain_html) == _secret_list(panel_html), (
+            "baseline markup differs from the panel's"
+        )
         decryptions_before = vault.decryption_count()
         samples = time_interleaved({baseline: _get(plain, path), name: panel}, times)
         decryptions = vault.decryption_count() - decryptions_before
         report.add(baseline, samples[baseline], rows_shown=shown, bytes=len(plain_html))
-        report.add(name, samples[name], baseline=baseline, decryptions=decryptions,
-                   rows_shown=shown, bytes=len(panel_html))
+        report.add(
+            name,
+            samples[name],
+            baseline=baseline,
+            decryptions=decryptions,
+            rows_shown=shown,
+            bytes=len(panel_html),
+        )
         report.check(name, "0 decryptions", decryptions == 0)
     if 500 in sizes:
         name = "secrets panel, 500 secrets"
-        report.check(name, "≤ 2× plain Flask, 0 decryptions",
-                     report.figures[name].ratio <= 2.0 and report.figures[name].met)
+        report.check(
+            name,
+            "≤ 2× plain Flask, 0 decryptions",
+            report.figures[name].ratio <= 2.0 and report.figures[name].met,
+        )
     if 500 in sizes and 5000 in sizes:
         name = "secrets panel, 5000 secrets"
         growth = report.median(name) / (10 * report.median("secrets panel, 500 secrets"))
         report.figures[name].extra["vs_10x_500"] = growth
-        plain_growth = report.median("plain Flask rows, 5000") / (10 * report.median("plain Flask rows, 500"))
+        plain_growth = report.median("plain Flask rows, 5000") / (
+            10 * report.median("plain Flask rows, 500")
+        )
         report.figures["plain Flask rows, 5000"].extra["vs_10x_500"] = plain_growth
-        report.check(name, "< 0.5 × (10 × the 500 case), 0 decryptions",
-                     growth < 0.5 and report.figures[name].met)
+        report.check(
+            name,
+            "< 0.5 × (10 × the 500 case), 0 decryptions",
+            growth < 0.5 and report.figures[name].met,
+        )
 
 
 def bench_widget_pages(app, report: Report, repeat: int) -> None:
@@ -79,11 +110,14 @@ def bench_widget_pages(app, report: Report, repeat: int) -> None:
         owner = make_user("pageowner")
         widget_id = make_widget(owner, 10)
     baseline = "flask hello (test client)"
-    samples = time_interleaved({
-        baseline: _get(hello.test_client(), "/"),
-        "public page": _get(app.test_client(), f"/widgets/{widget_id}"),
-        "editor page": _get(logged_in_client(app, owner), f"/widgets/{widget_id}/edit"),
-    }, repeat)
+    samples = time_interleaved(
+        {
+            baseline: _get(hello.test_client(), "/"),
+            "public page": _get(app.test_client(), f"/widgets/{widget_id}"),
+            "editor page": _get(logged_in_client(app, owner), f"/widgets/{widget_id}/edit"),
+        },
+        repeat,
+    )
     report.add(baseline, samples[baseline])
     report.add("public page", samples["public page"], baseline=baseline)
     report.add("editor page", samples["editor page"], baseline=baseline)

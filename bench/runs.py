@@ -1,16 +1,17 @@
 """Run benchmarks: hello world end to end (`POST /run`, JSON) against starting Python — bare and
 inside the same bubblewrap sandbox, cold — and `get_secret` round trips inside one run."""
+
 import json
-import statistics
 import socket
+import statistics
 import subprocess
 import threading
 import time
 
-from pyspace.runner import runner_for
-from pyspace.runner.execution import MAX_SECRET_LOOKUPS
-from pyspace.runner.sandbox import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
-from pyspace.runner.settings import settings_from_config
+from pyspace.sandbox import runner_for
+from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
+from pyspace.sandbox.execution import MAX_SECRET_LOOKUPS
+from pyspace.sandbox.settings import settings_from_config
 
 from .measure import Report, time_interleaved
 from .sample_data import csrf_token, logged_in_client, make_user, make_widget
@@ -35,15 +36,22 @@ print(json.dumps({{"first": first, "again": again}}))
 
 def _start_python(command: list[str], **popen):
     def start():
-        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, **popen)
+        subprocess.run(
+            command,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            **popen,
+        )
+
     return start
 
 
 def _sandboxed(limits, flags: list[str]) -> list[str]:
     # The runner's own sandbox, exactly as its start-up probe builds it, with only Python inside.
     command = bare_python_command(limits)
-    return command[:command.index(PYTHON)] + [PYTHON, *flags, "-c", "pass"]
+    return [*command[:command.index(PYTHON)], PYTHON, *flags, "-c", "pass"]
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:
@@ -56,10 +64,16 @@ def bench_python_start(app, report: Report, repeat: int) -> None:
     for flags in ([], ["-I", "-S"]):
         shown = " ".join(["python3", *flags, "-c", "pass"])
         starts[shown] = _start_python([PYTHON, *flags, "-c", "pass"])
-        starts[f"{shown} in sandbox, cold"] = _start_python(_sandboxed(limits, flags), env={}, **as_nobody())
+        starts[f"{shown} in sandbox, cold"] = _start_python(
+            _sandboxed(limits, flags), env={}, **as_nobody()
+        )
     samples = time_interleaved(starts, repeat)
     for name, values in samples.items():
-        report.add(name, values, baseline=name.removesuffix(" in sandbox, cold") if "sandbox" in name else None)
+        report.add(
+            name,
+            values,
+            baseline=name.removesuffix(" in sandbox, cold") if "sandbox" in name else None,
+        )
 
 
 def _run_client(app, username: str, code: str):
@@ -68,7 +82,10 @@ def _run_client(app, username: str, code: str):
         owner = make_user(username)
         widget_id = make_widget(owner, 1, title="Hello", code=code)
     client = logged_in_client(app, owner)
-    headers = {"Accept": "application/json", "X-CSRFToken": csrf_token(client, f"/widgets/{widget_id}/edit")}
+    headers = {
+        "Accept": "application/json",
+        "X-CSRFToken": csrf_token(client, f"/widgets/{widget_id}/edit"),
+    }
     return client, f"/widgets/{widget_id}/run", headers
 
 
@@ -88,7 +105,10 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
     cold_client, cold_path, cold_headers = _run_client(cold_app, "coldrunner", HELLO)
     pool = runner_for(app).pool
     baseline = "sandboxed python3 -I -S -c pass (same turns)"
-    warm_name, cold_name = "run hello world (POST /run, warm pool)", "run hello world (POST /run, no pool)"
+    warm_name, cold_name = (
+        "run hello world (POST /run, warm pool)",
+        "run hello world (POST /run, no pool)",
+    )
 
     def settled(action):
         # Nothing starts in the background while a figure is timed.
@@ -98,11 +118,14 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
             started = time.perf_counter_ns()
             action()
             return (time.perf_counter_ns() - started) / 1e6
+
         return timed
 
-    turns = {baseline: settled(_start_python(_sandboxed(limits, ["-I", "-S"]), env={}, **as_nobody())),
-             warm_name: settled(lambda: _post_run(warm_client, warm_path, warm_headers)),
-             cold_name: settled(lambda: _post_run(cold_client, cold_path, cold_headers))}
+    turns = {
+        baseline: settled(_start_python(_sandboxed(limits, ["-I", "-S"]), env={}, **as_nobody())),
+        warm_name: settled(lambda: _post_run(warm_client, warm_path, warm_headers)),
+        cold_name: settled(lambda: _post_run(cold_client, cold_path, cold_headers)),
+    }
     samples = {name: [] for name in turns}
     for number in range(warmup + repeat):
         for name, timed in turns.items():
@@ -112,7 +135,9 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
     report.add(baseline, samples[baseline])
     report.add(cold_name, samples[cold_name], baseline=baseline)
     report.add(warm_name, samples[warm_name], baseline=baseline, pool_size=pool.size if pool else 0)
-    report.check(warm_name, "≤ 0.5× sandboxed python3 -I -S -c pass", report.figures[warm_name].ratio <= 0.5)
+    report.check(
+        warm_name, "≤ 0.5× sandboxed python3 -I -S -c pass", report.figures[warm_name].ratio <= 0.5
+    )
 
 
 def _socket_round_trips(calls: int) -> list[float]:
@@ -143,21 +168,37 @@ def bench_get_secret(app, report: Report, calls: int) -> None:
     """`get_secret` timed inside one run: repeated reads of one secret (many calls, per call)
     and each secret's first read (database, decryption, audited use)."""
     # A run may read at most MAX_SECRET_LOOKUPS different secrets: stay under that cap.
-    distinct = [number for number in range(calls * 2) if number % 10 != 9][:min(calls, MAX_SECRET_LOOKUPS - 10)]
+    distinct = [number for number in range(calls * 2) if number % 10 != 9][
+        : min(calls, MAX_SECRET_LOOKUPS - 10)
+    ]
     with app.app_context():
         owner = make_user("secretrunner")
-        widget_id = make_widget(owner, calls * 2, title="Secrets",
-                                code=GET_SECRET_LOOP.format(calls=calls, distinct=distinct))
+        widget_id = make_widget(
+            owner,
+            calls * 2,
+            title="Secrets",
+            code=GET_SECRET_LOOP.format(calls=calls, distinct=distinct),
+        )
     client = logged_in_client(app, owner)
-    headers = {"Accept": "application/json", "X-CSRFToken": csrf_token(client, f"/widgets/{widget_id}/edit")}
+    headers = {
+        "Accept": "application/json",
+        "X-CSRFToken": csrf_token(client, f"/widgets/{widget_id}/edit"),
+    }
     result = _post_run(client, f"/widgets/{widget_id}/run", headers)
     # None marks a read that was refused: none are expected, and none may count as a timing.
-    timings = {kind: [ms for ms in values if ms is not None]
-               for kind, values in json.loads(result["stdout"]).items()}
+    timings = {
+        kind: [ms for ms in values if ms is not None]
+        for kind, values in json.loads(result["stdout"]).items()
+    }
     baseline = "socket pair round trip (host only)"
     report.add(baseline, _socket_round_trips(calls))
     name = "get_secret, one call (many calls in one run)"
-    report.add(name, timings["again"], baseline=baseline, calls_in_one_run=calls,
-               run_duration_ms=result["duration_ms"])
+    report.add(
+        name,
+        timings["again"],
+        baseline=baseline,
+        calls_in_one_run=calls,
+        run_duration_ms=result["duration_ms"],
+    )
     report.check(name, "< 1 ms median", statistics.median(timings["again"]) < 1.0)
     report.add("get_secret, first read of a secret", timings["first"], baseline=baseline)

@@ -1,13 +1,15 @@
 """A throw-away py.space for benchmarks: its own SQLite file, users, and widgets with secrets."""
+
 import os
 import re
 
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
-from pyspace import create_app, vault
+from pyspace import create_app
 from pyspace.extensions import db
 from pyspace.models import Secret, User, Widget
+from pyspace.secrets import vault
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 SERVER_CODE = "import anvil.secrets\n\ndef forecast(city):\n    return city.upper()\n\nprint(forecast('oslo'))\n"
@@ -41,19 +43,35 @@ def make_user(username: str) -> int:
     return user.id
 
 
-def make_widget(owner_id: int, secrets: int, title: str = "Weather", visibility: str = "public",
-                code: str = SERVER_CODE) -> str:
+def make_widget(
+    owner_id: int,
+    secrets: int,
+    title: str = "Weather",
+    visibility: str = "public",
+    code: str = SERVER_CODE,
+) -> str:
     """A widget with `secrets` secrets, every one with its own encrypted value (one in ten blank)."""
-    widget = Widget(owner_id=owner_id, title=title, visibility=visibility, server_code=code,
-                    description="Today's weather, from an API that needs a key.")
+    widget = Widget(
+        owner_id=owner_id,
+        title=title,
+        visibility=visibility,
+        server_code=code,
+        description="Today's weather, from an API that needs a key.",
+    )
     db.session.add(widget)
     db.session.flush()
     rows = []
     for number in range(secrets):
         value = "" if number % 10 == 9 else f"sk-{number:05d}-{os.urandom(8).hex()}"
-        rows.append({"widget_id": widget.id, "name": f"api_key_{number:05d}",
-                     "description": "Key for the weather service" if number % 3 == 0 else "",
-                     "required": number % 4 == 0, "ciphertext": vault.encrypt_value(value)})
+        rows.append(
+            {
+                "widget_id": widget.id,
+                "name": f"api_key_{number:05d}",
+                "description": "Key for the weather service" if number % 3 == 0 else "",
+                "required": number % 4 == 0,
+                "ciphertext": vault.encrypt_value(value),
+            }
+        )
     if rows:
         db.session.execute(insert(Secret), rows)
     db.session.commit()

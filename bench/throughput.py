@@ -1,5 +1,6 @@
 """Throughput of the public page under gunicorn (2 workers) vs a bare Flask app under the same
 server, both driven from a separate load-generator process over loopback."""
+
 import json
 import os
 import signal
@@ -41,9 +42,21 @@ def _serve(app_spec: str, env: dict):
     """Start gunicorn with WORKERS sync workers on a free loopback port: (process, port)."""
     port = _free_port()
     process = subprocess.Popen(
-        [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", app_spec],
-        cwd=PROJECT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            str(GUNICORN),
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        cwd=PROJECT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _wait_until_listening(port, process)
     return process, port
 
@@ -61,8 +74,9 @@ def _stop(process: subprocess.Popen) -> None:
 def _round(url: str, requests: int) -> dict:
     """One round of `requests` GETs from the load-generator process."""
     command = [sys.executable, "-m", "bench.load", url, str(requests), str(THREADS)]
-    return json.loads(subprocess.run(command, cwd=PROJECT, check=True, capture_output=True,
-                                     text=True).stdout)
+    return json.loads(
+        subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, text=True).stdout
+    )
 
 
 def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -> None:
@@ -81,8 +95,10 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
     baseline, name = "gunicorn ×2, bare Flask hello", "gunicorn ×2, public page"
     servers = {}
     try:
-        for figure, spec, path in ((baseline, "bench.baseline_apps:hello", "/"),
-                                   (name, "app:app", f"/widgets/{widget_id}")):
+        for figure, spec, path in (
+            (baseline, "bench.baseline_apps:hello", "/"),
+            (name, "app:app", f"/widgets/{widget_id}"),
+        ):
             process, port = _serve(spec, env)
             servers[figure] = (process, f"http://127.0.0.1:{port}{path}")
         results = {figure: [] for figure in servers}
@@ -97,8 +113,13 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
             _stop(process)
     for figure, outcomes in results.items():
         latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies_ms"])
-        report.add(figure, [outcome["requests_per_second"] for outcome in outcomes], unit="req/s",
-                   baseline=None if figure == baseline else baseline,
-                   errors=sum(outcome["errors"] for outcome in outcomes),
-                   latency_median_ms=latencies[len(latencies) // 2] if latencies else None,
-                   requests_per_round=requests, load_threads=THREADS)
+        report.add(
+            figure,
+            [outcome["requests_per_second"] for outcome in outcomes],
+            unit="req/s",
+            baseline=None if figure == baseline else baseline,
+            errors=sum(outcome["errors"] for outcome in outcomes),
+            latency_median_ms=latencies[len(latencies) // 2] if latencies else None,
+            requests_per_round=requests,
+            load_threads=THREADS,
+        )

@@ -1,4 +1,5 @@
 """py.space: write small Python widgets, run them, share them, fork them — with secrets kept out of the code."""
+
 import os
 
 from flask import Flask
@@ -40,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_cli(app)
     if app.config.get("RUN_POOL_WARM_ON_START"):
         # The server (not CLI commands or tests) fills the warm pool now, so the first Run is fast.
-        from .runner import runner_for
+        from .sandbox import runner_for
 
         runner_for(app)
     return app
@@ -48,13 +49,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import database  # noqa: F401  (registers the SQLite pragmas)
-    from . import vault
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .secrets import vault
 
     db.init_app(app)
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them, keeping the data).
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -1,4 +1,5 @@
 """Finding widgets for the current user: 404 — never a hint — when they may not see it."""
+
 from flask import abort
 from flask_login import current_user
 

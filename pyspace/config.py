@@ -1,4 +1,5 @@
 """Configuration: defaults for one machine, then instance/config.py, then the environment."""
+
 import os
 import secrets
 from pathlib import Path
@@ -54,14 +55,14 @@ def config_from_environment(environ=os.environ) -> dict:
     found = {}
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
-            found[name[len(ENV_PREFIX):]] = _parse_env_value(value)
+            found[name[len(ENV_PREFIX) :]] = _parse_env_value(value)
     if environ.get("DATABASE_URL"):
         url = environ["DATABASE_URL"]
         # Heroku-style URLs name the old driver; SQLAlchemy wants psycopg 3.
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         found["SQLALCHEMY_DATABASE_URI"] = url
     return found
 

@@ -1,4 +1,5 @@
 """Database engine settings that make SQLite safe for many writers."""
+
 import sqlite3
 
 from sqlalchemy import event

@@ -1,10 +1,11 @@
 """Error pages in the site's style, and fragments for htmx requests."""
+
 from flask import Flask
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
 from .htmx import render_partial_or_page
-from .vault import VaultKeyError
+from .secrets.vault import VaultKeyError
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -20,17 +21,24 @@ MESSAGES = {
 def render_error(status: int, message: str | None = None):
     """The error page for `status` — or, for htmx, a fragment that the error toast shows."""
     title, default_message = MESSAGES.get(status, MESSAGES[500])
-    return render_partial_or_page("errors/_message.html", "errors/page.html", status=status,
-                                  title=title, message=message or default_message), status
+    return render_partial_or_page(
+        "errors/_message.html",
+        "errors/page.html",
+        status=status,
+        title=title,
+        message=message or default_message,
+    ), status
 
 
 def register(app: Flask) -> None:
     """Answer every error the app can raise with a page in the site's style."""
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         """A missing or stale CSRF token: the change was refused, say how to retry."""
-        return render_error(400, "Your session expired or the form was stale. "
-                                 "Reload the page and try again.")
+        return render_error(
+            400, "Your session expired or the form was stale. Reload the page and try again."
+        )
 
     @app.errorhandler(VaultKeyError)
     def vault_key_error(error):

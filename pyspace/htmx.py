@@ -1,4 +1,5 @@
 """One place that decides between an htmx fragment and a full page."""
+
 import json
 
 from flask import Flask, Response, redirect, render_template, request
@@ -34,6 +35,7 @@ def trigger(response: Response, **events) -> Response:
 
 def register(app: Flask) -> None:
     """Mark every response as varying on HX-Request."""
+
     @app.after_request
     def vary_on_hx_request(response: Response) -> Response:
         # Caches must not hand a fragment to a full-page request or the other way round.

@@ -1,7 +1,8 @@
 """The database tables, each knowing its own rules."""
+
 import re
 import secrets as token_source
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, func
@@ -12,7 +13,7 @@ from .extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_widget_id() -> str:
@@ -172,8 +173,7 @@ class Secret(db.Model):
         if len(name) > 64:
             return "Secret names can be at most 64 characters."
         if not SECRET_NAME_RE.match(name):
-            return ("Use letters, digits and underscores, not starting with a digit "
-                    "(like api_key).")
+            return "Use letters, digits and underscores, not starting with a digit (like api_key)."
         return None
 
     @staticmethod

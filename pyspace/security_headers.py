@@ -4,6 +4,7 @@ The GUI widget frame (`gui.frame`) sets a stricter Content-Security-Policy of it
 (pyspace/gui/frame_policy.py) with `frame-ancestors` naming the site: responses that already
 carry a CSP keep it, and get no X-Frame-Options, so the site can still embed the frame.
 """
+
 from flask import Flask, Response
 
 # The main site loads everything from itself: htmx, CodeMirror, Pico and small scripts in static/.
@@ -14,19 +15,21 @@ from flask import Flask, Response
 # - data: images: Pico draws checkboxes and select arrows as data: SVGs;
 # - frame-src 'self': GUI widgets live in a sandboxed iframe served by this site;
 # - frame-ancestors 'none': no other page (this site included) may frame the site's pages.
-MAIN_CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "frame-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+MAIN_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",

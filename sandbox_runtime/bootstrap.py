@@ -6,6 +6,7 @@ A pooled sandbox runs everything up to `receive()` ahead of time, so a run only 
 sending its code. Limits are applied when the job arrives, before any widget code runs,
 and are hard limits the code cannot raise again.
 """
+
 import os
 import sys
 
@@ -20,8 +21,8 @@ import linecache  # noqa: E402
 import resource  # noqa: E402
 import traceback  # noqa: E402
 
-import anvil  # noqa: E402,F401
-import anvil.secrets  # noqa: E402,F401
+import anvil  # noqa: E402
+import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
 from anvil import _channel  # noqa: E402
 
@@ -31,8 +32,10 @@ WIDGET_FILENAME = "server_code.py"
 
 def apply_limits(limits: dict) -> None:
     """Hard resource limits for this process and everything it starts."""
-    used_cpu = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime
-                   + resource.getrusage(resource.RUSAGE_SELF).ru_stime)
+    used_cpu = int(
+        resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    )
     cpu = used_cpu + limits["cpu_seconds"]
     # The soft limit sends SIGXCPU; the hard one, a second later, SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -46,8 +49,11 @@ def apply_limits(limits: dict) -> None:
 
 def widget_traceback(error: BaseException) -> str:
     """The traceback of `error`, keeping only frames in the widget's own code."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if frame.filename == WIDGET_FILENAME]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == WIDGET_FILENAME
+    ]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(error), error)
@@ -55,8 +61,11 @@ def widget_traceback(error: BaseException) -> str:
 
 
 def describe(error: BaseException) -> dict:
-    return {"type": type(error).__name__, "message": str(error),
-            "traceback": widget_traceback(error)}
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "traceback": widget_traceback(error),
+    }
 
 
 def run_job(job: dict) -> dict:
@@ -76,9 +85,14 @@ def run_job(job: dict) -> dict:
         return {"error": None}
     function = anvil.server.registered(call["name"])
     if function is None:
-        return {"error": {"type": "NoSuchFunction", "traceback": "",
-                          "message": f"No server function {call['name']!r} is registered with "
-                                     "@anvil.server.callable"}}
+        return {
+            "error": {
+                "type": "NoSuchFunction",
+                "traceback": "",
+                "message": f"No server function {call['name']!r} is registered with "
+                "@anvil.server.callable",
+            }
+        }
     try:
         result = function(*call.get("args", []), **call.get("kwargs", {}))
     except BaseException as error:
@@ -86,9 +100,14 @@ def run_job(job: dict) -> dict:
     try:
         json.dumps(result)
     except (TypeError, ValueError) as error:
-        return {"error": {"type": "TypeError", "traceback": "",
-                          "message": "The server function returned a value that is not JSON "
-                                     f"(strings, numbers, lists, dicts): {error}"}}
+        return {
+            "error": {
+                "type": "TypeError",
+                "traceback": "",
+                "message": "The server function returned a value that is not JSON "
+                f"(strings, numbers, lists, dicts): {error}",
+            }
+        }
     return {"error": None, "result": result}
 
 

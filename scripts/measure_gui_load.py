@@ -8,6 +8,7 @@ profile, empty caches) and cached (the same profile, loading the page again: HTT
 Serves a throwaway app (temporary instance folder, SQLite) on 127.0.0.1 with one public
 starter GUI widget; nothing leaves the machine.
 """
+
 import argparse
 import statistics
 import sys
@@ -22,28 +23,39 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyspace import create_app  # noqa: E402
-from pyspace.extensions import db  # noqa: E402
-from pyspace.models import User, Widget  # noqa: E402
-from pyspace.widgets.starter_code import starter_code  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from pyspace import create_app
+from pyspace.extensions import db
+from pyspace.models import User, Widget
+from pyspace.widgets.starter_code import starter_code
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 READY = "html[data-pyspace=ready]"
 
 
 def serve_widget(instance: str) -> tuple[str, str]:
     """Start the app on a free loopback port with one public GUI widget; (base URL, widget id)."""
-    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "measure",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/measure.sqlite",
-                      "SECRETS_KEY": Fernet.generate_key().decode(), "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "INSTANCE_PATH": instance,
+            "SECRET_KEY": "measure",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/measure.sqlite",
+            "SECRETS_KEY": Fernet.generate_key().decode(),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         owner = User(username="measure")
         owner.set_password("measure-password")
         db.session.add(owner)
         db.session.flush()
-        widget = Widget(owner_id=owner.id, title="Greeter", kind="gui", visibility="public",
-                        **starter_code("gui"))
+        widget = Widget(
+            owner_id=owner.id,
+            title="Greeter",
+            kind="gui",
+            visibility="public",
+            **starter_code("gui"),
+        )
         db.session.add(widget)
         db.session.commit()
         widget_id = widget.id
@@ -76,20 +88,25 @@ def main() -> None:
                 # code cache, as a real browser does.
                 with tempfile.TemporaryDirectory() as profile:
                     context = playwright.chromium.launch_persistent_context(
-                        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                    )
                     page = context.new_page()
                     cold_seconds, cold_status = time_load(page, url)
                     page.goto("about:blank")
                     cached_seconds, cached_status = time_load(page, url)
                     cold.append(cold_seconds)
                     cached.append(cached_seconds)
-                    print(f"run {run + 1}: cold {cold_seconds:.2f} s ({cold_status}), "
-                          f"cached {cached_seconds:.2f} s ({cached_status})")
+                    print(
+                        f"run {run + 1}: cold {cold_seconds:.2f} s ({cold_status}), "
+                        f"cached {cached_seconds:.2f} s ({cached_status})"
+                    )
                     context.close()
     print(f"Chromium at {CHROMIUM}")
     for name, values in (("cold", cold), ("cached", cached)):
-        print(f"{name:6}: median {statistics.median(values):.2f} s, "
-              f"min {min(values):.2f} s, max {max(values):.2f} s over {len(values)} runs")
+        print(
+            f"{name:6}: median {statistics.median(values):.2f} s, "
+            f"min {min(values):.2f} s, max {max(values):.2f} s over {len(values)} runs"
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 CSRF stays on: helpers read the token from the page's <meta name="csrf-token"> like htmx does.
 Set PYSPACE_TEST_DATABASE_URL to run the suite against PostgreSQL instead of SQLite.
 """
+
 import os
 import re
 from pathlib import Path
@@ -12,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from pyspace import create_app
 from pyspace.extensions import db
-from pyspace.runner import shutdown_runner
+from pyspace.sandbox import shutdown_runner
 
 PASSWORD = "correct horse battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -85,8 +86,11 @@ class Accounts:
         self.client = client
 
     def csrf_token(self) -> str:
-        return csrf_token_from(self.client.get("/login").get_data(as_text=True)
-                               if not self._logged_in() else self.client.get("/").get_data(as_text=True))
+        return csrf_token_from(
+            self.client.get("/login").get_data(as_text=True)
+            if not self._logged_in()
+            else self.client.get("/").get_data(as_text=True)
+        )
 
     def _logged_in(self) -> bool:
         with self.client.session_transaction() as session:
@@ -94,8 +98,9 @@ class Accounts:
 
     def register(self, username="alice", password=PASSWORD):
         token = csrf_token_from(self.client.get("/register").get_data(as_text=True))
-        return self.client.post("/register", data={"username": username, "password": password,
-                                                   "csrf_token": token})
+        return self.client.post(
+            "/register", data={"username": username, "password": password, "csrf_token": token}
+        )
 
     def login(self, username="alice", password=PASSWORD, remember=False):
         token = csrf_token_from(self.client.get("/login").get_data(as_text=True))
@@ -132,9 +137,14 @@ class Accounts:
 
         with self.client.application.app_context():
             widget = db.session.get(Widget, widget_id)
-            data = {"title": widget.title, "description": widget.description,
-                    "visibility": widget.visibility, "server_code": widget.server_code,
-                    "client_code": widget.client_code, "html": widget.html}
+            data = {
+                "title": widget.title,
+                "description": widget.description,
+                "visibility": widget.visibility,
+                "server_code": widget.server_code,
+                "client_code": widget.client_code,
+                "html": widget.html,
+            }
         data.update(fields)
         response = self.post(f"/widgets/{widget_id}/edit", data)
         assert response.status_code == 302, response.get_data(as_text=True)
@@ -164,6 +174,8 @@ def bob(make_client):
 @pytest.fixture
 def make_client(app):
     """More browsers: each call gives a fresh client with its own Accounts helper."""
+
     def make():
         return Accounts(app.test_client())
+
     return make

@@ -1,4 +1,5 @@
 """The audit log: who did what to which secret, newest first — never a value."""
+
 import pytest
 
 from pyspace import audit

@@ -1,4 +1,5 @@
 """The benchmark command still works (tiny sizes; the real figures come from `python -m bench`)."""
+
 import json
 import subprocess
 import sys
@@ -6,17 +7,30 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXPECTED = [
-    "flask hello (test client)", "secrets panel, 10 secrets", "plain Flask rows, 10", "public page",
-    "editor page", "fork of 100 secrets", "gunicorn ×2, public page", "gunicorn ×2, bare Flask hello",
-    "python3 -I -S -c pass in sandbox, cold", "run hello world (POST /run, warm pool)",
-    "run hello world (POST /run, no pool)", "get_secret, one call (many calls in one run)",
+    "flask hello (test client)",
+    "secrets panel, 10 secrets",
+    "plain Flask rows, 10",
+    "public page",
+    "editor page",
+    "fork of 100 secrets",
+    "gunicorn ×2, public page",
+    "gunicorn ×2, bare Flask hello",
+    "python3 -I -S -c pass in sandbox, cold",
+    "run hello world (POST /run, warm pool)",
+    "run hello world (POST /run, no pool)",
+    "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
 ]
 
 
 def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
-    completed = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
-                               cwd=PROJECT, capture_output=True, text=True, timeout=180)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "| figure | median |" in completed.stdout
     [result_file] = tmp_path.glob("bench-*-quick.json")
@@ -35,7 +49,12 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
 
 
 def test_unknown_benchmark_group_is_refused():
-    completed = subprocess.run([sys.executable, "-m", "bench", "--only", "nonsense"],
-                               cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "nonsense"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert completed.returncode == 2
     assert "unknown group(s): nonsense" in completed.stderr

@@ -1,4 +1,5 @@
 """Configuration: defaults for one machine, the generated SECRET_KEY, environment overrides."""
+
 import stat
 
 import pytest
@@ -11,6 +12,7 @@ from pyspace.config import config_from_environment
 def clean_environment(monkeypatch):
     """No PYSPACE_* or DATABASE_URL from the machine running the tests."""
     import os
+
     for name in list(os.environ):
         if name.startswith("PYSPACE_") or name == "DATABASE_URL":
             monkeypatch.delenv(name)
@@ -59,9 +61,13 @@ def test_environment_overrides_defaults(bare_config, clean_environment):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_instance_config_file_sits_between_defaults_and_environment(bare_config, clean_environment, tmp_path):
+def test_instance_config_file_sits_between_defaults_and_environment(
+    bare_config, clean_environment, tmp_path
+):
     (tmp_path / "instance").mkdir(exist_ok=True)
-    (tmp_path / "instance" / "config.py").write_text("WIDGETS_PER_PAGE = 7\nMAX_CONTENT_LENGTH = 1024\n")
+    (tmp_path / "instance" / "config.py").write_text(
+        "WIDGETS_PER_PAGE = 7\nMAX_CONTENT_LENGTH = 1024\n"
+    )
     clean_environment.setenv("PYSPACE_WIDGETS_PER_PAGE", "9")
     app = create_app(bare_config)
     assert app.config["MAX_CONTENT_LENGTH"] == 1024
@@ -71,15 +77,24 @@ def test_instance_config_file_sits_between_defaults_and_environment(bare_config,
 def test_default_database_is_sqlite_in_the_instance_folder(bare_config, tmp_path):
     del bare_config["SQLALCHEMY_DATABASE_URI"]
     app = create_app(bare_config)
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'pyspace.sqlite'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{tmp_path / 'instance' / 'pyspace.sqlite'}"
+    )
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://u:p@db.example:5432/pyspace", "postgresql+psycopg://u:p@db.example:5432/pyspace"),
-    ("postgresql://u:p@localhost/pyspace", "postgresql+psycopg://u:p@localhost/pyspace"),
-    ("postgresql+psycopg://u@localhost/pyspace", "postgresql+psycopg://u@localhost/pyspace"),
-    ("sqlite:////srv/pyspace.sqlite", "sqlite:////srv/pyspace.sqlite"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "postgres://u:p@db.example:5432/pyspace",
+            "postgresql+psycopg://u:p@db.example:5432/pyspace",
+        ),
+        ("postgresql://u:p@localhost/pyspace", "postgresql+psycopg://u:p@localhost/pyspace"),
+        ("postgresql+psycopg://u@localhost/pyspace", "postgresql+psycopg://u@localhost/pyspace"),
+        ("sqlite:////srv/pyspace.sqlite", "sqlite:////srv/pyspace.sqlite"),
+    ],
+)
 def test_database_url_selects_the_psycopg_driver(url, expected):
     assert config_from_environment({"DATABASE_URL": url})["SQLALCHEMY_DATABASE_URI"] == expected
 
@@ -91,8 +106,16 @@ def test_database_url_reaches_the_app(bare_config, clean_environment):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@127.0.0.1/pyspace"
 
 
-@pytest.mark.parametrize("raw, parsed", [("true", True), ("off", False), ("42", 42), ("0.5", 0.5),
-                                         ("redis://cache:6379", "redis://cache:6379")])
+@pytest.mark.parametrize(
+    "raw, parsed",
+    [
+        ("true", True),
+        ("off", False),
+        ("42", 42),
+        ("0.5", 0.5),
+        ("redis://cache:6379", "redis://cache:6379"),
+    ],
+)
 def test_environment_values_are_parsed(raw, parsed):
     assert config_from_environment({"PYSPACE_X": raw}) == {"X": parsed}
 

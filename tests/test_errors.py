@@ -1,4 +1,5 @@
 """Error pages in the site's style; fragments for htmx; no internals leaked."""
+
 import pytest
 
 
@@ -55,6 +56,8 @@ def test_missing_csrf_token_explains_what_to_do(client):
 
 
 def test_oversized_request_is_413(alice):
-    response = alice.post("/widgets/new", {"title": "big", "kind": "script", "pad": "x" * (3 * 1024 * 1024)})
+    response = alice.post(
+        "/widgets/new", {"title": "big", "kind": "script", "pad": "x" * (3 * 1024 * 1024)}
+    )
     assert response.status_code == 413
     assert "larger than the site accepts" in response.get_data(as_text=True)

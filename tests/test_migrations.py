@@ -1,4 +1,5 @@
 """The migrations are the schema: `flask db upgrade` builds exactly what the models describe."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade

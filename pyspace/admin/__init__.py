@@ -1,4 +1,5 @@
 """Administration: the `flask users …` commands and the admin pages."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -1,4 +1,5 @@
 """Account administration shared by the `flask users` commands and the admin pages."""
+
 from ..extensions import db
 from ..models import User
 

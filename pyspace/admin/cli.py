@@ -1,4 +1,5 @@
 """`flask users …`: create users, make admins, disable accounts (for classrooms)."""
+
 import click
 from flask import Flask
 from flask.cli import AppGroup

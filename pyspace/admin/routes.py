@@ -1,4 +1,5 @@
 """Admin pages: the list of accounts, with disable/enable for classroom use."""
+
 from functools import wraps
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
@@ -13,11 +14,13 @@ from .accounts import all_users, set_disabled
 
 def admin_required(view):
     """Admins only; to everyone else, anonymous included, the page does not exist (404)."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not (current_user.is_authenticated and current_user.is_admin):
             abort(404)
         return view(*args, **kwargs)
+
     return wrapped
 
 

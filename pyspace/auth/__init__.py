@@ -1,4 +1,5 @@
 """Accounts: register, log in, log out."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

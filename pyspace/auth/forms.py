@@ -1,4 +1,5 @@
 """Account forms; the field rules live on the User model."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -7,10 +8,20 @@ from ..models import User
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired("Enter your username."),
-                                                   Length(max=32, message="No username is that long.")])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."),
-                                                     Length(max=200, message="No password is that long.")])
+    username = StringField(
+        "Username",
+        validators=[
+            InputRequired("Enter your username."),
+            Length(max=32, message="No username is that long."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Enter your password."),
+            Length(max=200, message="No password is that long."),
+        ],
+    )
     remember = BooleanField("Remember me")
 
 

@@ -1,4 +1,5 @@
 """Account views."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -24,9 +25,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a user to another host after login."""
     # Browsers read "/\\evil.com" as "//evil.com" and drop tabs and newlines inside URLs,
     # so backslashes and any whitespace or control character make the target unsafe.
-    if (target and target.startswith("/") and not target.startswith("//")
-            and not any(c == "\\" or c.isspace() or ord(c) < 32 for c in target)
-            and not urlsplit(target).netloc):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(c == "\\" or c.isspace() or ord(c) < 32 for c in target)
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("widgets.home")
 
@@ -41,13 +46,19 @@ def end_sessions_of_disabled_accounts():
     if request.endpoint == "static":
         return  # no database look-up for stylesheets and scripts
     remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if ("_user_id" in session or remember_cookie in request.cookies) and not current_user.is_authenticated:
+    if (
+        "_user_id" in session or remember_cookie in request.cookies
+    ) and not current_user.is_authenticated:
         logout_user()
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("60 per minute;600 per day", methods=["POST"], deduct_when=_failed,
-               error_message="Too many sign-ups from your network. Please wait a minute.")
+@limiter.limit(
+    "60 per minute;600 per day",
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many sign-ups from your network. Please wait a minute.",
+)
 @limiter.limit("120 per minute", methods=["POST"])
 def register():
     """Create an account and log straight into it."""
@@ -73,9 +84,13 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 # Per account: stops password guessing against one user, without locking out a
 # whole classroom that shares one address.
-@limiter.limit("10 per 5 minutes", key_func=_login_attempt_key, methods=["POST"],
-               deduct_when=_failed,
-               error_message="Too many failed log-ins for this account. Wait a few minutes.")
+@limiter.limit(
+    "10 per 5 minutes",
+    key_func=_login_attempt_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed log-ins for this account. Wait a few minutes.",
+)
 @limiter.limit("300 per minute", methods=["POST"], deduct_when=_failed)
 def login():
     """Log in with username and password; "remember me" keeps the session across browser restarts."""

@@ -1,4 +1,5 @@
 """Forks: copying a widget — everything but its secret values."""
+
 from flask import Blueprint
 
 bp = Blueprint("forks", __name__)

@@ -1,13 +1,13 @@
 """Fork views: copy a widget the user can see into a private widget of their own."""
+
 from flask import flash, make_response, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from .. import forking
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import redirect_to
-from . import bp
+from . import bp, forking
 
 
 @bp.app_context_processor
@@ -33,7 +33,9 @@ def fork(widget_id: str):
     if not current_user.is_authenticated:
         # Back to the widget's page after logging in: the fork itself needs a fresh POST with a token.
         flash("Log in to fork this widget.", "info")
-        return redirect_to(url_for("auth.login", next=url_for("widgets.show", widget_id=original.id)))
+        return redirect_to(
+            url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
+        )
     copy = forking.fork_widget(original, current_user)
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
     if forking.blank_secrets(copy.id):

@@ -1,4 +1,5 @@
 """GUI widgets: the sandboxed frame, client runtime and server-function calls."""
+
 from flask import Blueprint
 
 bp = Blueprint("gui", __name__)

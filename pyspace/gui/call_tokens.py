@@ -9,6 +9,7 @@ The token is signed, not encrypted: the widget's own code can read the widget id
 numeric user id in it (never a username, cookie or session). The viewer id only labels the audit
 log's "use" events of the widget's secrets; it grants nothing else.
 """
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -31,7 +32,9 @@ def issue_call_token(widget_id: str, actor_id: int | None) -> str:
     return _serializer().dumps({"widget": widget_id, "actor": actor_id})
 
 
-def actor_for_call_token(token: str, widget_id: str, max_age: int = CALL_TOKEN_MAX_AGE) -> int | None:
+def actor_for_call_token(
+    token: str, widget_id: str, max_age: int = CALL_TOKEN_MAX_AGE
+) -> int | None:
     """The viewer id `token` was issued to, if it is genuine, fresh and for `widget_id`."""
     if not token:
         raise CallTokenError("This call carries no widget token. Reload the page.")

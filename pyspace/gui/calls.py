@@ -1,4 +1,5 @@
 """Calls from a GUI widget's frame to its server functions: who may call, and what they send."""
+
 import json
 import re
 
@@ -37,7 +38,9 @@ def parse_call(fn_name: str, body: bytes) -> tuple[list, dict]:
     if not FUNCTION_NAME_RE.match(fn_name):
         raise CallRequestError(f"{fn_name[:100]!r} is not a function name.")
     if len(body) > CALL_BODY_MAX_BYTES:
-        raise CallRequestError(f"The call's arguments are larger than {CALL_BODY_MAX_BYTES // 1024} KiB.")
+        raise CallRequestError(
+            f"The call's arguments are larger than {CALL_BODY_MAX_BYTES // 1024} KiB."
+        )
     try:
         payload = json.loads(body or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -1,4 +1,5 @@
 """What a GUI widget's frame document hands to static/js/gui-frame.js to boot the widget."""
+
 from functools import cache
 from pathlib import Path
 

@@ -39,8 +39,11 @@ def frame_content_security_policy(site_origin: str, widget_id: str) -> str:
     directives = {
         "default-src": ["'none'"],
         "script-src": [site + FRAME_SCRIPT, site + PYODIDE_DIR, "'wasm-unsafe-eval'"],
-        "connect-src": [site + PYODIDE_DIR, site + CLIENT_RUNTIME_DIR,
-                        site + call_route_prefix(widget_id)],
+        "connect-src": [
+            site + PYODIDE_DIR,
+            site + CLIENT_RUNTIME_DIR,
+            site + call_route_prefix(widget_id),
+        ],
         # Inline styles can't run code, and widget authors style their HTML with them.
         "style-src": [site + path for path in STYLESHEETS] + ["'unsafe-inline'"],
         "img-src": ["data:", "blob:"],

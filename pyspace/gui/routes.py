@@ -1,9 +1,10 @@
 """GUI widget views: the sandboxed frame document, and the route its server calls go to."""
+
 from flask import abort, jsonify, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from .. import runner
+from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
 from . import bp
@@ -23,7 +24,9 @@ def frame(widget_id: str):
     viewer_id = current_user.id if current_user.is_authenticated else None
     boot = frame_boot_config(widget, issue_call_token(widget.id, viewer_id))
     response = make_response(render_template("gui/frame.html", widget=widget, boot=boot))
-    response.headers["Content-Security-Policy"] = frame_content_security_policy(request.host_url, widget.id)
+    response.headers["Content-Security-Policy"] = frame_content_security_policy(
+        request.host_url, widget.id
+    )
     # The document holds a token issued to this viewer: never cache it or share it.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -43,8 +46,10 @@ def _caller_key() -> str:
     """Rate-limit GUI calls per logged-in viewer (a class behind one school address shares an IP)
     and per address for anonymous viewers and anything without a valid token."""
     try:
-        actor_id = actor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""),
-                                        (request.view_args or {}).get("widget_id", ""))
+        actor_id = actor_for_call_token(
+            request.headers.get(CALL_TOKEN_HEADER, ""),
+            (request.view_args or {}).get("widget_id", ""),
+        )
     except CallTokenError:
         actor_id = None
     return f"viewer:{actor_id}" if actor_id else f"address:{get_remote_address()}"
@@ -68,7 +73,7 @@ def call(widget_id: str, fn_name: str):
     except CallRequestError as error:
         return _json_error(400, "BadRequest", str(error))
     # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
-    return jsonify(runner.call_function(widget, fn_name, args, kwargs, actor_id))
+    return jsonify(sandbox.call_function(widget, fn_name, args, kwargs, actor_id))
 
 
 @bp.after_request

@@ -1,4 +1,5 @@
 """Runs: running a widget's server code in the sandbox."""
+
 from flask import Blueprint
 
 bp = Blueprint("runs", __name__)

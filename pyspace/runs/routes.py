@@ -1,11 +1,12 @@
 """Run views: run a widget's server code and show what it printed — never its secrets."""
+
 from flask import current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
-from ..runner import run_widget
+from ..sandbox import run_widget
 from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp
 
@@ -18,7 +19,9 @@ def _anonymous_rate_limit() -> str:
 
 
 def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    return (
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
 
 
 def _save_from_editor(widget) -> tuple[bool, list[str]]:
@@ -31,15 +34,19 @@ def _save_from_editor(widget) -> tuple[bool, list[str]]:
         return False, []
     form = EditWidgetForm(obj=widget)
     if not form.validate():
-        return False, [f"{form[name].label.text}: {' '.join(errors)}"
-                       for name, errors in form.errors.items()]
+        return False, [
+            f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
+        ]
     save_edits(widget, form)
     return True, []
 
 
 @bp.post("/widgets/<widget_id>/run")
-@limiter.limit(_anonymous_rate_limit, exempt_when=lambda: current_user.is_authenticated,
-               error_message="Too many runs from your address. Log in, or wait a minute.")
+@limiter.limit(
+    _anonymous_rate_limit,
+    exempt_when=lambda: current_user.is_authenticated,
+    error_message="Too many runs from your address. Log in, or wait a minute.",
+)
 def run(widget_id: str):
     """Run the widget's server code (the owner's editor saves it first) and show the result.
 
@@ -50,10 +57,18 @@ def run(widget_id: str):
     saved, save_errors = _save_from_editor(widget)
     if save_errors:
         if _wants_json():
-            return jsonify({"ok": False, "stdout": "", "stderr": "", "duration_ms": 0,
-                            "error": {"type": "NotSaved", "message": " ".join(save_errors)}}), 422
-        return render_template("runs/_result.html", widget=widget, result=None,
-                               save_errors=save_errors), 422
+            return jsonify(
+                {
+                    "ok": False,
+                    "stdout": "",
+                    "stderr": "",
+                    "duration_ms": 0,
+                    "error": {"type": "NotSaved", "message": " ".join(save_errors)},
+                }
+            ), 422
+        return render_template(
+            "runs/_result.html", widget=widget, result=None, save_errors=save_errors
+        ), 422
     actor_id = current_user.id if current_user.is_authenticated else None
     result = run_widget(widget, actor_id)
     status = 503 if result.error and result.error["type"] in UNAVAILABLE else 200
@@ -63,7 +78,8 @@ def run(widget_id: str):
         return render_template("runs/page.html", widget=widget, result=result, saved=saved), status
     # The fragment carries even a refusal, so it shows where the person is looking.
     response = current_app.make_response(
-        render_template("runs/_result.html", widget=widget, result=result, saved=saved))
+        render_template("runs/_result.html", widget=widget, result=result, saved=saved)
+    )
     if saved:
         # editor.js listens for this to clear "Unsaved changes".
         trigger(response, **{"widget-saved": True})

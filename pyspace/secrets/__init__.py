@@ -1,4 +1,5 @@
 """Secrets: the per-widget Secrets panel (owner only)."""
+
 from flask import Blueprint
 
 bp = Blueprint("secrets", __name__)

@@ -4,14 +4,16 @@ Each function makes one change in one short transaction, records it in the audit
 with a value), and touches the widget's updated time — never its code. Validation errors come
 back as a user-facing message and leave the secret as it was.
 """
+
 import re
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, vault
+from .. import audit
 from ..extensions import db
-from ..leaks import leak_warnings, literal_value
 from ..models import SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
+from . import vault
+from .leaks import leak_warnings, literal_value
 
 NEW_SECRET_NAME = re.compile(r"^new_secret_(\d+)$")
 
@@ -76,8 +78,10 @@ def rename_secret(secret: Secret, new_name: str, actor_id: int) -> None:
 
 
 def _name_taken(widget_id: str, name: str) -> bool:
-    return db.session.scalar(
-        db.select(Secret.id).filter_by(widget_id=widget_id, name=name)) is not None
+    return (
+        db.session.scalar(db.select(Secret.id).filter_by(widget_id=widget_id, name=name))
+        is not None
+    )
 
 
 def set_secret_value(secret: Secret, value: str, actor_id: int, action: str | None = None) -> None:
@@ -140,8 +144,13 @@ def describe_secret(secret: Secret, description: str, required: bool, actor_id: 
     secret.description = description
     secret.required = required
     secret.widget.touch()
-    audit.record(secret.widget_id, actor_id, "describe", secret.name,
-                 detail="required" if required else "optional")
+    audit.record(
+        secret.widget_id,
+        actor_id,
+        "describe",
+        secret.name,
+        detail="required" if required else "optional",
+    )
     db.session.commit()
 
 
@@ -151,17 +160,22 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
     line reads it with anvil.secrets.get_secret(...) instead. Code and secret change together."""
     warning = next((w for w in leak_warnings(widget) if w.field == field and w.line == line), None)
     if warning is None or not warning.can_move:
-        raise SecretChangeError("That line has no value that can be moved to a secret any more. "
-                                "Reload the editor to see the current warnings.")
+        raise SecretChangeError(
+            "That line has no value that can be moved to a secret any more. "
+            "Reload the editor to see the current warnings."
+        )
     secret = next((s for s in widget.secrets if s.name == warning.secret_name), None)
     if secret is None or not _is_leaked_value(secret, warning):
         secret = Secret(widget_id=widget.id, name=_free_name(widget, warning.secret_name))
         db.session.add(secret)
         store_value(secret, literal_value(warning.literal))
-        audit.record(widget.id, actor_id, "create", secret.name, detail=f"moved from code line {line}")
+        audit.record(
+            widget.id, actor_id, "create", secret.name, detail=f"moved from code line {line}"
+        )
     lines = widget.server_code.split("\n")
     lines[line - 1] = lines[line - 1].replace(
-        warning.literal, f"anvil.secrets.get_secret({secret.name!r})", 1)
+        warning.literal, f"anvil.secrets.get_secret({secret.name!r})", 1
+    )
     code = "\n".join(lines)
     if not re.search(r"^\s*import anvil\.secrets\b", code, re.MULTILINE):
         code = "import anvil.secrets\n" + code
@@ -174,7 +188,8 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
 def _is_leaked_value(secret: Secret, warning) -> bool:
     # The warning named an existing secret only if the code holds that secret's value.
     return secret.fingerprint is not None and secret.fingerprint == vault.fingerprint(
-        literal_value(warning.literal))
+        literal_value(warning.literal)
+    )
 
 
 def _free_name(widget: Widget, wanted: str) -> str:

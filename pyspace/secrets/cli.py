@@ -15,14 +15,15 @@ PYSPACE_SECRETS_KEY (keys in the environment, e.g. several servers):
   3. flask secrets rotate-key      (re-encrypts every value under NEW, in one transaction);
   4. set PYSPACE_SECRETS_KEY="NEW" and restart.
 """
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import text
 
-from .. import vault
 from ..extensions import db
 from ..models import Secret
+from . import vault
 
 secrets_cli = AppGroup("secrets", help="Manage the key that encrypts widget secrets.")
 
@@ -37,7 +38,8 @@ def reencrypt_all_values() -> int:
             # Take SQLite's write lock before reading, so no value set meanwhile is overwritten.
             db.session.execute(text("UPDATE secrets SET id = id WHERE 0"))
         secrets = db.session.scalars(
-            db.select(Secret).where(Secret.ciphertext.is_not(None)).with_for_update()).all()
+            db.select(Secret).where(Secret.ciphertext.is_not(None)).with_for_update()
+        ).all()
         for secret in secrets:
             secret.ciphertext, secret.fingerprint = vault.reencrypt(secret.ciphertext)
         db.session.commit()
@@ -50,7 +52,9 @@ def reencrypt_all_values() -> int:
 def unreadable_value_count() -> int:
     """How many stored values the current keys can't decrypt (0 means all is well)."""
     unreadable = 0
-    for ciphertext in db.session.scalars(db.select(Secret.ciphertext).where(Secret.ciphertext.is_not(None))):
+    for ciphertext in db.session.scalars(
+        db.select(Secret.ciphertext).where(Secret.ciphertext.is_not(None))
+    ):
         try:
             vault.decrypt_value(ciphertext)
         except vault.VaultKeyError:
@@ -73,8 +77,9 @@ def rotate_key() -> None:
         vault.write_key_file([vault.new_key(), *old_keys])
     elif len(old_keys) < 2:
         raise click.ClickException(
-            "PYSPACE_SECRETS_KEY holds one key. Put the new key first (\"NEW,OLD\"; "
-            "`flask secrets new-key` makes one), restart the site, then run this again.")
+            'PYSPACE_SECRETS_KEY holds one key. Put the new key first ("NEW,OLD"; '
+            "`flask secrets new-key` makes one), restart the site, then run this again."
+        )
     try:
         count = reencrypt_all_values()
     except vault.VaultKeyError as error:
@@ -86,12 +91,16 @@ def rotate_key() -> None:
         vault.write_key_file(keys[:1])
         if unreadable_value_count():
             vault.write_key_file(keys)
-            raise click.ClickException("A value was set under the old key during the rotation, "
-                                       "so the old key was kept. Run rotate-key again.")
+            raise click.ClickException(
+                "A value was set under the old key during the rotation, "
+                "so the old key was kept. Run rotate-key again."
+            )
         click.echo(f"Re-encrypted {count} value(s) under a new key; instance key file updated.")
     else:
-        click.echo(f"Re-encrypted {count} value(s) under the first key of PYSPACE_SECRETS_KEY. "
-                   "You can now remove the older key(s) from it and restart.")
+        click.echo(
+            f"Re-encrypted {count} value(s) under the first key of PYSPACE_SECRETS_KEY. "
+            "You can now remove the older key(s) from it and restart."
+        )
 
 
 @secrets_cli.command("new-key")
@@ -107,7 +116,8 @@ def check_key() -> None:
     if unreadable:
         raise click.ClickException(
             f"{unreadable} value(s) can't be decrypted with the configured key(s): the key "
-            "is not the one they were stored with. Restore the right key.")
+            "is not the one they were stored with. Restore the right key."
+        )
     click.echo("Every stored value can be decrypted.")
 
 

@@ -5,6 +5,7 @@ time ("Show more" appends the next page), so opening it costs the same whatever 
 holds. Rows are plain named tuples: no ORM objects, no ciphertext loaded — a row only knows
 whether a value is set, so nothing here can decrypt.
 """
+
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -17,9 +18,17 @@ from ..models import Secret
 PAGE_SIZE = 200
 
 # Everything secrets/_secret_row.html and _row_edit.html read, and nothing more.
-ROW_COLUMNS = (Secret.id, Secret.name, Secret.description, Secret.required, Secret.write_only,
-               Secret.value_changed_at, Secret.last_viewed_at, Secret.last_used_at,
-               Secret.ciphertext.is_(None).label("is_blank"))
+ROW_COLUMNS = (
+    Secret.id,
+    Secret.name,
+    Secret.description,
+    Secret.required,
+    Secret.write_only,
+    Secret.value_changed_at,
+    Secret.last_viewed_at,
+    Secret.last_used_at,
+    Secret.ciphertext.is_(None).label("is_blank"),
+)
 # A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
 # reads nine attributes per row, and Row answers each through __getattr__ (several times slower).
 PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
@@ -55,12 +64,19 @@ def _in_range(query, bounded: bool):
 
 # Built once and reused with new parameters (keyed by "bounded"): the panel runs them on every
 # request, and SQLAlchemy then neither rebuilds them nor recomputes their cache keys.
-ROWS = {bounded: _in_range(db.select(*ROW_COLUMNS), bounded).order_by(Secret.id).limit(bindparam("size"))
-        for bounded in (False, True)}
-COUNT = {bounded: _in_range(db.select(func.count()).select_from(Secret), bounded)
-         for bounded in (False, True)}
-ONE_ROW = db.select(*ROW_COLUMNS).where(Secret.widget_id == bindparam("widget_id"),
-                                        Secret.id == bindparam("secret_id"))
+ROWS = {
+    bounded: _in_range(db.select(*ROW_COLUMNS), bounded)
+    .order_by(Secret.id)
+    .limit(bindparam("size"))
+    for bounded in (False, True)
+}
+COUNT = {
+    bounded: _in_range(db.select(func.count()).select_from(Secret), bounded)
+    for bounded in (False, True)
+}
+ONE_ROW = db.select(*ROW_COLUMNS).where(
+    Secret.widget_id == bindparam("widget_id"), Secret.id == bindparam("secret_id")
+)
 
 
 def _execute(query, **parameters):
@@ -83,8 +99,9 @@ def _rows(query, **parameters) -> list[PanelRow]:
     return [PanelRow._make(row) for row in _execute(query, **parameters).all()]
 
 
-def rows_after(widget_id: str, after: int = 0, before: int | None = None,
-               in_range: int | None = None) -> RowBlock:
+def rows_after(
+    widget_id: str, after: int = 0, before: int | None = None, in_range: int | None = None
+) -> RowBlock:
     """The next page of rows after secret id `after` (stopping before `before`), in creation
     order, with a "Show more" control when secrets remain in that range. `in_range` is how many
     secrets the range holds, when the caller has counted them already."""
@@ -93,14 +110,16 @@ def rows_after(widget_id: str, after: int = 0, before: int | None = None,
     more = None
     if len(rows) == size:
         last = rows[-1].id
-        remaining = (in_range - size if in_range is not None
-                     else count_secrets(widget_id, last, before))
+        remaining = (
+            in_range - size if in_range is not None else count_secrets(widget_id, last, before)
+        )
         more = MoreRows(last, before, remaining) if remaining else None
     return RowBlock(rows, more)
 
 
-def panel_blocks(widget_id: str, total: int, after: int = 0,
-                 focus_id: int | None = None) -> list[RowBlock]:
+def panel_blocks(
+    widget_id: str, total: int, after: int = 0, focus_id: int | None = None
+) -> list[RowBlock]:
     """The panel's rows (`total` is the widget's count of secrets): the page after `after`,
     and — when the secret `focus_id` (one just created, or the one a browser without JavaScript
     is working on) lies beyond that page — that secret's row too, with "Show more" controls
@@ -113,5 +132,7 @@ def panel_blocks(widget_id: str, total: int, after: int = 0,
         return [first]
     gap = count_secrets(widget_id, first.more.after, focus_id)
     tail = count_secrets(widget_id, focus_id)
-    return [RowBlock(first.rows, MoreRows(first.more.after, focus_id, gap) if gap else None),
-            RowBlock(focused, MoreRows(focus_id, None, tail) if tail else None)]
+    return [
+        RowBlock(first.rows, MoreRows(first.more.after, focus_id, gap) if gap else None),
+        RowBlock(focused, MoreRows(focus_id, None, tail) if tail else None),
+    ]

@@ -4,6 +4,7 @@ Every view renders the same partials for htmx and for a plain browser: htmx swap
 the panel, a browser without JavaScript gets the panel page (`secrets/page.html`) with the
 row in the state it asked for. POSTs without a valid CSRF token are refused by CSRFProtect.
 """
+
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,12 +12,21 @@ from .. import audit
 from ..access import owned_widget_or_404
 from ..errors import render_error
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
-from ..leaks import leak_warnings
 from ..models import Secret, Widget
 from . import bp
-from .changes import (SecretChangeError, create_secret, delete_secret, describe_secret,
-                      make_write_only, move_to_secret, rename_secret, reveal_value, secret_of,
-                      set_secret_value)
+from .changes import (
+    SecretChangeError,
+    create_secret,
+    delete_secret,
+    describe_secret,
+    make_write_only,
+    move_to_secret,
+    rename_secret,
+    reveal_value,
+    secret_of,
+    set_secret_value,
+)
+from .leaks import leak_warnings
 from .listing import count_secrets, panel_blocks, rows_after
 from .timing import ago
 from .transfer import apply_import, env_example, env_with_values, plan_import
@@ -42,34 +52,66 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _panel(widget: Widget, status: int = 200, focus_id: int | None = None, mode: str | None = None,
-           revealed: str | None = None, error: str | None = None, events: dict | None = None,
-           after: int = 0) -> Response:
+def _panel(
+    widget: Widget,
+    status: int = 200,
+    focus_id: int | None = None,
+    mode: str | None = None,
+    revealed: str | None = None,
+    error: str | None = None,
+    events: dict | None = None,
+    after: int = 0,
+) -> Response:
     """The panel (one page of rows, from secret id `after` on): a fragment for htmx, the full
     page otherwise. `focus_id`'s row gets focus, shown in `mode`/`revealed`/`error` if given."""
     total = count_secrets(widget.id)
     blocks = panel_blocks(widget.id, total, after, focus_id)
     if after and focus_id is None and blocks[0].rows:
         focus_id = blocks[0].rows[0].id  # a page further on: start at its first row
-    context = {"widget": widget, "base": url_for("secrets.panel", widget_id=widget.id),
-               "blocks": blocks, "secret_total": total, "after": after,
-               "focus_id": focus_id, "row_mode": mode, "row_revealed": revealed,
-               "row_error": error, "events": audit.recent_events(widget.id)}
+    context = {
+        "widget": widget,
+        "base": url_for("secrets.panel", widget_id=widget.id),
+        "blocks": blocks,
+        "secret_total": total,
+        "after": after,
+        "focus_id": focus_id,
+        "row_mode": mode,
+        "row_revealed": revealed,
+        "row_error": error,
+        "events": audit.recent_events(widget.id),
+    }
     response = make_response(
-        render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status)
+        render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status
+    )
     return _no_store(trigger(response, **events) if events else response)
 
 
-def _row(widget: Widget, secret: Secret, status: int = 200, mode: str | None = None,
-         revealed: str | None = None, error: str | None = None, focus: str = "name",
-         events: dict | None = None) -> Response:
+def _row(
+    widget: Widget,
+    secret: Secret,
+    status: int = 200,
+    mode: str | None = None,
+    revealed: str | None = None,
+    error: str | None = None,
+    focus: str = "name",
+    events: dict | None = None,
+) -> Response:
     """One secret's row (display or edit) for htmx; the panel page with that row otherwise."""
     if not is_htmx():
         return _panel(widget, status, focus_id=secret.id, mode=mode, revealed=revealed, error=error)
     template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
-    response = make_response(render_template(
-        template, widget=widget, secret=secret, mode=mode, revealed=revealed, error=error,
-        focus=focus), status)
+    response = make_response(
+        render_template(
+            template,
+            widget=widget,
+            secret=secret,
+            mode=mode,
+            revealed=revealed,
+            error=error,
+            focus=focus,
+        ),
+        status,
+    )
     return _no_store(trigger(response, **events) if events else response)
 
 
@@ -99,16 +141,26 @@ def more(widget_id: str):
     if not is_htmx():
         return _panel(widget, after=after)
     block = rows_after(widget.id, after, request.args.get("before", type=int))
-    return _no_store(make_response(render_template(
-        "secrets/_rows.html", block=block, base=url_for("secrets.panel", widget_id=widget.id))))
+    return _no_store(
+        make_response(
+            render_template(
+                "secrets/_rows.html",
+                block=block,
+                base=url_for("secrets.panel", widget_id=widget.id),
+            )
+        )
+    )
 
 
 @bp.get("/widgets/<widget_id>/secrets/audit")
 def audit_list(widget_id: str):
     """The widget's recent secret activity (the panel refreshes it after each change)."""
     widget = owned_widget_or_404(widget_id)
-    return _no_store(make_response(render_template(
-        "secrets/_audit_list.html", events=audit.recent_events(widget.id))))
+    return _no_store(
+        make_response(
+            render_template("secrets/_audit_list.html", events=audit.recent_events(widget.id))
+        )
+    )
 
 
 @bp.post("/widgets/<widget_id>/secrets")
@@ -153,7 +205,9 @@ def rename(widget_id: str, secret_id: int):
         return _row(widget, secret, 422, mode="name", error=str(error))
     if not is_htmx():
         return _back_to_panel(widget, secret)
-    message = f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
+    message = (
+        f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
+    )
     return _row(widget, secret, events=_changed(message))
 
 
@@ -167,7 +221,9 @@ def set_value(widget_id: str, secret_id: int):
         return _row(widget, secret, 422, mode="value", error=str(error))
     if not is_htmx():
         return _back_to_panel(widget, secret)
-    message = f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
+    message = (
+        f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
+    )
     return _row(widget, secret, focus="value", events=_changed(message))
 
 
@@ -190,8 +246,9 @@ def view_value(widget_id: str, secret_id: int):
 def confirm_delete(widget_id: str, secret_id: int):
     """Without JavaScript, Delete asks here (htmx asks with hx-confirm)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    return _no_store(make_response(render_template(
-        "secrets/confirm_delete.html", widget=widget, secret=secret)))
+    return _no_store(
+        make_response(render_template("secrets/confirm_delete.html", widget=widget, secret=secret))
+    )
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
@@ -210,8 +267,12 @@ def details(widget_id: str, secret_id: int):
     """Set a secret's description and required flag (owner only, never shown publicly)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     try:
-        describe_secret(secret, request.form.get("description", ""),
-                        request.form.get("required") == "y", current_user.id)
+        describe_secret(
+            secret,
+            request.form.get("description", ""),
+            request.form.get("required") == "y",
+            current_user.id,
+        )
     except SecretChangeError as error:
         return _row(widget, secret, 422, mode="details", error=str(error))
     if not is_htmx():
@@ -229,14 +290,28 @@ def write_only(widget_id: str, secret_id: int):
     return _row(widget, secret, events=_changed(f"{secret.name} is now write-only."))
 
 
-def _import_form(widget: Widget, text: str = "", status: int = 200, changes=None, errors=None,
-                 message: str | None = None) -> Response:
-    context = {"widget": widget, "text": text, "changes": changes, "errors": errors, "message": message}
+def _import_form(
+    widget: Widget,
+    text: str = "",
+    status: int = 200,
+    changes=None,
+    errors=None,
+    message: str | None = None,
+) -> Response:
+    context = {
+        "widget": widget,
+        "text": text,
+        "changes": changes,
+        "errors": errors,
+        "message": message,
+    }
     if not is_htmx():
         template = "secrets/import.html"
     else:
         # After a POST only the result under the form changes; what was typed stays as it is.
-        template = "secrets/_import_result.html" if request.method == "POST" else "secrets/_import.html"
+        template = (
+            "secrets/_import_result.html" if request.method == "POST" else "secrets/_import.html"
+        )
     return _no_store(make_response(render_template(template, **context), status))
 
 
@@ -257,12 +332,24 @@ def import_dotenv(widget_id: str):
             text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
             # Guessing would silently change values: refuse and say why.
-            return _import_form(widget, "", 422, None, [],
-                                f"{upload.filename} is not UTF-8 text: save it as UTF-8 and try again.")
+            return _import_form(
+                widget,
+                "",
+                422,
+                None,
+                [],
+                f"{upload.filename} is not UTF-8 text: save it as UTF-8 and try again.",
+            )
     changes, errors, _entries = plan_import(widget, text)
     if errors:
-        return _import_form(widget, text, 422, changes, errors,
-                            "Nothing was imported: fix the lines below and preview again.")
+        return _import_form(
+            widget,
+            text,
+            422,
+            changes,
+            errors,
+            "Nothing was imported: fix the lines below and preview again.",
+        )
     if request.form.get("step") != "apply":
         return _import_form(widget, text, 200, changes)
     try:
@@ -308,7 +395,7 @@ def leak_check() -> dict:
 
 @bp.post("/widgets/<widget_id>/secrets/move")
 def move(widget_id: str):
-    """"Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
+    """ "Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
     widget = owned_widget_or_404(widget_id)
     field, _, line = request.form.get("move", "").partition(":")
     try:
@@ -316,6 +403,9 @@ def move(widget_id: str):
     except SecretChangeError as error:
         flash(str(error), "error")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
-    flash(f"Moved the value into the secret {secret.name}; the code now reads it with "
-          f"anvil.secrets.get_secret('{secret.name}').", "success")
+    flash(
+        f"Moved the value into the secret {secret.name}; the code now reads it with "
+        f"anvil.secrets.get_secret('{secret.name}').",
+        "success",
+    )
     return redirect_to(url_for("widgets.edit", widget_id=widget.id))

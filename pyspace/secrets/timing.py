@@ -1,4 +1,5 @@
 """Short, human times for the Secrets panel ("3 min ago")."""
+
 from datetime import datetime
 
 from ..models import utcnow

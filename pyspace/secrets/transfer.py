@@ -3,15 +3,17 @@
 A preview says what each line would do without decrypting anything: whether a value would
 change is decided by comparing keyed fingerprints (see vault.fingerprint).
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, vault
-from ..env_files import Entry, LineError, dotenv_line, parse_dotenv
+from .. import audit
 from ..extensions import db
 from ..models import Secret, Widget, utcnow
+from . import vault
 from .changes import SecretChangeError, store_value
+from .env_files import Entry, LineError, dotenv_line, parse_dotenv
 
 MAX_IMPORT_LINES = 500
 
@@ -23,7 +25,9 @@ class PlannedChange:
     action: str  # "create", "replace", "clear", "unchanged"
 
 
-def plan_import(widget: Widget, text: str) -> tuple[list[PlannedChange], list[LineError], list[Entry]]:
+def plan_import(
+    widget: Widget, text: str
+) -> tuple[list[PlannedChange], list[LineError], list[Entry]]:
     """What importing `text` into `widget` would do, and the errors that would stop it."""
     entries, errors = parse_dotenv(text)
     if len(entries) > MAX_IMPORT_LINES:
@@ -36,7 +40,9 @@ def plan_import(widget: Widget, text: str) -> tuple[list[PlannedChange], list[Li
             action = "create"
         elif entry.value == "":
             action = "unchanged" if secret.is_blank else "clear"
-        elif secret.fingerprint is not None and vault.fingerprint(entry.value) == secret.fingerprint:
+        elif (
+            secret.fingerprint is not None and vault.fingerprint(entry.value) == secret.fingerprint
+        ):
             action = "unchanged"
         else:
             action = "replace"
@@ -68,8 +74,9 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
     except IntegrityError:
         # Another tab created one of these names a moment ago: nothing was applied.
         db.session.rollback()
-        raise SecretChangeError("The secrets changed while importing; nothing was imported. "
-                                "Preview again.") from None
+        raise SecretChangeError(
+            "The secrets changed while importing; nothing was imported. Preview again."
+        ) from None
     return changes
 
 
@@ -92,6 +99,8 @@ def env_with_values(widget: Widget, actor_id: int) -> str:
         lines.append(dotenv_line(secret.name, value, secret.description, secret.required))
         if value:
             secret.last_viewed_at = utcnow()
-    audit.record(widget.id, actor_id, "export", None, detail=f"{len(widget.secrets)} secret(s) with values")
+    audit.record(
+        widget.id, actor_id, "export", None, detail=f"{len(widget.secrets)} secret(s) with values"
+    )
     db.session.commit()
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """Widgets: home, public pages, the editor."""
+
 from flask import Blueprint
 
 bp = Blueprint("widgets", __name__)

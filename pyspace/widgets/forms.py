@@ -1,4 +1,5 @@
 """Widget forms; limits come from the model module so there is one source of truth."""
+
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -7,10 +8,14 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from ..extensions import db
 from ..models import CODE_MAX, DESCRIPTION_MAX, TITLE_MAX
 
-KIND_CHOICES = [SelectChoice("script", "Script — server code only"),
-                SelectChoice("gui", "GUI — HTML, client code and server code")]
-VISIBILITY_CHOICES = [SelectChoice("private", "Private — only you"),
-                      SelectChoice("public", "Public — anyone with the link")]
+KIND_CHOICES = [
+    SelectChoice("script", "Script — server code only"),
+    SelectChoice("gui", "GUI — HTML, client code and server code"),
+]
+VISIBILITY_CHOICES = [
+    SelectChoice("private", "Private — only you"),
+    SelectChoice("public", "Public — anyone with the link"),
+]
 
 
 def _unix_newlines(text):
@@ -20,29 +25,45 @@ def _unix_newlines(text):
 
 def _title_field():
     # DataRequired (not InputRequired) sees the stripped title, so "   " is no title.
-    return StringField("Title", validators=[
-        DataRequired("Give your widget a title."),
-        Length(max=TITLE_MAX, message=f"Titles can be at most {TITLE_MAX} characters."),
-    ], filters=[lambda s: s.strip() if isinstance(s, str) else s])
+    return StringField(
+        "Title",
+        validators=[
+            DataRequired("Give your widget a title."),
+            Length(max=TITLE_MAX, message=f"Titles can be at most {TITLE_MAX} characters."),
+        ],
+        filters=[lambda s: s.strip() if isinstance(s, str) else s],
+    )
 
 
 def _code_field(label):
-    return TextAreaField(label, validators=[
-        Length(max=CODE_MAX, message=f"{label} can be at most {CODE_MAX:,} characters."),
-    ], filters=[_unix_newlines])
+    return TextAreaField(
+        label,
+        validators=[
+            Length(max=CODE_MAX, message=f"{label} can be at most {CODE_MAX:,} characters."),
+        ],
+        filters=[_unix_newlines],
+    )
 
 
 class NewWidgetForm(FlaskForm):
     title = _title_field()
-    kind = RadioField("Kind", choices=KIND_CHOICES, default="script",
-                      validators=[InputRequired("Choose a kind.")])
+    kind = RadioField(
+        "Kind", choices=KIND_CHOICES, default="script", validators=[InputRequired("Choose a kind.")]
+    )
 
 
 class EditWidgetForm(FlaskForm):
     title = _title_field()
-    description = TextAreaField("Description", validators=[
-        Length(max=DESCRIPTION_MAX, message=f"Descriptions can be at most {DESCRIPTION_MAX:,} characters."),
-    ], filters=[_unix_newlines])
+    description = TextAreaField(
+        "Description",
+        validators=[
+            Length(
+                max=DESCRIPTION_MAX,
+                message=f"Descriptions can be at most {DESCRIPTION_MAX:,} characters.",
+            ),
+        ],
+        filters=[_unix_newlines],
+    )
     visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES)
     server_code = _code_field("Server code")
     client_code = _code_field("Client code")

@@ -1,4 +1,5 @@
 """Widget views: thin — read the request, call the model or a plain module, render."""
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -12,8 +13,9 @@ from .starter_code import starter_code
 
 
 def _public_widgets_page(query, page: int):
-    return db.paginate(query, page=page, per_page=current_app.config["WIDGETS_PER_PAGE"],
-                       error_out=False)
+    return db.paginate(
+        query, page=page, per_page=current_app.config["WIDGETS_PER_PAGE"], error_out=False
+    )
 
 
 @bp.get("/")
@@ -21,7 +23,9 @@ def home():
     """Newest public widgets for everyone, plus your own when logged in."""
     page = request.args.get("page", 1, type=int)
     public = _public_widgets_page(
-        db.select(Widget).filter_by(visibility="public").order_by(Widget.created_at.desc(), Widget.id),
+        db.select(Widget)
+        .filter_by(visibility="public")
+        .order_by(Widget.created_at.desc(), Widget.id),
         page,
     )
     mine = []
@@ -40,7 +44,8 @@ def user_page(username: str):
         abort(404)
     page = request.args.get("page", 1, type=int)
     widgets = _public_widgets_page(
-        db.select(Widget).filter_by(owner_id=user.id, visibility="public")
+        db.select(Widget)
+        .filter_by(owner_id=user.id, visibility="public")
         .order_by(Widget.created_at.desc(), Widget.id),
         page,
     )
@@ -53,8 +58,13 @@ def new():
     """Create a widget with starter code and open it in the editor."""
     form = NewWidgetForm()
     if form.validate_on_submit():
-        widget = Widget(owner_id=current_user.id, title=form.title.data, kind=form.kind.data,
-                        visibility="private", **starter_code(form.kind.data))
+        widget = Widget(
+            owner_id=current_user.id,
+            title=form.title.data,
+            kind=form.kind.data,
+            visibility="private",
+            **starter_code(form.kind.data),
+        )
         db.session.add(widget)
         db.session.commit()
         flash("Widget created. It is private until you make it public.", "success")
@@ -82,7 +92,8 @@ def edit(widget_id: str):
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
     return render_template("widgets/edit.html", widget=widget, form=form), (
-        422 if request.method == "POST" else 200)
+        422 if request.method == "POST" else 200
+    )
 
 
 @bp.post("/widgets/<widget_id>/delete")

@@ -1,6 +1,6 @@
 """What a new widget starts with, so the editor never opens on an empty page."""
 
-SCRIPT_SERVER_CODE = '''\
+SCRIPT_SERVER_CODE = """\
 # Server code runs on py.space's server, in a sandbox.
 # Keep API keys out of your code: add them under Secrets (top right), then:
 #
@@ -8,17 +8,17 @@ SCRIPT_SERVER_CODE = '''\
 #   key = anvil.secrets.get_secret('api_key')
 
 print("Hello from py.space!")
-'''
+"""
 
-GUI_SERVER_CODE = '''\
+GUI_SERVER_CODE = """\
 import anvil.server
 
 @anvil.server.callable
 def greet(name):
     return f"Hello, {name}!"
-'''
+"""
 
-GUI_CLIENT_CODE = '''\
+GUI_CLIENT_CODE = """\
 # Client code runs in the viewer's browser. Secrets are only available in server code.
 import anvil.server
 from js import document
@@ -28,13 +28,13 @@ def on_click(event):
     document.getElementById("out").textContent = anvil.server.call("greet", name)
 
 document.getElementById("go").addEventListener("click", on_click)
-'''
+"""
 
-GUI_HTML = '''\
+GUI_HTML = """\
 <input id="name" placeholder="Your name">
 <button id="go">Greet me</button>
 <p id="out"></p>
-'''
+"""
 
 
 def starter_code(kind: str) -> dict:

@@ -3,6 +3,7 @@
 Frames are a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. The host
 sends one job; the sandbox may ask for secrets (one request, one answer) and ends with "done".
 """
+
 import json
 import os
 import struct

@@ -1,4 +1,5 @@
 """Read the widget's secrets: `anvil.secrets.get_secret('api_key')`."""
+
 from . import _channel
 
 

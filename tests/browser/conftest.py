@@ -3,6 +3,7 @@ server on loopback. CSRF stays on, so these tests prove the token reaches every 
 
 Screenshots go to test-artifacts/ (git-ignored) so a person can look at what the tests saw.
 """
+
 import os
 import shutil
 import threading
@@ -16,8 +17,15 @@ from tests.conftest import PASSWORD
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("PYSPACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that keep Chromium off the network: it only ever talks to our loopback server.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -37,7 +45,9 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -55,9 +65,11 @@ def page(browser, live_server):
 @pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot under test-artifacts/<name>.png."""
+
     def take(name: str, target=None):
         ARTIFACTS.mkdir(exist_ok=True)
         (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
     return take
 
 

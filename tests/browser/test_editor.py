@@ -1,4 +1,5 @@
 """The widget editor in real Chromium: typing, Tab, Ctrl-S, and the unsaved-changes warning."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -28,20 +29,26 @@ def test_type_in_code_editor_save_with_ctrl_s_and_reload_keeps_code(page, screen
     screenshot("editor")
 
 
-@pytest.mark.parametrize("keys, expected", [
-    # Tab at the start of an unindented line indents it by one level of four spaces.
-    (["x = 1", "Home", "Tab"], "    x = 1"),
-    # Tab inside code pads to the next four-column stop.
-    (["ab", "Tab", "c"], "ab  c"),
-    # Enter after a block opener indents once; Tab there does not indent twice.
-    (["if ready:", "Enter", "Tab", "go()"], "if ready:\n    go()"),
-    # Inside a block, Tab on a fresh line may go one level deeper than the line above, not more.
-    (["def f():", "Enter", "if x:", "Enter", "Tab", "Tab", "y()"], "def f():\n    if x:\n        y()"),
-    # Backspace in the indentation removes a whole level.
-    (["def f():", "Enter", "Backspace", "z = 2"], "def f():\nz = 2"),
-    # Shift-Tab dedents the line.
-    (["def f():", "Enter", "pass", "Shift+Tab"], "def f():\npass"),
-])
+@pytest.mark.parametrize(
+    "keys, expected",
+    [
+        # Tab at the start of an unindented line indents it by one level of four spaces.
+        (["x = 1", "Home", "Tab"], "    x = 1"),
+        # Tab inside code pads to the next four-column stop.
+        (["ab", "Tab", "c"], "ab  c"),
+        # Enter after a block opener indents once; Tab there does not indent twice.
+        (["if ready:", "Enter", "Tab", "go()"], "if ready:\n    go()"),
+        # Inside a block, Tab on a fresh line may go one level deeper than the line above, not more.
+        (
+            ["def f():", "Enter", "if x:", "Enter", "Tab", "Tab", "y()"],
+            "def f():\n    if x:\n        y()",
+        ),
+        # Backspace in the indentation removes a whole level.
+        (["def f():", "Enter", "Backspace", "z = 2"], "def f():\nz = 2"),
+        # Shift-Tab dedents the line.
+        (["def f():", "Enter", "pass", "Shift+Tab"], "def f():\npass"),
+    ],
+)
 def test_tab_indents_by_four_spaces_without_double_indenting(page, keys, expected):
     sign_up(page)
     new_widget(page, "Indent widget")

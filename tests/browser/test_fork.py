@@ -1,4 +1,5 @@
 """Forking in a real browser: the Fork button, the fork's editor asking for values, lineage."""
+
 import re
 
 from playwright.sync_api import expect
@@ -6,7 +7,7 @@ from playwright.sync_api import expect
 from pyspace.extensions import db
 from pyspace.models import Widget
 from tests.browser.conftest import new_widget, sign_up
-from tests.test_forks import VALUES, add_secrets
+from tests.forks.test_routes import VALUES, add_secrets
 
 SECRETS = [
     ("weather_api_key", "VALUE-weather-91c2", "OpenWeather key", True, False),
@@ -20,9 +21,11 @@ def _publish_with_secrets(app, widget_id):
         widget = db.session.get(Widget, widget_id)
         widget.visibility = "public"
         widget.description = "Prints today's weather for a city."
-        widget.server_code = ("import anvil.secrets\n\n"
-                              "key = anvil.secrets.get_secret('weather_api_key')\n"
-                              "print('weather for', anvil.secrets.get_secret('CITY'))\n")
+        widget.server_code = (
+            "import anvil.secrets\n\n"
+            "key = anvil.secrets.get_secret('weather_api_key')\n"
+            "print('weather for', anvil.secrets.get_secret('CITY'))\n"
+        )
         db.session.commit()
     add_secrets(app, widget_id, SECRETS)
 
@@ -71,7 +74,9 @@ def test_fork_from_public_page_opens_editor_that_asks_for_secret_values(app, pag
     page.goto(f"/widgets/{fork}")
     lineage = page.locator(".lineage")
     expect(lineage).to_contain_text("Forked from Weather by alice")
-    expect(lineage.get_by_role("link", name="Weather")).to_have_attribute("href", f"/widgets/{original}")
+    expect(lineage.get_by_role("link", name="Weather")).to_have_attribute(
+        "href", f"/widgets/{original}"
+    )
     screenshot("fork-page-lineage")
     page.goto(f"/widgets/{original}")
     expect(page.locator(".fork-count")).to_have_text("Forked 1 time")

@@ -4,14 +4,15 @@ and an "evil" widget can't reach the viewer's cookies, CSRF token, account or wi
 
 Each test boots Pyodide once (a few seconds) and makes all its checks on that page.
 """
+
 import json
 
 from flask import request
 from playwright.sync_api import expect
 
-from pyspace import vault
 from pyspace.extensions import db
 from pyspace.models import Secret, User, Widget
+from pyspace.secrets import vault
 from tests.browser.conftest import sign_up
 from tests.conftest import PASSWORD
 
@@ -198,7 +199,9 @@ def add_widget(app, owner, title, secrets=None, **fields):
         db.session.add(widget)
         db.session.flush()
         for name, value in (secrets or {}).items():
-            db.session.add(Secret(widget_id=widget.id, name=name, ciphertext=vault.encrypt_value(value)))
+            db.session.add(
+                Secret(widget_id=widget.id, name=name, ciphertext=vault.encrypt_value(value))
+            )
         db.session.commit()
         return widget.id
 
@@ -206,16 +209,31 @@ def add_widget(app, owner, title, secrets=None, **fields):
 def booted_frame(page):
     """The widget's frame, once Pyodide has started and the client code's top level has run."""
     frame = page.frame_locator("iframe[data-gui-frame]")
-    expect(frame.locator("html")).to_have_attribute("data-pyspace", "ready", timeout=BOOT_TIMEOUT_MS)
+    expect(frame.locator("html")).to_have_attribute(
+        "data-pyspace", "ready", timeout=BOOT_TIMEOUT_MS
+    )
     return frame
 
 
-def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_secret(app, page, screenshot):
+def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_secret(
+    app, page, screenshot
+):
     add_user(app, "alice")
-    widget_id = add_widget(app, "alice", "Key checker", visibility="public", secrets={"api_key": API_KEY},
-                           server_code=SECRET_SERVER_CODE, client_code=SECRET_CLIENT_CODE, html=SECRET_HTML)
+    widget_id = add_widget(
+        app,
+        "alice",
+        "Key checker",
+        visibility="public",
+        secrets={"api_key": API_KEY},
+        server_code=SECRET_SERVER_CODE,
+        client_code=SECRET_CLIENT_CODE,
+        html=SECRET_HTML,
+    )
     responses = []
-    page.on("response", lambda response: responses.append(response) if "/static/" not in response.url else None)
+    page.on(
+        "response",
+        lambda response: responses.append(response) if "/static/" not in response.url else None,
+    )
 
     page.goto(f"/widgets/{widget_id}")
     frame = booted_frame(page)
@@ -224,7 +242,9 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     expect(frame.locator("#greeting")).to_have_text("Hello, top level!")  # a call at the top level
 
     frame.get_by_role("button", name="Key length").click()
-    expect(frame.locator("#pyspace-busy")).to_be_visible()  # the spinner, while the call is in flight
+    expect(
+        frame.locator("#pyspace-busy")
+    ).to_be_visible()  # the spinner, while the call is in flight
     expect(frame.locator("#length")).to_have_text(f"Key length: {len(API_KEY)}")
     expect(frame.locator("#pyspace-busy")).to_be_hidden()
     expect(console).not_to_contain_text("a removed handler ran")
@@ -234,7 +254,9 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     expect(frame.locator("#echo")).to_have_text("Echoed: ***")
 
     frame.get_by_role("button", name="Secret in client").click()
-    expect(console).to_contain_text("SecretsUnavailableError: Secrets are only available in server code.")
+    expect(console).to_contain_text(
+        "SecretsUnavailableError: Secrets are only available in server code."
+    )
     expect(frame.locator("#client-secret")).to_have_text("")
 
     frame.get_by_role("button", name="Fail").click()
@@ -247,7 +269,11 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     assert API_KEY not in page.content()
     assert API_KEY not in frame.locator("html").inner_html()
     # Every document and answer the browser received, the call answers included.
-    bodies = {response.url: response.text() for response in responses if response.request.method != "OPTIONS"}
+    bodies = {
+        response.url: response.text()
+        for response in responses
+        if response.request.method != "OPTIONS"
+    }
     assert f"{page.url}/call/key_length" in bodies and f"{page.url}/frame" in bodies
     assert [url for url, body in bodies.items() if API_KEY in body] == []
 
@@ -257,10 +283,21 @@ def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(app, pa
     app.before_request(lambda: requested.append(request.path))
     add_user(app, "mallory")
     sign_up(page, "bob")
-    bob_widget = add_widget(app, "bob", "Bob's private widget", visibility="private",
-                            secrets={"bank_token": "bob-bank-token-value"})
-    evil_widget = add_widget(app, "mallory", "Harmless", visibility="public", html=EVIL_HTML,
-                             client_code=EVIL_CLIENT_CODE.format(target=bob_widget))
+    bob_widget = add_widget(
+        app,
+        "bob",
+        "Bob's private widget",
+        visibility="private",
+        secrets={"bank_token": "bob-bank-token-value"},
+    )
+    evil_widget = add_widget(
+        app,
+        "mallory",
+        "Harmless",
+        visibility="public",
+        html=EVIL_HTML,
+        client_code=EVIL_CLIENT_CODE.format(target=bob_widget),
+    )
 
     page.goto(f"/widgets/{evil_widget}")
     frame = booted_frame(page)
@@ -269,11 +306,19 @@ def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(app, pa
     screenshot("gui-widget-evil")
 
     assert set(report) == {
-        "document.cookie", "parent page's CSRF token", "top page's cookie", "localStorage",
-        "GET / with cookies (XHR)", "GET the viewer's secrets", "POST delete the viewer's widget",
-        "call another widget's functions", "send data off-site",
+        "document.cookie",
+        "parent page's CSRF token",
+        "top page's cookie",
+        "localStorage",
+        "GET / with cookies (XHR)",
+        "GET the viewer's secrets",
+        "POST delete the viewer's widget",
+        "call another widget's functions",
+        "send data off-site",
     }
-    not_blocked = {name: outcome for name, outcome in report.items() if not outcome.startswith("blocked")}
+    not_blocked = {
+        name: outcome for name, outcome in report.items() if not outcome.startswith("blocked")
+    }
     assert not_blocked == {}
     # The widget's own inline script and event-handler attributes never ran (CSP).
     assert "ran" not in page.frames[1].title()
@@ -286,7 +331,8 @@ def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(app, pa
         widget = db.session.get(Widget, bob_widget)
         assert widget is not None and widget.title == "Bob's private widget"
         assert [(s.name, vault.decrypt_value(s.ciphertext)) for s in widget.secrets] == [
-            ("bank_token", "bob-bank-token-value")]
+            ("bank_token", "bob-bank-token-value")
+        ]
     page.goto("/")
     expect(page.locator(".site-header")).to_contain_text("bob")
 

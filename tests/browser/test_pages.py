@@ -2,6 +2,7 @@
 
 Each test saves screenshots to test-artifacts/ so a person can look at what the tests saw.
 """
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,7 +13,11 @@ from tests.conftest import PASSWORD
 
 BRAND_RGB = "rgb(59, 91, 219)"
 SAMPLE_WIDGETS = [
-    ("Weather in my town", "script", "Prints today's forecast using a weather API key kept in a secret."),
+    (
+        "Weather in my town",
+        "script",
+        "Prints today's forecast using a weather API key kept in a secret.",
+    ),
     ("Tip calculator", "gui", "Type a bill and a percentage; see what each person pays."),
     ("Prime sieve", "script", "The sieve of Eratosthenes, up to a million, timed."),
     ("Dice roller", "gui", "Roll any number of dice with any number of sides."),
@@ -29,8 +34,16 @@ def seeded(app):
         db.session.add(owner)
         db.session.flush()
         for title, kind, description in SAMPLE_WIDGETS:
-            db.session.add(Widget(owner_id=owner.id, title=title, kind=kind, description=description,
-                                  visibility="public", server_code="print('hello')\n"))
+            db.session.add(
+                Widget(
+                    owner_id=owner.id,
+                    title=title,
+                    kind=kind,
+                    description=description,
+                    visibility="public",
+                    server_code="print('hello')\n",
+                )
+            )
         db.session.commit()
 
 

@@ -1,9 +1,10 @@
 """Running widgets in real Chromium: Save & run in the editor, Run on the public page."""
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_widget, sign_up
-from tests.run_helpers import SMALL_LIMITS
+from tests.sandbox.helpers import SMALL_LIMITS
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,10 @@ def _type_code(page, code):
 def test_save_and_run_saves_the_editor_code_and_shows_its_output(page, screenshot):
     sign_up(page)
     widget_id = new_widget(page, "Greeter")
-    _type_code(page, "import sys\nfor n in range(3):\n    print('hello', n)\nprint('careful', file=sys.stderr)\n")
+    _type_code(
+        page,
+        "import sys\nfor n in range(3):\n    print('hello', n)\nprint('careful', file=sys.stderr)\n",
+    )
     expect(page.locator("[data-unsaved-indicator]")).to_be_visible()
     page.get_by_role("button", name="Save & run").click()
     output = page.locator("#run-output")
@@ -32,7 +36,9 @@ def test_save_and_run_saves_the_editor_code_and_shows_its_output(page, screensho
     screenshot("run-editor")
     # It really was saved: a reload shows the new code, and leaving asks nothing.
     page.goto(f"/widgets/{widget_id}/edit")
-    assert "print('hello', n)" in page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    assert "print('hello', n)" in page.evaluate(
+        "document.querySelector('.CodeMirror').CodeMirror.getValue()"
+    )
 
 
 def test_errors_show_a_traceback_of_the_widgets_code(page, screenshot):

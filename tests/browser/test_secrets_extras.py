@@ -1,4 +1,5 @@
 """Issue 8 in real Chromium: .env import with preview, write-only, and a leak warning's one-click fix."""
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_widget, sign_up
@@ -34,7 +35,9 @@ def test_import_a_dotenv_with_preview_then_make_one_write_only(page, screenshot)
     expect(panel.get_by_role("link", name="DB_PASSWORD")).to_be_visible()
     expect(panel.get_by_role("button", name="Create Secret")).to_be_focused()  # settled
 
-    row_id = panel.locator("li.secret-row", has=page.get_by_role("link", name="API_KEY")).get_attribute("id")
+    row_id = panel.locator(
+        "li.secret-row", has=page.get_by_role("link", name="API_KEY")
+    ).get_attribute("id")
     row = panel.locator(f"#{row_id}")  # the same row in every state (display or edit)
     row.get_by_role("button", name="Details").click()
     expect(row.get_by_label("Description of API_KEY")).to_be_focused()
@@ -56,8 +59,10 @@ def test_leak_warning_on_save_and_move_to_a_secret(page, screenshot):
     sign_up(page, "bob")
     new_widget(page, "Leaky", "script")
     page.wait_for_selector(".CodeMirror")
-    page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)",
-                  f"import requests\ngithub = '{TOKEN}'\nprint(github)\n")
+    page.evaluate(
+        "code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)",
+        f"import requests\ngithub = '{TOKEN}'\nprint(github)\n",
+    )
     page.locator(".editor-bar").get_by_role("button", name="Save", exact=True).click()
     warning = page.locator(".leak-warnings")
     expect(warning).to_contain_text("Line 2 of the server code looks like it holds a GitHub token")
@@ -65,11 +70,16 @@ def test_leak_warning_on_save_and_move_to_a_secret(page, screenshot):
     screenshot("secrets-9-leak-warning")
     page.once("dialog", lambda dialog: dialog.accept())
     warning.get_by_role("button", name="Move to a secret").click()
-    expect(page.locator(".flash-success")).to_contain_text("Moved the value into the secret github_token")
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Moved the value into the secret github_token"
+    )
     expect(page.locator(".leak-warnings")).to_have_count(0)
     page.wait_for_selector(".CodeMirror")  # the reloaded editor sets up CodeMirror after load
     code = page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()")
-    assert code == "import anvil.secrets\nimport requests\ngithub = anvil.secrets.get_secret('github_token')\nprint(github)\n"
+    assert (
+        code
+        == "import anvil.secrets\nimport requests\ngithub = anvil.secrets.get_secret('github_token')\nprint(github)\n"
+    )
     panel = open_secrets(page)
     expect(panel.get_by_role("link", name="github_token")).to_be_visible()
     screenshot("secrets-10-moved")

@@ -1,6 +1,7 @@
 """A widget with more secrets than one page, in real Chromium: the panel shows the first page and
 the count, Show more works from the keyboard (and as a plain link without JavaScript), and a
 new secret appears — focused — even though it lies beyond the first page."""
+
 from playwright.sync_api import expect
 from sqlalchemy import insert
 
@@ -14,8 +15,10 @@ EXTRA = 7  # secrets beyond the first page
 
 def add_secrets(app, widget_id, count):
     with app.app_context():
-        db.session.execute(insert(Secret), [{"widget_id": widget_id, "name": f"api_key_{number:05d}"}
-                                            for number in range(count)])
+        db.session.execute(
+            insert(Secret),
+            [{"widget_id": widget_id, "name": f"api_key_{number:05d}"} for number in range(count)],
+        )
         db.session.commit()
 
 

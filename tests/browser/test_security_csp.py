@@ -1,5 +1,6 @@
 """The site's Content-Security-Policy in real Chromium: htmx, CodeMirror, the Secrets panel and a
 GUI widget's frame work under it without a single violation, and injected inline script is refused."""
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_widget, sign_up
@@ -9,8 +10,12 @@ BOOT_TIMEOUT_MS = 60_000
 
 def test_pages_work_under_the_csp_with_no_violations_and_inline_script_is_blocked(page, screenshot):
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
 
     sign_up(page, "alice")
     widget_id = new_widget(page, "Under CSP", "gui")
@@ -38,7 +43,9 @@ def test_pages_work_under_the_csp_with_no_violations_and_inline_script_is_blocke
     # The GUI widget's sandboxed frame boots Pyodide under its own, stricter policy.
     page.goto(f"/widgets/{widget_id}")
     frame = page.frame_locator(f"#gui-frame-{widget_id}")
-    expect(frame.locator("#pyspace-status")).to_contain_text("Python ready", timeout=BOOT_TIMEOUT_MS)
+    expect(frame.locator("#pyspace-status")).to_contain_text(
+        "Python ready", timeout=BOOT_TIMEOUT_MS
+    )
     screenshot("security-csp-public-page")
 
     # Markup that slips past escaping still can't run: inline handlers and scripts are refused.

@@ -5,6 +5,7 @@ waits for the answer while the page stays responsive (and shows a spinner); else
 falls back to a synchronous request. Errors raised by the server function are raised here with
 the server's type name and message.
 """
+
 import builtins
 import functools
 import json
@@ -53,5 +54,7 @@ def call(function_name, *args, **kwargs):
 
 def callable(*args, **kwargs):
     """Server code registers functions with @anvil.server.callable; client code calls them."""
-    raise RuntimeError("@anvil.server.callable belongs in server code. Client code calls those "
-                       "functions with anvil.server.call('name', ...).")
+    raise RuntimeError(
+        "@anvil.server.callable belongs in server code. Client code calls those "
+        "functions with anvil.server.call('name', ...)."
+    )

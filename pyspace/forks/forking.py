@@ -1,0 +1,80 @@
+"""Forking: a copy of a widget with everything but its secret values.
+
+A fork copies the widget's contents and its secrets' names (in order, with their descriptions
+and flags) — never a ciphertext, a timestamp of the original's secret use, or an audit row.
+Nothing is decrypted: the values never leave the original.
+"""
+
+from sqlalchemy import func, insert
+
+from ..extensions import db
+from ..models import Secret, User, Widget, new_widget_id
+
+# What a fork takes from each of the original's secrets. An allow-list on purpose: a column
+# added to Secret later stays behind in the original until someone decides it is safe to copy.
+COPIED_SECRET_COLUMNS = ("name", "description", "required", "write_only")
+COPIED_WIDGET_FIELDS = ("title", "description", "kind", "server_code", "client_code", "html")
+
+
+def fork_widget(original: Widget, new_owner: User) -> Widget:
+    """Copy `original` for `new_owner` as a private widget with blank secrets; commit and return it.
+
+    One transaction of three statements whatever the number of secrets: read the names,
+    insert the widget, insert all the blank secrets at once.
+    """
+    rows = (
+        db.session.execute(
+            db.select(*(getattr(Secret, column) for column in COPIED_SECRET_COLUMNS))
+            .filter_by(widget_id=original.id)
+            .order_by(Secret.id)
+        )
+        .mappings()
+        .all()
+    )
+    fork = Widget(
+        id=new_widget_id(),
+        owner_id=new_owner.id,
+        visibility="private",
+        forked_from_id=original.id,
+        forked_from_title=original.title,
+        forked_from_owner=original.owner.username,
+        **{field: getattr(original, field) for field in COPIED_WIDGET_FIELDS},
+    )
+    try:
+        db.session.add(fork)
+        db.session.flush()  # the secrets' foreign key needs the widget row first
+        if rows:
+            # Ids are assigned in row order, so the fork lists its secrets in the original's order.
+            db.session.execute(insert(Secret), [{**row, "widget_id": fork.id} for row in rows])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return fork
+
+
+def fork_count(widget_id: str) -> int:
+    """How many widgets were forked from this one (private forks included; it is only a number)."""
+    return db.session.scalar(
+        db.select(func.count()).select_from(Widget).filter_by(forked_from_id=widget_id)
+    )
+
+
+def blank_secrets(widget_id: str) -> list:
+    """The widget's secrets that have no value yet — name, description, required — as a
+    checklist: required ones first, then in the panel's order. Reads no ciphertext."""
+    return db.session.execute(
+        db.select(Secret.name, Secret.description, Secret.required)
+        .filter_by(widget_id=widget_id, ciphertext=None)
+        .order_by(Secret.required.desc(), Secret.id)
+    ).all()
+
+
+def visible_original(fork: Widget, viewer) -> Widget | None:
+    """The widget `fork` was copied from, if it still exists and `viewer` may see it."""
+    if not fork.forked_from_id:
+        return None
+    original = db.session.get(Widget, fork.forked_from_id)
+    if original is None or not original.is_visible_to(viewer):
+        return None
+    return original

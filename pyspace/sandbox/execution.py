@@ -1,0 +1,199 @@
+"""Driving one job through one sandbox: send the code, answer secret requests, collect output,
+enforce the wall-time and output limits, and turn what happened into a RunResult."""
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+from .bwrap import Sandbox
+from .channel import ChannelError, encode_frame
+from .redaction import Redactor
+from .results import RunResult, failed
+from .settings import Limits
+
+# Answers a secret request: the value, or an exception whose message the code may see.
+SecretAnswer = Callable[[str], str]
+
+
+class SecretRefused(Exception):
+    """A secret request that gets a message instead of a value."""
+
+
+# Distinct secret names one run may look up: enough for any real widget, and a bound on the
+# database work code can cause by asking for name after made-up name.
+MAX_SECRET_LOOKUPS = 100
+
+
+def _answer(request: dict, answer_secret: SecretAnswer, redactor: Redactor, known: dict) -> dict:
+    name = request.get("name")
+    if not isinstance(name, str):
+        return {"ok": False, "message": "Secret names are strings, like get_secret('api_key')"}
+    if name not in known:
+        if len(known) >= MAX_SECRET_LOOKUPS:
+            return {
+                "ok": False,
+                "message": f"A run may read at most {MAX_SECRET_LOOKUPS} different secrets.",
+            }
+        # One lookup (one decryption, one audited use) per secret per run: code that reads a
+        # key in a loop must not flood the audit log or pay for the database every time.
+        try:
+            value = answer_secret(name)
+        except SecretRefused as refusal:
+            known[name] = {"ok": False, "message": str(refusal)}
+        else:
+            redactor.add(value)
+            known[name] = {"ok": True, "value": value}
+    return known[name]
+
+
+def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:
+    # bubblewrap reports a child killed by signal N as exit status 128 + N.
+    signum = returncode - 128 if returncode and returncode > 128 else -(returncode or 0)
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and returncode not in (None, 0):
+        if signum == signal.SIGXCPU:
+            return failed(
+                "CPULimitExceeded",
+                f"The run used more than {limits.cpu_seconds} s of CPU time and was stopped.",
+            )
+        return failed("Killed", "The run was killed (it may have run out of memory or CPU time).")
+    if returncode:
+        return failed(
+            "SandboxExited", f"The run ended without finishing (exit status {returncode})."
+        )
+    return RunResult(ok=True)
+
+
+def execute(sandbox: Sandbox, job: dict, limits: Limits, answer_secret: SecretAnswer) -> RunResult:
+    """Run `job` in `sandbox` (which is then discarded) and return the redacted result."""
+    redactor = Redactor()
+    known_secrets: dict[str, str] = {}
+    output = {"stdout": bytearray(), "stderr": bytearray()}
+    outcome: RunResult | None = None
+    done: dict | None = None
+    truncated = False
+    started = time.monotonic()
+    deadline = started + limits.wall_seconds
+    selector = selectors.DefaultSelector()
+    try:
+        process = sandbox.process
+        for name in output:
+            stream = getattr(process, name)
+            os.set_blocking(stream.fileno(), False)
+            selector.register(stream, selectors.EVENT_READ, name)
+        selector.register(sandbox.channel, selectors.EVENT_READ, "channel")
+        sandbox.channel.settimeout(limits.wall_seconds)
+        try:
+            sandbox.channel.sendall(
+                encode_frame({"op": "run", **job, "limits": limits.for_sandbox()})
+            )
+        except OSError:
+            outcome = failed("SandboxError", "The sandbox could not be started. Please try again.")
+        messages = list(sandbox.pending)
+        while outcome is None and done is None:
+            for message in messages:
+                if message.get("op") == "get_secret":
+                    sandbox.channel.settimeout(max(0.01, deadline - time.monotonic()))
+                    sandbox.channel.sendall(
+                        encode_frame(_answer(message, answer_secret, redactor, known_secrets))
+                    )
+                elif message.get("op") == "done":
+                    done = message
+            messages = []
+            if done is not None:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                outcome = failed(
+                    "TimeLimitExceeded",
+                    f"The run took longer than {limits.wall_seconds:g} s and was stopped.",
+                )
+                break
+            if not selector.get_map():
+                # The code closed every pipe: all that is left is to wait for it to end.
+                try:
+                    outcome = _exit_reason(process.wait(timeout=remaining), limits)
+                except subprocess.TimeoutExpired:
+                    outcome = failed(
+                        "TimeLimitExceeded",
+                        f"The run took longer than {limits.wall_seconds:g} s and was stopped.",
+                    )
+                break
+            for key, _ in selector.select(remaining):
+                if key.data == "channel":
+                    data = sandbox.channel.recv(65536)
+                    if data:
+                        messages += sandbox.reader.feed(data)
+                    else:
+                        selector.unregister(sandbox.channel)
+                    continue
+                data = os.read(key.fileobj.fileno(), 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                output[key.data] += data
+                if len(output["stdout"]) + len(output["stderr"]) > limits.output_bytes:
+                    truncated = True
+                    outcome = failed(
+                        "OutputLimitExceeded",
+                        f"The run printed more than {limits.output_bytes:,} bytes "
+                        "and was stopped; the output is cut there.",
+                    )
+                    break
+        if done is not None:
+            _drain(output, selector)
+    except ChannelError as error:
+        outcome = failed("SandboxError", f"The run broke its channel to the site: {error}")
+    except (TimeoutError, BrokenPipeError, ConnectionResetError):
+        outcome = failed("SandboxError", "The run stopped answering and was stopped.")
+    finally:
+        selector.close()
+        sandbox.discard()
+    duration_ms = (time.monotonic() - started) * 1000
+    if done is not None:
+        error = done.get("error")
+        outcome = RunResult(ok=error is None, error=error, result=done.get("result"))
+    return _redacted(outcome, output, truncated, limits, redactor, duration_ms)
+
+
+def _drain(output: dict, selector: selectors.BaseSelector) -> None:
+    # Everything the code printed before saying "done" is already in the pipes.
+    for key in list(selector.get_map().values()):
+        if key.data == "channel":
+            continue
+        while True:
+            try:
+                data = os.read(key.fileobj.fileno(), 65536)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            output[key.data] += data
+
+
+def _redacted(
+    outcome: RunResult,
+    output: dict,
+    truncated: bool,
+    limits: Limits,
+    redactor: Redactor,
+    duration_ms: float,
+) -> RunResult:
+    stdout, stderr = bytes(output["stdout"]), bytes(output["stderr"])
+    if truncated:
+        stdout = stdout[: limits.output_bytes]
+        stderr = stderr[: max(0, limits.output_bytes - len(stdout))]
+    outcome.stdout = redactor.text(stdout.decode("utf-8", "replace"), truncated)
+    outcome.stderr = redactor.text(stderr.decode("utf-8", "replace"), truncated)
+    if outcome.error:
+        outcome.error = {
+            "type": redactor.text(str(outcome.error.get("type", "Error")))[:100],
+            "message": redactor.text(str(outcome.error.get("message", ""))),
+            "traceback": redactor.text(str(outcome.error.get("traceback", ""))),
+        }
+    outcome.result = redactor.value(outcome.result)
+    outcome.truncated = truncated
+    outcome.duration_ms = duration_ms
+    return outcome

@@ -1,0 +1,115 @@
+"""The warm pool: sandboxes started ahead of time, so a run skips starting Python.
+
+Each pooled sandbox has already started bubblewrap and Python and imported the runtime; it
+knows nothing of any widget until a run takes it. It is used for exactly one run and then
+killed — never shared between runs or widgets — and a background thread starts its
+replacement. The pool is bounded (`size`) and shut down with the app.
+
+The replacement is started once the runs in flight have finished (unless the pool ran dry):
+on a small machine a Python start-up competing for the CPU with a run doubles that run's time.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from .bwrap import Sandbox
+
+log = logging.getLogger(__name__)
+# How long a new sandbox may take to get ready before it is given up on.
+READY_TIMEOUT = 10.0
+
+
+class WarmPool:
+    """Up to `size` ready sandboxes made by `start`, handed out once each."""
+
+    def __init__(self, start: Callable[[], Sandbox], size: int):
+        self._start = start
+        self.size = size
+        self._idle: deque[Sandbox] = deque()
+        self._changed = threading.Condition()
+        self._closed = False
+        self._in_flight = 0
+        self._thread = threading.Thread(target=self._keep_filled, name="sandbox-pool", daemon=True)
+        self._thread.start()
+
+    def take(self) -> tuple[Sandbox, bool]:
+        """A sandbox for one run, and whether it came warm from the pool.
+
+        When the pool is empty (a burst of runs) the run starts its own sandbox: waiting for
+        the background thread would be no faster.
+        """
+        with self._changed:
+            self._in_flight += 1
+            while self._idle:
+                sandbox = self._idle.popleft()
+                self._changed.notify_all()
+                if sandbox.is_alive():
+                    return sandbox, True
+                sandbox.discard()
+        return self._start(), False
+
+    def run_finished(self) -> None:
+        """Called once per `take` when its run is over: the pool may now refill."""
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def idle_count(self) -> int:
+        """How many ready sandboxes wait right now."""
+        with self._changed:
+            return len(self._idle)
+
+    def wait_until_full(self, timeout: float) -> bool:
+        """Block until the pool holds `size` ready sandboxes (benchmarks and tests)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._idle) < self.size and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return len(self._idle) >= self.size
+
+    def shutdown(self) -> None:
+        """Stop refilling and kill every idle sandbox (waits for them to be reaped)."""
+        with self._changed:
+            self._closed = True
+            idle, self._idle = list(self._idle), deque()
+            self._changed.notify_all()
+        self._thread.join(timeout=READY_TIMEOUT + 1)
+        for sandbox in idle:
+            sandbox.destroy()
+
+    def _keep_filled(self) -> None:
+        failures = 0
+        while True:
+            with self._changed:
+                while not self._closed and (
+                    len(self._idle) >= self.size or (self._in_flight and self._idle)
+                ):
+                    self._changed.wait()
+                if self._closed:
+                    return
+            try:
+                sandbox = self._start()
+            except OSError:
+                log.exception("could not start a sandbox for the warm pool")
+                sandbox = None
+            if sandbox is not None and sandbox.wait_ready(READY_TIMEOUT):
+                failures = 0
+                with self._changed:
+                    if not self._closed:
+                        self._idle.append(sandbox)
+                        self._changed.notify_all()
+                        continue
+                sandbox.destroy()
+                return
+            if sandbox is not None:
+                sandbox.discard()
+            # A machine that can't start sandboxes must not be hammered in a tight loop.
+            failures += 1
+            with self._changed:
+                self._changed.wait(min(30.0, 0.1 * 2**failures))

@@ -1,0 +1,50 @@
+"""What a run produced, in the shape the site and its JSON API show."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RunResult:
+    """One run's outcome. Everything here is already redacted and may be shown to the runner."""
+
+    ok: bool
+    stdout: str = ""
+    stderr: str = ""
+    # {"type": str, "message": str, "traceback": str} or None.
+    error: dict | None = None
+    duration_ms: float = 0.0
+    truncated: bool = False
+    # The server function's return value (calls from GUI client code only).
+    result: object = None
+    # True when the sandbox came from the warm pool (shown to benchmarks, not to people).
+    warm: bool = field(default=False, repr=False)
+
+    def as_json(self) -> dict:
+        """The `POST /run` JSON: ok, stdout, stderr, error (type and message), duration_ms."""
+        error = None
+        if self.error:
+            error = {"type": self.error["type"], "message": self.error["message"]}
+            if self.error.get("traceback"):
+                error["traceback"] = self.error["traceback"]
+        return {
+            "ok": self.ok,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "error": error,
+            "duration_ms": round(self.duration_ms, 2),
+            "truncated": self.truncated,
+        }
+
+    def as_call_result(self) -> dict:
+        """The answer to a GUI widget's `anvil.server.call`."""
+        if self.ok:
+            return {"ok": True, "result": self.result}
+        return {
+            "ok": False,
+            "error": {"type": self.error["type"], "message": self.error["message"]},
+        }
+
+
+def failed(error_type: str, message: str) -> RunResult:
+    """A run that could not happen or was stopped, with a message for the person running it."""
+    return RunResult(ok=False, error={"type": error_type, "message": message, "traceback": ""})

@@ -1,0 +1,161 @@
+"""Leak warnings: saved code that holds a secret's value, or something that looks like a credential.
+
+Checking decrypts nothing. Each secret keeps a keyed fingerprint of its value (vault.fingerprint,
+made when the value is set); the code's string literals and tokens are fingerprinted the same way
+and compared. So the editor can run the check on every render without a single decryption, and
+someone holding the database learns nothing from the fingerprints without the key.
+
+Limits, on purpose: values shorter than MIN_VALUE_LENGTH characters are not looked for (a secret
+"1" would match every line); a value is found when it is a whole string literal, a whole token,
+or a piece of one between URL/assignment punctuation — not an arbitrary substring.
+"""
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..models import Widget
+from . import vault
+
+MIN_VALUE_LENGTH = 6
+CODE_FIELDS = (("server_code", "Server code"), ("client_code", "Client code"), ("html", "HTML"))
+STRING_LITERAL = re.compile(r"""(?P<quote>["'`])(?P<body>(?:\\.|(?!(?P=quote)).)*)(?P=quote)""")
+TOKEN_SEPARATORS = re.compile(r"""[\s'"`]+""")
+PIECE_SEPARATORS = re.compile(r"[=&?/:,;()\[\]{}<>]+")
+CREDENTIALS = (
+    ("an AWS access key", "aws_access_key_id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    (
+        "a GitHub token",
+        "github_token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+    ),
+    ("a Slack token", "slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a private key", "private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
+)
+# A long, random-looking string literal assigned to a name like api_key, auth_token, password.
+ASSIGNED_SECRET = re.compile(
+    r"""(?P<name>\b[A-Za-z_]*(?:key|token|secret|password|passwd|pwd)[A-Za-z0-9_]*)["']?\s*[:=]\s*"""
+    r"""(?P<quote>["'])(?P<value>[^"'\s]{16,})(?P=quote)""",
+    re.IGNORECASE,
+)
+MIN_ENTROPY_BITS = 3.5
+
+
+@dataclass
+class LeakWarning:
+    field: str  # "server_code", "client_code" or "html"
+    field_label: str
+    line: int
+    message: str
+    secret_name: str  # the secret to read it from (existing, or suggested)
+    literal: str | None  # the quoted literal to replace when moving it to a secret
+
+    @property
+    def can_move(self) -> bool:
+        """One-click "move to a secret" works in server code, for a quoted value on one line."""
+        return self.field == "server_code" and self.literal is not None
+
+
+def leak_warnings(widget: Widget) -> list[LeakWarning]:
+    """Warnings for the widget's saved code, line by line (decrypts nothing)."""
+    fields = [(f, label) for f, label in CODE_FIELDS if f == "server_code" or widget.is_gui]
+    lines = [
+        (f, label, number, text)
+        for f, label in fields
+        for number, text in enumerate((getattr(widget, f) or "").split("\n"), start=1)
+    ]
+    known = {secret.fingerprint: secret.name for secret in widget.secrets if secret.fingerprint}
+    candidates = [_candidates(text) for _f, _label, _number, text in lines]
+    # One pass over the keys for the whole code: which candidate texts are some secret's value.
+    leaked = {}
+    if known:
+        every_text = set().union(*candidates) if candidates else set()
+        leaked = {
+            text: known[digest]
+            for digest, text in vault.fingerprints_of(every_text).items()
+            if digest in known
+        }
+    warnings = []
+    for (f, label, number, text), found in zip(lines, candidates):
+        warning = _value_warning(f, label, number, found, leaked)
+        warnings.append(warning or _credential_warning(f, label, number, text))
+    return [warning for warning in warnings if warning]
+
+
+def _candidates(line: str) -> dict[str, str | None]:
+    """Texts in `line` that could be a whole value, each with the quoted literal it came from."""
+    found: dict[str, str | None] = {}
+    for match in STRING_LITERAL.finditer(line):
+        found.setdefault(match.group("body"), match.group(0))
+    for token in TOKEN_SEPARATORS.split(line):
+        found.setdefault(token, None)
+        for piece in PIECE_SEPARATORS.split(token):
+            found.setdefault(piece, None)
+    found.setdefault(line.strip(), None)
+    return {text: literal for text, literal in found.items() if len(text) >= MIN_VALUE_LENGTH}
+
+
+def _value_warning(f, label, number, found: dict[str, str | None], leaked: dict[str, str]):
+    for candidate, literal in found.items():
+        if candidate in leaked:
+            name = leaked[candidate]
+            return LeakWarning(
+                f,
+                label,
+                number,
+                f"Line {number} of the {label.lower()} contains the value of the secret {name}.",
+                name,
+                literal,
+            )
+    return None
+
+
+def _credential_warning(f, label, number, text) -> LeakWarning | None:
+    for description, suggested, pattern in CREDENTIALS:
+        match = pattern.search(text)
+        if match:
+            literal = _enclosing_literal(text, match.start(), match.end())
+            return LeakWarning(
+                f,
+                label,
+                number,
+                f"Line {number} of the {label.lower()} looks like it holds {description}.",
+                suggested,
+                literal,
+            )
+    for match in ASSIGNED_SECRET.finditer(text):
+        if _looks_random(match.group("value")):
+            name = match.group("name").lower()
+            return LeakWarning(
+                f,
+                label,
+                number,
+                f"Line {number} of the {label.lower()} assigns what looks like a real "
+                f"secret to {match.group('name')}.",
+                name,
+                match.group("quote") + match.group("value") + match.group("quote"),
+            )
+    return None
+
+
+def _enclosing_literal(text: str, start: int, end: int) -> str | None:
+    for match in STRING_LITERAL.finditer(text):
+        if match.start() < start and end < match.end():
+            return match.group(0)
+    return None
+
+
+def _looks_random(text: str) -> bool:
+    # Real keys mix letters and digits and are dense in information; URLs and words are not.
+    if "://" in text or not re.search(r"[0-9]", text) or not re.search(r"[A-Za-z]", text):
+        return False
+    counts = Counter(text)
+    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    return entropy >= MIN_ENTROPY_BITS
+
+
+def literal_value(literal: str) -> str:
+    """The text inside a quoted literal found by the check (quotes dropped, simple escapes undone)."""
+    body = literal[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)

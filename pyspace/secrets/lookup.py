@@ -1,0 +1,63 @@
+"""A run asking for a secret: the one door between widget code and a stored value.
+
+The runner calls `value_for_run` (inside an app context) when widget code calls
+`anvil.secrets.get_secret(name)`. The lookup is scoped to the widget the run was started for,
+so code can never reach another widget's secrets, whatever name it asks for.
+"""
+
+import logging
+
+from .. import audit
+from ..extensions import db
+from ..models import Secret, utcnow
+from . import vault
+
+logger = logging.getLogger(__name__)
+
+
+class SecretLookupError(Exception):
+    """A secret a run asked for can't be given; the message is shown to the person running."""
+
+
+def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
+    """The plain value of `widget_id`'s secret `name`, for a run; audited as "use".
+
+    `actor_id` is whoever started the run (None for an anonymous viewer of a public widget).
+    Raises SecretLookupError for a missing or blank secret, never with a value in it.
+    """
+    if not isinstance(name, str) or Secret.name_error(name):
+        # Whatever widget code sent, it is no secret's name; keep the echo short.
+        raise SecretLookupError(f"No such secret {str(name)[:64]!r}")
+    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
+    if secret is None:
+        raise SecretLookupError(f"No such secret {name!r}")
+    if secret.is_blank:
+        # Descriptions are the owner's notes: a viewer running a public widget only learns
+        # that the secret is blank.
+        owner_runs = actor_id is not None and actor_id == secret.widget.owner_id
+        raise SecretLookupError(blank_secret_message(secret, with_description=owner_runs))
+    try:
+        value = vault.decrypt_value(secret.ciphertext)
+    except vault.VaultKeyError as error:
+        # The operator must fix the key; the person running only needs to know it isn't them.
+        logger.error("Secret %r of widget %s: %s", name, widget_id, error)
+        raise SecretLookupError(
+            f"The secret {name!r} can't be read right now: the site's secrets "
+            "key has changed. Please tell the site's operator."
+        ) from None
+    secret.last_used_at = utcnow()
+    audit.record(widget_id, actor_id, "use", secret.name)
+    db.session.commit()
+    return value
+
+
+def blank_secret_message(secret: Secret, with_description: bool = True) -> str:
+    """What to tell someone whose code asked for a blank secret (with its description if
+    required and `with_description`)."""
+    message = (
+        f"The secret {secret.name!r} has no value yet: set its value in the "
+        "Secrets panel of the widget editor."
+    )
+    if with_description and secret.required and secret.description:
+        message += f" It is required: {secret.description}"
+    return message

@@ -1,0 +1,36 @@
+"""Helpers for the runner's tests: small limits (fast tests), secrets, and runs over HTTP."""
+
+from pyspace.extensions import db
+from pyspace.models import Secret
+from pyspace.secrets import vault
+
+# Small enough that the escape tests finish in about a second each.
+SMALL_LIMITS = {
+    "RUN_WALL_SECONDS": 2,
+    "RUN_CPU_SECONDS": 1,
+    "RUN_MEMORY_MB": 256,
+    "RUN_MAX_PROCESSES": 8,
+    "RUN_OUTPUT_BYTES": 64 * 1024,
+    "RUN_SCRATCH_MB": 4,
+    "RUN_POOL_SIZE": 0,
+}
+
+
+def add_secret(app, widget_id: str, name: str, value: str | None) -> None:
+    """Store a secret for `widget_id` (None: blank) the way the Secrets panel would."""
+    with app.app_context():
+        db.session.add(
+            Secret(
+                widget_id=widget_id,
+                name=name,
+                ciphertext=vault.encrypt_value(value) if value else None,
+            )
+        )
+        db.session.commit()
+
+
+def run_json(accounts, widget_id: str) -> dict:
+    """POST /widgets/<id>/run asking for JSON; returns the decoded answer (asserting 200)."""
+    response = accounts.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()

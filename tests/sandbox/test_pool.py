@@ -1,0 +1,178 @@
+"""The warm pool: ready sandboxes, each used for exactly one run, refilled, bounded, shut down."""
+
+import os
+import time
+
+import pytest
+
+from pyspace.extensions import db
+from pyspace.models import User, Widget
+from pyspace.sandbox import call_function, runner_for, shutdown_runner
+from tests.sandbox.helpers import SMALL_LIMITS
+
+
+@pytest.fixture(autouse=True)
+def pooled(app_config):
+    app_config.update(SMALL_LIMITS, RUN_POOL_SIZE=2)
+
+
+@pytest.fixture
+def widget_ids(app):
+    with app.app_context():
+        owner = User(username="owner")
+        owner.set_password("correct horse battery")
+        db.session.add(owner)
+        db.session.flush()
+        widgets = [Widget(owner_id=owner.id, title=f"w{n}") for n in range(2)]
+        db.session.add_all(widgets)
+        db.session.commit()
+        return [widget.id for widget in widgets]
+
+
+def _pids(runner):
+    return {sandbox.process.pid for sandbox in list(runner.pool._idle)}
+
+
+def test_pool_fills_to_its_size_and_no_further(app):
+    runner = runner_for(app)
+    assert runner.pool.wait_until_full(10)
+    time.sleep(0.2)
+    assert runner.pool.idle_count() == 2
+
+
+def test_each_pooled_sandbox_serves_exactly_one_run(app, widget_ids):
+    runner = runner_for(app)
+    with app.app_context():
+        assert runner.pool.wait_until_full(10)
+        first = runner.run(
+            widget_ids[0],
+            "import builtins, os\nbuiltins.left = 'by run 1'\nprint(os.getpid())\n",
+            None,
+        )
+        assert runner.pool.wait_until_full(10)
+        second = runner.run(
+            widget_ids[1], "import builtins\nprint(getattr(builtins, 'left', 'clean'))\n", None
+        )
+    assert first.warm and second.warm
+    assert second.stdout == "clean\n", "state from one run must never reach the next"
+
+
+def test_a_used_sandbox_is_killed_and_replaced(app, widget_ids):
+    runner = runner_for(app)
+    with app.app_context():
+        assert runner.pool.wait_until_full(10)
+        before = _pids(runner)
+        assert runner.run(widget_ids[0], "print('hi')\n", None).warm
+        assert runner.pool.wait_until_full(10)
+    after = _pids(runner)
+    used = (before - after).pop()
+    assert len(after) == 2 and used not in after
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{used}"):
+        time.sleep(0.02)
+    assert not os.path.exists(f"/proc/{used}"), "the used sandbox must be reaped"
+
+
+def test_a_burst_larger_than_the_pool_still_runs_every_time(app, widget_ids):
+    runner = runner_for(app)
+    with app.app_context():
+        results = [runner.run(widget_ids[0], "print('ok')\n", None) for _ in range(5)]
+    assert [result.stdout for result in results] == ["ok\n"] * 5
+
+
+def _real_uids(pid: int) -> set[str]:
+    """The real uid of `pid` and all its descendants, as the host's kernel sees them."""
+    uids = set()
+    with open(f"/proc/{pid}/status") as status:
+        uids |= {line.split()[1] for line in status if line.startswith("Uid:")}
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        for child in children.read().split():
+            uids |= _real_uids(int(child))
+    return uids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can start the sandbox as another user")
+def test_sandboxes_are_never_root_even_outside_their_namespace(app):
+    runner = runner_for(app)
+    assert runner.pool.wait_until_full(10)
+    for pid in _pids(runner):
+        assert _real_uids(pid) == {"65534"}
+
+
+def test_shutdown_kills_every_idle_sandbox(app):
+    runner = runner_for(app)
+    assert runner.pool.wait_until_full(10)
+    pids = _pids(runner)
+    shutdown_runner(app)
+    assert all(not os.path.exists(f"/proc/{pid}") for pid in pids)
+    assert "runner" not in app.extensions
+
+
+def test_call_function_runs_a_registered_function_in_a_fresh_sandbox(app, widget_ids):
+    code = (
+        "import anvil.server\ncalls = []\n@anvil.server.callable\n"
+        "def greet(name, punctuation='!'):\n    calls.append(name)\n"
+        "    return {'text': f'Hello, {name}{punctuation}', 'calls': len(calls)}\n"
+    )
+    with app.test_request_context():
+        widget = db.session.get(Widget, widget_ids[0])
+        widget.server_code = code
+        first = call_function(widget, "greet", ["Ada"], {"punctuation": "?"}, None)
+        second = call_function(widget, "greet", ["Bob"], {}, None)
+    assert first == {"ok": True, "result": {"text": "Hello, Ada?", "calls": 1}}
+    assert second == {"ok": True, "result": {"text": "Hello, Bob!", "calls": 1}}
+
+
+@pytest.mark.parametrize(
+    "code, name, error_type, message",
+    [
+        ("x = 1\n", "missing", "NoSuchFunction", "No server function 'missing'"),
+        (
+            "import anvil.server\n@anvil.server.callable\ndef f():\n    return object()\n",
+            "f",
+            "TypeError",
+            "not JSON",
+        ),
+        (
+            "import anvil.server\n@anvil.server.callable\ndef f():\n    raise ValueError('nope')\n",
+            "f",
+            "ValueError",
+            "nope",
+        ),
+        ("raise SystemExit(3)\n", "f", "SystemExit", "3"),
+    ],
+)
+def test_call_function_reports_errors(app, widget_ids, code, name, error_type, message):
+    with app.test_request_context():
+        widget = db.session.get(Widget, widget_ids[0])
+        widget.server_code = code
+        answer = call_function(widget, name, [], {}, None)
+    assert answer["ok"] is False
+    assert answer["error"]["type"] == error_type and message in answer["error"]["message"]
+    assert set(answer["error"]) == {"type", "message"}
+
+
+def test_runs_are_refused_clearly_when_bubblewrap_cannot_start(app, widget_ids, monkeypatch):
+    import pyspace.sandbox
+
+    monkeypatch.setattr(
+        pyspace.sandbox, "bubblewrap_problem", lambda: "bubblewrap is not installed."
+    )
+    shutdown_runner(app)
+    with app.app_context():
+        result = runner_for(app).run(widget_ids[0], "print('unsafe')\n", None)
+    assert result.error["type"] == "SandboxUnavailable"
+    assert "bubblewrap is not installed." in result.error["message"] and result.stdout == ""
+
+
+def test_unsandboxed_runs_only_when_the_administrator_allows_them(app, widget_ids, monkeypatch):
+    import pyspace.sandbox
+
+    monkeypatch.setattr(
+        pyspace.sandbox, "bubblewrap_problem", lambda: "bubblewrap is not installed."
+    )
+    shutdown_runner(app)
+    app.config["ALLOW_UNSANDBOXED_RUNS"] = True
+    with app.app_context():
+        result = runner_for(app).run(widget_ids[0], "print('unsafe but allowed')\n", None)
+    assert result.ok and result.stdout == "unsafe but allowed\n"

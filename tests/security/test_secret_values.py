@@ -1,0 +1,210 @@
+"""A secret's value is nowhere but in the owner's explicit View value (and inside the sandbox).
+
+One widget with a secret is used every way the product allows — pages and fragments of every GET
+route, runs, a GUI call, a fork, an error page — and then every response, log line, audit row and
+byte of the database files is searched for the value.
+"""
+
+import json
+import logging
+
+import pytest
+from flask import url_for
+
+from pyspace.extensions import db
+from pyspace.gui.call_tokens import issue_call_token
+from pyspace.models import AuditEvent, Secret, User
+from pyspace.secrets import vault
+from tests.conftest import stored_bytes
+from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.security.test_routes import ROUTES
+
+VALUE = "sk-sweep-5e1d9a77c3b24f0e"
+HX = {"HX-Request": "true"}
+SERVER_CODE = """\
+import anvil.secrets
+import anvil.server
+
+key = anvil.secrets.get_secret("api_key")
+print("stdout:", key)
+
+
+@anvil.server.callable
+def leak():
+    return {"key": anvil.secrets.get_secret("api_key")}
+
+
+@anvil.server.callable
+def fail():
+    raise ValueError("bad key " + anvil.secrets.get_secret("api_key"))
+"""
+# Routes that exist to show or export the value to its owner, on purpose.
+EXPLICIT_VIEWS = {"secrets.view_value", "secrets.export_values"}
+
+
+@pytest.fixture(autouse=True)
+def small_limits(app_config):
+    app_config.update(SMALL_LIMITS)
+
+
+@pytest.fixture
+def logs():
+    """Every log line (SQL with its parameters included) written during the test."""
+    lines = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    root, engine = logging.getLogger(), logging.getLogger("sqlalchemy.engine")
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    engine.setLevel(logging.INFO)
+    yield lines
+    engine.setLevel(logging.NOTSET)
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.fixture
+def widget(app, alice):
+    widget_id = alice.create_widget("Weather", "gui", server_code=SERVER_CODE, visibility="public")
+    add_secret(app, widget_id, "api_key", VALUE)
+    with app.app_context():
+        secret_id = db.session.scalar(db.select(Secret.id).filter_by(widget_id=widget_id))
+    return widget_id, secret_id
+
+
+def get_routes(app, widget_id, secret_id, username):
+    """The URL of every GET route for this widget and secret (all edit modes)."""
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if (
+                "GET" not in rule.methods
+                or rule.endpoint in EXPLICIT_VIEWS
+                or rule.endpoint == "static"
+            ):
+                continue
+            values = {
+                "widget_id": widget_id,
+                "secret_id": secret_id,
+                "username": username,
+                "user_id": 1,
+            }
+            modes = ("name", "value", "details") if "mode" in rule.arguments else (None,)
+            for mode in modes:
+                arguments = {name: values[name] for name in rule.arguments if name != "mode"}
+                yield (
+                    rule.endpoint,
+                    url_for(rule.endpoint, **arguments, **({"mode": mode} if mode else {})),
+                )
+
+
+def sweep(accounts, urls) -> list[str]:
+    """GET each URL as a page and as an htmx fragment; the bodies of every answer."""
+    bodies = []
+    for _endpoint, url in urls:
+        for headers in ({}, HX):
+            bodies.append(accounts.client.get(url, headers=headers).get_data(as_text=True))
+    return bodies
+
+
+def test_no_get_route_shows_the_value_to_anyone(app, alice, make_client, widget):
+    widget_id, secret_id = widget
+    assert alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value").status_code == 200
+    urls = list(get_routes(app, widget_id, secret_id, "alice"))
+    assert {endpoint for endpoint, _ in urls} >= {
+        endpoint
+        for endpoint in ROUTES
+        if endpoint not in EXPLICIT_VIEWS | {"static"}
+        and "GET" in next(r.methods for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    }
+    bob = make_client()
+    bob.register("bob")
+    for who in (alice, bob, make_client()):
+        for body in sweep(who, urls):
+            assert VALUE not in body
+
+
+def test_runs_calls_and_their_errors_show_the_value_redacted(app, alice, make_client, widget, logs):
+    widget_id, _ = widget
+    visitor = make_client()
+    run = visitor.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
+    assert run.status_code == 200 and run.get_json()["stdout"] == "stdout: ***\n"
+    fragment = visitor.post(f"/widgets/{widget_id}/run", htmx=True)
+    assert "stdout: ***" in fragment.get_data(as_text=True)
+    with app.test_request_context():
+        token = issue_call_token(widget_id, None)
+    answers = [
+        visitor.client.post(
+            f"/widgets/{widget_id}/call/{fn}",
+            data="{}",
+            headers={"X-Call-Token": token, "Content-Type": "application/json"},
+        )
+        for fn in ("leak", "fail")
+    ]
+    assert answers[0].get_json() == {"ok": True, "result": {"key": "***"}}
+    assert answers[1].get_json()["error"]["message"] == "bad key ***"
+    for response in [run, fragment, *answers]:
+        assert VALUE not in response.get_data(as_text=True)
+    assert logs and all(VALUE not in line for line in logs)
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent).filter_by(widget_id=widget_id)).all()
+        assert any(event.action == "use" for event in events)
+        assert all(VALUE not in repr(event.__dict__) for event in events)
+
+
+def test_a_fork_gets_no_value_and_nothing_decrypts(app, alice, make_client, widget, logs):
+    widget_id, _ = widget
+    bob = make_client()
+    bob.register("bob")
+    before = vault.decryption_count()
+    response = bob.post(f"/widgets/{widget_id}/fork")
+    assert response.status_code == 302
+    assert vault.decryption_count() == before
+    fork_id = response.headers["Location"].rstrip("/").split("/")[-2]
+    with app.app_context():
+        copied = db.session.scalars(db.select(Secret).filter_by(widget_id=fork_id)).all()
+        assert [(s.name, s.ciphertext) for s in copied] == [("api_key", None)]
+        fork_secret = copied[0].id
+    for body in sweep(bob, get_routes(app, fork_id, fork_secret, "bob")):
+        assert VALUE not in body
+    run = bob.post(f"/widgets/{fork_id}/run", headers={"Accept": "application/json"})
+    assert run.get_json()["error"]["type"] == "SecretError"
+    assert VALUE not in run.get_data(as_text=True)
+    assert all(VALUE not in line for line in logs)
+
+
+def test_a_server_error_page_shows_no_value_and_no_internals(
+    app_config, app, alice, widget, monkeypatch
+):
+    widget_id, secret_id = widget
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def crash(*args, **kwargs):
+        vault.decrypt_value(db.session.get(Secret, secret_id).ciphertext)  # a value in memory
+        raise RuntimeError("internal state")
+
+    monkeypatch.setattr("pyspace.runs.routes.run_widget", crash)
+    for headers in ({}, HX, {"Accept": "application/json"}):
+        response = alice.post(f"/widgets/{widget_id}/run", headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert VALUE not in body and "Traceback" not in body and "internal state" not in body
+
+
+def test_the_database_files_and_audit_rows_hold_no_value_after_everything(
+    app, alice, make_client, widget
+):
+    widget_id, secret_id = widget
+    alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value")
+    alice.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
+    bob = make_client()
+    bob.register("bob")
+    bob.post(f"/widgets/{widget_id}/fork")
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent)).all()
+        assert {event.action for event in events} >= {"view", "use"}
+        assert all(VALUE not in repr(event.__dict__) for event in events)
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
+        raw = stored_bytes(db)
+    assert b"api_key" in raw and VALUE.encode() not in raw
+    assert json.dumps(VALUE).encode() not in raw
