@@ -10,7 +10,7 @@ import time
 
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
-from pyspace.sandbox.execution import MAX_SECRET_LOOKUPS
+from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 from pyspace.sandbox.settings import settings_from_config
 
 from .measure import Report, time_interleaved
@@ -51,7 +51,7 @@ def _start_python(command: list[str], **popen):
 def _sandboxed(limits, flags: list[str]) -> list[str]:
     # The runner's own sandbox, exactly as its start-up probe builds it, with only Python inside.
     command = bare_python_command(limits)
-    return [*command[:command.index(PYTHON)], PYTHON, *flags, "-c", "pass"]
+    return [*command[: command.index(PYTHON)], PYTHON, *flags, "-c", "pass"]
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:

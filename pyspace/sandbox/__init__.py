@@ -1,7 +1,7 @@
 """Running widget server code in a bubblewrap sandbox, with a warm pool of ready sandboxes.
 
-Public interface (all need an app context; secrets are looked up through
-`pyspace.secrets.lookup.value_for_run`, scoped to the widget the run was started for):
+Public interface (all need an app context; what the code asks for over its channel is answered
+by the channel services of `services.py`, scoped to the widget the run was started for):
 
 - `run_widget(widget, actor_id) -> RunResult`: run a widget's saved server code once.
 - `call_function(widget, fn_name, args, kwargs, actor_id) -> dict`: run the server code's top
@@ -9,9 +9,6 @@ Public interface (all need an app context; secrets are looked up through
   Returns `{"ok": True, "result": ...}` or `{"ok": False, "error": {"type": ..., "message": ...}}`;
   results are JSON values with every secret value the run read replaced by `***`.
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
-
-A run looks each secret up once (one decryption, one audited "use"); repeated
-`get_secret` calls for the same name in that run are answered from the run's own memory.
 
 Configuration keys and defaults: see `pyspace.sandbox.settings`. Where bubblewrap can't start,
 runs are refused with a clear message unless ALLOW_UNSANDBOXED_RUNS is set (unsafe: widget
@@ -25,9 +22,10 @@ import threading
 from flask import Flask, current_app
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
-from .execution import SecretRefused, execute
+from .execution import execute
 from .pool import WarmPool
 from .results import RunResult, failed
+from .services import RunContext, channel_services
 from .settings import RunnerSettings, settings_from_config
 
 __all__ = ["RunResult", "call_function", "run_widget", "runner_for", "shutdown_runner"]
@@ -84,7 +82,8 @@ class Runner:
                 sandbox,
                 {"code": code, "call": call},
                 self.settings.limits,
-                _secret_answerer(widget_id, actor_id),
+                RunContext(widget_id=widget_id, actor_id=actor_id),
+                channel_services(),
             )
             result.warm = warm
             return result
@@ -100,28 +99,6 @@ class Runner:
         """Kill the warm sandboxes and stop refilling the pool."""
         if self.pool is not None:
             self.pool.shutdown()
-
-
-def _secret_answerer(widget_id: str, actor_id: int | None):
-    from ..secrets.lookup import SecretLookupError, value_for_run
-
-    def answer(name: str) -> str:
-        try:
-            return value_for_run(widget_id, name, actor_id)
-        except SecretLookupError as refusal:
-            raise SecretRefused(str(refusal)) from None
-        except Exception:
-            # A server-side failure (database, key) must not end the run with our traceback.
-            log.exception("secret lookup failed for widget %s", widget_id)
-            from ..extensions import db
-
-            db.session.rollback()
-            raise SecretRefused(
-                f"The secret {name!r} could not be read because of a problem "
-                "on the server. Please try again later."
-            ) from None
-
-    return answer
 
 
 def runner_for(app: Flask) -> Runner:

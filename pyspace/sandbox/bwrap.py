@@ -9,6 +9,7 @@ namespaces; as root we also start bubblewrap itself as uid 65534, so even the ke
 accounting (RLIMIT_NPROC) sees an unprivileged user.
 """
 
+import contextlib
 import functools
 import os
 import queue
@@ -22,7 +23,6 @@ import time
 
 from .channel import FrameReader
 from .settings import PROJECT_DIR, Limits
-import contextlib
 
 PYTHON = "/usr/bin/python3"
 RUNTIME_DIR = str(PROJECT_DIR / "sandbox_runtime")
@@ -133,7 +133,7 @@ def bare_python_command(limits: Limits) -> list[str]:
     """The same sandbox running only `python3 -I -S -c pass` (the probe, and the cold baseline
     that benchmarks compare runs with)."""
     command = bwrap_command(limits, "/nonexistent", 0)
-    return [*command[:command.index(PYTHON)], PYTHON, "-I", "-S", "-c", "pass"]
+    return [*command[: command.index(PYTHON)], PYTHON, "-I", "-S", "-c", "pass"]
 
 
 def unsandboxed_command(packages_dir: str, channel_fd: int) -> list[str]:

@@ -6,7 +6,8 @@ is `sandbox_runtime/anvil/_channel.py`. Messages:
 - host → sandbox: `{"op": "run", "code", "limits", "call": null | {"name", "args", "kwargs"}}`
   (exactly one per sandbox), then one answer per request:
   `{"ok": true, "value": ...}` or `{"ok": false, "message": ...}`.
-- sandbox → host: `{"op": "ready"}` once the runtime is imported, any number of
+- sandbox → host: `{"op": "ready"}` once the runtime is imported, any number of requests
+  answered by the channel services (`services.py`), such as
   `{"op": "get_secret", "name": ...}`, and finally
   `{"op": "done", "error": null | {"type", "message", "traceback"}, "result": ...}`.
 """

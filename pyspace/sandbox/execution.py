@@ -1,4 +1,4 @@
-"""Driving one job through one sandbox: send the code, answer secret requests, collect output,
+"""Driving one job through one sandbox: send the code, answer its requests, collect output,
 enforce the wall-time and output limits, and turn what happened into a RunResult."""
 
 import os
@@ -6,47 +6,20 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 
 from .bwrap import Sandbox
 from .channel import ChannelError, encode_frame
 from .redaction import Redactor
 from .results import RunResult, failed
+from .services import Answer, Handler, RunContext, refusal
 from .settings import Limits
 
-# Answers a secret request: the value, or an exception whose message the code may see.
-SecretAnswer = Callable[[str], str]
 
-
-class SecretRefused(Exception):
-    """A secret request that gets a message instead of a value."""
-
-
-# Distinct secret names one run may look up: enough for any real widget, and a bound on the
-# database work code can cause by asking for name after made-up name.
-MAX_SECRET_LOOKUPS = 100
-
-
-def _answer(request: dict, answer_secret: SecretAnswer, redactor: Redactor, known: dict) -> dict:
-    name = request.get("name")
-    if not isinstance(name, str):
-        return {"ok": False, "message": "Secret names are strings, like get_secret('api_key')"}
-    if name not in known:
-        if len(known) >= MAX_SECRET_LOOKUPS:
-            return {
-                "ok": False,
-                "message": f"A run may read at most {MAX_SECRET_LOOKUPS} different secrets.",
-            }
-        # One lookup (one decryption, one audited use) per secret per run: code that reads a
-        # key in a loop must not flood the audit log or pay for the database every time.
-        try:
-            value = answer_secret(name)
-        except SecretRefused as refusal:
-            known[name] = {"ok": False, "message": str(refusal)}
-        else:
-            redactor.add(value)
-            known[name] = {"ok": True, "value": value}
-    return known[name]
+def _answer(request: dict, run: RunContext, services: dict[str, Handler]) -> Answer:
+    handler = services.get(str(request.get("op")))
+    if handler is None:
+        return refusal(f"The site does not know the request {request.get('op')!r}.")
+    return handler(request, run)
 
 
 def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:
@@ -66,10 +39,13 @@ def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:
     return RunResult(ok=True)
 
 
-def execute(sandbox: Sandbox, job: dict, limits: Limits, answer_secret: SecretAnswer) -> RunResult:
-    """Run `job` in `sandbox` (which is then discarded) and return the redacted result."""
-    redactor = Redactor()
-    known_secrets: dict[str, str] = {}
+def execute(
+    sandbox: Sandbox, job: dict, limits: Limits, run: RunContext, services: dict[str, Handler]
+) -> RunResult:
+    """Run `job` in `sandbox` (which is then discarded) and return the redacted result.
+
+    Requests from the code are answered by `services` (see `services.py`), for `run` only."""
+    redactor = run.redactor
     output = {"stdout": bytearray(), "stderr": bytearray()}
     outcome: RunResult | None = None
     done: dict | None = None
@@ -94,13 +70,11 @@ def execute(sandbox: Sandbox, job: dict, limits: Limits, answer_secret: SecretAn
         messages = list(sandbox.pending)
         while outcome is None and done is None:
             for message in messages:
-                if message.get("op") == "get_secret":
-                    sandbox.channel.settimeout(max(0.01, deadline - time.monotonic()))
-                    sandbox.channel.sendall(
-                        encode_frame(_answer(message, answer_secret, redactor, known_secrets))
-                    )
-                elif message.get("op") == "done":
+                if message.get("op") == "done":
                     done = message
+                elif message.get("op") != "ready":
+                    sandbox.channel.settimeout(max(0.01, deadline - time.monotonic()))
+                    sandbox.channel.sendall(encode_frame(_answer(message, run, services)))
             messages = []
             if done is not None:
                 break
