@@ -45,6 +45,8 @@ python_env() {
 
 serve() {
   python_env
+  # A typo in a PYSPACE_* variable stops here, with the variable named, before anything starts.
+  "$VENV/bin/python" -m pyspace.config
   # instance/ holds the database and the keys: readable by this user only.
   umask 077
   chmod 700 instance

@@ -1,13 +1,13 @@
-"""py.space: write small Python widgets, run them, share them, fork them — with secrets kept out of the code."""
+"""py.space: write small Python widgets, run, share and fork them, with secrets kept out of the code."""
 
 import os
 
-from flask import Flask
+from flask import Config, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then the environment, then `test_config`."""
+    """Build the app: defaults, instance/config.py, the environment, then `test_config`."""
     from . import config
 
     # The instance path is given to Flask itself so that instance/config.py is read from it too.
@@ -21,11 +21,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     app.config.from_mapping(config.default_config(app.instance_path))
-    app.config.from_pyfile("config.py", silent=True)
+    instance_config = Config(app.instance_path)
+    if instance_config.from_pyfile("config.py", silent=True):
+        config.check_types(instance_config, "instance/config.py")
+        app.config.update(instance_config)
     app.config.from_mapping(config.config_from_environment())
     if test_config:
+        config.check_types(test_config, "the test config")
         app.config.from_mapping(test_config)
-    # The remember-me cookie logs a browser in for a month: HTTPS-only whenever the session cookie is.
+    # The remember-me cookie logs a browser in for a month: HTTPS-only when the session cookie is.
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.flask_secret_key(app.instance_path)
@@ -97,7 +101,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .admin import cli
+    from .config_cli import config_cli
     from .secrets import cli as secrets_cli
 
     cli.register(app)
     secrets_cli.register(app)
+    app.cli.add_command(config_cli)

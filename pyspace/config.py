@@ -1,11 +1,295 @@
-"""Configuration: defaults for one machine, then instance/config.py, then the environment."""
+"""Configuration: one table of settings, parsed strictly.
+
+`SETTINGS` declares every setting once — name, type, default, meaning — and is the single source
+for the environment parser, `flask --app app config show`, and the README's configuration table
+(`flask --app app config table` prints it; a test keeps the README in step).
+
+Order (later wins): the defaults here, `instance/config.py`, environment variables
+`PYSPACE_<NAME>` (and `DATABASE_URL`), then a test's config. An unknown `PYSPACE_*` variable or a
+value that does not parse as its setting's type stops start-up with a message naming the
+variable and what it accepts: `PYSPACE_ALLOW_UNSANDBOXED_RUNS=flase` must never mean "yes".
+"""
 
 import os
 import secrets
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PYSPACE_"
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
 
 
-def read_or_create_key_file(path: Path, make_key) -> str:
+class ConfigError(Exception):
+    """A setting that can't be used; the message says which and what it accepts."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `PYSPACE_<name>` in the environment, `name` in the Flask config."""
+
+    name: str
+    type: type  # bool, int, float, str or list (comma-separated strings)
+    default: Any
+    meaning: str
+    # Shown masked by `config show` (keys, passwords in URLs).
+    secret: bool = False
+    # The default as the README shows it, where the value itself depends on the machine.
+    shown_default: str | None = None
+
+    def parse(self, raw: str) -> Any:
+        """`raw` (an environment variable's text) as this setting's type, or ConfigError."""
+        text = raw.strip()
+        if self.type is bool:
+            if text.lower() in TRUE_WORDS:
+                return True
+            if text.lower() in FALSE_WORDS:
+                return False
+            raise self._refuse(raw, "true or false (also yes/no, on/off, 1/0)")
+        if self.type is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise self._refuse(raw, "a whole number") from None
+        if self.type is float:
+            try:
+                return float(text)
+            except ValueError:
+                raise self._refuse(raw, "a number") from None
+        if self.type is list:
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return raw
+
+    def check(self, value: Any, source: str) -> None:
+        """Refuse a value of the wrong type given in Python (instance/config.py, tests)."""
+        if value is None and self.default is None:
+            return
+        expected = (int, float) if self.type is float else self.type
+        # bool is an int in Python, but "RUN_POOL_SIZE = True" is a mistake.
+        wrong_bool = self.type in (int, float) and isinstance(value, bool)
+        if not isinstance(value, expected) or wrong_bool:
+            raise ConfigError(
+                f"{self.name} in {source} is {value!r}; it takes {self.type_name} ({self.meaning})."
+            )
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.name
+
+    @property
+    def type_name(self) -> str:
+        return {bool: "true/false", int: "a whole number", float: "a number", list: "a list"}.get(
+            self.type, "text"
+        )
+
+    def _refuse(self, raw: str, accepts: str) -> ConfigError:
+        shown = "…" if self.secret else repr(raw)
+        return ConfigError(
+            f"{self.env_name}={shown} is not valid: it takes {accepts} ({self.meaning})."
+        )
+
+
+MiB = 1024 * 1024
+SETTINGS: tuple[Setting, ...] = (
+    # Site
+    Setting(
+        "SECRET_KEY",
+        str,
+        None,
+        "signs sessions and CSRF tokens; never used for secrets",
+        secret=True,
+        shown_default="generated into instance/flask_secret_key (0600)",
+    ),
+    Setting(
+        "SECRETS_KEY",
+        str,
+        None,
+        "Fernet key(s) for secret values, newest first, comma-separated",
+        secret=True,
+        shown_default="generated into instance/secrets.key (0600)",
+    ),
+    Setting(
+        "SECRETS_KEY_FILE",
+        str,
+        None,
+        "where the generated secrets key is kept",
+        shown_default="instance/secrets.key",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        bool,
+        False,
+        "cookies only over HTTPS (set true behind HTTPS; covers the remember-me cookie too)",
+    ),
+    Setting(
+        "REMEMBER_COOKIE_DURATION", int, 60 * 60 * 24 * 30, "seconds a 'remember me' log-in lasts"
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        int,
+        0,
+        "reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        str,
+        "memory://",
+        "where rate-limit counters live (redis://… when several processes serve the site)",
+        secret=True,
+    ),
+    Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),
+    Setting("SECRETS_PAGE_SIZE", int, 200, "rows the Secrets panel shows before 'Show more'"),
+    Setting("MAX_CONTENT_LENGTH", int, 2 * MiB, "largest request body, in bytes"),
+    # Runs
+    Setting("RUN_WALL_SECONDS", float, 5.0, "a run is stopped after this many seconds"),
+    Setting("RUN_CPU_SECONDS", int, 3, "CPU seconds a run may use"),
+    Setting("RUN_MEMORY_MB", int, 256, "memory of a run"),
+    Setting("RUN_MAX_PROCESSES", int, 8, "processes and threads in one run"),
+    Setting("RUN_OUTPUT_BYTES", int, 256 * 1024, "stdout + stderr kept; more stops the run"),
+    Setting("RUN_SCRATCH_MB", int, 16, "size of a run's scratch /tmp and /dev/shm"),
+    Setting("RUN_NETWORK", bool, True, "widget code may use the network"),
+    Setting("RUN_POOL_SIZE", int, 2, "warm sandboxes kept ready per web process (0: none)"),
+    Setting(
+        "RUN_POOL_WARM_ON_START",
+        bool,
+        False,
+        "fill the pool at start-up, not at the first Run (`./manage.sh serve` sets it)",
+    ),
+    Setting("RUN_MAX_CONCURRENT", int, 4, "runs at once per web process"),
+    Setting(
+        "RUN_ANONYMOUS_RATE_LIMIT",
+        str,
+        "10 per minute",
+        "runs per client address when not logged in",
+    ),
+    Setting(
+        "SANDBOX_PACKAGES_DIR",
+        str,
+        None,
+        "packages widget code can import",
+        shown_default=".sandbox/site-packages",
+    ),
+    Setting(
+        "ALLOW_UNSANDBOXED_RUNS",
+        bool,
+        False,
+        "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+# Variables for the project's own scripts and tests, not the app: known, so not typos.
+TOOL_VARIABLES = {
+    "PYSPACE_BIND": "address `./manage.sh serve` listens on (default 127.0.0.1:5000)",
+    "PYSPACE_TEST_DATABASE_URL": "run the test suite against this database",
+    "PYSPACE_PG_DIR": "data folder of the test suite's throwaway PostgreSQL",
+    "PYSPACE_PG_PORT": "port of the test suite's throwaway PostgreSQL",
+    "PYSPACE_CHROMIUM": "the Chromium the browser tests drive",
+}
+
+
+def default_config(instance_path: str) -> dict:
+    """Every declared setting's default, plus the fixed Flask settings of one machine."""
+    config: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
+    config.update(
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(instance_path, "pyspace.sqlite"),
+        SQLALCHEMY_ENGINE_OPTIONS={},
+        SECRETS_KEY_FILE=os.path.join(instance_path, "secrets.key"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    return config
+
+
+def config_from_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """Settings given as environment variables (`PYSPACE_…`, `DATABASE_URL`), parsed by type.
+
+    Raises ConfigError for an unknown `PYSPACE_` name or a value that doesn't parse.
+    """
+    found: dict[str, Any] = {}
+    for variable, raw in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable in TOOL_VARIABLES:
+            continue
+        setting = SETTINGS_BY_NAME.get(variable[len(ENV_PREFIX) :])
+        if setting is None:
+            raise ConfigError(
+                f"{variable} is not a py.space setting. Known settings: "
+                + ", ".join(s.env_name for s in SETTINGS)
+                + " (see the README's configuration table)."
+            )
+        found[setting.name] = setting.parse(raw)
+    if environ.get("DATABASE_URL"):
+        found["SQLALCHEMY_DATABASE_URI"] = database_uri(environ["DATABASE_URL"])
+    return found
+
+
+def database_uri(url: str) -> str:
+    """`url` with the psycopg 3 driver named (Heroku-style URLs name the old one)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def check_types(config: Mapping[str, Any], source: str) -> None:
+    """Refuse declared settings of the wrong type in a Python config (instance/config.py)."""
+    for name, value in config.items():
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is not None:
+            setting.check(value, source)
+
+
+def effective_settings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, value as text) of every setting in `config`, secrets masked."""
+    rows = []
+    for setting in SETTINGS:
+        value = config.get(setting.name)
+        shown = "(set, hidden)" if setting.secret and value else repr(value)
+        rows.append((setting.env_name, shown))
+    rows.append(("DATABASE_URL", _masked_url(str(config.get("SQLALCHEMY_DATABASE_URI", "")))))
+    return rows
+
+
+def _masked_url(url: str) -> str:
+    # postgresql://user:password@host/db -> postgresql://user:***@host/db
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    lines = ["| setting | type | default | what |", "|---|---|---|---|"]
+    lines.append(
+        "| `DATABASE_URL` | text | SQLite in `instance/pyspace.sqlite` | e.g. "
+        "`postgresql://user:pw@host/db` (psycopg 3) |"
+    )
+    for setting in SETTINGS:
+        default = setting.shown_default or _shown(setting.default)
+        lines.append(
+            f"| `{setting.env_name}` | {setting.type_name} | {default} | {setting.meaning} |"
+        )
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, list):
+        return "`" + ",".join(value) + "`" if value else "(none)"
+    return f"`{value}`"
+
+
+def read_or_create_key_file(path: Path, make_key: Callable[[], str]) -> str:
     """Return the key stored at `path`, creating it (mode 0600) on first use.
 
     The file is created with O_EXCL so two processes starting at once cannot
@@ -24,67 +308,22 @@ def read_or_create_key_file(path: Path, make_key) -> str:
     return key
 
 
-def default_config(instance_path: str) -> dict:
-    """The settings that make py.space work on one machine with no configuration."""
-    return {
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "pyspace.sqlite"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "SECRETS_KEY_FILE": os.path.join(instance_path, "secrets.key"),
-        "SECRETS_KEY": None,
-        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none,
-        # so nobody can dodge a rate limit by sending the header themselves).
-        "TRUSTED_PROXIES": 0,
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "WIDGETS_PER_PAGE": 12,
-        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    }
-
-
-# Environment variables read at start-up: PYSPACE_<NAME> overrides config NAME.
-ENV_PREFIX = "PYSPACE_"
-
-
-def config_from_environment(environ=os.environ) -> dict:
-    """Settings given as environment variables (`PYSPACE_…`, `DATABASE_URL`)."""
-    found = {}
-    for name, value in environ.items():
-        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
-            found[name[len(ENV_PREFIX) :]] = _parse_env_value(value)
-    if environ.get("DATABASE_URL"):
-        url = environ["DATABASE_URL"]
-        # Heroku-style URLs name the old driver; SQLAlchemy wants psycopg 3.
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://") :]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        found["SQLALCHEMY_DATABASE_URI"] = url
-    return found
-
-
-def _parse_env_value(value: str):
-    lowered = value.strip().lower()
-    if lowered in ("true", "yes", "on"):
-        return True
-    if lowered in ("false", "no", "off"):
-        return False
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
 def flask_secret_key(instance_path: str) -> str:
     """The session-signing key, kept in instance/ so sessions survive restarts."""
     return read_or_create_key_file(
         Path(instance_path) / "flask_secret_key", lambda: secrets.token_hex(32)
     )
+
+
+def main() -> int:
+    """`python -m pyspace.config`: check the environment before the server starts."""
+    try:
+        config_from_environment()
+    except ConfigError as error:
+        print(f"py.space can't start: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,11 +1,15 @@
 """Configuration: defaults for one machine, the generated SECRET_KEY, environment overrides."""
 
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from pyspace import create_app
-from pyspace.config import config_from_environment
+from pyspace.config import ConfigError, config_from_environment, markdown_table
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -107,17 +111,80 @@ def test_database_url_reaches_the_app(bare_config, clean_environment):
 
 
 @pytest.mark.parametrize(
-    "raw, parsed",
+    "variable, raw, parsed",
     [
-        ("true", True),
-        ("off", False),
-        ("42", 42),
-        ("0.5", 0.5),
-        ("redis://cache:6379", "redis://cache:6379"),
+        ("PYSPACE_RUN_NETWORK", "true", True),
+        ("PYSPACE_RUN_NETWORK", "off", False),
+        ("PYSPACE_ALLOW_UNSANDBOXED_RUNS", "0", False),
+        ("PYSPACE_RUN_POOL_SIZE", "42", 42),
+        ("PYSPACE_RUN_WALL_SECONDS", "0.5", 0.5),
+        ("PYSPACE_RATELIMIT_STORAGE_URI", "redis://cache:6379", "redis://cache:6379"),
     ],
 )
-def test_environment_values_are_parsed(raw, parsed):
-    assert config_from_environment({"PYSPACE_X": raw}) == {"X": parsed}
+def test_environment_values_are_parsed_by_their_declared_type(variable, raw, parsed):
+    name = variable.removeprefix("PYSPACE_")
+    assert config_from_environment({variable: raw}) == {name: parsed}
+
+
+@pytest.mark.parametrize(
+    "variable, raw, accepts",
+    [
+        ("PYSPACE_ALLOW_UNSANDBOXED_RUNS", "flase", "true or false"),
+        ("PYSPACE_RUN_NETWORK", "maybe", "true or false"),
+        ("PYSPACE_RUN_POOL_SIZE", "two", "a whole number"),
+        ("PYSPACE_RUN_WALL_SECONDS", "5s", "a number"),
+    ],
+)
+def test_a_value_that_does_not_parse_stops_start_up_naming_the_variable(variable, raw, accepts):
+    with pytest.raises(ConfigError) as refused:
+        config_from_environment({variable: raw})
+    assert variable in str(refused.value) and accepts in str(refused.value)
+
+
+def test_an_unknown_pyspace_variable_stops_start_up(bare_config, clean_environment):
+    clean_environment.setenv("PYSPACE_RUN_NETWROK", "false")
+    with pytest.raises(ConfigError, match=r"PYSPACE_RUN_NETWROK is not a py\.space setting"):
+        create_app(bare_config)
+
+
+def test_variables_of_the_projects_own_scripts_are_not_typos():
+    assert config_from_environment({"PYSPACE_TEST_DATABASE_URL": "sqlite://"}) == {}
+
+
+def test_instance_config_of_the_wrong_type_is_refused(bare_config, tmp_path):
+    (tmp_path / "instance").mkdir(exist_ok=True)
+    (tmp_path / "instance" / "config.py").write_text('ALLOW_UNSANDBOXED_RUNS = "no"\n')
+    with pytest.raises(ConfigError, match=r"ALLOW_UNSANDBOXED_RUNS in instance/config\.py"):
+        create_app(bare_config)
+
+
+def test_manage_serve_stops_with_a_clear_message_on_a_typo(clean_environment):
+    clean_environment.setenv("PYSPACE_ALLOW_UNSANDBOXED_RUNS", "flase")
+    serve = subprocess.run(
+        ["./manage.sh", "serve"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert serve.returncode == 2
+    assert "PYSPACE_ALLOW_UNSANDBOXED_RUNS='flase' is not valid" in serve.stderr
+    assert "py.space is running" not in serve.stdout
+
+
+def test_config_show_masks_keys_and_passwords(app, clean_environment):
+    app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://u:hunter2@db/pyspace"
+    app.config["SECRETS_KEY"] = "a-secret-fernet-key"
+    shown = app.test_cli_runner().invoke(args=["config", "show"]).output
+    assert "PYSPACE_RUN_MEMORY_MB" in shown and "256" in shown
+    assert "hunter2" not in shown and "a-secret-fernet-key" not in shown
+    assert app.config["SECRET_KEY"] not in shown
+
+
+def test_readme_configuration_table_is_the_settings_table():
+    readme = (PROJECT / "README.md").read_text()
+    assert markdown_table() in readme
 
 
 def test_cookies_are_http_only_and_same_site(app):

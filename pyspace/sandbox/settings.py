@@ -1,25 +1,5 @@
-"""The runner's configuration, read from the app config with safe defaults.
-
-| key | default | meaning |
-|---|---|---|
-| RUN_WALL_SECONDS | 5 | a run is stopped after this many seconds |
-| RUN_CPU_SECONDS | 3 | CPU time a run may use (RLIMIT_CPU) |
-| RUN_MEMORY_MB | 256 | address space of each process in the sandbox (RLIMIT_AS) |
-| RUN_MAX_PROCESSES | 8 | processes and threads in one sandbox, its init included (RLIMIT_NPROC) |
-| RUN_OUTPUT_BYTES | 262144 | stdout + stderr kept; more stops the run, with a notice |
-| RUN_SCRATCH_MB | 16 | size of each of the sandbox's discarded scratch mounts, /tmp and /dev/shm |
-| RUN_NETWORK | True | widget code may use the network (off: loopback of its own only) |
-| RUN_POOL_SIZE | 2 | warm sandboxes kept ready per web process (0 turns the pool off) |
-| RUN_POOL_WARM_ON_START | False | fill the pool when the app starts, not at the first Run (`./manage.sh serve` sets it) |
-| RUN_MAX_CONCURRENT | 4 | runs at once per web process; more wait up to RUN_WALL_SECONDS |
-| RUN_ANONYMOUS_RATE_LIMIT | "10 per minute" | runs per client address when not logged in |
-| SANDBOX_PACKAGES_DIR | .sandbox/site-packages | packages for widget code (installed by scripts/install-sandbox-packages.sh) |
-| ALLOW_UNSANDBOXED_RUNS | False | UNSAFE: where bubblewrap can't run, run code as a plain process |
-
-Memory is limited per process, so one run can hold at most RUN_MEMORY_MB x RUN_MAX_PROCESSES
-plus its two scratch mounts. For a hard ceiling on the whole site, run it in a cgroup (for
-example a systemd service with MemoryMax=).
-"""
+"""The runner's configuration, captured once per app from the settings declared in
+`pyspace/config.py` (names `RUN_*`, `SANDBOX_PACKAGES_DIR`, `ALLOW_UNSANDBOXED_RUNS`)."""
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
