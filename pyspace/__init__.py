@@ -1,4 +1,4 @@
-"""py.space: write small Python widgets, run, share and fork them, with secrets kept out of the code."""
+"""py.space: write small Python widgets, run, share and fork them; secrets stay out of code."""
 
 import os
 
