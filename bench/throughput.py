@@ -90,8 +90,12 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
     with app.app_context():
         db.create_all()
         widget_id = make_widget(make_user("throughput"), 10)
-    env = {f"PYSPACE_{key}": str(value) for key, value in config.items() if key != "INSTANCE_PATH"}
-    env["PYSPACE_RATELIMIT_ENABLED"] = "false"
+    env = {
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
+        "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
+        "PYSPACE_RATELIMIT_ENABLED": "false",
+    }
     baseline, name = "gunicorn ×2, bare Flask hello", "gunicorn ×2, public page"
     servers = {}
     try:

@@ -140,6 +140,7 @@ SETTINGS: tuple[Setting, ...] = (
         "where rate-limit counters live (redis://… when several processes serve the site)",
         secret=True,
     ),
+    Setting("RATELIMIT_ENABLED", bool, True, "rate limits on (turn off only for benchmarks)"),
     Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),
     Setting("SECRETS_PAGE_SIZE", int, 200, "rows the Secrets panel shows before 'Show more'"),
     Setting("MAX_CONTENT_LENGTH", int, 2 * MiB, "largest request body, in bytes"),
