@@ -5,7 +5,6 @@ over several processes; the cgroup counts all of it. Where the machine has no wr
 hierarchy these tests skip, naming what is missing.
 """
 
-
 import pytest
 
 from pyspace.sandbox import runner_for
