@@ -6,7 +6,7 @@ served from a root-owned, world-readable copy: `/var/lib/pyspace/sandbox/<conten
 root, `~/.cache/pyspace/sandbox/<content hash>/` for anyone else (whose sandboxes run as
 themselves). A change to either makes a new copy (a new hash); copies unused for a week go.
 
-`python -m pyspace.sandbox.install` (run by `./manage.sh serve`) makes the copy and checks that
+`python -m pyspace.sandbox.check` (run by `./manage.sh serve`) makes the copy and checks that
 a real sandbox starts, and stops with the cause and the fix when it doesn't.
 """
 
@@ -16,7 +16,6 @@ import hashlib
 import os
 import shutil
 import stat
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -148,30 +147,3 @@ def _remove_old_copies(share: Path, keep: Path) -> None:
         with contextlib.suppress(OSError):
             if copy.stat().st_mtime < cutoff:
                 shutil.rmtree(copy)
-
-
-def main() -> int:
-    """`python -m pyspace.sandbox.install`: make the copy, start one sandbox, report."""
-    from pyspace import create_app
-
-    from . import runner_for
-
-    app = create_app({"RUN_POOL_WARM_ON_START": False})
-    runner = runner_for(app)
-    try:
-        if runner.problem is None:
-            print(f"Sandboxes start: {runner.host.describe()}")
-            if runner.host.cgroups is None:
-                print(f"WARNING: {runner.host.cgroups_warning}", file=sys.stderr)
-            return 0
-        if runner.settings.allow_unsandboxed:
-            print(f"WARNING: widget code will run UNSANDBOXED: {runner.problem}", file=sys.stderr)
-            return 0
-        print(f"py.space can't run widget code safely here: {runner.problem}", file=sys.stderr)
-        return 1
-    finally:
-        runner.shutdown()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
