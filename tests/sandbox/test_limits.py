@@ -7,7 +7,7 @@ hierarchy these tests skip, naming what is missing.
 
 import pytest
 
-from pyspace.sandbox import runner_for
+from pyspace.sandbox import cgroups, runner_for
 from tests.sandbox.helpers import SMALL_LIMITS, confinement, run_code
 
 MEMORY_MB = 128
@@ -20,7 +20,7 @@ def small_limits(app_config):
 
 
 @pytest.fixture
-def cgroups(app):
+def run_cgroups(app):
     host = confinement(app)
     if host.cgroups is None:
         pytest.skip(
@@ -70,7 +70,7 @@ print('held by', len(children), 'processes, statuses', statuses)
     ids=["memfd", "lists-in-4-processes"],
 )
 def test_holding_4_gib_stops_the_run_at_its_memory_ceiling_and_the_next_run_works(
-    app, cgroups, code, client
+    app, run_cgroups, code, client
 ):
     result = run_code(app, code)
     assert result.error["type"] == "MemoryError", result.error
@@ -81,12 +81,12 @@ def test_holding_4_gib_stops_the_run_at_its_memory_ceiling_and_the_next_run_work
     assert after.ok and after.stdout == "fine\n"
 
 
-def test_one_big_list_fails_with_memory_error(app, cgroups):
+def test_one_big_list_fails_with_memory_error(app, run_cgroups):
     result = run_code(app, "hoard = [0] * (600 * 1024 * 1024)\n")
     assert result.error["type"] == "MemoryError"
 
 
-def test_every_sandbox_process_is_in_a_cgroup_of_its_own_removed_after_the_run(app, cgroups):
+def test_every_sandbox_process_is_in_a_cgroup_of_its_own_removed_after_the_run(app, run_cgroups):
     runner = runner_for(app)
     sandbox = runner.start_sandbox()
     assert sandbox.wait_ready(10)
@@ -114,7 +114,7 @@ def test_every_sandbox_process_is_in_a_cgroup_of_its_own_removed_after_the_run(a
     assert not any(directory.exists() for directory in directories)
 
 
-def test_processes_of_a_run_are_capped_together(app, cgroups):
+def test_processes_of_a_run_are_capped_together(app, run_cgroups):
     code = """
 import threading, time
 started = 0
@@ -128,3 +128,31 @@ except RuntimeError as error:
     result = run_code(app, code)
     assert result.stdout.startswith("capped after"), (result.stdout, result.error)
     assert int(result.stdout.split()[2]) < SMALL_LIMITS["RUN_MAX_PROCESSES"]
+
+
+def test_cgroup_v2_layout_gets_memory_pids_and_cpu_limits_in_a_delegated_parent(tmp_path):
+    # This machine mounts v1 controllers only, so the v2 branch is exercised on a directory
+    # tree shaped like cgroupfs (the kernel would create the interface files itself).
+    service = tmp_path / "system.slice" / "pyspace.service"
+    service.mkdir(parents=True)
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (service / "cgroup.controllers").write_text("cpu memory pids\n")
+    (service / "cgroup.subtree_control").write_text("")
+    (service / cgroups.PARENT_NAME).mkdir()
+    (service / cgroups.PARENT_NAME / "cgroup.subtree_control").write_text("")
+    manager = cgroups.detect(tmp_path, own_cgroups="0::/system.slice/pyspace.service\n")
+    assert manager is not None and manager.version == 2
+    assert (service / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    parent = service / cgroups.PARENT_NAME
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    cgroup = manager.create(cgroups.CgroupLimits(memory_mb=64, max_processes=5, cpu_cores=0.5))
+    [directory] = cgroup.directories.values()
+    assert directory.parent == parent
+    assert (directory / "memory.max").read_text() == str(64 * 1024 * 1024)
+    assert (directory / "pids.max").read_text() == "7"
+    (directory / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert cgroup.memory_usage() == cgroups.MemoryUsage(oom_kills=1, hit_limit=True)
+
+
+def test_no_writable_cgroup_hierarchy_means_no_manager(tmp_path):
+    assert cgroups.detect(tmp_path, own_cgroups="0::/\n4:memory:/\n") is None
