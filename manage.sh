@@ -24,8 +24,9 @@ apt_install() {
 }
 
 python_env() {
-  # bubblewrap isolates widget code; python3-venv makes the virtualenv on a bare Debian.
-  apt_install bubblewrap python3-venv "$@"
+  # bubblewrap isolates widget code, python3-seccomp (libseccomp's own bindings) builds its
+  # syscall filter; python3-venv makes the virtualenv on a bare Debian.
+  apt_install bubblewrap python3-seccomp python3-venv "$@"
   if [[ ! -x $VENV/bin/python ]]; then
     log "Creating $VENV"
     "$PYTHON" -m venv "$VENV"
@@ -52,6 +53,10 @@ serve() {
   chmod 700 instance
   log "Migrating the database"
   "$VENV/bin/flask" --app app db upgrade
+  # Copies the sandbox's files where its user can read them and starts one real sandbox:
+  # stops here with the cause and the fix when widget code couldn't run.
+  log "Checking that a sandbox starts"
+  "$VENV/bin/python" -m pyspace.sandbox.check
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
   PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads 8 --bind "${PYSPACE_BIND:-127.0.0.1:5000}" \
     --access-logfile - app:app

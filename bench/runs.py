@@ -9,7 +9,7 @@ import threading
 import time
 
 from pyspace.sandbox import runner_for
-from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
+from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command
 from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 from pyspace.sandbox.settings import settings_from_config
 
@@ -49,14 +49,14 @@ def _start_python(command: list[str], **popen):
 
 
 def _sandboxed(limits, flags: list[str]) -> list[str]:
-    # The runner's own sandbox, exactly as its start-up probe builds it, with only Python inside.
+    # The runner's sandbox with only Python inside (without its seccomp filter and cgroup).
     command = bare_python_command(limits)
     return [*command[: command.index(PYTHON)], PYTHON, *flags, "-c", "pass"]
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:
     """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's sandbox."""
-    problem = bubblewrap_problem()
+    problem = runner_for(app).problem
     if problem:
         raise RuntimeError(f"can't benchmark runs: {problem}")
     limits = settings_from_config(app.config).limits

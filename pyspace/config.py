@@ -147,8 +147,13 @@ SETTINGS: tuple[Setting, ...] = (
     # Runs
     Setting("RUN_WALL_SECONDS", float, 5.0, "a run is stopped after this many seconds"),
     Setting("RUN_CPU_SECONDS", int, 3, "CPU seconds a run may use"),
-    Setting("RUN_MEMORY_MB", int, 256, "memory of a run"),
-    Setting("RUN_MAX_PROCESSES", int, 8, "processes and threads in one run"),
+    Setting(
+        "RUN_MEMORY_MB",
+        int,
+        256,
+        "memory of a whole run: all its processes, memory files and scratch (its cgroup)",
+    ),
+    Setting("RUN_MAX_PROCESSES", int, 8, "processes and threads in one run (its cgroup)"),
     Setting("RUN_OUTPUT_BYTES", int, 256 * 1024, "stdout + stderr kept; more stops the run"),
     Setting("RUN_SCRATCH_MB", int, 16, "size of a run's scratch /tmp and /dev/shm"),
     Setting("RUN_NETWORK", bool, True, "widget code may use the network"),
@@ -178,6 +183,15 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
+    ),
+    # Sandbox confinement: cgroups, seccomp, checkout location (issue 11, sections 1, 2, 5)
+    Setting("RUN_CPU_CORES", float, 1.0, "CPUs' worth of time all of a run's processes may use"),
+    Setting(
+        "SANDBOX_SHARE_DIR",
+        str,
+        None,
+        "where the world-readable copy of the sandbox runtime and packages is made",
+        shown_default="/var/lib/pyspace/sandbox (root), else ~/.cache/pyspace/sandbox",
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -10,9 +10,11 @@ by the channel services of `services.py`, scoped to the widget the run was start
   results are JSON values with every secret value the run read replaced by `***`.
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
 
-Configuration keys and defaults: see `pyspace.sandbox.settings`. Where bubblewrap can't start,
-runs are refused with a clear message unless ALLOW_UNSANDBOXED_RUNS is set (unsafe: widget
-code then runs as a plain process, with only rlimits between it and the server).
+Configuration keys and defaults: see `pyspace.sandbox.settings`; what every sandbox is started
+with (runtime copy, seccomp filter, cgroup): `host.py`. Where a sandbox can't start, runs are
+refused (the log and `./manage.sh serve` give the cause and the fix) unless
+ALLOW_UNSANDBOXED_RUNS is set (unsafe: widget code then runs as a plain process, with only
+rlimits between it and the server).
 """
 
 import atexit
@@ -23,6 +25,7 @@ from flask import Flask, current_app
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .execution import execute
+from .host import HostProblemError, SandboxHost, host_for
 from .pool import WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
@@ -39,7 +42,14 @@ class Runner:
 
     def __init__(self, settings: RunnerSettings):
         self.settings = settings
-        self.problem = bubblewrap_problem()
+        self.host: SandboxHost | None = None
+        try:
+            self.host = host_for(settings)
+            self.problem = bubblewrap_problem(self.host, settings.limits)
+        except HostProblemError as error:
+            self.problem = str(error)
+        if self.problem:
+            log.error("sandboxes can't start here: %s", self.problem)
         self.sandboxed = self.problem is None
         self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self.pool = None
@@ -52,7 +62,9 @@ class Runner:
 
     def start_sandbox(self) -> Sandbox:
         """A fresh sandbox with this app's limits (cold: Python starts now)."""
-        return start_sandbox(self.settings.limits, self.settings.packages_dir, self.sandboxed)
+        if not self.sandboxed:
+            return start_sandbox(self.settings.limits, self.settings.packages_dir, False)
+        return start_sandbox(self.settings.limits, self.host.packages_dir, host=self.host)
 
     def take_sandbox(self) -> tuple[Sandbox, bool]:
         """A never-used sandbox, warm from the pool when one is ready."""
@@ -68,8 +80,8 @@ class Runner:
             log.error("refusing to run widget code: %s", self.problem)
             return failed(
                 "SandboxUnavailable",
-                f"This server can't run code safely right now: {self.problem} "
-                "Ask the administrator to install bubblewrap.",
+                "This server can't run code safely right now. Ask the administrator to look at "
+                "the server's log (`./manage.sh serve` says what to fix).",
             )
         if not self._slots.acquire(timeout=self.settings.limits.wall_seconds):
             return failed(

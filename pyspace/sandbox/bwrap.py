@@ -3,14 +3,14 @@
 What the code inside sees: a read-only root and /usr (Python and its standard library), the
 runtime and the sandbox packages read-only under /opt/pyspace, fresh /proc and /dev, empty
 size-limited /tmp and /dev/shm that disappear with it — and, with the network on, the few
-/etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other users' data.
-It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup (and, network off, network)
-namespaces; as root we also start bubblewrap itself as uid 65534, so even the kernel's
-accounting (RLIMIT_NPROC) sees an unprivileged user.
+/etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other
+users' data. It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup (and, network off,
+network) namespaces, may create no user namespace of its own, and runs under a seccomp filter
+(`seccomp_filter.py`) in a cgroup of its own (`cgroups.py`); as root we also start bubblewrap
+itself as uid 65534, so even the kernel's accounting (RLIMIT_NPROC) sees an unprivileged user.
 """
 
 import contextlib
-import functools
 import os
 import queue
 import shutil
@@ -20,8 +20,12 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 
+from .cgroups import CgroupLimits, MemoryUsage, RunCgroup, join_command
 from .channel import FrameReader
+from .host import SandboxHost, diagnose
+from .seccomp import program_fd
 from .settings import PROJECT_DIR, Limits
 
 PYTHON = "/usr/bin/python3"
@@ -29,6 +33,10 @@ RUNTIME_DIR = str(PROJECT_DIR / "sandbox_runtime")
 INSIDE_RUNTIME = "/opt/pyspace/runtime"
 INSIDE_PACKAGES = "/opt/pyspace/site-packages"
 NOBODY = 65534
+SETPRIV = "/usr/bin/setpriv"
+SETPRIV_NOBODY = ("--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups", "--")
+# How long the start-up probe waits for a sandbox to get ready.
+PROBE_SECONDS = 10.0
 # Read-only files that name resolution and TLS need when the network is on.
 NETWORK_FILES = (
     "/etc/resolv.conf",
@@ -42,7 +50,13 @@ NETWORK_FILES = (
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 
 
-def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[str]:
+def bwrap_command(
+    limits: Limits,
+    packages_dir: str,
+    channel_fd: int,
+    runtime_dir: str = RUNTIME_DIR,
+    seccomp_fd: int | None = None,
+) -> list[str]:
     """The bubblewrap command line for one sandbox (nothing secret: argv is visible)."""
     command = [
         shutil.which("bwrap") or "bwrap",
@@ -50,6 +64,9 @@ def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[st
         "--die-with-parent",
         "--new-session",
         "--unshare-user",
+        # No user namespaces inside: they would give widget code full capabilities over
+        # mounts and network interfaces of its own (kernel attack surface).
+        "--disable-userns",
         "--uid",
         str(NOBODY),
         "--gid",
@@ -94,9 +111,11 @@ def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[st
         "--tmpfs",
         "/tmp",
         "--ro-bind",
-        RUNTIME_DIR,
+        runtime_dir,
         INSIDE_RUNTIME,
     ]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     if os.path.isdir(packages_dir):
         command += ["--ro-bind", packages_dir, INSIDE_PACKAGES]
     if limits.network:
@@ -129,10 +148,12 @@ def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[st
     return command
 
 
-def bare_python_command(limits: Limits) -> list[str]:
-    """The same sandbox running only `python3 -I -S -c pass` (the probe, and the cold baseline
-    that benchmarks compare runs with)."""
-    command = bwrap_command(limits, "/nonexistent", 0)
+def bare_python_command(
+    limits: Limits, runtime_dir: str = RUNTIME_DIR, seccomp_fd: int | None = None
+) -> list[str]:
+    """The same sandbox running only `python3 -I -S -c pass` (the cold baseline that
+    benchmarks compare runs with)."""
+    command = bwrap_command(limits, "/nonexistent", 0, runtime_dir, seccomp_fd)
     return [*command[: command.index(PYTHON)], PYTHON, "-I", "-S", "-c", "pass"]
 
 
@@ -156,33 +177,46 @@ def as_nobody() -> dict:
     return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
 
 
-@functools.cache
-def bubblewrap_problem() -> str | None:
-    """Why sandboxes can't be started on this machine, or None when they can (checked once)."""
-    if not os.path.exists(PYTHON):
-        return f"{PYTHON} is missing: install Debian's python3."
-    if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (Debian package 'bubblewrap')."
-    probe = bare_python_command(Limits(network=False))
+def bubblewrap_problem(host: SandboxHost, limits: Limits) -> str | None:
+    """Why sandboxes can't be started on this machine — the cause and the fix — or None when
+    they can: starts one real sandbox, with the run's limits, filter and cgroup."""
+    probe_limits = replace(limits, network=False)
     try:
-        completed = subprocess.run(probe, capture_output=True, timeout=10, env={}, **as_nobody())
-    except (OSError, subprocess.TimeoutExpired) as error:
+        sandbox = start_sandbox(probe_limits, host.packages_dir, host=host)
+    except OSError as error:
         return f"bubblewrap could not start: {error}"
-    if completed.returncode != 0:
-        detail = completed.stderr.decode("utf-8", "replace").strip()[:300]
-        return f"bubblewrap could not start a sandbox here: {detail or completed.returncode}"
-    return None
+    if sandbox.wait_ready(PROBE_SECONDS):
+        sandbox.destroy()
+        return None
+    try:
+        returncode = sandbox.process.wait(timeout=PROBE_SECONDS)
+        stderr = sandbox.process.stderr.read().decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        returncode, stderr = None, "(the sandbox did not get ready in time)"
+    sandbox.destroy()
+    return diagnose(stderr, returncode)
 
 
 class Sandbox:
     """One sandbox process and the host's end of its channel. Used for exactly one run."""
 
-    def __init__(self, process: subprocess.Popen, channel: socket.socket, scratch: str | None):
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        channel: socket.socket,
+        scratch: str | None,
+        cgroup: RunCgroup | None = None,
+    ):
         self.process = process
         self.channel = channel
         self.reader = FrameReader(MAX_FRAME_BYTES)
         self.pending: list[dict] = []
         self._scratch = scratch
+        self.cgroup = cgroup
+
+    def memory_usage(self) -> MemoryUsage | None:
+        """What the kernel recorded about this sandbox's memory (None: no cgroup)."""
+        return self.cgroup.memory_usage() if self.cgroup else None
 
     def is_alive(self) -> bool:
         return self.process.poll() is None
@@ -211,6 +245,8 @@ class Sandbox:
         # with it and lets bubblewrap exit and be reaped normally; killing bubblewrap first
         # would leave that child for the system's init to reap.
         children = _children(self.process.pid)
+        if self.cgroup:
+            self.cgroup.kill_all()
         for pid in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
@@ -222,6 +258,8 @@ class Sandbox:
         for stream in (self.process.stdout, self.process.stderr):
             stream.close()
         self.channel.close()
+        if self.cgroup:
+            self.cgroup.remove()
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -234,14 +272,37 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> Sandbox:
-    """Start a sandbox that imports the runtime and then waits for its job on the channel."""
+def start_sandbox(
+    limits: Limits, packages_dir: str, sandboxed: bool = True, host: SandboxHost | None = None
+) -> Sandbox:
+    """Start a sandbox that imports the runtime and then waits for its job on the channel.
+
+    With `host`, the sandbox runs the host's copy of the runtime, under its seccomp filter and
+    in a cgroup of its own (when the host has cgroups)."""
     host_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     scratch = None
+    cgroup = None
+    seccomp_fd = None
     try:
         fd = sandbox_end.fileno()
+        passed = [fd]
         if sandboxed:
-            command, cwd, extra = bwrap_command(limits, packages_dir, fd), "/", as_nobody()
+            runtime_dir = RUNTIME_DIR
+            if host is not None:
+                runtime_dir = host.runtime_dir
+                seccomp_fd = program_fd(host.seccomp_program)
+                passed.append(seccomp_fd)
+            command = bwrap_command(limits, packages_dir, fd, runtime_dir, seccomp_fd)
+            cwd, extra = "/", as_nobody()
+            if host is not None and host.cgroups is not None:
+                cgroup = host.cgroups.create(
+                    CgroupLimits(limits.memory_mb, limits.max_processes, limits.cpu_cores)
+                )
+                # The shell joins the cgroup as root, then drops to uid 65534 for bubblewrap.
+                if extra:
+                    command = [SETPRIV, *SETPRIV_NOBODY, *command]
+                    extra = {}
+                command = join_command(cgroup, command)
         else:
             scratch = tempfile.mkdtemp(prefix="pyspace-run-")
             extra = as_nobody()
@@ -253,7 +314,7 @@ def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> 
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(fd,),
+            pass_fds=passed,
             cwd=cwd,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             start_new_session=True,
@@ -261,12 +322,16 @@ def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> 
         )
     except BaseException:
         host_end.close()
+        if cgroup:
+            cgroup.remove()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
         sandbox_end.close()
-    return Sandbox(process, host_end, scratch)
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
+    return Sandbox(process, host_end, scratch, cgroup)
 
 
 class _Reaper:

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from .bwrap import Sandbox
+from .cgroups import MemoryUsage
 from .channel import ChannelError, encode_frame
 from .redaction import Redactor
 from .results import RunResult, failed
@@ -124,12 +125,33 @@ def execute(
         outcome = failed("SandboxError", "The run stopped answering and was stopped.")
     finally:
         selector.close()
+        # Read before the sandbox (and its cgroup) is discarded.
+        memory = sandbox.memory_usage()
         sandbox.discard()
     duration_ms = (time.monotonic() - started) * 1000
     if done is not None:
         error = done.get("error")
         outcome = RunResult(ok=error is None, error=error, result=done.get("result"))
+    outcome = _memory_verdict(outcome, memory, limits)
     return _redacted(outcome, output, truncated, limits, redactor, duration_ms)
+
+
+# Errors a run that hit its memory ceiling ends with (a killed process, a failed allocation).
+_MEMORY_FAILURES = ("MemoryError", "OSError", "Killed", "SandboxExited", "SandboxError")
+
+
+def _memory_verdict(outcome: RunResult, memory: MemoryUsage | None, limits: Limits) -> RunResult:
+    """`outcome`, or a MemoryError when the run failed because its cgroup ran out of memory."""
+    if memory is None or outcome.ok:
+        return outcome
+    failure = (outcome.error or {}).get("type")
+    if memory.oom_kills or (memory.hit_limit and failure in _MEMORY_FAILURES):
+        return failed(
+            "MemoryError",
+            f"The run used more than its {limits.memory_mb} MB of memory (all its processes, "
+            "memory files and files in /tmp together) and was stopped.",
+        )
+    return outcome
 
 
 def _drain(output: dict, selector: selectors.BaseSelector) -> None:

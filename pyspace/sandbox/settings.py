@@ -1,8 +1,10 @@
 """The runner's configuration, captured once per app from the settings declared in
-`pyspace/config.py` (names `RUN_*`, `SANDBOX_PACKAGES_DIR`, `ALLOW_UNSANDBOXED_RUNS`)."""
+`pyspace/config.py` (names `RUN_*`, `SANDBOX_*`, `ALLOW_UNSANDBOXED_RUNS`)."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .install import default_share_dir
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -18,6 +20,7 @@ class Limits:
     output_bytes: int = 256 * 1024
     scratch_mb: int = 16
     network: bool = True
+    cpu_cores: float = 1.0
 
     def for_sandbox(self) -> dict:
         """The limits the sandbox applies to itself (the host enforces wall time and output)."""
@@ -37,6 +40,9 @@ class RunnerSettings:
     max_concurrent: int = 4
     packages_dir: str = str(PROJECT_DIR / ".sandbox" / "site-packages")
     allow_unsandboxed: bool = False
+    runtime_dir: str = str(PROJECT_DIR / "sandbox_runtime")
+    # Where the world-readable copy of the runtime and packages is made (see install.py).
+    share_dir: str = field(default_factory=default_share_dir)
 
 
 def settings_from_config(config) -> RunnerSettings:
@@ -49,6 +55,7 @@ def settings_from_config(config) -> RunnerSettings:
         output_bytes=int(config.get("RUN_OUTPUT_BYTES", Limits.output_bytes)),
         scratch_mb=int(config.get("RUN_SCRATCH_MB", Limits.scratch_mb)),
         network=bool(config.get("RUN_NETWORK", Limits.network)),
+        cpu_cores=float(config.get("RUN_CPU_CORES", Limits.cpu_cores)),
     )
     return RunnerSettings(
         limits=limits,
@@ -56,4 +63,5 @@ def settings_from_config(config) -> RunnerSettings:
         max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
         packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
         allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
+        share_dir=str(config.get("SANDBOX_SHARE_DIR") or default_share_dir()),
     )

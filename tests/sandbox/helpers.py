@@ -34,3 +34,34 @@ def run_json(accounts, widget_id: str) -> dict:
     response = accounts.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
+
+
+def run_code(app, code: str):
+    """Run `code` once as a new widget's server code, in a cold sandbox; returns the RunResult."""
+    from pyspace.models import User, Widget
+    from pyspace.sandbox import runner_for
+
+    with app.app_context():
+        owner = db.session.scalar(db.select(User).filter_by(username="runner"))
+        if owner is None:
+            owner = User(username="runner")
+            owner.set_password("correct horse battery")
+            db.session.add(owner)
+            db.session.commit()
+        widget = Widget(owner_id=owner.id, title="limits", server_code=code)
+        db.session.add(widget)
+        db.session.commit()
+        return runner_for(app).run(widget.id, code, owner.id)
+
+
+def confinement(app):
+    """The app's runner's host (runtime copy, seccomp filter, cgroups), or a pytest skip
+    naming what this machine lacks."""
+    import pytest
+
+    from pyspace.sandbox import runner_for
+
+    runner = runner_for(app)
+    if runner.problem:
+        pytest.skip(f"sandboxes can't start on this machine: {runner.problem}")
+    return runner.host
