@@ -22,8 +22,10 @@ import resource  # noqa: E402
 import traceback  # noqa: E402
 
 import anvil  # noqa: E402
+import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
+import anvil.users  # noqa: E402
 from anvil import _channel  # noqa: E402
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.
