@@ -29,7 +29,7 @@ class HttpError(Exception):
 HttpErrorStatus = HttpError
 
 
-class HttpRequestFailed(Exception):
+class HttpRequestFailed(Exception):  # noqa: N818 (Anvil's name)
     """The request could not be completed at all (no connection, a timeout, a bad URL)."""
 
 

@@ -6,7 +6,7 @@ import functools
 _callables = {}
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(Exception):  # noqa: N818 (Anvil's name)
     """The caller is logged in but `require_user=<function>` turned them away (Anvil's name)."""
 
 

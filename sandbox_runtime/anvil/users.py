@@ -10,11 +10,11 @@ widget code.
 from . import _channel
 
 
-class AuthenticationFailed(Exception):
+class AuthenticationFailed(Exception):  # noqa: N818 (Anvil's name)
     """The caller is not logged in (raised by `@anvil.server.callable(require_user=True)`)."""
 
 
-class UserExists(Exception):
+class UserExists(Exception):  # noqa: N818 (Anvil's name)
     """Anvil's name for signing up twice; py.space accounts are made on the site."""
 
 
@@ -30,7 +30,7 @@ class TooManyPasswordFailures(AuthenticationFailed):
     """Anvil's name; log-in throttling happens on the site."""
 
 
-class PasswordNotAcceptable(Exception):
+class PasswordNotAcceptable(Exception):  # noqa: N818 (Anvil's name)
     """Anvil's name; passwords are set on the site."""
 
 
