@@ -2,8 +2,9 @@
 
 import builtins
 import functools
+from collections.abc import Callable
 
-_callables = {}
+_callables: dict[str, Callable] = {}
 
 
 class PermissionDenied(Exception):  # noqa: N818 (Anvil's name)
