@@ -16,14 +16,17 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
     sys.path.append(sys.argv[2])
 
 import builtins  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
 import traceback  # noqa: E402
 
 import anvil  # noqa: E402
+import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
+import anvil.users  # noqa: E402
 from anvil import _channel  # noqa: E402
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.
@@ -120,10 +123,9 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed or broken stream must not hide the outcome.
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:  # a closed or broken stream must not hide the outcome
-            pass
     _channel.send({"op": "done", **outcome})
     os._exit(0)
 

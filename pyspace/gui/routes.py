@@ -21,8 +21,12 @@ def frame(widget_id: str):
     widget = visible_widget_or_404(widget_id)
     if not widget.is_gui:
         abort(404)
-    viewer_id = current_user.id if current_user.is_authenticated else None
-    boot = frame_boot_config(widget, issue_call_token(widget.id, viewer_id))
+    viewer = current_user if current_user.is_authenticated else None
+    boot = frame_boot_config(
+        widget,
+        issue_call_token(widget.id, viewer.id if viewer else None),
+        viewer.username if viewer else None,
+    )
     response = make_response(render_template("gui/frame.html", widget=widget, boot=boot))
     response.headers["Content-Security-Policy"] = frame_content_security_policy(
         request.host_url, widget.id

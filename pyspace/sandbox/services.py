@@ -36,9 +36,10 @@ Handler = Callable[[dict, RunContext], Answer]
 
 def channel_services() -> dict[str, Handler]:
     """Every op widget code may send, mapped to the area's handler that answers it."""
+    from ..auth.channel import SERVICES as USER_SERVICES
     from ..secrets.channel import SERVICES as SECRET_SERVICES
 
-    return {**SECRET_SERVICES}
+    return {**SECRET_SERVICES, **USER_SERVICES}
 
 
 def refusal(message: str) -> Answer:

@@ -1,22 +1,34 @@
 """What a new widget starts with, so the editor never opens on an empty page."""
 
-SCRIPT_SERVER_CODE = """\
+# The header Anvil server modules start with, so code moves between Anvil and py.space
+# unchanged. The anvil.tables lines join it once py.space has data tables.
+ANVIL_HEADER = """\
+import anvil.secrets
+import anvil.users
+import anvil.server
+"""
+
+SCRIPT_SERVER_CODE = (
+    ANVIL_HEADER
+    + """
 # Server code runs on py.space's server, in a sandbox.
 # Keep API keys out of your code: add them under Secrets (top right), then:
 #
-#   import anvil.secrets
 #   key = anvil.secrets.get_secret('api_key')
 
 print("Hello from py.space!")
 """
+)
 
-GUI_SERVER_CODE = """\
-import anvil.server
+GUI_SERVER_CODE = (
+    ANVIL_HEADER
+    + """
 
 @anvil.server.callable
 def greet(name):
     return f"Hello, {name}!"
 """
+)
 
 GUI_CLIENT_CODE = """\
 # Client code runs in the viewer's browser. Secrets are only available in server code.

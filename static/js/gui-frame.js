@@ -178,7 +178,9 @@ async function bootWidget() {
   const pyodide = await loadPyodide({ indexURL: new URL(boot.pyodideUrl, location.href).href });
   pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
-  pyodide.registerJsModule("_pyspace_frame", { call: callServer, callBlocking: callServerBlocking });
+  pyodide.registerJsModule("_pyspace_frame", {
+    call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
+  });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);
   showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");

@@ -1,7 +1,8 @@
 """py.space's `anvil` package for client code: runs in the viewer's browser, under Pyodide.
 
-`anvil.server.call` reaches this widget's server functions. Secrets exist only in server code,
-so `anvil.secrets` refuses to load here (see anvil/secrets.py).
+`anvil.server.call` reaches this widget's server functions; `anvil.users.get_user()` names the
+viewer (username only). Secrets exist only in server code, so `anvil.secrets` refuses to load
+here (see anvil/secrets.py).
 """
 
 SECRETS_IN_CLIENT_MESSAGE = (

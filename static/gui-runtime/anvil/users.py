@@ -1,0 +1,64 @@
+"""anvil.users in client code: who is viewing this widget, from the frame's boot data.
+
+`get_user()` answers without a round trip: the frame was given the viewer's username (and
+nothing else about them) when it loaded, or None for an anonymous viewer. Server functions get
+the same account from `anvil.users.get_user()` in server code — check there, not here, before
+doing anything on a user's behalf: code in the browser can be changed by whoever runs it.
+"""
+
+import _pyspace_frame  # registered by static/js/gui-frame.js
+
+from . import server
+
+# Raised by server functions with require_user; `except anvil.users.AuthenticationFailed`
+# around anvil.server.call catches them (the same class anvil.server.call raises).
+AuthenticationFailed = server._error_class("AuthenticationFailed")
+
+
+class ViewerRow:
+    """The viewer as a read-only, row-like object: `user['username']`; `user['email']` is None
+    (the site stores no e-mail addresses)."""
+
+    def __init__(self, username: str):
+        self._columns = {"username": username, "email": None}
+
+    def __getitem__(self, column: str):
+        try:
+            return self._columns[column]
+        except KeyError:
+            raise KeyError(
+                f"The user has no column {column!r} (py.space users have: username, email)"
+            ) from None
+
+    def get(self, column: str, default=None):
+        return self._columns.get(column, default)
+
+    def keys(self):
+        return self._columns.keys()
+
+    def items(self):
+        return self._columns.items()
+
+    def __iter__(self):
+        return iter(self._columns.items())
+
+    def get_id(self):
+        raise NotImplementedError(
+            "A user's id is only available in server code: call a server function and use "
+            "anvil.users.get_user().get_id() there."
+        )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ViewerRow) and other._columns == self._columns
+
+    def __hash__(self) -> int:
+        return hash(("viewer", self._columns["username"]))
+
+    def __repr__(self) -> str:
+        return f"<anvil.users user {self._columns['username']!r}>"
+
+
+def get_user(allow_remembered: bool = True):
+    """The viewer (`user['username']`), or None when nobody is logged in."""
+    username = getattr(_pyspace_frame, "viewerUsername", None)
+    return ViewerRow(str(username)) if username else None
