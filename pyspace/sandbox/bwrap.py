@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from .channel import FrameReader
+from .channel import FrameReader, encode_frame
 from .settings import PROJECT_DIR, Limits
 
 PYTHON = "/usr/bin/python3"
@@ -200,6 +200,10 @@ class Sandbox:
         except (OSError, ValueError):
             return False
         return self.pending[0].get("op") == "ready"
+
+    def preload(self, modules: tuple[str, ...]) -> None:
+        """Have the waiting runtime import `modules` now; a run's job queues behind it."""
+        self.channel.sendall(encode_frame({"op": "preload", "modules": list(modules)}))
 
     def discard(self) -> None:
         """Kill the sandbox (and everything in it) and reap it without making anyone wait."""

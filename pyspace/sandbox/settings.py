@@ -37,6 +37,7 @@ class RunnerSettings:
     max_concurrent: int = 4
     packages_dir: str = str(PROJECT_DIR / ".sandbox" / "site-packages")
     allow_unsandboxed: bool = False
+    preload_modules: tuple[str, ...] = ("requests",)
 
 
 def settings_from_config(config) -> RunnerSettings:
@@ -56,4 +57,5 @@ def settings_from_config(config) -> RunnerSettings:
         max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
         packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
         allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
+        preload_modules=tuple(config.get("RUN_PRELOAD_MODULES", RunnerSettings.preload_modules)),
     )
