@@ -58,8 +58,7 @@ serve() {
   log "Checking that a sandbox starts"
   "$VENV/bin/python" -m pyspace.sandbox.check
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
-  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads 8 --bind "${PYSPACE_BIND:-127.0.0.1:5000}" \
-    --access-logfile - app:app
+  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
 }
 
 run_tests() {

@@ -1,4 +1,5 @@
-"""The load generator: run as its own process (`python -m bench.load URL REQUESTS THREADS`)
+"""The load generator: run as its own process (`python -m bench.load URL REQUESTS THREADS
+[COOKIE]`)
 so it never shares an interpreter with the server it measures. Prints one JSON line."""
 
 import http.client
@@ -9,8 +10,9 @@ import time
 from urllib.parse import urlsplit
 
 
-def drive(url: str, requests: int, threads: int) -> dict:
-    """GET `url` `requests` times from `threads` threads; requests per second and latencies."""
+def drive(url: str, requests: int, threads: int, cookie: str = "") -> dict:
+    """GET `url` `requests` times from `threads` threads (sending `cookie`, if any): requests
+    per second and latencies."""
     parts = urlsplit(url)
     latencies, errors, lock = [], [], threading.Lock()
     per_thread = [
@@ -23,7 +25,8 @@ def drive(url: str, requests: int, threads: int) -> dict:
             try:
                 # A new connection per request: gunicorn's sync workers close each one anyway.
                 connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                connection.request("GET", parts.path or "/")
+                headers = {"Cookie": cookie} if cookie else {}
+                connection.request("GET", parts.path or "/", headers=headers)
                 response = connection.getresponse()
                 response.read()
                 connection.close()
@@ -50,4 +53,4 @@ def drive(url: str, requests: int, threads: int) -> dict:
 
 if __name__ == "__main__":
     url, count, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(drive(url, count, threads)))
+    print(json.dumps(drive(url, count, threads, sys.argv[4] if len(sys.argv) > 4 else "")))

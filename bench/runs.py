@@ -12,6 +12,7 @@ from pyspace.sandbox import runner_for
 from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command
 from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 from pyspace.sandbox.settings import settings_from_config
+from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 
 from .measure import Report, time_interleaved
 from .sample_data import csrf_token, logged_in_client, make_user, make_widget

@@ -2,9 +2,10 @@
 
 Usage: python3 -I -S -B bootstrap.py CHANNEL_FD [PACKAGES_DIR]
 
-A pooled sandbox runs everything up to `receive()` ahead of time, so a run only pays for
-sending its code. Limits are applied when the job arrives, before any widget code runs,
-and are hard limits the code cannot raise again.
+A pooled sandbox runs everything up to `receive()` ahead of time — and may be told to import
+common packages (`{"op": "preload"}`) — so a run only pays for sending its code. Limits are
+applied when the job arrives, before any widget code runs, and are hard limits the code cannot
+raise again.
 """
 
 import os
@@ -17,6 +18,7 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
 
 import builtins  # noqa: E402
 import contextlib  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
@@ -114,10 +116,21 @@ def run_job(job: dict) -> dict:
     return {"error": None, "result": result}
 
 
+def preload(modules: list) -> None:
+    """Import packages widget code commonly uses before any code arrives (warm sandboxes)."""
+    for name in modules:
+        # A missing or broken package is the run's own problem, if it imports it.
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 def main() -> None:
     _channel.connect(int(sys.argv[1]))
     _channel.send({"op": "ready"})
     job = _channel.receive()
+    if job.get("op") == "preload":
+        preload(job.get("modules", []))
+        job = _channel.receive()
     apply_limits(job["limits"])
     builtins.exit = builtins.quit = sys.exit  # `site` (skipped for speed) would add these
     sys.stdout.reconfigure(line_buffering=True)

@@ -54,7 +54,7 @@ class Runner:
         self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self.pool = None
         if self.usable and settings.pool_size > 0:
-            self.pool = WarmPool(self.start_sandbox, settings.pool_size)
+            self.pool = WarmPool(self.start_sandbox, settings.pool_size, settings.preload_modules)
 
     @property
     def usable(self) -> bool:

@@ -23,7 +23,7 @@ import time
 from dataclasses import replace
 
 from .cgroups import CgroupLimits, MemoryUsage, RunCgroup, join_command
-from .channel import FrameReader
+from .channel import FrameReader, encode_frame
 from .host import SandboxHost, diagnose
 from .seccomp import program_fd
 from .settings import PROJECT_DIR, Limits
@@ -234,6 +234,10 @@ class Sandbox:
         except (OSError, ValueError):
             return False
         return self.pending[0].get("op") == "ready"
+
+    def preload(self, modules: tuple[str, ...]) -> None:
+        """Have the waiting runtime import `modules` now; a run's job queues behind it."""
+        self.channel.sendall(encode_frame({"op": "preload", "modules": list(modules)}))
 
     def discard(self) -> None:
         """Kill the sandbox (and everything in it) and reap it without making anyone wait."""

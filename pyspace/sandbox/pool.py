@@ -25,9 +25,11 @@ READY_TIMEOUT = 10.0
 class WarmPool:
     """Up to `size` ready sandboxes made by `start`, handed out once each."""
 
-    def __init__(self, start: Callable[[], Sandbox], size: int):
+    def __init__(self, start: Callable[[], Sandbox], size: int, preload: tuple[str, ...] = ()):
         self._start = start
         self.size = size
+        # Packages each pooled sandbox imports while it waits, so runs that use them skip that.
+        self.preload = preload
         self._idle: deque[Sandbox] = deque()
         self._changed = threading.Condition()
         self._closed = False
@@ -100,6 +102,8 @@ class WarmPool:
                 sandbox = None
             if sandbox is not None and sandbox.wait_ready(READY_TIMEOUT):
                 failures = 0
+                if self.preload:
+                    sandbox.preload(self.preload)
                 with self._changed:
                     if not self._closed:
                         self._idle.append(sandbox)

@@ -43,6 +43,7 @@ class RunnerSettings:
     runtime_dir: str = str(PROJECT_DIR / "sandbox_runtime")
     # Where the world-readable copy of the runtime and packages is made (see install.py).
     share_dir: str = field(default_factory=default_share_dir)
+    preload_modules: tuple[str, ...] = ("requests",)
 
 
 def settings_from_config(config) -> RunnerSettings:
@@ -64,4 +65,5 @@ def settings_from_config(config) -> RunnerSettings:
         packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
         allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
         share_dir=str(config.get("SANDBOX_SHARE_DIR") or default_share_dir()),
+        preload_modules=tuple(config.get("RUN_PRELOAD_MODULES", RunnerSettings.preload_modules)),
     )

@@ -57,6 +57,26 @@ def test_each_pooled_sandbox_serves_exactly_one_run(app, widget_ids):
     assert second.stdout == "clean\n", "state from one run must never reach the next"
 
 
+def test_warm_sandboxes_have_requests_imported_and_no_run_sees_anothers_changes(app, widget_ids):
+    runner = runner_for(app)
+    with app.app_context():
+        assert runner.pool.wait_until_full(10)
+        time.sleep(0.5)  # the preload is sent after "ready"; give the import time to finish
+        first = runner.run(
+            widget_ids[0],
+            "import sys\nprint('requests' in sys.modules)\n"
+            "import requests\nrequests.get = lambda *a, **k: 'tampered by run 1'\n",
+            None,
+        )
+        assert runner.pool.wait_until_full(10)
+        second = runner.run(
+            widget_ids[1], "import requests\nprint(requests.get.__module__)\n", None
+        )
+    assert first.warm and second.warm
+    assert first.stdout == "True\n", "a warm sandbox has requests imported before the run"
+    assert second.stdout == "requests.api\n", "a preloaded module changed by one run is fresh"
+
+
 def test_a_used_sandbox_is_killed_and_replaced(app, widget_ids):
     runner = runner_for(app)
     with app.app_context():

@@ -1,0 +1,302 @@
+"""Figures measured as a user feels them: real HTTP against the site served as `./manage.sh serve`
+serves it (issue 16's figures 1, 2, 3 and 5).
+
+1. Hello run, `POST /widgets/<wid>/run` (JSON), against a cold sandboxed `python3 -I -S -c pass`.
+2. A run of `import requests, anvil.secrets`, against a cold sandboxed `python3 -c "import requests"`
+   with the same packages.
+3. Classroom burst: 30 accounts, each with its own widget that imports requests and reads a secret,
+   press Run at the same moment; again 5 s later. p50, p95, max, failures, the host's peak memory.
+5. Pages under 30 concurrent clients (home, public widget page, editor) against gunicorn serving a
+   bare Flask hello, in the same run.
+
+Baselines take turns with the figure they are compared with, so both see the same machine.
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from pyspace.sandbox.bwrap import INSIDE_PACKAGES, PYTHON, as_nobody, bwrap_command
+from pyspace.sandbox.settings import settings_from_config
+
+from .measure import Report
+from .sample_data import make_app, make_user, make_widget
+from .served import PROJECT, Visitor, served_site
+
+HELLO = "print('Hello, world!')\n"
+REQUESTS_RUN = "import requests, anvil.secrets\nprint(requests.__version__)\n"
+CLASSROOM_RUN = (
+    "import requests, anvil.secrets\n"
+    "key = anvil.secrets.get_secret('api_key_00000')\n"
+    "print(requests.__version__, len(key))\n"
+)
+
+
+def _sandboxed_python(limits, packages_dir: str, *arguments: str) -> list[str]:
+    # The runner's own sandbox command line (packages mounted when given), running only these.
+    command = bwrap_command(limits, packages_dir or "/nonexistent", 0)
+    return [*command[: command.index(PYTHON)], PYTHON, *arguments]
+
+
+def _timed_command(command: list[str]) -> float:
+    started = time.perf_counter_ns()
+    subprocess.run(
+        command,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={},
+        **as_nobody(),
+    )
+    return (time.perf_counter_ns() - started) / 1e6
+
+
+def _timed_run(visitor: Visitor, widget_id: str) -> float:
+    started = time.perf_counter_ns()
+    status, result = visitor.run(widget_id)
+    elapsed = (time.perf_counter_ns() - started) / 1e6
+    if status != 200 or not result.get("ok"):
+        raise RuntimeError(f"run failed over HTTP ({status}): {result.get('error')}")
+    return elapsed
+
+
+def _take_turns(turns: dict, repeat: int, warmup: int, pause: float) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in turns}
+    for number in range(warmup + repeat):
+        for name, timed in turns.items():
+            # A pause lets the warm pool refill, as it does between people pressing Run.
+            time.sleep(pause)
+            elapsed = timed()
+            if number >= warmup:
+                samples[name].append(elapsed)
+    return samples
+
+
+def bench_runs_over_http(report: Report, workdir: str, repeat: int) -> None:
+    """Figures 1 and 2: single runs over HTTP against cold sandboxed Python, taking turns."""
+    app = make_app(workdir, RUN_WALL_SECONDS=30)
+    settings = settings_from_config(app.config)
+    with app.app_context():
+        owner = make_user("httprunner")
+        hello = make_widget(owner, 1, title="Hello", code=HELLO)
+        with_requests = make_widget(owner, 1, title="Requests", code=REQUESTS_RUN)
+    bare = _sandboxed_python(settings.limits, "", "-I", "-S", "-c", "pass")
+    import_requests = _sandboxed_python(
+        settings.limits,
+        settings.packages_dir,
+        "-c",
+        f"import sys; sys.path.append({INSIDE_PACKAGES!r}); import requests",
+    )
+    names = {
+        "bare": "cold sandboxed python3 -I -S -c pass (HTTP turns)",
+        "hello": "hello run over HTTP (./manage.sh serve)",
+        "bare_requests": "cold sandboxed python3 -c 'import requests' (HTTP turns)",
+        "requests": "run importing requests over HTTP (./manage.sh serve)",
+    }
+    with served_site(bench_config_of(app)) as base_url:
+        visitor = Visitor(base_url)
+        visitor.log_in("httprunner")
+        turns = {
+            names["bare"]: lambda: _timed_command(bare),
+            names["hello"]: lambda: _timed_run(visitor, hello),
+            names["bare_requests"]: lambda: _timed_command(import_requests),
+            names["requests"]: lambda: _timed_run(visitor, with_requests),
+        }
+        samples = _take_turns(turns, repeat, warmup=2, pause=0.3)
+    report.add(names["bare"], samples[names["bare"]])
+    report.add(names["hello"], samples[names["hello"]], baseline=names["bare"])
+    report.check(
+        names["hello"],
+        "≤ 0.5× cold sandboxed python3 -I -S -c pass",
+        report.figures[names["hello"]].ratio <= 0.5,
+    )
+    report.add(names["bare_requests"], samples[names["bare_requests"]])
+    report.add(names["requests"], samples[names["requests"]], baseline=names["bare_requests"])
+    report.check(
+        names["requests"],
+        "≤ 0.25× cold sandboxed import requests",
+        report.figures[names["requests"]].ratio <= 0.25,
+    )
+
+
+def bench_config_of(app) -> dict:
+    """The settings a benchmark app was made with, for serving the same database."""
+    return {
+        key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SECRETS_KEY")
+    }
+
+
+class _MemoryWatch:
+    """The host's peak memory in use while it runs (MemTotal - MemAvailable, sampled)."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.peak_mb = 0.0
+        self.start_mb = self._in_use_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    @staticmethod
+    def _in_use_mb() -> float:
+        fields = {}
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            name, value = line.split(":", 1)
+            fields[name] = int(value.split()[0])
+        return (fields["MemTotal"] - fields["MemAvailable"]) / 1024
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, self._in_use_mb())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _burst(visitors: list[tuple[Visitor, str]]) -> list[tuple[float, bool]]:
+    """Every visitor presses Run at the same moment: (ms, ok) each."""
+    barrier = threading.Barrier(len(visitors))
+    outcomes: list[tuple[float, bool]] = [(0.0, False)] * len(visitors)
+
+    def press(number: int, visitor: Visitor, widget_id: str) -> None:
+        barrier.wait()
+        started = time.perf_counter_ns()
+        status, result = visitor.run(widget_id)
+        outcomes[number] = (
+            (time.perf_counter_ns() - started) / 1e6,
+            status == 200 and bool(result.get("ok")),
+        )
+
+    threads = [
+        threading.Thread(target=press, args=(number, visitor, widget_id))
+        for number, (visitor, widget_id) in enumerate(visitors)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def bench_classroom(report: Report, workdir: str, pupils: int, bursts: int = 2) -> None:
+    """Figure 3: `pupils` accounts press Run at once, `bursts` times, 5 s apart."""
+    app = make_app(workdir, RUN_WALL_SECONDS=30)
+    with app.app_context():
+        owners = [make_user(f"pupil{number:02d}") for number in range(pupils)]
+        widgets = [make_widget(owner, 1, title="Weather", code=CLASSROOM_RUN) for owner in owners]
+    name = f"classroom: {pupils} accounts press Run at once (HTTP)"
+    samples: list[float] = []
+    failures = 0
+    with served_site(bench_config_of(app)) as base_url:
+        visitors = []
+        for number, widget_id in enumerate(widgets):
+            visitor = Visitor(base_url)
+            visitor.log_in(f"pupil{number:02d}")
+            visitors.append((visitor, widget_id))
+        time.sleep(2)  # the warm pool fills, as it has on a server that has been up a while
+        with _MemoryWatch() as memory:
+            for number in range(bursts):
+                if number:
+                    time.sleep(5)
+                outcomes = _burst(visitors)
+                samples += [elapsed for elapsed, _ in outcomes]
+                failures += sum(1 for _, ok in outcomes if not ok)
+    ordered = sorted(samples)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    report.add(
+        name,
+        samples,
+        failures=failures,
+        p95_ms=round(p95, 1),
+        peak_memory_mb=round(memory.peak_mb - memory.start_mb, 1),
+    )
+    report.check(name, "0 failures, p95 ≤ 500 ms", failures == 0 and p95 <= 500)
+
+
+def bench_pages_over_http(report: Report, workdir: str, requests: int, clients: int = 30) -> None:
+    """Figure 5: home, public page and editor under `clients` concurrent clients, against
+    gunicorn serving a bare Flask hello with the same settings, rounds taking turns."""
+    app = make_app(workdir)
+    with app.app_context():
+        owner = make_user("pages")
+        widget_id = make_widget(owner, 10, title="Weather")
+    with served_site(bench_config_of(app)) as base_url, _ServedHello() as hello_url:
+        visitor = Visitor(base_url)
+        visitor.log_in("pages")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in visitor.cookies)
+        targets = {
+            "bare Flask hello, 30 clients (HTTP)": (hello_url + "/", ""),
+            "home page, 30 clients (HTTP)": (base_url + "/", ""),
+            "public widget page, 30 clients (HTTP)": (f"{base_url}/widgets/{widget_id}", ""),
+            "editor, 30 clients (HTTP)": (f"{base_url}/widgets/{widget_id}/edit", cookie),
+        }
+        results: dict[str, list[dict]] = {name: [] for name in targets}
+        for number in range(3):
+            for name, (url, cookie_header) in targets.items():
+                outcome = _load(url, requests if number else clients, clients, cookie_header)
+                if number:
+                    results[name].append(outcome)
+    baseline = "bare Flask hello, 30 clients (HTTP)"
+    for name, outcomes in results.items():
+        latencies = sorted(ms for outcome in outcomes for ms in outcome["latencies_ms"])
+        p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else 0.0
+        report.add(
+            name,
+            [outcome["requests_per_second"] for outcome in outcomes],
+            unit="req/s",
+            baseline=None if name == baseline else baseline,
+            p95_ms=round(p95, 1),
+            median_ms=round(statistics.median(latencies), 1) if latencies else None,
+            errors=sum(outcome["errors"] for outcome in outcomes),
+        )
+        if name != baseline:
+            report.check(name, "p95 < 100 ms", p95 < 100)
+
+
+def _load(url: str, requests: int, clients: int, cookie: str) -> dict:
+    # The load generator is a process of its own: it must not share this interpreter's GIL.
+    command = [sys.executable, "-m", "bench.load", url, str(requests), str(clients), cookie]
+    completed = subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout)
+
+
+class _ServedHello:
+    """gunicorn with the site's settings file serving a bare Flask hello (the pages' baseline)."""
+
+    def __enter__(self) -> str:
+        from .served import GUNICORN, free_port, wait_until_listening
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "bench.baseline_apps:hello"],
+            cwd=PROJECT,
+            env={"PYSPACE_BIND": f"127.0.0.1:{self.port}", "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until_listening(self.port, self.process)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        from .served import stop
+
+        stop(self.process)
+
+
+def bench_over_http(report: Report, quick: bool) -> None:
+    """All HTTP figures, each on its own throw-away database."""
+    with tempfile.TemporaryDirectory(prefix="pyspace-http-") as workdir:
+        bench_runs_over_http(report, str(Path(workdir) / "runs"), 3 if quick else 30)
+        bench_classroom(report, str(Path(workdir) / "class"), 4 if quick else 30, 1 if quick else 2)
+        bench_pages_over_http(report, str(Path(workdir) / "pages"), 60 if quick else 1500)

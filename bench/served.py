@@ -1,0 +1,141 @@
+"""The site as `./manage.sh serve` starts it, on a loopback port, and people using it over HTTP.
+
+`served_site()` runs gunicorn with the same settings file as `./manage.sh serve`
+(`pyspace/gunicorn_config.py`) and the same environment (warm pool filled at start-up), on a
+throw-away database. `Visitor` is one person's browser: its own cookies, the CSRF token from
+the page, real HTTP requests over loopback.
+"""
+
+import contextlib
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+PASSWORD = "benchmark password"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Return once `port` accepts connections; raise if `process` died first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start listening")
+
+
+def site_environment(config: dict) -> dict:
+    """The environment `./manage.sh serve` would give the site, for a benchmark's database."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYSPACE_")},
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
+        "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
+        "PYSPACE_RUN_POOL_WARM_ON_START": "true",
+    }
+
+
+@contextlib.contextmanager
+def served_site(config: dict, **settings: str) -> Iterator[str]:
+    """Serve the site as `./manage.sh serve` does; yields its base URL. `settings` are extra
+    `PYSPACE_<NAME>` values (e.g. RUN_WALL_SECONDS for long runs)."""
+    port = free_port()
+    env = site_environment(config)
+    env.update({f"PYSPACE_{name}": value for name, value in settings.items()})
+    env["PYSPACE_BIND"] = f"127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server the way an operator's Ctrl-C does, and wait for it."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Visitor:
+    """One person's browser on the served site: cookies, CSRF token, HTTP over loopback."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.csrf = ""
+
+    def get(self, path: str) -> tuple[int, str]:
+        """GET `path`: (status, body); remembers the page's CSRF token."""
+        status, body = self._open(urllib.request.Request(self.base_url + path))
+        found = CSRF_META.search(body)
+        if found:
+            self.csrf = found.group(1)
+        return status, body
+
+    def log_in(self, username: str) -> None:
+        """Log in through the form, as a person would."""
+        self.get("/login")
+        data = urllib.parse.urlencode(
+            {"username": username, "password": PASSWORD, "csrf_token": self.csrf}
+        ).encode()
+        status, _ = self._open(urllib.request.Request(self.base_url + "/login", data=data))
+        if status != 200 or not any(cookie.name == "session" for cookie in self.cookies):
+            raise RuntimeError(f"could not log in as {username} ({status})")
+        self.get("/")
+
+    def run(self, widget_id: str) -> tuple[int, dict]:
+        """Press Run as the editor's JSON client does: (status, the run's JSON)."""
+        request = urllib.request.Request(
+            f"{self.base_url}/widgets/{widget_id}/run",
+            data=b"",
+            headers={"Accept": "application/json", "X-CSRFToken": self.csrf},
+        )
+        status, body = self._open(request)
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, {"ok": False, "error": {"type": "NotJSON", "message": body[:200]}}
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
