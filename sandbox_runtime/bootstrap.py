@@ -130,6 +130,7 @@ def main() -> None:
     job = _channel.receive()
     if job.get("op") == "preload":
         preload(job.get("modules", []))
+        _channel.send({"op": "ready"})
         job = _channel.receive()
     apply_limits(job["limits"])
     builtins.exit = builtins.quit = sys.exit  # `site` (skipped for speed) would add these

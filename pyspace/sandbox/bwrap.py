@@ -235,9 +235,11 @@ class Sandbox:
             return False
         return self.pending[0].get("op") == "ready"
 
-    def preload(self, modules: tuple[str, ...]) -> None:
-        """Have the waiting runtime import `modules` now; a run's job queues behind it."""
+    def preload(self, modules: tuple[str, ...], timeout: float) -> bool:
+        """Have the waiting runtime import `modules` now; True once it says it is ready again."""
+        self.pending.clear()
         self.channel.sendall(encode_frame({"op": "preload", "modules": list(modules)}))
+        return self.wait_ready(timeout)
 
     def discard(self) -> None:
         """Kill the sandbox (and everything in it) and reap it without making anyone wait."""

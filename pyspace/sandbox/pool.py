@@ -100,10 +100,14 @@ class WarmPool:
             except OSError:
                 log.exception("could not start a sandbox for the warm pool")
                 sandbox = None
-            if sandbox is not None and sandbox.wait_ready(READY_TIMEOUT):
+            # Only a sandbox that has finished importing is handed out: a run must never wait
+            # behind a preload (a cold start is faster than that).
+            if (
+                sandbox is not None
+                and sandbox.wait_ready(READY_TIMEOUT)
+                and (not self.preload or sandbox.preload(self.preload, READY_TIMEOUT))
+            ):
                 failures = 0
-                if self.preload:
-                    sandbox.preload(self.preload)
                 with self._changed:
                     if not self._closed:
                         self._idle.append(sandbox)
