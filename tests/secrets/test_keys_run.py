@@ -94,7 +94,8 @@ def test_two_encryptions_of_one_text_differ_and_both_decrypt(app, owner_id, run_
     code = (
         "import anvil.secrets as s\n"
         "a, b = s.encrypt_with_key('records_key', 'x'), s.encrypt_with_key('records_key', 'x')\n"
-        "print(a != b, s.decrypt_with_key('records_key', a), s.decrypt_with_key('records_key', b))\n"
+        "print(a != b, s.decrypt_with_key('records_key', a), "
+        "s.decrypt_with_key('records_key', b))\n"
     )
     result = run_code(code, widget_id)
     assert result.ok, result.error
@@ -200,7 +201,8 @@ def test_widget_code_cannot_find_the_key_in_its_sandbox(big_output, app, owner_i
     code = (
         "import anvil.secrets, base64, gc, os, zlib\n"
         "token = anvil.secrets.encrypt_with_key('records_key', 'x')\n"
-        "held = [o for o in gc.get_objects() if isinstance(o, (bytes, bytearray, str, dict, list))]\n"
+        "kinds = (bytes, bytearray, str, dict, list)\n"
+        "held = [o for o in gc.get_objects() if isinstance(o, kinds)]\n"
         "blob = repr(held).encode() + repr(dict(os.environ)).encode()\n"
         "print(base64.b64encode(zlib.compress(blob)).decode())\n"
     )
