@@ -75,7 +75,7 @@ def key_for_run(widget_id: str, name: str, actor_id: int | None) -> vault.Widget
     if secret.is_blank:
         raise SecretLookupError(
             f"The key {name!r} has no key yet (a fork gets only the names of keys): press "
-            "\"Generate key\" next to it in the Secrets panel. Data encrypted with the original "
+            '"Generate key" next to it in the Secrets panel. Data encrypted with the original '
             "widget's key can't be decrypted with the new one."
         )
     try:
