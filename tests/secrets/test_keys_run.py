@@ -214,3 +214,15 @@ def test_widget_code_cannot_find_the_key_in_its_sandbox(big_output, app, owner_i
     raw = base64.urlsafe_b64decode(material)
     for form in (material, raw, raw[:16], raw[16:], raw.hex().encode(), repr(raw).encode()):
         assert form not in held
+
+
+def test_in_a_fork_without_a_key_encrypt_says_to_press_generate_key(app, owner_id, run_code):
+    widget_id = new_widget(app, owner_id)
+    with app.app_context():
+        db.session.execute(db.update(Secret).filter_by(widget_id=widget_id).values(ciphertext=None))
+        db.session.commit()
+    result = run_code(
+        "import anvil.secrets\nanvil.secrets.encrypt_with_key('records_key', 'x')\n", widget_id
+    )
+    assert result.error["type"] == "SecretError"
+    assert 'press "Generate key"' in result.error["message"]
