@@ -20,6 +20,7 @@ EXPECTED = [
     "run hello world (POST /run, no pool)",
     "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
+    "encrypt_with_key+decrypt_with_key of 1 KiB, per call in a run",
 ]
 
 
