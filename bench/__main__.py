@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
-table, write the JSON. Groups: pages, panel, fork, throughput, runs, http (as a user feels it:
-real HTTP against the site served as `./manage.sh serve` serves it)."""
+table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, http (as a user
+feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
 
 import argparse
 import sys
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs", "http")
+GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "http")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -22,6 +22,7 @@ SIZES = {
     "start_repeat": (30, 3),
     "run_repeat": (30, 3),
     "get_secret_calls": (1000, 20),
+    "key_calls": (1000, 20),
 }
 
 
@@ -47,7 +48,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fork, over_http, pages, runs, throughput
+    from . import fork, keys, over_http, pages, runs, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -73,6 +74,8 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
             cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
             runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
             runs.bench_get_secret(app, report, size["get_secret_calls"])
+        if "keys" in groups:
+            keys.bench_keys(app, report, size["key_calls"])
         if "http" in groups:
             over_http.bench_over_http(report, quick)
     finally:

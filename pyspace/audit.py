@@ -11,6 +11,7 @@ ACTIONS = (
     "delete",
     "view",
     "use",
+    "generate",
     "import",
     "export",
     "protect",

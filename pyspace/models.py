@@ -132,12 +132,18 @@ class Widget(db.Model):
 SECRET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SECRET_VALUE_MAX_BYTES = 64 * 1024
 SECRET_DESCRIPTION_MAX = 500
+# What a row of the secrets table holds: a secret (a value the owner sets) or an encryption key.
+SECRET_KIND = "secret"
+KEY_KIND = "key"
 
 
 class Secret(db.Model):
     """A named secret of one widget. The value is Fernet ciphertext, or None for blank.
 
     Names are case-sensitive (`API_KEY` and `api_key` are two secrets), like Python identifiers.
+    A row of kind "key" is an encryption key for `anvil.secrets.encrypt_with_key`: its
+    ciphertext is generated key material (see vault.new_widget_key) that nobody ever sees, and
+    it shares the widget's namespace of names with the secrets.
     """
 
     __tablename__ = "secrets"
@@ -145,6 +151,7 @@ class Secret(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10), default=SECRET_KIND, server_default=SECRET_KIND)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # Keyed HMAC of the value (see vault.fingerprint): lets saved code be checked for the
     # value without decrypting. Blank with the value; never copied by a fork.
@@ -164,6 +171,10 @@ class Secret(db.Model):
     @property
     def is_blank(self) -> bool:
         return self.ciphertext is None
+
+    @property
+    def is_key(self) -> bool:
+        return self.kind == KEY_KIND
 
     @staticmethod
     def name_error(name: str) -> str | None:

@@ -1,8 +1,10 @@
-"""Forking: a copy of a widget with everything but its secret values.
+"""Forking: a copy of a widget with everything but its secret values and keys.
 
 A fork copies the widget's contents and its secrets' names (in order, with their descriptions
 and flags) — never a ciphertext, a timestamp of the original's secret use, or an audit row.
-Nothing is decrypted: the values never leave the original.
+Nothing is decrypted: the values never leave the original. Encryption keys are copied the same
+way, as names with no key material: the fork's owner presses Generate key for a new key, which
+can't read what the original's key encrypted (by design).
 """
 
 from sqlalchemy import func, insert
@@ -12,7 +14,7 @@ from ..models import Secret, User, Widget, new_widget_id
 
 # What a fork takes from each of the original's secrets. An allow-list on purpose: a column
 # added to Secret later stays behind in the original until someone decides it is safe to copy.
-COPIED_SECRET_COLUMNS = ("name", "description", "required", "write_only")
+COPIED_SECRET_COLUMNS = ("name", "kind", "description", "required", "write_only")
 COPIED_WIDGET_FIELDS = ("title", "description", "kind", "server_code", "client_code", "html")
 
 
@@ -61,10 +63,11 @@ def fork_count(widget_id: str) -> int:
 
 
 def blank_secrets(widget_id: str) -> list:
-    """The widget's secrets that have no value yet — name, description, required — as a
-    checklist: required ones first, then in the panel's order. Reads no ciphertext."""
+    """The widget's secrets that have no value yet (and keys with no key) — name, kind,
+    description, required — as a checklist: required ones first, then in the panel's order.
+    Reads no ciphertext."""
     return db.session.execute(
-        db.select(Secret.name, Secret.description, Secret.required)
+        db.select(Secret.name, Secret.kind, Secret.description, Secret.required)
         .filter_by(widget_id=widget_id, ciphertext=None)
         .order_by(Secret.required.desc(), Secret.id)
     ).all()

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("secrets", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import key_routes, routes  # noqa: E402,F401

@@ -6,16 +6,18 @@ back as a user-facing message and leave the secret as it was.
 """
 
 import re
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
-from ..models import SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
+from ..models import KEY_KIND, SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
 from . import vault
 from .leaks import leak_warnings, literal_value
 
-NEW_SECRET_NAME = re.compile(r"^new_secret_(\d+)$")
+NEW_SECRET_PREFIX = "new_secret_"
+NEW_KEY_PREFIX = "new_key_"
 
 
 class SecretChangeError(ValueError):
@@ -28,32 +30,68 @@ def secret_of(widget: Widget, secret_id: int) -> Secret | None:
     return secret if secret is not None and secret.widget_id == widget.id else None
 
 
-def next_new_secret_name(widget: Widget) -> str:
-    """`new_secret_N` with the smallest N ≥ 1 not already used in this widget."""
+def next_new_secret_name(widget: Widget, prefix: str = NEW_SECRET_PREFIX) -> str:
+    """`new_secret_N` (or `<prefix>N`, as `new_key_N`) with the smallest N ≥ 1 not already
+    used in this widget."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)")
     names = db.session.scalars(db.select(Secret.name).filter_by(widget_id=widget.id))
-    used = {int(match.group(1)) for name in names if (match := NEW_SECRET_NAME.match(name))}
+    used = {int(match.group(1)) for name in names if (match := pattern.fullmatch(name))}
     number = 1
     while number in used:
         number += 1
-    return f"new_secret_{number}"
+    return f"{prefix}{number}"
 
 
 def create_secret(widget: Widget, actor_id: int) -> Secret:
     """Add a blank secret named `new_secret_N` to `widget`."""
+    return _create(widget, actor_id, NEW_SECRET_PREFIX, lambda secret: None)
+
+
+def create_key(widget: Widget, actor_id: int) -> Secret:
+    """Add an encryption key named `new_key_N` to `widget`, with freshly generated key material
+    (which nobody ever sees: see vault.new_widget_key)."""
+    return _create(widget, actor_id, NEW_KEY_PREFIX, _generate_material)
+
+
+def _generate_material(key: Secret) -> None:
+    key.kind = KEY_KIND
+    key.ciphertext = vault.new_widget_key()
+    key.value_changed_at = utcnow()
+
+
+def _create(widget: Widget, actor_id: int, prefix: str, fill: Callable[[Secret], None]) -> Secret:
     for _attempt in range(5):
         # Touching the widget first takes the write lock (SQLite) or the widget's row lock
         # (PostgreSQL), so two tabs creating at once pick their numbers one after the other.
         widget.touch()
         db.session.flush()
-        secret = Secret(widget_id=widget.id, name=next_new_secret_name(widget))
+        secret = Secret(widget_id=widget.id, name=next_new_secret_name(widget, prefix))
+        fill(secret)
         db.session.add(secret)
-        audit.record(widget.id, actor_id, "create", secret.name)
+        audit.record(widget.id, actor_id, "create", secret.name, detail=_kind_detail(secret))
         try:
             db.session.commit()
             return secret
         except IntegrityError:
             db.session.rollback()
     raise SecretChangeError("Could not create a secret right now. Please try again.")
+
+
+def _kind_detail(secret: Secret) -> str:
+    return "encryption key" if secret.is_key else ""
+
+
+def generate_key(key: Secret, actor_id: int) -> None:
+    """Give a key without key material (a fork's) a freshly generated one. A key that has
+    material keeps it: replacing it would make everything encrypted with it unreadable."""
+    if not key.is_key:
+        raise SecretChangeError(f"{key.name} is a secret, not a key: set its value instead.")
+    if not key.is_blank:
+        raise SecretChangeError(f"The key {key.name} already has a key.")
+    _generate_material(key)
+    key.widget.touch()
+    audit.record(key.widget_id, actor_id, "generate", key.name, detail="encryption key")
+    db.session.commit()
 
 
 def rename_secret(secret: Secret, new_name: str, actor_id: int) -> None:
@@ -87,6 +125,11 @@ def _name_taken(widget_id: str, name: str) -> bool:
 def set_secret_value(secret: Secret, value: str, actor_id: int, action: str | None = None) -> None:
     """Replace `secret`'s value (an empty value makes it blank)."""
     value = value or ""
+    if secret.is_key:
+        raise SecretChangeError(
+            f"{secret.name} is an encryption key: it has no value to set, and its key is never "
+            "shown."
+        )
     error = Secret.value_error(value)
     if error:
         raise SecretChangeError(error)
@@ -113,6 +156,8 @@ def delete_secret(secret: Secret, actor_id: int) -> None:
 
 def reveal_value(secret: Secret, actor_id: int) -> str:
     """The value, for the owner's explicit View value; recorded as "view"."""
+    if secret.is_key:
+        raise SecretChangeError("This is an encryption key: its key is never shown to anyone.")
     if secret.write_only:
         raise SecretChangeError("This secret is write-only: its value can't be viewed.")
     if secret.is_blank:

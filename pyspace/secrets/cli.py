@@ -1,5 +1,8 @@
 """`flask secrets …`: rotate the secrets key, and check that every value can be read.
 
+"Values" here include the material of encryption keys (Create Key), which the secrets key
+encrypts like any value: a rotation re-encrypts them too, so code keeps decrypting its data.
+
 How an operator rotates the key
 -------------------------------
 Key file (the default, instance/secrets.key):
@@ -29,9 +32,10 @@ secrets_cli = AppGroup("secrets", help="Manage the key that encrypts widget secr
 
 
 def reencrypt_all_values() -> int:
-    """Re-encrypt every stored value (and its fingerprint) under the newest key, in one transaction.
+    """Re-encrypt every stored value (and its fingerprint) and every encryption key's material
+    under the newest key, in one transaction.
 
-    Returns how many values were re-encrypted. On any error nothing is changed.
+    Returns how many values and keys were re-encrypted. On any error nothing is changed.
     """
     try:
         if db.engine.dialect.name == "sqlite":
@@ -41,7 +45,11 @@ def reencrypt_all_values() -> int:
             db.select(Secret).where(Secret.ciphertext.is_not(None)).with_for_update()
         ).all()
         for secret in secrets:
-            secret.ciphertext, secret.fingerprint = vault.reencrypt(secret.ciphertext)
+            if secret.is_key:
+                # Key material has no fingerprint: nobody's code can hold it to be warned about.
+                secret.ciphertext = vault.reencrypt_widget_key(secret.ciphertext)
+            else:
+                secret.ciphertext, secret.fingerprint = vault.reencrypt(secret.ciphertext)
         db.session.commit()
     except BaseException:
         db.session.rollback()

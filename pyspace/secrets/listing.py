@@ -21,6 +21,7 @@ PAGE_SIZE = 200
 ROW_COLUMNS = (
     Secret.id,
     Secret.name,
+    Secret.kind,
     Secret.description,
     Secret.required,
     Secret.write_only,
@@ -30,7 +31,7 @@ ROW_COLUMNS = (
     Secret.ciphertext.is_(None).label("is_blank"),
 )
 # A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
-# reads nine attributes per row, and Row answers each through __getattr__ (several times slower).
+# reads ten attributes per row, and Row answers each through __getattr__ (several times slower).
 PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
 
 

@@ -31,6 +31,11 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
     if secret is None:
         raise SecretLookupError(f"No such secret {name!r}")
+    if secret.is_key:
+        raise SecretLookupError(
+            f"{name!r} is a key, not a secret: use it with anvil.secrets.encrypt_with_key"
+            f"({name!r}, text) and decrypt_with_key({name!r}, ciphertext)."
+        )
     if secret.is_blank:
         # Descriptions are the owner's notes: a viewer running a public widget only learns
         # that the secret is blank.
@@ -49,6 +54,42 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     audit.record(widget_id, actor_id, "use", secret.name)
     db.session.commit()
     return value
+
+
+def key_for_run(widget_id: str, name: str, actor_id: int | None) -> vault.WidgetKey:
+    """`widget_id`'s encryption key `name`, unwrapped for a run; audited as "use".
+
+    Raises SecretLookupError for an unknown name, a secret's name, or a key without key
+    material (a fork's), never with key bytes in it.
+    """
+    if not isinstance(name, str) or Secret.name_error(name):
+        raise SecretLookupError(f"No such key {str(name)[:64]!r}")
+    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
+    if secret is None:
+        raise SecretLookupError(f"No such key {name!r}")
+    if not secret.is_key:
+        raise SecretLookupError(
+            f"{name!r} is a secret, not a key: read it with anvil.secrets.get_secret({name!r}). "
+            "Encryption needs a key: press Create Key in the Secrets panel."
+        )
+    if secret.is_blank:
+        raise SecretLookupError(
+            f"The key {name!r} has no key yet (a fork gets only the names of keys): press "
+            '"Generate key" next to it in the Secrets panel. Data encrypted with the original '
+            "widget's key can't be decrypted with the new one."
+        )
+    try:
+        key = vault.unwrap_widget_key(secret.ciphertext)
+    except vault.VaultKeyError as error:
+        logger.error("Key %r of widget %s: %s", name, widget_id, error)
+        raise SecretLookupError(
+            f"The key {name!r} can't be used right now: the site's secrets key has changed. "
+            "Please tell the site's operator."
+        ) from None
+    secret.last_used_at = utcnow()
+    audit.record(widget_id, actor_id, "use", secret.name)
+    db.session.commit()
+    return key
 
 
 def blank_secret_message(secret: Secret, with_description: bool = True) -> str:

@@ -189,7 +189,7 @@ def row(widget_id: str, secret_id: int):
 def edit_row(widget_id: str, secret_id: int, mode: str):
     """The row as a form: rename (`name`), set value (`value`) or description (`details`)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    if mode not in EDIT_MODES:
+    if mode not in EDIT_MODES or (mode == "value" and secret.is_key):
         abort(404)
     return _row(widget, secret, mode=mode)
 

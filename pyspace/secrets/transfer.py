@@ -2,6 +2,9 @@
 
 A preview says what each line would do without decrypting anything: whether a value would
 change is decided by comparing keyed fingerprints (see vault.fingerprint).
+
+Encryption keys take no part: a key has no value to import or export (nobody ever sees its
+bytes). An import line naming a key is skipped, and exports list keys in a comment only.
 """
 
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ MAX_IMPORT_LINES = 500
 class PlannedChange:
     name: str
     line: int
-    action: str  # "create", "replace", "clear", "unchanged"
+    action: str  # "create", "replace", "clear", "unchanged", "skip-key"
 
 
 def plan_import(
@@ -38,6 +41,8 @@ def plan_import(
         secret = existing.get(entry.name)
         if secret is None:
             action = "create"
+        elif secret.is_key:
+            action = "skip-key"
         elif entry.value == "":
             action = "unchanged" if secret.is_blank else "clear"
         elif (
@@ -60,7 +65,7 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
     existing = {secret.name: secret for secret in widget.secrets}
     values = {entry.name: entry.value for entry in entries}
     for change in changes:
-        if change.action == "unchanged":
+        if change.action in ("unchanged", "skip-key"):
             continue
         secret = existing.get(change.name)
         if secret is None:
@@ -83,14 +88,28 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
 def env_example(widget: Widget) -> str:
     """`.env.example` text: every name with a blank value, descriptions as comments."""
     header = f"# Secrets of the py.space widget “{widget.title}” — fill in your own values.\n"
-    lines = [dotenv_line(s.name, "", s.description, s.required) for s in widget.secrets]
-    return header + "\n".join(lines) + "\n"
+    secrets = [secret for secret in widget.secrets if not secret.is_key]
+    lines = [dotenv_line(s.name, "", s.description, s.required) for s in secrets]
+    return header + "".join(line + "\n" for line in lines + key_notes(widget))
+
+
+def key_notes(widget: Widget) -> list[str]:
+    """Comment lines naming the widget's encryption keys, which no .env file ever carries."""
+    names = [secret.name for secret in widget.secrets if secret.is_key]
+    if not names:
+        return []
+    return [
+        "# Encryption keys are not exported (nobody ever sees a key): "
+        + ", ".join(names)
+        + ". Create them with Create Key in the Secrets panel."
+    ]
 
 
 def env_with_values(widget: Widget, actor_id: int) -> str:
     """`.env` text with the values (owner only, audited). Write-only values stay out of it."""
     lines = []
-    for secret in widget.secrets:
+    secrets = [secret for secret in widget.secrets if not secret.is_key]
+    for secret in secrets:
         if secret.write_only:
             lines.append(f"# {secret.name} is write-only: its value is not exported.")
             lines.append(dotenv_line(secret.name, "", secret.description, secret.required))
@@ -100,7 +119,7 @@ def env_with_values(widget: Widget, actor_id: int) -> str:
         if value:
             secret.last_viewed_at = utcnow()
     audit.record(
-        widget.id, actor_id, "export", None, detail=f"{len(widget.secrets)} secret(s) with values"
+        widget.id, actor_id, "export", None, detail=f"{len(secrets)} secret(s) with values"
     )
     db.session.commit()
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines + key_notes(widget))

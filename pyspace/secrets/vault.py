@@ -199,3 +199,79 @@ def current_keys() -> list[str]:
 def new_key() -> str:
     """A fresh Fernet key."""
     return Fernet.generate_key().decode()
+
+
+# --- Encryption keys for `anvil.secrets.encrypt_with_key` -------------------------------------
+#
+# A widget's key is 32 random bytes (a Fernet key: 16 for HMAC-SHA256, 16 for AES-128-CBC),
+# stored encrypted under the site's secrets key like any value. Its plain bytes exist only in
+# this module, in a WidgetKey a run's channel service holds while the run lasts: they never
+# enter a sandbox, a page, a log or an export.
+#
+# Ciphertext format (what encrypt_with_key returns):
+#     "pyspace-key-v1:" + a Fernet token made with the widget's key
+# The prefix names the format's version, so a later format can be told apart and old tokens
+# still read. The token is url-safe base64 (printable, fits a text column) and authenticated:
+# a changed or cut-short token, or one made with any other key, is refused, never mis-decrypted.
+
+KEY_TOKEN_PREFIX = "pyspace-key-v1:"
+
+
+class KeyTokenError(ValueError):
+    """A ciphertext was not made with this key (another key, tampered with, or cut short)."""
+
+
+class WidgetKey:
+    """One widget key, unwrapped for a run: encrypts and decrypts text, never shows its bytes."""
+
+    __slots__ = ("_fernet",)
+
+    def __init__(self, fernet: Fernet):
+        self._fernet = fernet
+
+    def __repr__(self) -> str:
+        return "<WidgetKey>"
+
+    def encrypt(self, plaintext: str) -> str:
+        """`plaintext` as a printable, versioned token (see the format above)."""
+        return KEY_TOKEN_PREFIX + self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """The text `token` was made from, or KeyTokenError if this key didn't make it."""
+        if not token.startswith(KEY_TOKEN_PREFIX):
+            raise KeyTokenError("not a py.space ciphertext (it should start with pyspace-key-v1:)")
+        try:
+            data = self._fernet.decrypt(token[len(KEY_TOKEN_PREFIX) :].encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            raise KeyTokenError("made with another key, changed, or cut short") from None
+        return data.decode("utf-8")
+
+
+def new_widget_key() -> bytes:
+    """Fresh key material for a widget key, already encrypted under the site's secrets key."""
+    return _keyring().fernet.encrypt(Fernet.generate_key())
+
+
+def unwrap_widget_key(stored: bytes) -> WidgetKey:
+    """The widget key whose stored (encrypted) material is `stored`, for one run's use."""
+    with _counter_lock:
+        _decryptions["count"] += 1
+    try:
+        return WidgetKey(Fernet(_keyring().fernet.decrypt(stored)))
+    except InvalidToken:
+        raise VaultKeyError(
+            "A key could not be decrypted: the secrets key does not match "
+            "the one it was stored with."
+        ) from None
+
+
+def reencrypt_widget_key(stored: bytes) -> bytes:
+    """A widget key's stored material re-encrypted under the newest site key (for rotation).
+    Its plain bytes never leave MultiFernet.rotate."""
+    try:
+        return _keyring().fernet.rotate(stored)
+    except InvalidToken:
+        raise VaultKeyError(
+            "A key could not be decrypted: the secrets key does not match "
+            "the one it was stored with."
+        ) from None

@@ -58,6 +58,8 @@ ROUTES = {
     "secrets.export_example": OWNER,
     "secrets.export_values": OWNER,
     "secrets.move": OWNER,
+    "secrets.create_key": OWNER,
+    "secrets.generate_key": OWNER,
     "admin.users": ADMIN,
     "admin.disable_user": ADMIN,
     "admin.enable_user": ADMIN,

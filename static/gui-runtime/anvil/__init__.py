@@ -8,7 +8,8 @@ here (see anvil/secrets.py).
 SECRETS_IN_CLIENT_MESSAGE = (
     "Secrets are only available in server code. For security reasons, secrets aren't available "
     "to client code, which runs in the viewer's browser: read the secret in a server function "
-    "(anvil.secrets.get_secret there) and call it with anvil.server.call()."
+    "(anvil.secrets.get_secret there) and call it with anvil.server.call(). Encryption keys "
+    "(encrypt_with_key, decrypt_with_key) work in server code only, for the same reason."
 )
 
 

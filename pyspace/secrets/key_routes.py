@@ -1,0 +1,51 @@
+"""Encryption-key views of the Secrets panel (owner only; 404 to everyone else).
+
+A key is a row of the panel like a secret: it is renamed, described and deleted through the
+secrets' own routes (`routes.py`). Only what a secret doesn't have lives here: Create Key, and
+Generate key for a key without key material (a fork's). Nobody ever sees a key's bytes, so there
+is nothing to view, set or export.
+"""
+
+from flask import abort
+from flask_login import current_user
+
+from ..access import owned_widget_or_404
+from ..errors import render_error
+from ..htmx import is_htmx
+from . import bp
+from .changes import SecretChangeError, create_key, generate_key, secret_of
+from .key_forms import KeyButtonForm
+from .routes import _back_to_panel, _changed, _panel, _row
+
+
+@bp.post("/widgets/<widget_id>/secrets/keys", endpoint="create_key")
+def create_key_view(widget_id: str):
+    """Create Key: a new encryption key named new_key_N, generated here, ready to be renamed."""
+    widget = owned_widget_or_404(widget_id)
+    if not KeyButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        key = create_key(widget, current_user.id)
+    except SecretChangeError as error:
+        return render_error(503, str(error))
+    if not is_htmx():
+        return _back_to_panel(widget, key)
+    return _panel(widget, focus_id=key.id, events=_changed(f"Created the key {key.name}."))
+
+
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/generate", endpoint="generate_key")
+def generate_key_view(widget_id: str, secret_id: int):
+    """Generate key: new key material for a key that has none (a fork gets names only)."""
+    widget = owned_widget_or_404(widget_id)
+    key = secret_of(widget, secret_id)
+    if key is None or not key.is_key:
+        abort(404)
+    if not KeyButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        generate_key(key, current_user.id)
+    except SecretChangeError as error:
+        return _row(widget, key, 422, error=str(error))
+    if not is_htmx():
+        return _back_to_panel(widget, key)
+    return _row(widget, key, events=_changed(f"Generated a new key for {key.name}."))
