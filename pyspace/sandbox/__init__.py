@@ -16,6 +16,7 @@ code then runs as a plain process, with only rlimits between it and the server).
 """
 
 import atexit
+import dataclasses
 import logging
 import threading
 
@@ -23,6 +24,7 @@ from flask import Flask, current_app
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .execution import execute
+from .network import network_problem
 from .pool import WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
@@ -38,9 +40,14 @@ class Runner:
     """One app's runner: its settings, its warm pool and its cap on concurrent runs."""
 
     def __init__(self, settings: RunnerSettings):
-        self.settings = settings
         self.problem = bubblewrap_problem()
         self.sandboxed = self.problem is None
+        if self.sandboxed and settings.limits.network and network_problem():
+            # Never the host's network: without pasta a run gets no network at all.
+            log.warning("runs get no network: %s", network_problem())
+            limits = dataclasses.replace(settings.limits, network=False)
+            settings = dataclasses.replace(settings, limits=limits)
+        self.settings = settings
         self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self.pool = None
         if self.usable and settings.pool_size > 0:

@@ -4,9 +4,10 @@ What the code inside sees: a read-only root and /usr (Python and its standard li
 runtime and the sandbox packages read-only under /opt/pyspace, fresh /proc and /dev, empty
 size-limited /tmp and /dev/shm that disappear with it — and, with the network on, the few
 /etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other users' data.
-It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup (and, network off, network)
+It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup and network
 namespaces; as root we also start bubblewrap itself as uid 65534, so even the kernel's
-accounting (RLIMIT_NPROC) sees an unprivileged user.
+accounting (RLIMIT_NPROC) sees an unprivileged user. Its network namespace is always its own:
+with the network on, `network.py` gives it outbound-only access before any code runs.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ import threading
 import time
 
 from .channel import FrameReader
+from .network import RunNetwork, attach_network, parse_allow_list, read_child_pid, resolv_conf
 from .settings import PROJECT_DIR, Limits
 
 PYTHON = "/usr/bin/python3"
@@ -29,9 +31,9 @@ RUNTIME_DIR = str(PROJECT_DIR / "sandbox_runtime")
 INSIDE_RUNTIME = "/opt/pyspace/runtime"
 INSIDE_PACKAGES = "/opt/pyspace/site-packages"
 NOBODY = 65534
-# Read-only files that name resolution and TLS need when the network is on.
+# Read-only files that name resolution and TLS need when the network is on (resolv.conf is
+# the run's own, naming the DNS forwarder).
 NETWORK_FILES = (
-    "/etc/resolv.conf",
     "/etc/hosts",
     "/etc/nsswitch.conf",
     "/etc/ssl",
@@ -42,8 +44,12 @@ NETWORK_FILES = (
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 
 
-def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[str]:
-    """The bubblewrap command line for one sandbox (nothing secret: argv is visible)."""
+def bwrap_command(
+    limits: Limits, packages_dir: str, channel_fd: int, info_fd: int | None = None
+) -> list[str]:
+    """The bubblewrap command line for one sandbox (nothing secret: argv is visible).
+
+    `info_fd`: where bubblewrap reports the sandbox's PID, so its network can be attached."""
     command = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all",
@@ -100,9 +106,11 @@ def bwrap_command(limits: Limits, packages_dir: str, channel_fd: int) -> list[st
     if os.path.isdir(packages_dir):
         command += ["--ro-bind", packages_dir, INSIDE_PACKAGES]
     if limits.network:
-        command.append("--share-net")
+        command += ["--ro-bind", resolv_conf(), "/etc/resolv.conf"]
         for path in NETWORK_FILES:
             command += ["--ro-bind-try", path, path]
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
     command += [
         "--clearenv",
         "--setenv",
@@ -177,9 +185,16 @@ def bubblewrap_problem() -> str | None:
 class Sandbox:
     """One sandbox process and the host's end of its channel. Used for exactly one run."""
 
-    def __init__(self, process: subprocess.Popen, channel: socket.socket, scratch: str | None):
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        channel: socket.socket,
+        scratch: str | None,
+        network: RunNetwork | None = None,
+    ):
         self.process = process
         self.channel = channel
+        self.network = network
         self.reader = FrameReader(MAX_FRAME_BYTES)
         self.pending: list[dict] = []
         self._scratch = scratch
@@ -222,6 +237,8 @@ class Sandbox:
         for stream in (self.process.stdout, self.process.stderr):
             stream.close()
         self.channel.close()
+        if self.network is not None:
+            self.network.close()
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -238,10 +255,13 @@ def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> 
     """Start a sandbox that imports the runtime and then waits for its job on the channel."""
     host_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     scratch = None
+    info_read, info_write = os.pipe() if sandboxed and limits.network else (None, None)
+    passed = (sandbox_end.fileno(),) if info_write is None else (sandbox_end.fileno(), info_write)
     try:
         fd = sandbox_end.fileno()
         if sandboxed:
-            command, cwd, extra = bwrap_command(limits, packages_dir, fd), "/", as_nobody()
+            command = bwrap_command(limits, packages_dir, fd, info_write)
+            cwd, extra = "/", as_nobody()
         else:
             scratch = tempfile.mkdtemp(prefix="pyspace-run-")
             extra = as_nobody()
@@ -253,7 +273,7 @@ def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> 
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(fd,),
+            pass_fds=passed,
             cwd=cwd,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             start_new_session=True,
@@ -261,12 +281,25 @@ def start_sandbox(limits: Limits, packages_dir: str, sandboxed: bool = True) -> 
         )
     except BaseException:
         host_end.close()
+        if info_read is not None:
+            os.close(info_read)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
         sandbox_end.close()
-    return Sandbox(process, host_end, scratch)
+        if info_write is not None:
+            os.close(info_write)
+    sandbox = Sandbox(process, host_end, scratch)
+    if info_read is not None:
+        # The code only runs once the job arrives, and that is after this returns.
+        try:
+            pid = read_child_pid(info_read)
+            sandbox.network = attach_network(pid, parse_allow_list(limits.network_allow))
+        except BaseException:
+            sandbox.destroy()
+            raise
+    return sandbox
 
 
 class _Reaper:

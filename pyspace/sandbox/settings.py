@@ -4,6 +4,9 @@
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..config import ConfigError
+from .network import parse_allow_list
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -18,6 +21,8 @@ class Limits:
     output_bytes: int = 256 * 1024
     scratch_mb: int = 16
     network: bool = True
+    # host:port entries a run may reach despite the network's rules (see network.py).
+    network_allow: tuple[str, ...] = ()
 
     def for_sandbox(self) -> dict:
         """The limits the sandbox applies to itself (the host enforces wall time and output)."""
@@ -49,7 +54,12 @@ def settings_from_config(config) -> RunnerSettings:
         output_bytes=int(config.get("RUN_OUTPUT_BYTES", Limits.output_bytes)),
         scratch_mb=int(config.get("RUN_SCRATCH_MB", Limits.scratch_mb)),
         network=bool(config.get("RUN_NETWORK", Limits.network)),
+        network_allow=tuple(config.get("RUN_NETWORK_ALLOW") or ()),
     )
+    try:
+        parse_allow_list(limits.network_allow)
+    except ValueError as error:
+        raise ConfigError(f"PYSPACE_RUN_NETWORK_ALLOW: {error}") from None
     return RunnerSettings(
         limits=limits,
         pool_size=int(config.get("RUN_POOL_SIZE", RunnerSettings.pool_size)),
