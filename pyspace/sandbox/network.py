@@ -268,6 +268,7 @@ def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
         firewall = subprocess.run(
             ["nsenter", f"--net=/proc/self/fd/{netns}", "nft", "-f", "-"],
             input=firewall_rules(allow, host_addresses()).encode(),
+            check=False,
             capture_output=True,
             pass_fds=(netns,),
             timeout=SETUP_TIMEOUT,
@@ -280,6 +281,7 @@ def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
         # pasta goes to the background once the namespace is configured; its exit is our signal.
         started = subprocess.run(
             pasta_command(allow, f"/proc/self/fd/{userns}", f"/proc/self/fd/{netns}", pid_file),
+            check=False,
             capture_output=True,
             pass_fds=(netns, userns),
             timeout=SETUP_TIMEOUT,
