@@ -64,9 +64,13 @@ serve() {
   chmod 700 instance
   log "Migrating the database"
   "$VENV/bin/flask" --app app db upgrade
+  # A thread for every run that may be in flight (running or queued) plus threads that only
+  # ever serve pages: page loads never wait behind runs.
+  local threads
+  threads=$("$VENV/bin/python" -m pyspace.sandbox.fairness)
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
-  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads 8 --bind "${PYSPACE_BIND:-127.0.0.1:5000}" \
-    --access-logfile - app:app
+  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads "$threads" \
+    --bind "${PYSPACE_BIND:-127.0.0.1:5000}" --access-logfile - app:app
 }
 
 run_tests() {

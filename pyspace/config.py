@@ -180,9 +180,15 @@ SETTINGS: tuple[Setting, ...] = (
         "runs at once per account (per address when not logged in); more get a 429",
     ),
     Setting(
+        "RUN_QUEUE_LENGTH",
+        int,
+        32,
+        "runs that may wait for a slot per web process; more get a 503",
+    ),
+    Setting(
         "RUN_QUEUE_SECONDS",
         float,
-        10.0,
+        20.0,
         "longest a run waits for a free slot before the site answers 503",
     ),
     Setting(

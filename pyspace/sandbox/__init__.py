@@ -10,6 +10,9 @@ by the channel services of `services.py`, scoped to the widget the run was start
   results are JSON values with every secret value the run read replaced by `***`.
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
 
+Runs wait for a slot in a fair queue (`fairness.py`): an account with too many runs going gets
+a `TooManyRuns` error at once (routes answer 429), a full or slow queue `ServerBusy` (503).
+
 Configuration keys and defaults: see `pyspace.sandbox.settings`. Where bubblewrap can't start,
 runs are refused with a clear message unless ALLOW_UNSANDBOXED_RUNS is set (unsafe: widget
 code then runs as a plain process, with only rlimits between it and the server).
@@ -20,10 +23,12 @@ import dataclasses
 import logging
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
+from flask_limiter.util import get_remote_address
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .execution import execute
+from .fairness import FairQueue, RunRefused
 from .network import network_problem
 from .pool import WarmPool
 from .results import RunResult, failed
@@ -48,7 +53,9 @@ class Runner:
             limits = dataclasses.replace(settings.limits, network=False)
             settings = dataclasses.replace(settings, limits=limits)
         self.settings = settings
-        self._slots = threading.BoundedSemaphore(settings.max_concurrent)
+        self.queue = FairQueue(
+            settings.max_concurrent, settings.per_user_concurrent, settings.queue_length
+        )
         self.pool = None
         if self.usable and settings.pool_size > 0:
             self.pool = WarmPool(self.start_sandbox, settings.pool_size)
@@ -68,9 +75,16 @@ class Runner:
         return self.start_sandbox(), False
 
     def run(
-        self, widget_id: str, code: str, actor_id: int | None, call: dict | None = None
+        self,
+        widget_id: str,
+        code: str,
+        actor_id: int | None,
+        call: dict | None = None,
+        share_key: str | None = None,
     ) -> RunResult:
-        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result."""
+        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result.
+
+        `share_key` names whose fair share the run counts against (default: the account)."""
         if not self.usable:
             log.error("refusing to run widget code: %s", self.problem)
             return failed(
@@ -78,11 +92,15 @@ class Runner:
                 f"This server can't run code safely right now: {self.problem} "
                 "Ask the administrator to install bubblewrap.",
             )
-        if not self._slots.acquire(timeout=self.settings.limits.wall_seconds):
-            return failed(
-                "ServerBusy",
-                "The server is busy running other widgets. Please try again in a moment.",
-            )
+        try:
+            with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
+                return self._run_in_slot(widget_id, code, actor_id, call)
+        except RunRefused as refusal:
+            return failed(refusal.kind, str(refusal))
+
+    def _run_in_slot(
+        self, widget_id: str, code: str, actor_id: int | None, call: dict | None
+    ) -> RunResult:
         try:
             sandbox, warm = self.take_sandbox()
             result = execute(
@@ -100,7 +118,6 @@ class Runner:
         finally:
             if self.pool is not None:
                 self.pool.run_finished()
-            self._slots.release()
 
     def shutdown(self) -> None:
         """Kill the warm sandboxes and stop refilling the pool."""
@@ -129,14 +146,27 @@ def shutdown_runner(app: Flask) -> None:
         atexit.unregister(runner.shutdown)
 
 
+def share_key(actor_id: int | None) -> str:
+    """Whose fair share a run started now counts against: the account, or (not logged in) the
+    client's address."""
+    if actor_id is not None:
+        return f"account:{actor_id}"
+    return f"address:{get_remote_address() if has_request_context() else 'local'}"
+
+
 def run_widget(widget, actor_id: int | None) -> RunResult:
     """Run `widget`'s saved server code once, started by `actor_id` (None: anonymous)."""
     app = current_app._get_current_object()
-    return runner_for(app).run(widget.id, widget.server_code, actor_id)
+    return runner_for(app).run(
+        widget.id, widget.server_code, actor_id, share_key=share_key(actor_id)
+    )
 
 
 def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> dict:
     """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
     app = current_app._get_current_object()
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
-    return runner_for(app).run(widget.id, widget.server_code, actor_id, call).as_call_result()
+    result = runner_for(app).run(
+        widget.id, widget.server_code, actor_id, call, share_key=share_key(actor_id)
+    )
+    return result.as_call_result()

@@ -40,6 +40,9 @@ class RunnerSettings:
     limits: Limits
     pool_size: int = 2
     max_concurrent: int = 4
+    per_user_concurrent: int = 2
+    queue_length: int = 32
+    queue_seconds: float = 20.0
     packages_dir: str = str(PROJECT_DIR / ".sandbox" / "site-packages")
     allow_unsandboxed: bool = False
 
@@ -64,6 +67,11 @@ def settings_from_config(config) -> RunnerSettings:
         limits=limits,
         pool_size=int(config.get("RUN_POOL_SIZE", RunnerSettings.pool_size)),
         max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
+        per_user_concurrent=max(
+            1, int(config.get("RUN_PER_USER_CONCURRENT", RunnerSettings.per_user_concurrent))
+        ),
+        queue_length=max(0, int(config.get("RUN_QUEUE_LENGTH", RunnerSettings.queue_length))),
+        queue_seconds=float(config.get("RUN_QUEUE_SECONDS", RunnerSettings.queue_seconds)),
         packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
         allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
     )
