@@ -67,7 +67,7 @@ serve() {
   # A thread for every run that may be in flight (running or queued) plus threads that only
   # ever serve pages: page loads never wait behind runs.
   local threads
-  threads=$("$VENV/bin/python" -m pyspace.sandbox.fairness)
+  threads=$("$VENV/bin/python" -c 'from pyspace.sandbox.fairness import main; main()')
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
   PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads "$threads" \
     --bind "${PYSPACE_BIND:-127.0.0.1:5000}" --access-logfile - app:app
