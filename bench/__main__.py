@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
-table, write the JSON. Groups: pages, panel, fork, throughput, runs."""
+table, write the JSON. Groups: pages, panel, fork, throughput, runs, fairness."""
 
 import argparse
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs")
+GROUPS = ("pages", "panel", "fork", "throughput", "runs", "fairness")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -21,6 +21,10 @@ SIZES = {
     "start_repeat": (30, 3),
     "run_repeat": (30, 3),
     "get_secret_calls": (1000, 20),
+    "flood_runs": (40, 4),
+    "flood_seconds": (30, 3),
+    "fair_samples": (20, 3),
+    "classroom": (30, 3),
 }
 
 
@@ -46,7 +50,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fork, pages, runs, throughput
+    from . import fairness, fork, pages, runs, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -72,6 +76,15 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
             cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
             runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
             runs.bench_get_secret(app, report, size["get_secret_calls"])
+        if "fairness" in groups:
+            fairness.bench_fairness(
+                report,
+                str(Path(workdir) / "fairness"),
+                size["flood_runs"],
+                size["flood_seconds"],
+                size["fair_samples"],
+                size["classroom"],
+            )
     finally:
         shutdown_runner(app)
     return report
