@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 
 from .measure import Report
-from .sample_data import bench_config, make_user
+from .sample_data import bench_config, make_user, server_environment
 from .throughput import GUNICORN, PROJECT, _free_port, _stop, _wait_until_listening
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -110,14 +110,7 @@ def _serve(workdir: str, config: dict) -> tuple[subprocess.Popen, int]:
     """gunicorn as `manage.sh serve` starts it, on a free loopback port."""
     from pyspace.sandbox.fairness import request_threads
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
-        "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
-        "PYSPACE_RUN_WALL_SECONDS": str(config["RUN_WALL_SECONDS"]),
-        "PYSPACE_RUN_POOL_WARM_ON_START": "true",
-    }
+    env = {**server_environment(config), "PYSPACE_RUN_POOL_WARM_ON_START": "true"}
     threads = request_threads(config["RUN_MAX_CONCURRENT"], config["RUN_QUEUE_LENGTH"])
     port = _free_port()
     command = [str(GUNICORN), "--workers", "1", "--threads", str(threads), "--log-level", "warning"]

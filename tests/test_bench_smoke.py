@@ -20,6 +20,10 @@ EXPECTED = [
     "run hello world (POST /run, no pool)",
     "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
+    "bystander GET /, quiet",
+    "bystander GET /, during a 4-run flood",
+    "bystander hello run, during a 4-run flood",
+    "classroom: 3 accounts press Run at once",
 ]
 
 
@@ -46,6 +50,7 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
     assert figures["fork of 100 secrets"]["decryptions"] == 0
     assert figures["fork of 100 secrets"]["statements"] == 3
     assert figures["gunicorn ×2, public page"]["errors"] == 0
+    assert figures["classroom: 3 accounts press Run at once"]["succeeded"] == 3
 
 
 def test_unknown_benchmark_group_is_refused():
