@@ -18,6 +18,7 @@ on, the host then, before the sandbox is handed to a run:
 The namespace dies with the sandbox, and `RunNetwork.close` kills its pasta.
 """
 
+import atexit
 import contextlib
 import fcntl
 import functools
@@ -188,7 +189,14 @@ def _runtime_dir() -> str:
     bubblewrap and pasta, running as nobody, reach files in it by name only)."""
     path = tempfile.mkdtemp(prefix="pyspace-net-")
     os.chmod(path, 0o711)
+    atexit.register(_remove_runtime_dir, path, os.getpid())
     return path
+
+
+def _remove_runtime_dir(path: str, owner_pid: int) -> None:
+    # A forked child inherits the registration; only the process that made the folder removes it.
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @functools.cache
