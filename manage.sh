@@ -25,8 +25,10 @@ apt_install() {
 
 python_env() {
   # bubblewrap isolates widget code, python3-seccomp (libseccomp's own bindings) builds its
-  # syscall filter; python3-venv makes the virtualenv on a bare Debian.
-  apt_install bubblewrap python3-seccomp python3-venv "$@"
+  # syscall filter, passt (pasta) and nftables give each run a network of its own, outbound
+  # only; python3-venv makes the virtualenv on a bare Debian.
+  apt_install bubblewrap python3-seccomp passt nftables python3-venv "$@"
+  run_network_device
   if [[ ! -x $VENV/bin/python ]]; then
     log "Creating $VENV"
     "$PYTHON" -m venv "$VENV"
@@ -41,6 +43,16 @@ python_env() {
   fi
   if [[ -x scripts/install-sandbox-packages.sh ]]; then
     scripts/install-sandbox-packages.sh
+  fi
+}
+
+# pasta runs as nobody and opens /dev/net/tun: Debian's udev makes it 0666, some containers 0600.
+run_network_device() {
+  [[ -c /dev/net/tun ]] || return 0
+  [[ $(stat -c %a /dev/net/tun) == 666 ]] && return 0
+  if [[ $(id -u) -eq 0 ]]; then
+    log "Making /dev/net/tun usable by unprivileged users (Debian's default, mode 0666)"
+    chmod 0666 /dev/net/tun
   fi
 }
 

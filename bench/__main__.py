@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
-table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, http (as a user
-feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
+table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, http (as
+a user feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
 
 import argparse
 import sys
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "http")
+GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "fairness", "http")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -23,6 +23,10 @@ SIZES = {
     "run_repeat": (30, 3),
     "get_secret_calls": (1000, 20),
     "key_calls": (1000, 20),
+    "flood_runs": (40, 4),
+    "flood_seconds": (30, 3),
+    "fair_samples": (20, 3),
+    "classroom": (30, 3),
 }
 
 
@@ -48,7 +52,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fork, keys, over_http, pages, runs, throughput
+    from . import fairness, fork, keys, over_http, pages, runs, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -78,6 +82,15 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
             keys.bench_keys(app, report, size["key_calls"])
         if "http" in groups:
             over_http.bench_over_http(report, quick)
+        if "fairness" in groups:
+            fairness.bench_fairness(
+                report,
+                str(Path(workdir) / "fairness"),
+                size["flood_runs"],
+                size["flood_seconds"],
+                size["fair_samples"],
+                size["classroom"],
+            )
     finally:
         shutdown_runner(app)
     return report
@@ -89,9 +102,8 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="pyspace-bench-") as workdir:
         report = run(arguments.only, arguments.quick, workdir)
-    print(
-        f"py.space benchmarks{' (quick)' if arguments.quick else ''} on {describe_machine(machine())}\n"
-    )
+    quick = " (quick)" if arguments.quick else ""
+    print(f"py.space benchmarks{quick} on {describe_machine(machine())}\n")
     print(table(report))
     path = write_json(report, arguments.out, arguments.quick)
     print(f"\nJSON: {path}")

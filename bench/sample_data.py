@@ -12,7 +12,10 @@ from pyspace.models import Secret, User, Widget
 from pyspace.secrets import vault
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-SERVER_CODE = "import anvil.secrets\n\ndef forecast(city):\n    return city.upper()\n\nprint(forecast('oslo'))\n"
+SERVER_CODE = (
+    "import anvil.secrets\n\ndef forecast(city):\n    return city.upper()\n\n"
+    "print(forecast('oslo'))\n"
+)
 
 
 def bench_config(workdir: str) -> dict:
@@ -24,6 +27,20 @@ def bench_config(workdir: str) -> dict:
         "SECRETS_KEY": Fernet.generate_key().decode(),
         "RATELIMIT_ENABLED": False,
     }
+
+
+def server_environment(config: dict) -> dict:
+    """The environment that gives a server process (gunicorn) the app of `config`: only declared
+    `PYSPACE_*` settings (anything else stops start-up) and `DATABASE_URL`."""
+    from pyspace.config import SETTINGS_BY_NAME
+
+    env = {
+        f"PYSPACE_{key}": str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in config.items()
+        if key in SETTINGS_BY_NAME
+    }
+    env["DATABASE_URL"] = config["SQLALCHEMY_DATABASE_URI"]
+    return {**os.environ, **env}
 
 
 def make_app(workdir: str, **overrides):
@@ -50,7 +67,7 @@ def make_widget(
     visibility: str = "public",
     code: str = SERVER_CODE,
 ) -> str:
-    """A widget with `secrets` secrets, every one with its own encrypted value (one in ten blank)."""
+    """A widget with `secrets` secrets, each with its own encrypted value (one in ten blank)."""
     widget = Widget(
         owner_id=owner_id,
         title=title,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .measure import Report
-from .sample_data import bench_config, make_user, make_widget
+from .sample_data import bench_config, make_user, make_widget, server_environment
 
 PROJECT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -90,12 +90,7 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
     with app.app_context():
         db.create_all()
         widget_id = make_widget(make_user("throughput"), 10)
-    env = {
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
-        "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
-        "PYSPACE_RATELIMIT_ENABLED": "false",
-    }
+    env = server_environment(config)
     baseline, name = "gunicorn ×2, bare Flask hello", "gunicorn ×2, public page"
     servers = {}
     try:

@@ -171,6 +171,38 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         "runs per client address when not logged in",
     ),
+    # Runs: network of its own and fair shares (issue 11, sections 3 and 4)
+    Setting(
+        "RUN_NETWORK_ALLOW",
+        list,
+        [],
+        "address:port services runs may reach despite the network's rules "
+        "(e.g. `127.0.0.1:8099,10.0.0.5:5432`)",
+    ),
+    Setting(
+        "RUN_PER_USER_CONCURRENT",
+        int,
+        2,
+        "runs at once per account (per address when not logged in); more get a 429",
+    ),
+    Setting(
+        "RUN_QUEUE_LENGTH",
+        int,
+        32,
+        "runs that may wait for a slot per web process; more get a 503",
+    ),
+    Setting(
+        "RUN_QUEUE_SECONDS",
+        float,
+        20.0,
+        "longest a run waits for a free slot before the site answers 503",
+    ),
+    Setting(
+        "RUN_USER_RATE_LIMIT",
+        str,
+        "60 per minute",
+        "runs per account when logged in",
+    ),
     Setting(
         "SANDBOX_PACKAGES_DIR",
         str,

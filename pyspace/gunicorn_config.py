@@ -1,14 +1,17 @@
 """gunicorn's settings for `./manage.sh serve`, and for the benchmarks that measure that server.
 
 One gthread worker: the warm pool of sandboxes, the rate-limit counters (memory:// storage) and
-the runner's concurrency caps live in the worker process, so one process keeps them whole; more
-threads than run slots keep page loads from queueing behind runs.
+the runner's fair queue live in the worker process, so one process keeps them whole. It gets a
+thread for every run that may be in flight (running or queued) plus threads that only ever
+serve pages: page loads never wait behind runs.
 """
 
 import os
 
+from pyspace.sandbox.fairness import request_threads_from_environment
+
 bind = os.environ.get("PYSPACE_BIND", "127.0.0.1:5000")
 workers = 1
 worker_class = "gthread"
-threads = 8
+threads = request_threads_from_environment()
 accesslog = "-"

@@ -21,12 +21,17 @@ EXPECTED = [
     "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
     "encrypt_with_key+decrypt_with_key of 1 KiB, per call in a run",
+    "bystander GET /, quiet",
+    "bystander GET /, during a 4-run flood",
+    "bystander hello run, during a 4-run flood",
+    "classroom: 3 accounts press Run at once",
 ]
 
 
 def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        check=False,
         cwd=PROJECT,
         check=False,
         capture_output=True,
@@ -48,11 +53,13 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
     assert figures["fork of 100 secrets"]["decryptions"] == 0
     assert figures["fork of 100 secrets"]["statements"] == 3
     assert figures["gunicorn ×2, public page"]["errors"] == 0
+    assert figures["classroom: 3 accounts press Run at once"]["succeeded"] == 3
 
 
 def test_unknown_benchmark_group_is_refused():
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--only", "nonsense"],
+        check=False,
         cwd=PROJECT,
         check=False,
         capture_output=True,

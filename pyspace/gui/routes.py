@@ -7,6 +7,7 @@ from flask_login import current_user
 from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
+from ..sandbox.results import REFUSAL_STATUS
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from .calls import CallerGoneError, CallRequestError, error_answer, parse_call, widget_for_call
@@ -77,7 +78,9 @@ def call(widget_id: str, fn_name: str):
     except CallRequestError as error:
         return _json_error(400, "BadRequest", str(error))
     # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
-    return jsonify(sandbox.call_function(widget, fn_name, args, kwargs, actor_id))
+    answer = sandbox.call_function(widget, fn_name, args, kwargs, actor_id)
+    refused = not answer["ok"] and REFUSAL_STATUS.get(answer["error"]["type"])
+    return jsonify(answer), refused or 200
 
 
 @bp.after_request

@@ -7,15 +7,22 @@ from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
 from ..sandbox import run_widget
+from ..sandbox.results import REFUSAL_STATUS
 from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp
-
-# Outcomes that are the server's problem, not the code's: answered with 503.
-UNAVAILABLE = ("SandboxUnavailable", "ServerBusy")
 
 
 def _anonymous_rate_limit() -> str:
     return current_app.config.get("RUN_ANONYMOUS_RATE_LIMIT", "10 per minute")
+
+
+def _account_rate_limit() -> str:
+    return current_app.config.get("RUN_USER_RATE_LIMIT", "60 per minute")
+
+
+def _account_key() -> str:
+    """Logged-in runs are counted per account, wherever they come from."""
+    return f"account:{current_user.id}"
 
 
 def _wants_json() -> bool:
@@ -47,6 +54,12 @@ def _save_from_editor(widget) -> tuple[bool, list[str]]:
     exempt_when=lambda: current_user.is_authenticated,
     error_message="Too many runs from your address. Log in, or wait a minute.",
 )
+@limiter.limit(
+    _account_rate_limit,
+    key_func=_account_key,
+    exempt_when=lambda: not current_user.is_authenticated,
+    error_message="Too many runs from your account in a short time. Wait a minute.",
+)
 def run(widget_id: str):
     """Run the widget's server code (the owner's editor saves it first) and show the result.
 
@@ -71,7 +84,7 @@ def run(widget_id: str):
         ), 422
     actor_id = current_user.id if current_user.is_authenticated else None
     result = run_widget(widget, actor_id)
-    status = 503 if result.error and result.error["type"] in UNAVAILABLE else 200
+    status = REFUSAL_STATUS.get(result.error["type"], 200) if result.error else 200
     if _wants_json():
         return jsonify(result.as_json()), status
     if not is_htmx():

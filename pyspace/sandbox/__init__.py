@@ -10,6 +10,9 @@ by the channel services of `services.py`, scoped to the widget the run was start
   results are JSON values with every secret value the run read replaced by `***`.
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
 
+Runs wait for a slot in a fair queue (`fairness.py`): an account with too many runs going gets
+a `TooManyRuns` error at once (routes answer 429), a full or slow queue `ServerBusy` (503).
+
 Configuration keys and defaults: see `pyspace.sandbox.settings`; what every sandbox is started
 with (runtime copy, seccomp filter, cgroup): `host.py`. Where a sandbox can't start, runs are
 refused (the log and `./manage.sh serve` give the cause and the fix) unless
@@ -18,14 +21,18 @@ rlimits between it and the server).
 """
 
 import atexit
+import dataclasses
 import logging
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
+from flask_limiter.util import get_remote_address
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .execution import execute
 from .host import HostProblemError, SandboxHost, host_for
+from .fairness import FairQueue, RunRefused
+from .network import network_problem
 from .pool import WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
@@ -51,7 +58,15 @@ class Runner:
         if self.problem:
             log.error("sandboxes can't start here: %s", self.problem)
         self.sandboxed = self.problem is None
-        self._slots = threading.BoundedSemaphore(settings.max_concurrent)
+        if self.sandboxed and settings.limits.network and network_problem():
+            # Never the host's network: without pasta a run gets no network at all.
+            log.warning("runs get no network: %s", network_problem())
+            limits = dataclasses.replace(settings.limits, network=False)
+            settings = dataclasses.replace(settings, limits=limits)
+        self.settings = settings
+        self.queue = FairQueue(
+            settings.max_concurrent, settings.per_user_concurrent, settings.queue_length
+        )
         self.pool = None
         if self.usable and settings.pool_size > 0:
             self.pool = WarmPool(self.start_sandbox, settings.pool_size, settings.preload_modules)
@@ -73,9 +88,16 @@ class Runner:
         return self.start_sandbox(), False
 
     def run(
-        self, widget_id: str, code: str, actor_id: int | None, call: dict | None = None
+        self,
+        widget_id: str,
+        code: str,
+        actor_id: int | None,
+        call: dict | None = None,
+        share_key: str | None = None,
     ) -> RunResult:
-        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result."""
+        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result.
+
+        `share_key` names whose fair share the run counts against (default: the account)."""
         if not self.usable:
             log.error("refusing to run widget code: %s", self.problem)
             return failed(
@@ -83,11 +105,15 @@ class Runner:
                 "This server can't run code safely right now. Ask the administrator to look at "
                 "the server's log (`./manage.sh serve` says what to fix).",
             )
-        if not self._slots.acquire(timeout=self.settings.limits.wall_seconds):
-            return failed(
-                "ServerBusy",
-                "The server is busy running other widgets. Please try again in a moment.",
-            )
+        try:
+            with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
+                return self._run_in_slot(widget_id, code, actor_id, call)
+        except RunRefused as refusal:
+            return failed(refusal.kind, str(refusal))
+
+    def _run_in_slot(
+        self, widget_id: str, code: str, actor_id: int | None, call: dict | None
+    ) -> RunResult:
         try:
             sandbox, warm = self.take_sandbox()
             result = execute(
@@ -105,7 +131,6 @@ class Runner:
         finally:
             if self.pool is not None:
                 self.pool.run_finished()
-            self._slots.release()
 
     def shutdown(self) -> None:
         """Kill the warm sandboxes and stop refilling the pool."""
@@ -134,14 +159,27 @@ def shutdown_runner(app: Flask) -> None:
         atexit.unregister(runner.shutdown)
 
 
+def share_key(actor_id: int | None) -> str:
+    """Whose fair share a run started now counts against: the account, or (not logged in) the
+    client's address."""
+    if actor_id is not None:
+        return f"account:{actor_id}"
+    return f"address:{get_remote_address() if has_request_context() else 'local'}"
+
+
 def run_widget(widget, actor_id: int | None) -> RunResult:
     """Run `widget`'s saved server code once, started by `actor_id` (None: anonymous)."""
     app = current_app._get_current_object()
-    return runner_for(app).run(widget.id, widget.server_code, actor_id)
+    return runner_for(app).run(
+        widget.id, widget.server_code, actor_id, share_key=share_key(actor_id)
+    )
 
 
 def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> dict:
     """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
     app = current_app._get_current_object()
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
-    return runner_for(app).run(widget.id, widget.server_code, actor_id, call).as_call_result()
+    result = runner_for(app).run(
+        widget.id, widget.server_code, actor_id, call, share_key=share_key(actor_id)
+    )
+    return result.as_call_result()

@@ -4,10 +4,12 @@ What the code inside sees: a read-only root and /usr (Python and its standard li
 runtime and the sandbox packages read-only under /opt/pyspace, fresh /proc and /dev, empty
 size-limited /tmp and /dev/shm that disappear with it — and, with the network on, the few
 /etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other
-users' data. It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup (and, network off,
-network) namespaces, may create no user namespace of its own, and runs under a seccomp filter
+users' data. It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup and network
+namespaces, may create no user namespace of its own, and runs under a seccomp filter
 (`seccomp_filter.py`) in a cgroup of its own (`cgroups.py`); as root we also start bubblewrap
 itself as uid 65534, so even the kernel's accounting (RLIMIT_NPROC) sees an unprivileged user.
+Its network namespace is always its own: with the network on, `network.py` gives it
+outbound-only access before any code runs.
 """
 
 import contextlib
@@ -25,6 +27,7 @@ from dataclasses import replace
 from .cgroups import CgroupLimits, MemoryUsage, RunCgroup, join_command
 from .channel import FrameReader, encode_frame
 from .host import SandboxHost, diagnose
+from .network import RunNetwork, attach_network, parse_allow_list, read_child_pid, resolv_conf
 from .seccomp import program_fd
 from .settings import PROJECT_DIR, Limits
 
@@ -37,9 +40,9 @@ SETPRIV = "/usr/bin/setpriv"
 SETPRIV_NOBODY = ("--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups", "--")
 # How long the start-up probe waits for a sandbox to get ready.
 PROBE_SECONDS = 10.0
-# Read-only files that name resolution and TLS need when the network is on.
+# Read-only files that name resolution and TLS need when the network is on (resolv.conf is
+# the run's own, naming the DNS forwarder).
 NETWORK_FILES = (
-    "/etc/resolv.conf",
     "/etc/hosts",
     "/etc/nsswitch.conf",
     "/etc/ssl",
@@ -56,8 +59,11 @@ def bwrap_command(
     channel_fd: int,
     runtime_dir: str = RUNTIME_DIR,
     seccomp_fd: int | None = None,
+    info_fd: int | None = None,
 ) -> list[str]:
-    """The bubblewrap command line for one sandbox (nothing secret: argv is visible)."""
+    """The bubblewrap command line for one sandbox (nothing secret: argv is visible).
+
+    `info_fd`: where bubblewrap reports the sandbox's PID, so its network can be attached."""
     command = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all",
@@ -119,9 +125,11 @@ def bwrap_command(
     if os.path.isdir(packages_dir):
         command += ["--ro-bind", packages_dir, INSIDE_PACKAGES]
     if limits.network:
-        command.append("--share-net")
+        command += ["--ro-bind", resolv_conf(), "/etc/resolv.conf"]
         for path in NETWORK_FILES:
             command += ["--ro-bind-try", path, path]
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
     command += [
         "--clearenv",
         "--setenv",
@@ -206,9 +214,11 @@ class Sandbox:
         channel: socket.socket,
         scratch: str | None,
         cgroup: RunCgroup | None = None,
+        network: RunNetwork | None = None,
     ):
         self.process = process
         self.channel = channel
+        self.network = network
         self.reader = FrameReader(MAX_FRAME_BYTES)
         self.pending: list[dict] = []
         self._scratch = scratch
@@ -266,6 +276,8 @@ class Sandbox:
         self.channel.close()
         if self.cgroup:
             self.cgroup.remove()
+        if self.network is not None:
+            self.network.close()
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -289,6 +301,7 @@ def start_sandbox(
     scratch = None
     cgroup = None
     seccomp_fd = None
+    info_read, info_write = os.pipe() if sandboxed and limits.network else (None, None)
     try:
         fd = sandbox_end.fileno()
         passed = [fd]
@@ -298,7 +311,9 @@ def start_sandbox(
                 runtime_dir = host.runtime_dir
                 seccomp_fd = program_fd(host.seccomp_program)
                 passed.append(seccomp_fd)
-            command = bwrap_command(limits, packages_dir, fd, runtime_dir, seccomp_fd)
+            if info_write is not None:
+                passed.append(info_write)
+            command = bwrap_command(limits, packages_dir, fd, runtime_dir, seccomp_fd, info_write)
             cwd, extra = "/", as_nobody()
             if host is not None and host.cgroups is not None:
                 cgroup = host.cgroups.create(
@@ -330,6 +345,8 @@ def start_sandbox(
         host_end.close()
         if cgroup:
             cgroup.remove()
+        if info_read is not None:
+            os.close(info_read)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -337,7 +354,18 @@ def start_sandbox(
         sandbox_end.close()
         if seccomp_fd is not None:
             os.close(seccomp_fd)
-    return Sandbox(process, host_end, scratch, cgroup)
+        if info_write is not None:
+            os.close(info_write)
+    sandbox = Sandbox(process, host_end, scratch, cgroup)
+    if info_read is not None:
+        # The code only runs once the job arrives, and that is after this returns.
+        try:
+            pid = read_child_pid(info_read)
+            sandbox.network = attach_network(pid, parse_allow_list(limits.network_allow))
+        except BaseException:
+            sandbox.destroy()
+            raise
+    return sandbox
 
 
 class _Reaper:

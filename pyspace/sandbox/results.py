@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass, field
 
+# Outcomes that are not the code's doing, and the HTTP status routes answer them with.
+REFUSAL_STATUS = {"SandboxUnavailable": 503, "ServerBusy": 503, "TooManyRuns": 429}
+
 
 @dataclass
 class RunResult:

@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .install import default_share_dir
+from ..config import ConfigError
+from .network import parse_allow_list
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -21,6 +23,8 @@ class Limits:
     scratch_mb: int = 16
     network: bool = True
     cpu_cores: float = 1.0
+    # host:port entries a run may reach despite the network's rules (see network.py).
+    network_allow: tuple[str, ...] = ()
 
     def for_sandbox(self) -> dict:
         """The limits the sandbox applies to itself (the host enforces wall time and output)."""
@@ -38,6 +42,9 @@ class RunnerSettings:
     limits: Limits
     pool_size: int = 2
     max_concurrent: int = 4
+    per_user_concurrent: int = 2
+    queue_length: int = 32
+    queue_seconds: float = 20.0
     packages_dir: str = str(PROJECT_DIR / ".sandbox" / "site-packages")
     allow_unsandboxed: bool = False
     runtime_dir: str = str(PROJECT_DIR / "sandbox_runtime")
@@ -57,11 +64,21 @@ def settings_from_config(config) -> RunnerSettings:
         scratch_mb=int(config.get("RUN_SCRATCH_MB", Limits.scratch_mb)),
         network=bool(config.get("RUN_NETWORK", Limits.network)),
         cpu_cores=float(config.get("RUN_CPU_CORES", Limits.cpu_cores)),
+        network_allow=tuple(config.get("RUN_NETWORK_ALLOW") or ()),
     )
+    try:
+        parse_allow_list(limits.network_allow)
+    except ValueError as error:
+        raise ConfigError(f"PYSPACE_RUN_NETWORK_ALLOW: {error}") from None
     return RunnerSettings(
         limits=limits,
         pool_size=int(config.get("RUN_POOL_SIZE", RunnerSettings.pool_size)),
         max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
+        per_user_concurrent=max(
+            1, int(config.get("RUN_PER_USER_CONCURRENT", RunnerSettings.per_user_concurrent))
+        ),
+        queue_length=max(0, int(config.get("RUN_QUEUE_LENGTH", RunnerSettings.queue_length))),
+        queue_seconds=float(config.get("RUN_QUEUE_SECONDS", RunnerSettings.queue_seconds)),
         packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
         allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
         share_dir=str(config.get("SANDBOX_SHARE_DIR") or default_share_dir()),

@@ -267,9 +267,12 @@ class _WeatherAPI(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def weather_api():
+def weather_api(app_config):
+    """A fake weather API on the host's loopback, on the runs' allow list (as an operator would
+    list a local service in PYSPACE_RUN_NETWORK_ALLOW)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WeatherAPI)
     _WeatherAPI.seen_keys = []
+    app_config["RUN_NETWORK_ALLOW"] = [f"127.0.0.1:{server.server_port}"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_port
@@ -278,7 +281,7 @@ def weather_api():
 
 
 def test_weather_api_on_loopback_gets_the_key_and_the_output_hides_it(
-    app, owner_id, run_code, weather_api
+    weather_api, app, owner_id, run_code
 ):
     code = f"""
 import anvil.secrets
@@ -300,7 +303,9 @@ def network_off(app_config):
     app_config["RUN_NETWORK"] = False
 
 
-def test_network_can_be_switched_off(network_off, run_code, weather_api):
+def test_network_can_be_switched_off_even_for_allow_listed_services(
+    network_off, weather_api, run_code
+):
     code = f"""
 import urllib.request
 try:

@@ -1,0 +1,311 @@
+"""A network of the run's own: outbound-only, through `pasta` (Debian's `passt` package).
+
+bubblewrap gives every sandbox a fresh network namespace (never the host's). When the network is
+on, the host then, before the sandbox is handed to a run:
+
+1. loads a small nftables filter into that namespace (as root, from outside: the code inside
+   has no capability over it) that rejects every packet to loopback-like, private, link-local,
+   carrier-grade-NAT and multicast ranges and to the host's own addresses — except the DNS
+   forwarder and the operator's allow list (`RUN_NETWORK_ALLOW`);
+2. attaches `pasta` to it: a user-mode TCP/IP stack that makes the sandbox's outbound
+   connections from the host as ordinary sockets. It runs as `nobody` with
+   `-t none -u none` (nothing listening in the run is reachable from outside),
+   `--no-map-gw` (the gateway address is not the host's loopback), `-T/-U` only for the
+   allow-listed loopback ports (so `127.0.0.1:8099` in the run is the host's `127.0.0.1:8099`
+   and no other host port), and `--dns-forward` so name lookups reach the host's resolver
+   without opening the resolver's (often private) address to the run.
+
+The namespace dies with the sandbox, and `RunNetwork.close` kills its pasta.
+"""
+
+import atexit
+import contextlib
+import fcntl
+import functools
+import ipaddress
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+# Where the run's resolver lives: pasta forwards DNS sent here to the host's resolver.
+DNS_FORWARD_ADDRESS = "169.254.1.53"
+# Destinations a run may never reach unless allow-listed (IPv4 and IPv6).
+BLOCKED_RANGES = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",  # carrier-grade NAT (some clouds' metadata services live here)
+    "127.0.0.0/8",
+    "169.254.0.0/16",  # link-local: cloud metadata at 169.254.169.254
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/3",  # multicast and reserved
+    "::1/128",
+    "::/128",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+)
+NOBODY = 65534
+# ioctl(2) on a namespace file: the user namespace that owns it (linux/nsfs.h).
+NS_GET_USERNS = 0xB701
+SETUP_TIMEOUT = 10.0
+
+
+class NetworkError(OSError):
+    """The run's network could not be set up."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One `host:port` of the allow list."""
+
+    address: str
+    port: int
+
+    @property
+    def is_loopback(self) -> bool:
+        return ipaddress.ip_address(self.address).is_loopback
+
+    @property
+    def version(self) -> int:
+        return ipaddress.ip_address(self.address).version
+
+
+def parse_allow_list(entries: list[str] | tuple[str, ...]) -> tuple[Endpoint, ...]:
+    """`["127.0.0.1:8099", "[::1]:80", "10.0.0.5:5432"]` as endpoints; ValueError names a bad one.
+
+    Hosts are IP addresses (the filter works on addresses, and a name could change under it);
+    loopback entries must be 127.0.0.1 or ::1, the host's loopback that pasta forwards to."""
+    endpoints = []
+    for entry in entries:
+        host, sep, port_text = entry.strip().rpartition(":")
+        host = host.strip("[]")
+        try:
+            address = ipaddress.ip_address(host)
+            port = int(port_text)
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not address:port (e.g. 127.0.0.1:8099, [::1]:8099, 10.0.0.5:5432)"
+            ) from None
+        if not sep or not 0 < port < 65536:
+            raise ValueError(f"{entry!r} needs a port between 1 and 65535")
+        if address.is_loopback and str(address) not in ("127.0.0.1", "::1"):
+            raise ValueError(f"{entry!r}: loopback services are reached as 127.0.0.1 or ::1")
+        endpoints.append(Endpoint(str(address), port))
+    return tuple(endpoints)
+
+
+@functools.cache
+def host_addresses() -> tuple[str, ...]:
+    """The host's own interface addresses (read once per process): a run must not reach a
+    service listening on them, whatever range they are in."""
+    try:
+        listing = subprocess.run(
+            ["ip", "-j", "addr", "show"], capture_output=True, timeout=5, check=True
+        ).stdout
+        interfaces = json.loads(listing)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return ()
+    return tuple(
+        info["local"]
+        for interface in interfaces
+        for info in interface.get("addr_info", [])
+        if "local" in info and not ipaddress.ip_address(info["local"]).is_loopback
+    )
+
+
+def firewall_rules(allow: tuple[Endpoint, ...], own_addresses: tuple[str, ...]) -> str:
+    """The nftables ruleset loaded into a run's namespace."""
+    accepts = [
+        f"ip daddr {DNS_FORWARD_ADDRESS} meta l4proto {{ tcp, udp }} th dport 53 accept",
+    ]
+    for endpoint in allow:
+        if not endpoint.is_loopback:
+            family = "ip" if endpoint.version == 4 else "ip6"
+            accepts.append(
+                f"{family} daddr {endpoint.address} meta l4proto {{ tcp, udp }} "
+                f"th dport {endpoint.port} accept"
+            )
+    blocked = [*BLOCKED_RANGES, *own_addresses]
+    v4 = [r for r in blocked if ipaddress.ip_network(r, strict=False).version == 4]
+    v6 = [r for r in blocked if ipaddress.ip_network(r, strict=False).version == 6]
+    reject = "reject with icmpx type admin-prohibited"
+    lines = [
+        "table inet pyspace {",
+        "  chain output {",
+        "    type filter hook output priority 0; policy accept;",
+        # The run's own loopback (and pasta's forwarded allow-listed ports on it).
+        '    oifname "lo" accept',
+        *(f"    {rule}" for rule in accepts),
+        f"    ip daddr {{ {', '.join(v4)} }} {reject}",
+        f"    ip6 daddr {{ {', '.join(v6)} }} {reject}",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _port_spec(allow: tuple[Endpoint, ...]) -> str:
+    ports = sorted({endpoint.port for endpoint in allow if endpoint.is_loopback})
+    return ",".join(str(port) for port in ports) or "none"
+
+
+def pasta_command(allow: tuple[Endpoint, ...], userns: str, netns: str, pid_file: str) -> list[str]:
+    """pasta attached to an existing namespace, forwarding nothing in and only the allow list's
+    loopback ports out to the host's loopback."""
+    loopback_ports = _port_spec(allow)
+    return [
+        shutil.which("pasta") or "pasta",
+        "--quiet",
+        "--userns",
+        userns,
+        "--netns",
+        netns,
+        "--config-net",
+        "--tcp-ports",
+        "none",
+        "--udp-ports",
+        "none",
+        "--tcp-ns",
+        loopback_ports,
+        "--udp-ns",
+        loopback_ports,
+        "--no-map-gw",
+        "--dns-forward",
+        DNS_FORWARD_ADDRESS,
+        "--pid",
+        pid_file,
+    ]
+
+
+@functools.cache
+def _runtime_dir() -> str:
+    """A private folder of this process for resolv.conf and pasta's PID files (mode 0711:
+    bubblewrap and pasta, running as nobody, reach files in it by name only)."""
+    path = tempfile.mkdtemp(prefix="pyspace-net-")
+    os.chmod(path, 0o711)
+    atexit.register(_remove_runtime_dir, path, os.getpid())
+    return path
+
+
+def _remove_runtime_dir(path: str, owner_pid: int) -> None:
+    # A forked child inherits the registration; only the process that made the folder removes it.
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@functools.cache
+def resolv_conf() -> str:
+    """The resolv.conf a run sees: the DNS forwarder only."""
+    path = os.path.join(_runtime_dir(), "resolv.conf")
+    with open(path, "w") as file:
+        file.write(f"nameserver {DNS_FORWARD_ADDRESS}\noptions timeout:2 attempts:2\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+@functools.cache
+def network_problem() -> str | None:
+    """Why runs can't get a network of their own here, or None when they can (checked once)."""
+    for tool, package in (("pasta", "passt"), ("nft", "nftables"), ("nsenter", "util-linux")):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (Debian package '{package}')."
+    if os.geteuid() != 0:
+        return "a run's own network needs the server to start as root (to load its filter)."
+    if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+        return "/dev/net/tun is missing."
+    mode = os.stat("/dev/net/tun").st_mode & 0o777
+    if mode & 0o006 != 0o006:
+        return (
+            f"/dev/net/tun is mode {mode:o}: pasta (running as nobody) can't open it. "
+            "Debian's default is 0666 (`chmod 0666 /dev/net/tun`)."
+        )
+    return None
+
+
+class RunNetwork:
+    """The pasta process serving one run's namespace."""
+
+    def __init__(self, pidfd: int):
+        self._pidfd = pidfd
+
+    def close(self) -> None:
+        """Stop pasta (its namespace goes with the sandbox)."""
+        if self._pidfd < 0:
+            return
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        os.close(self._pidfd)
+        self._pidfd = -1
+
+
+def read_child_pid(info_fd: int, timeout: float = SETUP_TIMEOUT) -> int:
+    """The sandbox's PID 1, from bubblewrap's `--info-fd` JSON (then closes `info_fd`)."""
+    data = b""
+    try:
+        while True:
+            ready, _, _ = select.select([info_fd], [], [], timeout)
+            if not ready:
+                raise NetworkError("bubblewrap did not report its sandbox in time")
+            chunk = os.read(info_fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(info_fd)
+    try:
+        return int(json.loads(data)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        raise NetworkError("bubblewrap exited before its sandbox started") from None
+
+
+def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
+    """Load the filter into the namespace of `sandbox_pid` and attach pasta to it."""
+    netns = os.open(f"/proc/{sandbox_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    userns = -1
+    pid_file = os.path.join(_runtime_dir(), f"pasta-{sandbox_pid}-{os.getpid()}.pid")
+    try:
+        # bubblewrap nests a second user namespace for the run's uid: pasta must join the one
+        # that owns the network namespace, which the namespace itself tells us.
+        userns = fcntl.ioctl(netns, NS_GET_USERNS)
+        firewall = subprocess.run(
+            ["nsenter", f"--net=/proc/self/fd/{netns}", "nft", "-f", "-"],
+            input=firewall_rules(allow, host_addresses()).encode(),
+            check=False,
+            capture_output=True,
+            pass_fds=(netns,),
+            timeout=SETUP_TIMEOUT,
+        )
+        if firewall.returncode != 0:
+            raise NetworkError(f"nft: {firewall.stderr.decode(errors='replace').strip()[:300]}")
+        # pasta writes its PID after dropping to nobody: the file must already be nobody's.
+        os.close(os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        os.chown(pid_file, NOBODY, NOBODY)
+        # pasta goes to the background once the namespace is configured; its exit is our signal.
+        started = subprocess.run(
+            pasta_command(allow, f"/proc/self/fd/{userns}", f"/proc/self/fd/{netns}", pid_file),
+            check=False,
+            capture_output=True,
+            pass_fds=(netns, userns),
+            timeout=SETUP_TIMEOUT,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        if started.returncode != 0:
+            detail = started.stderr.decode(errors="replace").strip().splitlines()
+            raise NetworkError(f"pasta: {detail[-1] if detail else started.returncode}")
+        with open(pid_file) as file:
+            pasta_pid = int(file.read().strip())
+        return RunNetwork(os.pidfd_open(pasta_pid))
+    except (subprocess.SubprocessError, ValueError) as error:
+        raise NetworkError(f"the run's network could not be set up: {error}") from error
+    finally:
+        os.close(netns)
+        if userns >= 0:
+            os.close(userns)
+        with contextlib.suppress(OSError):
+            os.unlink(pid_file)
