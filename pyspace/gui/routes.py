@@ -7,9 +7,17 @@ from flask_login import current_user
 from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
+from ..runs import extraction
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
-from .calls import CallerGoneError, CallRequestError, error_answer, parse_call, widget_for_call
+from .calls import (
+    CallerGoneError,
+    CallRequestError,
+    call_limits,
+    error_answer,
+    parse_call,
+    widget_for_call,
+)
 from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
 from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
 
@@ -69,11 +77,19 @@ def call(widget_id: str, fn_name: str):
     if widget is None:
         return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
     try:
-        args, kwargs = parse_call(fn_name, request.get_data(cache=False))
+        args, kwargs = parse_call(fn_name, request.get_data(cache=False), call_limits())
     except CallRequestError as error:
-        return _json_error(400, "BadRequest", str(error))
-    # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
-    return jsonify(sandbox.call_function(widget, fn_name, args, kwargs, actor_id))
+        return _json_error(error.status, error.error_type, str(error))
+    caller = extraction.caller_key(actor_id)
+    refused = extraction.refusal(widget, caller)
+    if refused:
+        return _json_error(429, "TooManyHiddenResults", refused)
+    # The runner runs the server code in a fresh sandbox; every secret value it read is masked
+    # for the owner, and any answer that held one is withheld whole from everyone else.
+    result = sandbox.call_function(widget, fn_name, args, kwargs, actor_id)
+    if result.withheld_from_call():
+        extraction.count_withheld(widget, caller, actor_id)
+    return jsonify(result.as_call_result())
 
 
 @bp.after_request

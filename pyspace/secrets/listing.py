@@ -24,13 +24,14 @@ ROW_COLUMNS = (
     Secret.description,
     Secret.required,
     Secret.write_only,
+    Secret.short_value,
     Secret.value_changed_at,
     Secret.last_viewed_at,
     Secret.last_used_at,
     Secret.ciphertext.is_(None).label("is_blank"),
 )
 # A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
-# reads nine attributes per row, and Row answers each through __getattr__ (several times slower).
+# reads ten attributes per row, and Row answers each through __getattr__ (several times slower).
 PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
 
 

@@ -96,7 +96,7 @@ def test_value_is_masked_in_server_function_results(app, widget_with_secret):
     widget_id = widget_with_secret(code)
     with app.test_request_context():
         widget = db.session.get(Widget, widget_id)
-        answer = call_function(widget, "leak", ["x:"], {}, None)
+        answer = call_function(widget, "leak", ["x:"], {}, widget.owner_id).as_call_result()
     assert answer == {"ok": True, "result": {"text": "x:***", "***": ["***"]}}
 
 
