@@ -8,6 +8,7 @@ views.
 """
 
 from flask import request
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 # The largest id or page number any route accepts: a signed 64-bit integer.
@@ -22,10 +23,13 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def query_int(name: str, default: int | None, minimum: int = 0) -> int | None:
-    """The query argument `name` as an integer in minimum … MAX_INT, or `default` when it is
-    missing or isn't a number (a bookmark with a stale page number still shows a page)."""
-    raw = request.args.get(name, "")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_INT)):
+    """The query argument `name` as an integer in minimum … MAX_INT, `default` when it is
+    missing, and a 400 saying so when it is anything else (`?page=abc`, `?page=9999…`)."""
+    raw = request.args.get(name)
+    if raw is None:
         return default
-    number = int(raw)
-    return number if minimum <= number <= MAX_INT else default
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_INT)):
+        number = int(raw)
+        if minimum <= number <= MAX_INT:
+            return number
+    raise BadRequest(f"“{name}” must be a whole number from {minimum} to {MAX_INT}.")

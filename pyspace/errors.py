@@ -2,6 +2,7 @@
 
 from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .htmx import render_partial_or_page
@@ -69,4 +70,10 @@ def register(app: Flask) -> None:
         return render_error(500)
 
     for status in (400, 403, 404, 405, 413):
-        app.register_error_handler(status, lambda error, status=status: render_error(status))
+        app.register_error_handler(status, lambda error, status=status: _http_error(status, error))
+
+
+def _http_error(status: int, error: HTTPException):
+    # A view's own `abort(400, "why")` is shown; Werkzeug's generic descriptions are not.
+    custom = error.description != type(error).description
+    return render_error(status, error.description if custom else None)
