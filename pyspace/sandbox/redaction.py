@@ -42,10 +42,10 @@ def _base64_forms(data: bytes) -> set[str]:
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         whole = encode(data).decode("ascii")
         forms.update({whole, whole.rstrip("=")})
-        for offset in (1, 2):
+        for offset in (0, 1, 2):
             encoded = encode(b"\0" * offset + data).decode("ascii")
             # Whole 3-byte groups made of value bytes only: 4 characters each.
-            first_group, end_group = 1, (offset + len(data)) // 3
+            first_group, end_group = (1 if offset else 0), (offset + len(data)) // 3
             if end_group > first_group:
                 forms.add(encoded[4 * first_group : 4 * end_group])
     return forms
