@@ -227,6 +227,4 @@ class ExtractionCounter(db.Model):
     withheld: Mapped[int] = mapped_column(default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (
-        UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),
-    )
+    __table_args__ = (UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),)

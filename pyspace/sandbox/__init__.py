@@ -91,9 +91,7 @@ class Runner:
                 sandbox,
                 {"code": code, "call": call},
                 self.settings.limits,
-                RunContext(
-                    widget_id=widget_id, actor_id=actor_id, viewer_is_owner=viewer_is_owner
-                ),
+                RunContext(widget_id=widget_id, actor_id=actor_id, viewer_is_owner=viewer_is_owner),
                 channel_services(),
             )
             result.warm = warm

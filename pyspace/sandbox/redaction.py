@@ -116,4 +116,3 @@ class Redactor:
     def value_contains_secret(self, value) -> bool:
         """Whether any string or key inside the JSON value `value` holds a secret value."""
         return bool(self._values) and self.value(value) != value
-

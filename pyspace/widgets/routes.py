@@ -98,9 +98,7 @@ def edit(widget_id: str):
         widget=widget,
         form=form,
         extraction_alerts=extraction.recent_alerts(widget.id),
-    ), (
-        422 if request.method == "POST" else 200
-    )
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/widgets/<widget_id>/delete")
