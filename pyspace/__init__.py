@@ -40,6 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from .bounded_input import BoundedIntConverter
+
+    # Before any route is added: every <int:…> id must fit the database's integers.
+    app.url_map.converters["int"] = BoundedIntConverter
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -225,6 +225,21 @@ SETTINGS: tuple[Setting, ...] = (
         "where the world-readable copy of the sandbox runtime and packages is made",
         shown_default="/var/lib/pyspace/sandbox (root), else ~/.cache/pyspace/sandbox",
     ),
+    # Redaction and bad input (issue 12, sections 1, 2, 6)
+    Setting(
+        "EXTRACTION_BUDGET",
+        int,
+        5,
+        "results one caller may get withheld (they held a secret value) from one widget in an "
+        "hour; then its runs and calls of that widget are refused for an hour",
+    ),
+    Setting(
+        "CALL_ARGS_MAX_BYTES",
+        int,
+        16 * 1024,
+        "largest GUI server call body (arguments and keyword names, as JSON), in bytes",
+    ),
+    Setting("CALL_ARGS_MAX_DEPTH", int, 32, "deepest nesting of lists and objects in a call"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -1,7 +1,8 @@
 """Error pages in the site's style, and fragments for htmx requests."""
 
-from flask import Flask
+from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .htmx import render_partial_or_page
@@ -18,9 +19,19 @@ MESSAGES = {
 }
 
 
+def _wants_json() -> bool:
+    # A JSON request (a GUI call) or a client that asks for JSON gets its error as JSON too.
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
 def render_error(status: int, message: str | None = None):
-    """The error page for `status` — or, for htmx, a fragment that the error toast shows."""
+    """The error page for `status` — for htmx, a fragment that the error toast shows; for a
+    JSON request, `{"ok": false, "error": {"type", "message"}}`."""
     title, default_message = MESSAGES.get(status, MESSAGES[500])
+    if _wants_json():
+        error = {"type": title, "message": message or default_message}
+        return jsonify({"ok": False, "error": error}), status
     return render_partial_or_page(
         "errors/_message.html",
         "errors/page.html",
@@ -59,4 +70,10 @@ def register(app: Flask) -> None:
         return render_error(500)
 
     for status in (400, 403, 404, 405, 413):
-        app.register_error_handler(status, lambda error, status=status: render_error(status))
+        app.register_error_handler(status, lambda error, status=status: _http_error(status, error))
+
+
+def _http_error(status: int, error: HTTPException):
+    # A view's own `abort(400, "why")` is shown; Werkzeug's generic descriptions are not.
+    custom = error.description != type(error).description
+    return render_error(status, error.description if custom else None)

@@ -5,7 +5,16 @@ import secrets as token_source
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -159,6 +168,9 @@ class Secret(db.Model):
     description: Mapped[str] = mapped_column(String(SECRET_DESCRIPTION_MAX), default="")
     required: Mapped[bool] = mapped_column(default=False)
     write_only: Mapped[bool] = mapped_column(default=False)
+    # The value is shorter than redaction can protect (a guess per run answers yes or no): the
+    # panel warns next to it. Set with the value, never from it later (nothing here decrypts).
+    short_value: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     value_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     last_viewed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -208,3 +220,22 @@ class AuditEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     actor: Mapped[User | None] = relationship()
+
+
+class ExtractionCounter(db.Model):
+    """Results one caller got withheld from one widget because they held a secret value.
+
+    A caller is `user:<id>` or, anonymous, `address:<ip>`. Past the budget (EXTRACTION_BUDGET
+    per hour) the caller's runs and calls of the widget are refused until `blocked_until`.
+    """
+
+    __tablename__ = "extraction_counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"))
+    caller: Mapped[str] = mapped_column(String(80))
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withheld: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),)

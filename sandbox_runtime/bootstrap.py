@@ -103,7 +103,9 @@ def run_job(job: dict) -> dict:
     except BaseException as error:
         return {"error": describe(error)}
     try:
-        json.dumps(result)
+        # NaN and Infinity are not JSON: the page (and the site's JSON answers) could not
+        # carry them.
+        json.dumps(result, allow_nan=False)
     except (TypeError, ValueError) as error:
         return {
             "error": {

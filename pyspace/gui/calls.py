@@ -1,17 +1,27 @@
 """Calls from a GUI widget's frame to its server functions: who may call, and what they send."""
 
 import json
+import math
 import re
+from dataclasses import dataclass
+
+from flask import current_app
 
 from ..extensions import db
 from ..models import User, Widget
 
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
-CALL_BODY_MAX_BYTES = 256 * 1024
 
 
 class CallRequestError(ValueError):
-    """The call's function name or body is not something a server function can be called with."""
+    """The call's function name or body is not something a server function can be called with.
+
+    `status` is the HTTP answer: 400, or 413 for arguments over the size or depth limits."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+        self.error_type = "TooLarge" if status == 413 else "BadRequest"
 
 
 class CallerGoneError(Exception):
@@ -33,18 +43,91 @@ def widget_for_call(widget_id: str, actor_id: int | None) -> Widget | None:
     return widget
 
 
-def parse_call(fn_name: str, body: bytes) -> tuple[list, dict]:
-    """`(args, kwargs)` from a call's JSON body `{"args": [...], "kwargs": {...}}`."""
+@dataclass(frozen=True)
+class CallLimits:
+    """What one call may send: its JSON body's size (which includes every keyword name) and
+    how deeply lists and objects nest in it."""
+
+    max_bytes: int
+    max_depth: int
+
+
+def call_limits() -> CallLimits:
+    """The app's limits (CALL_ARGS_MAX_BYTES, CALL_ARGS_MAX_DEPTH)."""
+    return CallLimits(
+        current_app.config["CALL_ARGS_MAX_BYTES"], current_app.config["CALL_ARGS_MAX_DEPTH"]
+    )
+
+
+def json_nesting_depth(text: str) -> int:
+    """How deeply `[`/`{` nest in the JSON `text` (brackets inside strings don't count).
+
+    Measured before parsing: `json.loads` recurses once per level, and a body nested deeper
+    than the interpreter's recursion limit would end in RecursionError, not a parse error.
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str):
+    raise CallRequestError(f"{name} is not a JSON number: send only finite numbers.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise CallRequestError(f"{text[:40]} is too large a number: send only finite numbers.")
+    return number
+
+
+def parse_call(fn_name: str, body: bytes, limits: CallLimits) -> tuple[list, dict]:
+    """`(args, kwargs)` from a call's JSON body `{"args": [...], "kwargs": {...}}`.
+
+    Raises CallRequestError (a 400, or a 413 for a body over `limits`) for anything else:
+    not JSON, NaN or infinite numbers, integers too long for Python to parse.
+    """
     if not FUNCTION_NAME_RE.match(fn_name):
         raise CallRequestError(f"{fn_name[:100]!r} is not a function name.")
-    if len(body) > CALL_BODY_MAX_BYTES:
+    if len(body) > limits.max_bytes:
         raise CallRequestError(
-            f"The call's arguments are larger than {CALL_BODY_MAX_BYTES // 1024} KiB."
+            f"The call's arguments are {len(body):,} bytes; a call may send at most "
+            f"{limits.max_bytes:,} bytes (arguments and keyword names together).",
+            status=413,
         )
     try:
-        payload = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8") if body else "{}"
+    except UnicodeDecodeError:
+        raise CallRequestError("The call's body must be JSON (UTF-8).") from None
+    if json_nesting_depth(text) > limits.max_depth:
+        raise CallRequestError(
+            f"The call's arguments nest more than {limits.max_depth} lists or objects deep.",
+            status=413,
+        )
+    try:
+        payload = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError:
         raise CallRequestError("The call's body must be JSON.") from None
+    except ValueError as error:
+        if isinstance(error, CallRequestError):
+            raise
+        # int() refuses more than sys.get_int_max_str_digits() digits (4,300 by default).
+        raise CallRequestError("The call's body holds a number too long to use.") from None
     if not isinstance(payload, dict):
         raise CallRequestError('The call\'s body must be {"args": [...], "kwargs": {...}}.')
     args, kwargs = payload.get("args", []), payload.get("kwargs", {})

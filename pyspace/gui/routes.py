@@ -8,9 +8,17 @@ from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
 from ..sandbox.results import REFUSAL_STATUS
+from ..runs import extraction
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
-from .calls import CallerGoneError, CallRequestError, error_answer, parse_call, widget_for_call
+from .calls import (
+    CallerGoneError,
+    CallRequestError,
+    call_limits,
+    error_answer,
+    parse_call,
+    widget_for_call,
+)
 from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
 from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
 
@@ -74,13 +82,21 @@ def call(widget_id: str, fn_name: str):
     if widget is None:
         return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
     try:
-        args, kwargs = parse_call(fn_name, request.get_data(cache=False))
+        args, kwargs = parse_call(fn_name, request.get_data(cache=False), call_limits())
     except CallRequestError as error:
-        return _json_error(400, "BadRequest", str(error))
-    # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
-    answer = sandbox.call_function(widget, fn_name, args, kwargs, actor_id)
-    refused = not answer["ok"] and REFUSAL_STATUS.get(answer["error"]["type"])
-    return jsonify(answer), refused or 200
+        return _json_error(error.status, error.error_type, str(error))
+    caller = extraction.caller_key(actor_id)
+    refused = extraction.refusal(widget, caller)
+    if refused:
+        return _json_error(429, "TooManyHiddenResults", refused)
+    # The runner runs the server code in a fresh sandbox; every secret value it read is masked
+    # for the owner, and any answer that held one is withheld whole from everyone else.
+    result = sandbox.call_function(widget, fn_name, args, kwargs, actor_id)
+    if result.withheld_from_call():
+        extraction.count_withheld(widget, caller, actor_id)
+    answer = result.as_call_result()
+    refused_status = not answer["ok"] and REFUSAL_STATUS.get(answer["error"]["type"])
+    return jsonify(answer), refused_status or 200
 
 
 @bp.after_request

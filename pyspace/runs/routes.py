@@ -7,9 +7,9 @@ from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
 from ..sandbox import run_widget
-from ..sandbox.results import REFUSAL_STATUS
+from ..sandbox.results import REFUSAL_STATUS, failed
 from ..widgets.forms import EditWidgetForm, save_edits
-from . import bp
+from . import bp, extraction
 
 
 def _anonymous_rate_limit() -> str:
@@ -83,8 +83,15 @@ def run(widget_id: str):
             "runs/_result.html", widget=widget, result=None, save_errors=save_errors
         ), 422
     actor_id = current_user.id if current_user.is_authenticated else None
-    result = run_widget(widget, actor_id)
-    status = REFUSAL_STATUS.get(result.error["type"], 200) if result.error else 200
+    caller = extraction.caller_key(actor_id)
+    refused = extraction.refusal(widget, caller)
+    if refused:
+        result, status = failed("TooManyHiddenResults", refused), 429
+    else:
+        result = run_widget(widget, actor_id)
+        status = REFUSAL_STATUS.get(result.error["type"], 200) if result.error else 200
+        if result.withheld_from_run():
+            extraction.count_withheld(widget, caller, actor_id)
     if _wants_json():
         return jsonify(result.as_json()), status
     if not is_htmx():

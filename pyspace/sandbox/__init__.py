@@ -4,10 +4,13 @@ Public interface (all need an app context; what the code asks for over its chann
 by the channel services of `services.py`, scoped to the widget the run was started for):
 
 - `run_widget(widget, actor_id) -> RunResult`: run a widget's saved server code once.
-- `call_function(widget, fn_name, args, kwargs, actor_id) -> dict`: run the server code's top
-  level, then call the function it registered with `@anvil.server.callable`, in a fresh sandbox.
-  Returns `{"ok": True, "result": ...}` or `{"ok": False, "error": {"type": ..., "message": ...}}`;
-  results are JSON values with every secret value the run read replaced by `***`.
+- `call_function(widget, fn_name, args, kwargs, actor_id) -> RunResult`: run the server code's
+  top level, then call the function it registered with `@anvil.server.callable`, in a fresh
+  sandbox; `.as_call_result()` is `{"ok": True, "result": ...}` or
+  `{"ok": False, "error": {"type": ..., "message": ...}}`.
+
+For the widget's owner every secret value the run read is replaced by `***`; for anyone else
+(`actor_id` is not the owner's) a field that held one is withheld whole (`RunResult.withheld`).
 - `runner_for(app)`: the app's runner (its pool, for benchmarks); `shutdown_runner(app)`.
 
 Runs wait for a slot in a fair queue (`fairness.py`): an account with too many runs going gets
@@ -94,8 +97,10 @@ class Runner:
         actor_id: int | None,
         call: dict | None = None,
         share_key: str | None = None,
+        viewer_is_owner: bool = False,
     ) -> RunResult:
-        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result.
+        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result
+        (masked for the owner, `viewer_is_owner`; fields with a secret withheld for others).
 
         `share_key` names whose fair share the run counts against (default: the account)."""
         if not self.usable:
@@ -107,12 +112,17 @@ class Runner:
             )
         try:
             with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
-                return self._run_in_slot(widget_id, code, actor_id, call)
+                return self._run_in_slot(widget_id, code, actor_id, call, viewer_is_owner)
         except RunRefused as refusal:
             return failed(refusal.kind, str(refusal))
 
     def _run_in_slot(
-        self, widget_id: str, code: str, actor_id: int | None, call: dict | None
+        self,
+        widget_id: str,
+        code: str,
+        actor_id: int | None,
+        call: dict | None,
+        viewer_is_owner: bool,
     ) -> RunResult:
         try:
             sandbox, warm = self.take_sandbox()
@@ -120,7 +130,7 @@ class Runner:
                 sandbox,
                 {"code": code, "call": call},
                 self.settings.limits,
-                RunContext(widget_id=widget_id, actor_id=actor_id),
+                RunContext(widget_id=widget_id, actor_id=actor_id, viewer_is_owner=viewer_is_owner),
                 channel_services(),
             )
             result.warm = warm
@@ -171,15 +181,28 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
     """Run `widget`'s saved server code once, started by `actor_id` (None: anonymous)."""
     app = current_app._get_current_object()
     return runner_for(app).run(
-        widget.id, widget.server_code, actor_id, share_key=share_key(actor_id)
+        widget.id,
+        widget.server_code,
+        actor_id,
+        share_key=share_key(actor_id),
+        viewer_is_owner=_is_owner(widget, actor_id),
     )
 
 
-def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> dict:
+def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
     """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
     app = current_app._get_current_object()
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
-    result = runner_for(app).run(
-        widget.id, widget.server_code, actor_id, call, share_key=share_key(actor_id)
+    return runner_for(app).run(
+        widget.id,
+        widget.server_code,
+        actor_id,
+        call,
+        share_key=share_key(actor_id),
+        viewer_is_owner=_is_owner(widget, actor_id),
     )
-    return result.as_call_result()
+
+
+def _is_owner(widget, actor_id: int | None) -> bool:
+    # Whoever started the run sees its output: the Run button's user, or the call token's viewer.
+    return actor_id is not None and actor_id == widget.owner_id

@@ -22,6 +22,11 @@ class ChannelError(Exception):
     """The sandbox sent something that is not a valid frame."""
 
 
+def _not_json(name: str):
+    # NaN and Infinity are Python's extensions to JSON: the site's answers can't carry them.
+    raise ValueError(f"{name} is not JSON")
+
+
 def encode_frame(message: dict) -> bytes:
     """`message` as one frame."""
     data = json.dumps(message).encode("utf-8")
@@ -50,9 +55,13 @@ class FrameReader:
             payload = bytes(self._buffer[HEADER.size : HEADER.size + size])
             del self._buffer[: HEADER.size + size]
             try:
-                message = json.loads(payload.decode("utf-8"))
+                message = json.loads(payload.decode("utf-8"), parse_constant=_not_json)
             except ValueError:
                 raise ChannelError("a message was not valid JSON") from None
+            except RecursionError:
+                # Code may write any frame to its own channel, nested deeper than the parser
+                # can follow: that ends the run, never the request serving it.
+                raise ChannelError("a message was nested too deeply") from None
             if not isinstance(message, dict):
                 raise ChannelError("a message was not a JSON object")
             messages.append(message)

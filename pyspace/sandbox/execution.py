@@ -10,7 +10,7 @@ import time
 from .bwrap import Sandbox
 from .cgroups import MemoryUsage
 from .channel import ChannelError, encode_frame
-from .redaction import Redactor
+from .redaction import WITHHELD
 from .results import RunResult, failed
 from .services import Answer, Handler, RunContext, refusal
 from .settings import Limits
@@ -46,7 +46,6 @@ def execute(
     """Run `job` in `sandbox` (which is then discarded) and return the redacted result.
 
     Requests from the code are answered by `services` (see `services.py`), for `run` only."""
-    redactor = run.redactor
     output = {"stdout": bytearray(), "stderr": bytearray()}
     outcome: RunResult | None = None
     done: dict | None = None
@@ -133,7 +132,7 @@ def execute(
         error = done.get("error")
         outcome = RunResult(ok=error is None, error=error, result=done.get("result"))
     outcome = _memory_verdict(outcome, memory, limits)
-    return _redacted(outcome, output, truncated, limits, redactor, duration_ms)
+    return _redacted(outcome, output, truncated, limits, run, duration_ms)
 
 
 # Errors a run that hit its memory ceiling ends with (a killed process, a failed allocation).
@@ -174,22 +173,40 @@ def _redacted(
     output: dict,
     truncated: bool,
     limits: Limits,
-    redactor: Redactor,
+    run: RunContext,
     duration_ms: float,
 ) -> RunResult:
+    """`outcome` with every secret value the run read masked (for the owner) or every field
+    that held one withheld whole (for anyone else)."""
+    redactor = run.redactor
+
+    def shown(name: str, text: str, cut: bool = False) -> str:
+        masked = redactor.text(text, cut)
+        if masked == text or run.viewer_is_owner:
+            return masked
+        outcome.withheld.add(name)
+        return WITHHELD
+
     stdout, stderr = bytes(output["stdout"]), bytes(output["stderr"])
     if truncated:
         stdout = stdout[: limits.output_bytes]
         stderr = stderr[: max(0, limits.output_bytes - len(stdout))]
-    outcome.stdout = redactor.text(stdout.decode("utf-8", "replace"), truncated)
-    outcome.stderr = redactor.text(stderr.decode("utf-8", "replace"), truncated)
+    outcome.stdout = shown("stdout", stdout.decode("utf-8", "replace"), truncated)
+    outcome.stderr = shown("stderr", stderr.decode("utf-8", "replace"), truncated)
     if outcome.error:
+        error_type = shown("error.type", str(outcome.error.get("type", "Error")))
         outcome.error = {
-            "type": redactor.text(str(outcome.error.get("type", "Error")))[:100],
-            "message": redactor.text(str(outcome.error.get("message", ""))),
-            "traceback": redactor.text(str(outcome.error.get("traceback", ""))),
+            "type": "OutputHidden" if error_type == WITHHELD else error_type[:100],
+            "message": shown("error.message", str(outcome.error.get("message", ""))),
+            "traceback": shown("error.traceback", str(outcome.error.get("traceback", ""))),
         }
-    outcome.result = redactor.value(outcome.result)
+    if run.viewer_is_owner or not redactor.value_contains_secret(outcome.result):
+        outcome.result = redactor.value(outcome.result)
+    else:
+        # A function's result is withheld as a whole: the call fails with the notice.
+        outcome.withheld.add("result")
+        outcome.ok, outcome.result = False, None
+        outcome.error = {"type": "OutputHidden", "message": WITHHELD, "traceback": ""}
     outcome.truncated = truncated
     outcome.duration_ms = duration_ms
     return outcome

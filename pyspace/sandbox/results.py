@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 
 # Outcomes that are not the code's doing, and the HTTP status routes answer them with.
 REFUSAL_STATUS = {"SandboxUnavailable": 503, "ServerBusy": 503, "TooManyRuns": 429}
+# The fields each answer shows: only those count as withheld from the person who gets it.
+RUN_FIELDS = {"stdout", "stderr", "error.type", "error.message", "error.traceback"}
+CALL_FIELDS = {"result", "error.type", "error.message"}
 
 
 @dataclass
@@ -21,6 +24,17 @@ class RunResult:
     result: object = None
     # True when the sandbox came from the warm pool (shown to benchmarks, not to people).
     warm: bool = field(default=False, repr=False)
+    # Fields ("stdout", "stderr", "error.type", "error.message", "error.traceback", "result")
+    # replaced whole by the WITHHELD notice because they held a secret value the run read.
+    withheld: set[str] = field(default_factory=set)
+
+    def withheld_from_run(self) -> bool:
+        """Whether the run's answer (`as_json`) hides a field that held a secret value."""
+        return bool(self.withheld & RUN_FIELDS)
+
+    def withheld_from_call(self) -> bool:
+        """Whether a call's answer (`as_call_result`) hides a field that held a secret value."""
+        return bool(self.withheld & CALL_FIELDS)
 
     def as_json(self) -> dict:
         """The `POST /run` JSON: ok, stdout, stderr, error (type and message), duration_ms."""

@@ -24,6 +24,10 @@ class RunContext:
     widget_id: str
     # The account that started the run (None: anonymous, or a schedule).
     actor_id: int | None
+    # Whether the person who will see the output is the widget's owner (set by the caller of
+    # the run). Only the owner sees `***` in place; for anyone else a field that held a secret
+    # value is withheld whole, so where a mask falls tells them nothing.
+    viewer_is_owner: bool = False
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
     # One dict per service, for what it remembers within this run (values read, counters).

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import db
 from ..models import KEY_KIND, SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
+from ..sandbox.redaction import SHORT_VALUE_CHARS
 from . import vault
 from .leaks import leak_warnings, literal_value
 
@@ -143,6 +144,7 @@ def store_value(secret: Secret, value: str) -> None:
     """Encrypt `value` into `secret` with its fingerprint (the caller audits and commits)."""
     secret.ciphertext = vault.encrypt_value(value)
     secret.fingerprint = vault.fingerprint(value)
+    secret.short_value = 0 < len(value) < SHORT_VALUE_CHARS
     secret.value_changed_at = utcnow()
 
 

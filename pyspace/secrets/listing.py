@@ -25,6 +25,7 @@ ROW_COLUMNS = (
     Secret.description,
     Secret.required,
     Secret.write_only,
+    Secret.short_value,
     Secret.value_changed_at,
     Secret.last_viewed_at,
     Secret.last_used_at,

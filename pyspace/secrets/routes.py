@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import owned_widget_or_404
+from ..bounded_input import query_int
 from ..errors import render_error
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import Secret, Widget
@@ -128,8 +129,7 @@ def _back_to_panel(widget: Widget, secret: Secret) -> Response:
 @bp.get("/widgets/<widget_id>/secrets")
 def panel(widget_id: str):
     """The Secrets panel: names and whether each has a value — never the values."""
-    focus = request.args.get("focus", "")
-    return _panel(owned_widget_or_404(widget_id), focus_id=int(focus) if focus.isdigit() else None)
+    return _panel(owned_widget_or_404(widget_id), focus_id=query_int("focus", None))
 
 
 @bp.get("/widgets/<widget_id>/secrets/more")
@@ -137,10 +137,10 @@ def more(widget_id: str):
     """Show more: the next page of rows after `after` (and before `before`), which htmx appends
     in place of the control; without JavaScript, the panel page starting there."""
     widget = owned_widget_or_404(widget_id)
-    after = request.args.get("after", 0, type=int)
+    after = query_int("after", 0)
     if not is_htmx():
         return _panel(widget, after=after)
-    block = rows_after(widget.id, after, request.args.get("before", type=int))
+    block = rows_after(widget.id, after, query_int("before", None))
     return _no_store(
         make_response(
             render_template(
@@ -398,8 +398,9 @@ def move(widget_id: str):
     """ "Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
     widget = owned_widget_or_404(widget_id)
     field, _, line = request.form.get("move", "").partition(":")
+    number = int(line) if line.isascii() and line.isdigit() and len(line) < 10 else 0
     try:
-        secret = move_to_secret(widget, field, int(line) if line.isdigit() else 0, current_user.id)
+        secret = move_to_secret(widget, field, number, current_user.id)
     except SecretChangeError as error:
         flash(str(error), "error")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))

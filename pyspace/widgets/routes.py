@@ -4,9 +4,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..access import owned_widget_or_404, visible_widget_or_404
+from ..bounded_input import query_int
 from ..extensions import db
 from ..htmx import redirect_to
 from ..models import User, Widget
+from ..runs import extraction
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
@@ -21,7 +23,7 @@ def _public_widgets_page(query, page: int):
 @bp.get("/")
 def home():
     """Newest public widgets for everyone, plus your own when logged in."""
-    page = request.args.get("page", 1, type=int)
+    page = query_int("page", 1, minimum=1)
     public = _public_widgets_page(
         db.select(Widget)
         .filter_by(visibility="public")
@@ -42,7 +44,7 @@ def user_page(username: str):
     user = db.session.scalar(db.select(User).filter_by(username=User.normalize_username(username)))
     if user is None:
         abort(404)
-    page = request.args.get("page", 1, type=int)
+    page = query_int("page", 1, minimum=1)
     widgets = _public_widgets_page(
         db.select(Widget)
         .filter_by(owner_id=user.id, visibility="public")
@@ -91,9 +93,12 @@ def edit(widget_id: str):
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
-    return render_template("widgets/edit.html", widget=widget, form=form), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template(
+        "widgets/edit.html",
+        widget=widget,
+        form=form,
+        extraction_alerts=extraction.recent_alerts(widget.id),
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/widgets/<widget_id>/delete")

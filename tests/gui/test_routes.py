@@ -17,6 +17,7 @@ from pyspace import sandbox as runner
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from pyspace.models import Secret, User
+from pyspace.sandbox.results import RunResult
 from pyspace.secrets import vault
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def fake_runner(monkeypatch):
         calls.append(
             {"widget": widget.id, "fn": fn_name, "args": args, "kwargs": kwargs, "actor": actor_id}
         )
-        return {"ok": True, "result": {"echo": args, "kw": kwargs}}
+        return RunResult(ok=True, result={"echo": args, "kw": kwargs})
 
     monkeypatch.setattr(runner, "call_function", call_function)
     return calls
@@ -253,7 +254,8 @@ def test_call_runs_the_function_as_the_viewer_the_token_names(
 
 def test_call_passes_the_runners_error_answer_through(app, alice, monkeypatch, public_gui):
     error = {"ok": False, "error": {"type": "ValueError", "message": "bad input"}}
-    monkeypatch.setattr(runner, "call_function", lambda *args: error)
+    failure = RunResult(ok=False, error={**error["error"], "traceback": "secret frames"})
+    monkeypatch.setattr(runner, "call_function", lambda *args: failure)
     token = frame_boot(alice.client, public_gui)["callToken"]
     assert call(app.test_client(), public_gui, "greet", token).get_json() == error
 
@@ -349,7 +351,7 @@ def test_malformed_calls_are_refused_before_the_runner(
 def test_oversized_call_is_refused(app, alice, fake_runner, public_gui):
     token = frame_boot(alice.client, public_gui)["callToken"]
     response = call(app.test_client(), public_gui, "greet", token, {"args": ["x" * 300_000]})
-    assert response.status_code == 400 and "larger than" in response.get_json()["error"]["message"]
+    assert response.status_code == 413 and "at most" in response.get_json()["error"]["message"]
     assert fake_runner == []
 
 

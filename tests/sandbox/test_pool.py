@@ -137,8 +137,8 @@ def test_call_function_runs_a_registered_function_in_a_fresh_sandbox(app, widget
     with app.test_request_context():
         widget = db.session.get(Widget, widget_ids[0])
         widget.server_code = code
-        first = call_function(widget, "greet", ["Ada"], {"punctuation": "?"}, None)
-        second = call_function(widget, "greet", ["Bob"], {}, None)
+        first = call_function(widget, "greet", ["Ada"], {"punctuation": "?"}, None).as_call_result()
+        second = call_function(widget, "greet", ["Bob"], {}, None).as_call_result()
     assert first == {"ok": True, "result": {"text": "Hello, Ada?", "calls": 1}}
     assert second == {"ok": True, "result": {"text": "Hello, Bob!", "calls": 1}}
 
@@ -166,7 +166,7 @@ def test_call_function_reports_errors(app, widget_ids, code, name, error_type, m
     with app.test_request_context():
         widget = db.session.get(Widget, widget_ids[0])
         widget.server_code = code
-        answer = call_function(widget, name, [], {}, None)
+        answer = call_function(widget, name, [], {}, None).as_call_result()
     assert answer["ok"] is False
     assert answer["error"]["type"] == error_type and message in answer["error"]["message"]
     assert set(answer["error"]) == {"type", "message"}

@@ -1,7 +1,8 @@
-"""Redaction: exact secret values become *** wherever a run's output reaches a person.
+"""Redaction: secret values become *** wherever a run's output reaches the owner.
 
-Only exact values are masked (documented in pyspace/sandbox/redaction.py): the last test
-shows a transformed value getting through, so nobody mistakes the net for a wall.
+Exact values and their usual encodings are masked (documented in pyspace/sandbox/redaction.py;
+encodings in tests/security/test_redaction_encoded_forms.py): the last test shows a value
+transformed another way getting through, so nobody mistakes the net for a wall.
 """
 
 import pytest
@@ -96,7 +97,7 @@ def test_value_is_masked_in_server_function_results(app, widget_with_secret):
     widget_id = widget_with_secret(code)
     with app.test_request_context():
         widget = db.session.get(Widget, widget_id)
-        answer = call_function(widget, "leak", ["x:"], {}, None)
+        answer = call_function(widget, "leak", ["x:"], {}, widget.owner_id).as_call_result()
     assert answer == {"ok": True, "result": {"text": "x:***", "***": ["***"]}}
 
 

@@ -13,7 +13,8 @@ from flask import url_for
 
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import issue_call_token
-from pyspace.models import AuditEvent, Secret, User
+from pyspace.models import AuditEvent, Secret, User, Widget
+from pyspace.sandbox.redaction import WITHHELD
 from pyspace.secrets import vault
 from tests.conftest import stored_bytes
 from tests.sandbox.helpers import SMALL_LIMITS, add_secret
@@ -124,27 +125,51 @@ def test_no_get_route_shows_the_value_to_anyone(app, alice, make_client, widget)
             assert VALUE not in body
 
 
-def test_runs_calls_and_their_errors_show_the_value_redacted(app, alice, make_client, widget, logs):
-    widget_id, _ = widget
-    visitor = make_client()
-    run = visitor.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
-    assert run.status_code == 200 and run.get_json()["stdout"] == "stdout: ***\n"
-    fragment = visitor.post(f"/widgets/{widget_id}/run", htmx=True)
-    assert "stdout: ***" in fragment.get_data(as_text=True)
+def _run_and_call(app, accounts, widget_id, actor_id):
+    run = accounts.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
+    fragment = accounts.post(f"/widgets/{widget_id}/run", htmx=True)
     with app.test_request_context():
-        token = issue_call_token(widget_id, None)
+        token = issue_call_token(widget_id, actor_id)
     answers = [
-        visitor.client.post(
+        accounts.client.post(
             f"/widgets/{widget_id}/call/{fn}",
             data="{}",
             headers={"X-Call-Token": token, "Content-Type": "application/json"},
         )
         for fn in ("leak", "fail")
     ]
+    return run, fragment, answers
+
+
+def test_runs_calls_and_their_errors_show_the_value_masked_to_the_owner(app, alice, widget, logs):
+    widget_id, _ = widget
+    with app.app_context():
+        owner_id = db.session.scalar(db.select(Widget.owner_id).filter_by(id=widget_id))
+    run, fragment, answers = _run_and_call(app, alice, widget_id, owner_id)
+    assert run.status_code == 200 and run.get_json()["stdout"] == "stdout: ***\n"
+    assert "stdout: ***" in fragment.get_data(as_text=True)
     assert answers[0].get_json() == {"ok": True, "result": {"key": "***"}}
     assert answers[1].get_json()["error"]["message"] == "bad key ***"
     for response in [run, fragment, *answers]:
         assert VALUE not in response.get_data(as_text=True)
+    assert logs and all(VALUE not in line for line in logs)
+
+
+def test_runs_calls_and_their_errors_withhold_a_field_with_the_value_from_visitors(
+    app, make_client, widget, logs
+):
+    widget_id, _ = widget
+    run, fragment, answers = _run_and_call(app, make_client(), widget_id, None)
+    assert run.status_code == 200 and run.get_json()["stdout"] == WITHHELD
+    assert WITHHELD in fragment.get_data(as_text=True)
+    assert answers[0].get_json() == {
+        "ok": False,
+        "error": {"type": "OutputHidden", "message": WITHHELD},
+    }
+    assert answers[1].get_json()["error"]["message"] == WITHHELD
+    for response in [run, fragment, *answers]:
+        assert VALUE not in response.get_data(as_text=True)
+        assert "***" not in response.get_data(as_text=True)
     assert logs and all(VALUE not in line for line in logs)
     with app.app_context():
         events = db.session.scalars(db.select(AuditEvent).filter_by(widget_id=widget_id)).all()

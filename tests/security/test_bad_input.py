@@ -1,0 +1,229 @@
+"""Bad input gets a 4xx, never a 500 (issue 12, section 6): each input that answered a 500
+page, and a fuzz pass over every route's parameters and query strings."""
+
+import json
+import re
+
+import pytest
+from flask import url_for
+
+from pyspace import sandbox
+from pyspace.sandbox.results import RunResult
+from tests.gui.test_routes import call, frame_boot
+from tests.sandbox.helpers import SMALL_LIMITS, run_json
+from tests.security.test_routes import ROUTES, STATE_CHANGING, _methods, _rules
+
+HUGE = "9" * 30
+
+
+def strict_json(response) -> object:
+    """The body as JSON, refusing NaN and Infinity (which browsers' JSON.parse refuses too)."""
+
+    def refuse(name):
+        raise ValueError(f"{name} in a JSON answer")
+
+    return json.loads(response.get_data(as_text=True), parse_constant=refuse)
+
+
+@pytest.fixture
+def public_gui(alice):
+    return alice.create_widget("Greeter", "gui", visibility="public")
+
+
+def raw_call(client, widget_id, token, body: str):
+    return client.post(
+        f"/widgets/{widget_id}/call/greet",
+        data=body,
+        headers={"X-Call-Token": token},
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ('{"args": ' + "[" * 100_000 + "]" * 100_000 + "}", 413),
+        ('{"args": [' + "7" * 4_301 + "]}", 400),
+        ('{"args": [NaN]}', 400),
+        ('{"args": [Infinity]}', 400),
+        ('{"args": [-Infinity]}', 400),
+        ('{"args": [1e999]}', 400),
+        (b'{"args": ["\xff"]}', 400),
+    ],
+    ids=["nested-100000", "int-4301-digits", "nan", "infinity", "minus-infinity", "1e999", "utf8"],
+)
+def test_hostile_call_bodies_get_a_4xx_with_valid_json(app, alice, public_gui, body, status):
+    token = frame_boot(alice.client, public_gui)["callToken"]
+    response = raw_call(app.test_client(), public_gui, token, body)
+    assert response.status_code == status
+    answer = strict_json(response)
+    assert answer["ok"] is False and answer["error"]["message"]
+
+
+def test_a_call_body_over_the_request_limit_gets_json_too(app, alice, public_gui):
+    token = frame_boot(alice.client, public_gui)["callToken"]
+    body = '{"args": ["' + "x" * (3 * 1024 * 1024) + '"]}'
+    response = raw_call(app.test_client(), public_gui, token, body)
+    assert response.status_code == 413
+    assert strict_json(response)["ok"] is False
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/?page={HUGE}",
+        "/?page=-1",
+        "/?page=abc",
+        "/u/alice?page=" + HUGE,
+    ],
+)
+def test_a_huge_or_bad_page_number_is_a_400_that_says_why(client, alice, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "must be a whole number" in response.get_data(as_text=True)
+
+
+def test_a_30_digit_secret_id_is_not_found(alice):
+    widget_id = alice.create_widget("W")
+    for path in (
+        f"/widgets/{widget_id}/secrets/{HUGE}",
+        f"/widgets/{widget_id}/secrets/{HUGE}/edit/name",
+    ):
+        assert alice.client.get(path).status_code == 404
+    response = alice.post(f"/widgets/{widget_id}/secrets/{HUGE}/value", {"value": "x"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("argument", ["before", "after", "focus"])
+def test_a_huge_secrets_paging_argument_is_a_400(alice, argument):
+    widget_id = alice.create_widget("W")
+    path = "more" if argument != "focus" else ""
+    response = alice.client.get(
+        f"/widgets/{widget_id}/secrets/{path}?{argument}={HUGE}".replace("/?", "?"),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+
+
+def test_json_clients_get_their_errors_as_json(alice):
+    response = alice.client.get(f"/?page={HUGE}", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert strict_json(response)["error"]["message"].startswith("“page” must be")
+
+
+@pytest.fixture
+def small_limits(app_config):
+    app_config.update(SMALL_LIMITS)
+
+
+def test_widget_code_writing_a_deeply_nested_frame_gets_a_clean_error(small_limits, alice):
+    code = (
+        "import os, struct, anvil._channel as channel\n"
+        "frame = b'[' * 30000 + b']' * 30000\n"
+        "os.write(channel._fd, struct.pack('>I', len(frame)) + frame)\n"
+        "import time; time.sleep(1)\n"
+    )
+    widget_id = alice.create_widget("Nested", server_code=code)
+    answer = run_json(alice, widget_id)
+    assert answer["ok"] is False
+    assert answer["error"]["type"] == "SandboxError"
+    assert "nested too deeply" in answer["error"]["message"]
+
+
+def test_a_nan_result_is_refused_as_not_json(small_limits, app, alice):
+    code = "import anvil.server\n@anvil.server.callable\ndef greet(name):\n    return float(name)\n"
+    widget_id = alice.create_widget("NaN", "gui", visibility="public", server_code=code)
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    for value in ("nan", "inf"):
+        response = call(alice.client, widget_id, "greet", token, {"args": [value]})
+        assert response.status_code == 200
+        answer = strict_json(response)
+        assert answer["ok"] is False and "not JSON" in answer["error"]["message"]
+
+
+# --- The fuzz pass ---------------------------------------------------------------------------
+
+HOSTILE = [
+    HUGE,
+    "9" * 5000,
+    "-1",
+    "0",
+    "../../etc/passwd",
+    "..%2f..%2fetc",
+    "%00",
+    "\x00",
+    "é✓🙂",
+    "\u202e",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "a" * 5000,
+    "NaN",
+    "1e999",
+]
+# Query strings: every argument a view reads, with the values that broke them before.
+QUERY_NAMES = ["page", "before", "after", "focus", "next"]
+QUERY_HOSTILE = [HUGE, "-1", "../../etc/passwd", "\x00", "é✓🙂", "a" * 5000]
+
+
+def _fuzz_urls(app, rule, values: dict) -> list[str]:
+    urls = []
+    for name in sorted(rule.arguments):
+        for hostile in HOSTILE:
+            with app.test_request_context():
+                try:
+                    urls.append(url_for(rule.endpoint, **{**values, name: hostile}))
+                except Exception:
+                    # A value the route's converter can't even build (an int route given
+                    # text): request it by hand instead.
+                    url = url_for(rule.endpoint, **values)
+                    urls.append(url.replace(str(values[name]), hostile.replace("/", "%2F"), 1))
+    with app.test_request_context():
+        base = url_for(rule.endpoint, **values)
+    for query in QUERY_NAMES:
+        urls += [f"{base}?{query}={hostile}" for hostile in QUERY_HOSTILE]
+    return urls
+
+
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """The fuzz pass is about the web layer: runs and calls answer at once."""
+    monkeypatch.setattr("pyspace.runs.routes.run_widget", lambda *a: RunResult(ok=True))
+    monkeypatch.setattr(sandbox, "call_function", lambda *a: RunResult(ok=True, result=1))
+
+
+@pytest.mark.parametrize("who", ["owner", "anonymous"])
+def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_client, fake_runs, who):
+    # An unexpected exception must come back as the 500 the assertion looks for.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    widget_id = alice.create_widget("Target", "gui", visibility="public")
+    alice.post(f"/widgets/{widget_id}/secrets")
+    html = alice.client.get(f"/widgets/{widget_id}/secrets").get_data(as_text=True)
+    secret_id = int(re.search(r'id="secret-(\d+)"', html).group(1))
+    visitor = alice if who == "owner" else make_client()
+    token = frame_boot(visitor.client, widget_id)["callToken"]
+    values = {
+        "widget_id": widget_id,
+        "secret_id": secret_id,
+        "mode": "name",
+        "fn_name": "greet",
+        "user_id": 1,
+        "username": "alice",
+        "filename": "css/app.css",
+    }
+    csrf = visitor.csrf_token()
+    seen, requests = set(), 0
+    for rule in _rules(app):
+        if rule.endpoint in ("auth.logout", "widgets.delete", "admin.disable_user"):
+            continue  # they would end the pass (a fresh session), not find a 500
+        for url in _fuzz_urls(app, rule, {k: values[k] for k in rule.arguments}):
+            for method in _methods(rule):
+                data = None
+                headers = {"X-Call-Token": token}
+                if method in STATE_CHANGING:
+                    data = {"csrf_token": csrf, "value": "v", "name": "n", "move": "x:9" * 9}
+                response = visitor.client.open(url, method=method, data=data, headers=headers)
+                requests += 1
+                assert response.status_code < 500, (method, url[:200], response.status_code)
+                seen.add(rule.endpoint)
+    assert seen == set(ROUTES) - {"auth.logout", "widgets.delete", "admin.disable_user"}
+    assert requests > 1000

@@ -1,0 +1,113 @@
+"""Redaction of encoded forms (issue 12, section 2): a value escaped by `repr()`, JSON, URL
+encoding, base64 or hex is masked like the value itself, and short values are flagged."""
+
+import base64
+import json
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from pyspace.extensions import db
+from pyspace.models import Secret
+from pyspace.sandbox.redaction import MASK, WITHHELD, Redactor
+from tests.sandbox.helpers import SMALL_LIMITS, add_secret, run_json
+
+# A trailing newline, a quote and non-ASCII: every escaping rule changes it.
+VALUE = "sk-live-4f9a'é/+=\n"
+ENCODINGS = {
+    "repr": repr,
+    "ascii": ascii,
+    "repr-of-bytes": lambda v: repr(v.encode()),
+    "json": json.dumps,
+    "json-unicode": lambda v: json.dumps(v, ensure_ascii=False),
+    "quote": quote,
+    "quote-nothing-safe": lambda v: quote(v, safe=""),
+    "quote_plus": quote_plus,
+    "base64": lambda v: base64.b64encode(v.encode()).decode(),
+    "base64-unpadded": lambda v: base64.b64encode(v.encode()).decode().rstrip("="),
+    "base64-urlsafe": lambda v: base64.urlsafe_b64encode(v.encode()).decode(),
+    "base64-urlsafe-unpadded": lambda v: base64.urlsafe_b64encode(v.encode()).decode().rstrip("="),
+    "hex": lambda v: v.encode().hex(),
+    "HEX": lambda v: v.encode().hex().upper(),
+}
+
+
+@pytest.fixture(autouse=True)
+def small_limits(app_config):
+    app_config.update(SMALL_LIMITS)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_encoded_value_is_masked(encoding):
+    redactor = Redactor()
+    redactor.add(VALUE)
+    encoded = ENCODINGS[encoding](VALUE)
+    masked = redactor.text(f"header: {encoded} end")
+    assert encoded not in masked and MASK in masked
+
+
+@pytest.mark.parametrize("prefix", ["", "B", "Be", "Bearer "])
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_value_base64_encoded_inside_a_longer_text_is_masked_at_any_alignment(prefix, encode):
+    redactor = Redactor()
+    redactor.add(VALUE)
+    encoded = encode((prefix + VALUE + " tail").encode()).decode()
+    masked = redactor.text(encoded)
+    assert MASK in masked
+    # What is left can't be decoded back to the value.
+    assert len(masked.replace(MASK, "")) < len(encoded) - len(VALUE)
+
+
+def test_short_values_are_still_masked_in_every_form():
+    redactor = Redactor()
+    redactor.add("42x")
+    for encode in ENCODINGS.values():
+        assert MASK in redactor.text(f"<{encode('42x')}>")
+
+
+@pytest.fixture
+def header_widget(app, alice):
+    """The issue's case: a value with a trailing newline in an HTTP header, reported by repr()."""
+    code = (
+        "import anvil.secrets, base64\n"
+        "token = anvil.secrets.get_secret('api_key')\n"
+        "print(base64.b64encode(token.encode()).decode(), token.encode().hex())\n"
+        "raise ValueError(f'Invalid leading whitespace in header value {\"Bearer \" + token!r}')\n"
+    )
+    widget_id = alice.create_widget("Weather", visibility="public", server_code=code)
+    add_secret(app, widget_id, "api_key", VALUE)
+    return widget_id
+
+
+def test_repr_escaped_value_in_an_error_is_masked_for_the_owner(alice, header_widget):
+    answer = run_json(alice, header_widget)
+    # The value holds a quote mark, so repr() wrote the text with double quotes.
+    assert answer["error"]["message"] == 'Invalid leading whitespace in header value "Bearer ***"'
+    assert answer["stdout"] == "*** ***\n"
+    assert "sk-live" not in json.dumps(answer) and repr(VALUE)[1:-1] not in json.dumps(answer)
+
+
+def test_repr_escaped_value_in_an_error_is_withheld_from_an_anonymous_visitor(
+    make_client, header_widget
+):
+    answer = run_json(make_client(), header_widget)
+    assert answer["error"]["message"] == WITHHELD and answer["stdout"] == WITHHELD
+    assert answer["error"]["traceback"] == WITHHELD
+    assert "sk-live" not in json.dumps(answer)
+
+
+def test_panel_warns_next_to_a_value_too_short_to_protect(app, alice):
+    widget_id = alice.create_widget("Lock")
+    for _ in range(2):
+        alice.post(f"/widgets/{widget_id}/secrets")
+    with app.app_context():
+        ids = db.session.scalars(db.select(Secret.id).filter_by(widget_id=widget_id)).all()
+    for secret_id, value in zip(ids, ("123", "long-enough-value"), strict=True):
+        response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/value", {"value": value})
+        assert response.status_code in (200, 302)
+    html = alice.client.get(f"/widgets/{widget_id}/secrets").get_data(as_text=True)
+    short_row = html[html.index(f'id="secret-{ids[0]}"') : html.index(f'id="secret-{ids[1]}"')]
+    long_row = html[html.index(f'id="secret-{ids[1]}"') :]
+    assert "redaction can't protect it" in short_row
+    assert "redaction can't protect it" not in long_row
+    assert "123" not in short_row.replace(str(ids[0]), "")
