@@ -5,8 +5,10 @@ from flask_login import current_user, login_required
 
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import db
+from ..forks import forking
 from ..htmx import redirect_to
 from ..models import User, Widget
+from ..secrets.leaks import leak_warnings
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
@@ -76,7 +78,9 @@ def new():
 def show(widget_id: str):
     """A widget's public page: title, owner, description and read-only code."""
     widget = visible_widget_or_404(widget_id)
-    return render_template("widgets/show.html", widget=widget)
+    return render_template(
+        "widgets/show.html", widget=widget, lineage=forking.lineage_of(widget, current_user)
+    )
 
 
 @bp.route("/widgets/<widget_id>/edit", methods=["GET", "POST"])
@@ -91,9 +95,20 @@ def edit(widget_id: str):
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
-    return render_template("widgets/edit.html", widget=widget, form=form), (
+    return render_template("widgets/edit.html", **_editor_context(widget, form)), (
         422 if request.method == "POST" else 200
     )
+
+
+def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
+    """Everything the editor's template shows, the other areas' boxes included: the templates
+    never query (a fork's secrets still needing values, the saved code's leak warnings)."""
+    return {
+        "widget": widget,
+        "form": form,
+        "needing": forking.blank_secrets(widget.id) if widget.forked_from_id else [],
+        "leak_warnings": leak_warnings(widget),
+    }
 
 
 @bp.post("/widgets/<widget_id>/delete")
