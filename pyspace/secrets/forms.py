@@ -54,14 +54,6 @@ class SecretDetailsForm(FlaskForm):
     required = BooleanField("Required")
 
 
-# The row's edit forms, by the `mode` in /secrets/<id>/edit/<mode>.
-EDIT_FORMS: dict[str, type[FlaskForm]] = {
-    "name": RenameSecretForm,
-    "value": SetValueForm,
-    "details": SecretDetailsForm,
-}
-
-
 class MoveToSecretForm(FlaskForm):
     """The leak warning's "Move to a secret" button: `move` is `field:line`."""
 

@@ -30,7 +30,6 @@ from .changes import (
     set_secret_value,
 )
 from .forms import (
-    EDIT_FORMS,
     EmptyForm,
     ImportDotenvForm,
     MoveToSecretForm,
@@ -103,7 +102,7 @@ def _panel(
         "row_mode": mode,
         "row_revealed": revealed,
         "row_error": error,
-        "row_form": form or (EDIT_FORMS[mode]() if mode else None),
+        "row_form": form,
         "events": audit.recent_events(widget.id),
     }
     response = make_response(
