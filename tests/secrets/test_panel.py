@@ -431,9 +431,7 @@ def test_a_get_reveals_nothing_and_records_nothing(app, alice, widget_id):
         assert db.session.get(Secret, secret_id).last_viewed_at is None
 
 
-def test_view_value_without_javascript_shows_the_panel_page_with_the_value(
-    app, alice, widget_id
-):
+def test_view_value_without_javascript_shows_the_panel_page_with_the_value(app, alice, widget_id):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
     response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
     html = response.get_data(as_text=True)
