@@ -2,14 +2,16 @@
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Widget
 
 
 def visible_widget_or_404(widget_id: str) -> Widget:
-    """The widget if it is public or the current user's own, else 404."""
-    widget = db.session.get(Widget, widget_id)
+    """The widget if it is public or the current user's own, else 404 (with its owner loaded:
+    the widget's page shows the owner's name, and templates don't query)."""
+    widget = db.session.get(Widget, widget_id, options=[joinedload(Widget.owner)])
     if widget is None or not widget.is_visible_to(current_user):
         abort(404)
     return widget

@@ -1,24 +1,33 @@
 """The audit log of secret changes: who, what, which secret, when — never a value."""
 
+from sqlalchemy.orm import joinedload
+
 from .extensions import db
 from .models import AuditEvent
 
-ACTIONS = (
-    "create",
-    "rename",
-    "set",
-    "clear",
-    "delete",
-    "view",
-    "use",
-    "generate",
-    "import",
-    "export",
-    "protect",
-    "describe",
+# Every action the log records, with the words the activity list shows for it: the one list.
+ACTION_VERBS = {
+    "create": "created",
+    "rename": "renamed",
+    "set": "set the value of",
+    "clear": "cleared",
+    "delete": "deleted",
+    "view": "viewed",
+    "use": "used (run)",
+    "generate": "generated a key for",
+    "import": "imported",
+    "export": "exported the values of",
+    "protect": "made write-only",
+    "describe": "described",
     # A caller got too many results withheld for holding a secret value (runs/extraction.py).
-    "extraction",
-)
+    "extraction": "possible extraction attempt on",
+}
+ACTIONS = tuple(ACTION_VERBS)
+
+
+def verb(action: str) -> str:
+    """How the activity list says `action` ("set" -> "set the value of")."""
+    return ACTION_VERBS.get(action, action)
 
 
 def record(
@@ -43,9 +52,11 @@ def record(
 
 
 def recent_events(widget_id: str, limit: int = 20) -> list[AuditEvent]:
-    """The widget's newest audit events first."""
+    """The widget's newest audit events first, each with its actor (loaded here, in one query,
+    so the activity list's template never queries)."""
     return db.session.scalars(
         db.select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
         .filter_by(widget_id=widget_id)
         .order_by(AuditEvent.id.desc())
         .limit(limit)

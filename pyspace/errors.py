@@ -16,6 +16,7 @@ MESSAGES = {
     413: ("Too large", "What you sent is larger than the site accepts."),
     429: ("Slow down", "Too many requests. Please wait a moment and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again."),
+    503: ("Service unavailable", "The site is busy right now. Please try again in a moment."),
 }
 
 

@@ -33,6 +33,13 @@ def trigger(response: Response, **events) -> Response:
     return response
 
 
+def retarget(response: Response, selector: str, swap: str = "innerHTML") -> Response:
+    """Send `response` to `selector` instead of the element that asked (HX-Retarget/HX-Reswap)."""
+    response.headers["HX-Retarget"] = selector
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
 def register(app: Flask) -> None:
     """Mark every response as varying on HX-Request."""
 

@@ -1,8 +1,8 @@
 """The database tables, each knowing its own rules."""
 
 import re
-import secrets as token_source
 from datetime import UTC, datetime
+from secrets import token_urlsafe
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -27,10 +27,11 @@ def utcnow() -> datetime:
 
 def new_widget_id() -> str:
     """A random, unguessable widget id (96 bits, URL-safe)."""
-    return token_source.token_urlsafe(12)
+    return token_urlsafe(12)
 
 
-USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+# Matched with fullmatch: "$" alone would also accept a trailing newline ("abc\n").
+USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
 
 
@@ -58,7 +59,7 @@ class User(UserMixin, db.Model):
         """Why `username` (already normalized) can't be used, or None."""
         if not username:
             return "Choose a username."
-        if not USERNAME_RE.match(username):
+        if not USERNAME_RE.fullmatch(username):
             return "Usernames are 3–32 characters: letters, digits, '-' and '_'."
         return None
 
@@ -138,7 +139,9 @@ class Widget(db.Model):
         self.updated_at = utcnow()
 
 
-SECRET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Matched with fullmatch: with re.match and "$", "abc\n" would pass as a name distinct from "abc".
+SECRET_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+SECRET_NAME_MAX = 64
 SECRET_VALUE_MAX_BYTES = 64 * 1024
 SECRET_DESCRIPTION_MAX = 500
 # What a row of the secrets table holds: a secret (a value the owner sets) or an encryption key.
@@ -193,9 +196,9 @@ class Secret(db.Model):
         """Why `name` can't name a secret, or None."""
         if not name:
             return "A secret needs a name."
-        if len(name) > 64:
-            return "Secret names can be at most 64 characters."
-        if not SECRET_NAME_RE.match(name):
+        if len(name) > SECRET_NAME_MAX:
+            return f"Secret names can be at most {SECRET_NAME_MAX} characters."
+        if not SECRET_NAME_RE.fullmatch(name):
             return "Use letters, digits and underscores, not starting with a digit (like api_key)."
         return None
 

@@ -48,3 +48,22 @@ def test_events_go_with_their_widget(app, widget_id):
         db.session.delete(db.session.get(Widget, widget_id))
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)) == 0
+
+
+def test_every_action_is_shown_with_its_one_verb_in_the_activity_list(app, widget_id):
+    from flask import render_template
+
+    with app.app_context():
+        for action in audit.ACTIONS:
+            audit.record(widget_id, None, action, "api_key")
+        db.session.commit()
+        with app.test_request_context():
+            html = render_template(
+                "secrets/_audit_list.html", events=audit.recent_events(widget_id, limit=50)
+            )
+    assert tuple(audit.ACTION_VERBS) == audit.ACTIONS
+    for action, verb in audit.ACTION_VERBS.items():
+        assert verb in html, action
+    # The verbs are defined in audit.py only, not again in a template.
+    template = app.jinja_env.loader.get_source(app.jinja_env, "secrets/_audit_list.html")[0]
+    assert "set the value of" not in template and "made write-only" not in template

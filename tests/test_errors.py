@@ -61,3 +61,20 @@ def test_oversized_request_is_413(alice):
     )
     assert response.status_code == 413
     assert "larger than the site accepts" in response.get_data(as_text=True)
+
+
+def test_unavailable_page_has_a_503_title(alice, monkeypatch):
+    from pyspace.secrets import routes
+    from pyspace.secrets.changes import SecretChangeError
+
+    def busy(widget, actor_id):
+        raise SecretChangeError("Could not create a secret right now. Please try again.")
+
+    widget_id = alice.create_widget("Busy")
+    monkeypatch.setattr(routes, "create_secret", busy)
+    response = alice.post(f"/widgets/{widget_id}/secrets")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "<title>Service unavailable" in body and 'class="error-status">503<' in body
+    assert "Something went wrong" not in body
+    assert "Could not create a secret right now" in body

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..models import User
 from . import bp
-from .accounts import all_users, set_disabled
+from .accounts import UserRow, set_disabled, users_with_widget_counts, widget_count
 
 
 def admin_required(view):
@@ -28,7 +28,7 @@ def admin_required(view):
 @admin_required
 def users():
     """Every account with its flags and a disable/enable button."""
-    return render_template("admin/users.html", users=all_users())
+    return render_template("admin/users.html", rows=users_with_widget_counts())
 
 
 @bp.post("/users/<int:user_id>/disable")
@@ -55,7 +55,8 @@ def _change_disabled(user_id: int, disabled: bool):
         message, level = f"{user.username} is {'disabled' if disabled else 'enabled'}.", "success"
     if is_htmx():
         # The row swaps itself; the toast says what happened.
-        response = make_response(render_template("admin/_user_row.html", user=user))
+        row = UserRow(user, widget_count(user))
+        response = make_response(render_template("admin/_user_row.html", row=row))
         return trigger(response, toast={"message": message, "level": level})
     flash(message, level)
     return redirect(url_for("admin.users"))

@@ -13,7 +13,8 @@ from .forms import LoginForm, RegisterForm
 
 
 def _login_attempt_key() -> str:
-    return "login-account:" + User.normalize_username(request.form.get("username", ""))
+    # Read through the login form like the view does (the limit is checked before the view runs).
+    return "login-account:" + User.normalize_username(LoginForm().username.data or "")
 
 
 def _failed(response) -> bool:
@@ -93,7 +94,7 @@ def register():
 )
 @limiter.limit("300 per minute", methods=["POST"], deduct_when=_failed)
 def login():
-    """Log in with username and password; "remember me" keeps the session across browser restarts."""
+    """Log in with username and password; "remember me" keeps the session over restarts."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()

@@ -7,7 +7,10 @@ way, as names with no key material: the fork's owner presses Generate key for a 
 can't read what the original's key encrypted (by design).
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, insert
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Secret, User, Widget, new_widget_id
@@ -77,7 +80,32 @@ def visible_original(fork: Widget, viewer) -> Widget | None:
     """The widget `fork` was copied from, if it still exists and `viewer` may see it."""
     if not fork.forked_from_id:
         return None
-    original = db.session.get(Widget, fork.forked_from_id)
+    original = db.session.get(Widget, fork.forked_from_id, options=[joinedload(Widget.owner)])
     if original is None or not original.is_visible_to(viewer):
         return None
     return original
+
+
+@dataclass
+class Lineage:
+    """What a widget's page says about where it came from and how often it was forked."""
+
+    is_fork: bool
+    forked_from_title: str | None  # as it was when forked: the original may be gone since
+    forked_from_owner: str | None
+    original: Widget | None  # None when the original is gone or the viewer may not see it
+    original_owner: str | None
+    times_forked: int
+
+
+def lineage_of(widget: Widget, viewer) -> Lineage:
+    """The lineage line of `widget`'s page as `viewer` may see it (widgets.show passes it in)."""
+    original = visible_original(widget, viewer)
+    return Lineage(
+        is_fork=widget.forked_from_id is not None,
+        forked_from_title=widget.forked_from_title,
+        forked_from_owner=widget.forked_from_owner,
+        original=original,
+        original_owner=original.owner.username if original else None,
+        times_forked=fork_count(widget.id),
+    )

@@ -1,6 +1,6 @@
 """Fork views: copy a widget the user can see into a private widget of their own."""
 
-from flask import flash, make_response, render_template, url_for
+from flask import Response, flash, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -10,14 +10,11 @@ from ..htmx import redirect_to
 from . import bp, forking
 
 
-@bp.app_context_processor
-def lineage_helpers() -> dict:
-    """Fork counts, lineage and blank-secret names for the fork hooks in the widget pages."""
-    return {
-        "fork_count": forking.fork_count,
-        "blank_secrets": forking.blank_secrets,
-        "visible_original": lambda fork: forking.visible_original(fork, current_user),
-    }
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Secret names are for the owner only: no shared cache or back button may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _forker_key() -> str:
@@ -25,13 +22,15 @@ def _forker_key() -> str:
 
 
 @bp.post("/widgets/<widget_id>/fork")
-# Each fork is a widget plus its secret rows; a generous per-user limit stops a script filling the database.
+# Each fork is a widget plus its secret rows: a generous per-user limit stops a script
+# filling the database.
 @limiter.limit("30 per minute", key_func=_forker_key)
 def fork(widget_id: str):
     """Fork a visible widget and open the copy in the editor; anonymous visitors log in first."""
     original = visible_widget_or_404(widget_id)
     if not current_user.is_authenticated:
-        # Back to the widget's page after logging in: the fork itself needs a fresh POST with a token.
+        # Back to the widget's page after logging in: the fork itself needs a fresh POST with
+        # a token.
         flash("Log in to fork this widget.", "info")
         return redirect_to(
             url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
@@ -46,9 +45,8 @@ def fork(widget_id: str):
 
 @bp.get("/widgets/<widget_id>/needs-values")
 def needs_values(widget_id: str):
-    """The fork editor's list of secrets still needing values (refreshed after each panel change)."""
+    """The fork editor's list of secrets still needing values (refreshed after panel changes)."""
     widget = owned_widget_or_404(widget_id)
-    response = make_response(render_template("forks/_needs_values.html", widget=widget))
-    # Secret names are for the owner only: no shared cache or back button may keep them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_template(
+        "forks/_needs_values.html", widget=widget, needing=forking.blank_secrets(widget.id)
+    )

@@ -19,6 +19,10 @@ from .leaks import leak_warnings, literal_value
 
 NEW_SECRET_PREFIX = "new_secret_"
 NEW_KEY_PREFIX = "new_key_"
+NOTHING_TO_MOVE = (
+    "That line has no value that can be moved to a secret any more. "
+    "Reload the editor to see the current warnings."
+)
 
 
 class SecretChangeError(ValueError):
@@ -207,10 +211,7 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
     line reads it with anvil.secrets.get_secret(...) instead. Code and secret change together."""
     warning = next((w for w in leak_warnings(widget) if w.field == field and w.line == line), None)
     if warning is None or not warning.can_move:
-        raise SecretChangeError(
-            "That line has no value that can be moved to a secret any more. "
-            "Reload the editor to see the current warnings."
-        )
+        raise SecretChangeError(NOTHING_TO_MOVE)
     secret = next((s for s in widget.secrets if s.name == warning.secret_name), None)
     if secret is None or not _is_leaked_value(secret, warning):
         secret = Secret(widget_id=widget.id, name=_free_name(widget, warning.secret_name))

@@ -2,20 +2,23 @@
 
 Every view renders the same partials for htmx and for a plain browser: htmx swaps one row or
 the panel, a browser without JavaScript gets the panel page (`secrets/page.html`) with the
-row in the state it asked for. POSTs without a valid CSRF token are refused by CSRFProtect.
+row in the state it asked for. Every POST is read through a form of `forms.py`; POSTs without
+a valid CSRF token are refused by CSRFProtect. Every answer is `Cache-Control: no-store`.
 """
 
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .. import audit
 from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..errors import render_error
-from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
+from ..htmx import is_htmx, redirect_to, render_partial_or_page, retarget, trigger
 from ..models import Secret, Widget
 from . import bp
 from .changes import (
+    NOTHING_TO_MOVE,
     SecretChangeError,
     create_secret,
     delete_secret,
@@ -27,16 +30,30 @@ from .changes import (
     secret_of,
     set_secret_value,
 )
-from .leaks import leak_warnings
+from .forms import (
+    EmptyForm,
+    ImportDotenvForm,
+    MoveToSecretForm,
+    RenameSecretForm,
+    SecretDetailsForm,
+    SetValueForm,
+)
 from .listing import count_secrets, panel_blocks, rows_after
 from .timing import ago
 from .transfer import apply_import, env_example, env_with_values, plan_import
 
-EDIT_MODES = ("name", "value", "details")
-
-
 # `ago(moment)` for the panel's "changed 3 min ago" notices: a global, so the row macro sees it.
 bp.add_app_template_global(ago)
+# `event.action|audit_verb` for the activity list: the verbs live with the actions in audit.py.
+bp.add_app_template_filter(audit.verb, "audit_verb")
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Secret names (and, after View value, a value) are for the owner only: no shared cache or
+    back button may keep any answer of this blueprint."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:
@@ -47,10 +64,16 @@ def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret
     return widget, secret
 
 
-def _no_store(response: Response) -> Response:
-    # Panels list names only the owner may see; a shared cache or the back button must not keep them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _submitted(form: FlaskForm) -> FlaskForm:
+    """`form`, read from this POST. Only a CSRF failure makes a button's form invalid, and
+    CSRFProtect answers that before the view runs; anything else is a malformed request."""
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+def _first_error(form: FlaskForm) -> str:
+    return next(error for errors in form.errors.values() for error in errors)
 
 
 def _panel(
@@ -62,6 +85,7 @@ def _panel(
     error: str | None = None,
     events: dict | None = None,
     after: int = 0,
+    form: FlaskForm | None = None,
 ) -> Response:
     """The panel (one page of rows, from secret id `after` on): a fragment for htmx, the full
     page otherwise. `focus_id`'s row gets focus, shown in `mode`/`revealed`/`error` if given."""
@@ -79,12 +103,13 @@ def _panel(
         "row_mode": mode,
         "row_revealed": revealed,
         "row_error": error,
+        "row_form": form,
         "events": audit.recent_events(widget.id),
     }
     response = make_response(
         render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status
     )
-    return _no_store(trigger(response, **events) if events else response)
+    return trigger(response, **events) if events else response
 
 
 def _row(
@@ -96,10 +121,23 @@ def _row(
     error: str | None = None,
     focus: str = "name",
     events: dict | None = None,
+    form: FlaskForm | None = None,
 ) -> Response:
-    """One secret's row (display or edit) for htmx; the panel page with that row otherwise."""
+    """One secret's row (display or edit) for htmx; the panel page with that row otherwise.
+
+    An edit row shows `form` (what was sent, after an error) or a fresh form of its `mode`."""
+    if mode and form is None:
+        form = _edit_form(mode, secret)
     if not is_htmx():
-        return _panel(widget, status, focus_id=secret.id, mode=mode, revealed=revealed, error=error)
+        return _panel(
+            widget,
+            status,
+            focus_id=secret.id,
+            mode=mode,
+            revealed=revealed,
+            error=error,
+            form=form,
+        )
     template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
     response = make_response(
         render_template(
@@ -110,10 +148,20 @@ def _row(
             revealed=revealed,
             error=error,
             focus=focus,
+            form=form,
         ),
         status,
     )
-    return _no_store(trigger(response, **events) if events else response)
+    return trigger(response, **events) if events else response
+
+
+def _edit_form(mode: str, secret: Secret) -> FlaskForm:
+    """The edit row's form, filled from the secret (never with its value)."""
+    if mode == "name":
+        return RenameSecretForm(formdata=None, name=secret.name)
+    if mode == "details":
+        return SecretDetailsForm(formdata=None, obj=secret)
+    return SetValueForm(formdata=None)
 
 
 def _changed(message: str) -> dict:
@@ -141,14 +189,8 @@ def more(widget_id: str):
     if not is_htmx():
         return _panel(widget, after=after)
     block = rows_after(widget.id, after, query_int("before", None))
-    return _no_store(
-        make_response(
-            render_template(
-                "secrets/_rows.html",
-                block=block,
-                base=url_for("secrets.panel", widget_id=widget.id),
-            )
-        )
+    return render_template(
+        "secrets/_rows.html", block=block, base=url_for("secrets.panel", widget_id=widget.id)
     )
 
 
@@ -156,17 +198,14 @@ def more(widget_id: str):
 def audit_list(widget_id: str):
     """The widget's recent secret activity (the panel refreshes it after each change)."""
     widget = owned_widget_or_404(widget_id)
-    return _no_store(
-        make_response(
-            render_template("secrets/_audit_list.html", events=audit.recent_events(widget.id))
-        )
-    )
+    return render_template("secrets/_audit_list.html", events=audit.recent_events(widget.id))
 
 
 @bp.post("/widgets/<widget_id>/secrets")
 def create(widget_id: str):
     """Create Secret: a blank secret named new_secret_N, ready to be renamed."""
     widget = owned_widget_or_404(widget_id)
+    _submitted(EmptyForm())
     try:
         secret = create_secret(widget, current_user.id)
     except SecretChangeError as error:
@@ -185,11 +224,11 @@ def row(widget_id: str, secret_id: int):
     return _row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<mode>")
+@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<any(name, value, details):mode>")
 def edit_row(widget_id: str, secret_id: int, mode: str):
     """The row as a form: rename (`name`), set value (`value`) or description (`details`)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    if mode not in EDIT_MODES or (mode == "value" and secret.is_key):
+    if mode == "value" and secret.is_key:
         abort(404)
     return _row(widget, secret, mode=mode)
 
@@ -199,10 +238,13 @@ def rename(widget_id: str, secret_id: int):
     """Rename a secret; a bad or taken name comes back next to the row, old name kept."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     old_name = secret.name
+    form = RenameSecretForm()
     try:
-        rename_secret(secret, request.form.get("name", ""), current_user.id)
+        if not form.validate_on_submit():
+            raise SecretChangeError(_first_error(form))
+        rename_secret(secret, form.name.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="name", error=str(error))
+        return _row(widget, secret, 422, mode="name", error=str(error), form=form)
     if not is_htmx():
         return _back_to_panel(widget, secret)
     message = (
@@ -215,10 +257,13 @@ def rename(widget_id: str, secret_id: int):
 def set_value(widget_id: str, secret_id: int):
     """Set (replace) a secret's value; the value is never echoed back."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    form = SetValueForm()
     try:
-        set_secret_value(secret, request.form.get("value", ""), current_user.id)
+        if not form.validate_on_submit():
+            raise SecretChangeError(_first_error(form))
+        set_secret_value(secret, form.value.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="value", error=str(error))
+        return _row(widget, secret, 422, mode="value", error=str(error), form=form)
     if not is_htmx():
         return _back_to_panel(widget, secret)
     message = (
@@ -227,14 +272,14 @@ def set_value(widget_id: str, secret_id: int):
     return _row(widget, secret, focus="value", events=_changed(message))
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/value")
-def view_value(widget_id: str, secret_id: int):
-    """View value: the owner's emergency look at a value, recorded in the audit log."""
+@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/reveal")
+def reveal(widget_id: str, secret_id: int):
+    """View value: the owner's emergency look at a value, recorded in the audit log.
+
+    A POST with a CSRF token (it decrypts and audits: no other site may make the owner do it).
+    htmx gets the row with the value; a plain form post the panel page with that row open."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        # A GET that decrypts and audits: another site must not be able to send the owner here
-        # (it could never read the value, but it could fill the audit log with false "views").
-        abort(404)
+    _submitted(EmptyForm())
     try:
         value = reveal_value(secret, current_user.id)
     except SecretChangeError as error:
@@ -246,15 +291,14 @@ def view_value(widget_id: str, secret_id: int):
 def confirm_delete(widget_id: str, secret_id: int):
     """Without JavaScript, Delete asks here (htmx asks with hx-confirm)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
-    return _no_store(
-        make_response(render_template("secrets/confirm_delete.html", widget=widget, secret=secret))
-    )
+    return render_template("secrets/confirm_delete.html", widget=widget, secret=secret)
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
 def delete(widget_id: str, secret_id: int):
     """Delete a secret; the panel comes back with focus on Create Secret."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    _submitted(EmptyForm())
     name = secret.name
     delete_secret(secret, current_user.id)
     if not is_htmx():
@@ -266,15 +310,13 @@ def delete(widget_id: str, secret_id: int):
 def details(widget_id: str, secret_id: int):
     """Set a secret's description and required flag (owner only, never shown publicly)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    form = SecretDetailsForm()
     try:
-        describe_secret(
-            secret,
-            request.form.get("description", ""),
-            request.form.get("required") == "y",
-            current_user.id,
-        )
+        if not form.validate_on_submit():
+            raise SecretChangeError(_first_error(form))
+        describe_secret(secret, form.description.data, form.required.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="details", error=str(error))
+        return _row(widget, secret, 422, mode="details", error=str(error), form=form)
     if not is_htmx():
         return _back_to_panel(widget, secret)
     return _row(widget, secret, events=_changed(f"Details of {secret.name} saved."))
@@ -284,6 +326,7 @@ def details(widget_id: str, secret_id: int):
 def write_only(widget_id: str, secret_id: int):
     """Make a secret write-only: its value can never be viewed again (cannot be undone)."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    _submitted(EmptyForm())
     make_write_only(secret, current_user.id)
     if not is_htmx():
         return _back_to_panel(widget, secret)
@@ -292,7 +335,7 @@ def write_only(widget_id: str, secret_id: int):
 
 def _import_form(
     widget: Widget,
-    text: str = "",
+    form: ImportDotenvForm,
     status: int = 200,
     changes=None,
     errors=None,
@@ -300,7 +343,7 @@ def _import_form(
 ) -> Response:
     context = {
         "widget": widget,
-        "text": text,
+        "form": form,
         "changes": changes,
         "errors": errors,
         "message": message,
@@ -312,58 +355,58 @@ def _import_form(
         template = (
             "secrets/_import_result.html" if request.method == "POST" else "secrets/_import.html"
         )
-    return _no_store(make_response(render_template(template, **context), status))
+    return make_response(render_template(template, **context), status)
 
 
 @bp.get("/widgets/<widget_id>/secrets/import")
 def import_form(widget_id: str):
     """Paste or upload a .env file to create or update many secrets at once."""
-    return _import_form(owned_widget_or_404(widget_id))
+    return _import_form(owned_widget_or_404(widget_id), ImportDotenvForm())
 
 
 @bp.post("/widgets/<widget_id>/secrets/import")
 def import_dotenv(widget_id: str):
     """Preview (`step=preview`) or apply a .env import; one bad line and nothing is applied."""
     widget = owned_widget_or_404(widget_id)
-    upload = request.files.get("dotenv_file")
-    text = request.form.get("dotenv", "")
+    form = _submitted(ImportDotenvForm())
+    upload = form.dotenv_file.data
     if upload and upload.filename:
         try:
-            text = upload.read().decode("utf-8")
+            form.dotenv.data = upload.read().decode("utf-8")
         except UnicodeDecodeError:
             # Guessing would silently change values: refuse and say why.
+            form.dotenv.data = ""
             return _import_form(
                 widget,
-                "",
+                form,
                 422,
                 None,
                 [],
                 f"{upload.filename} is not UTF-8 text: save it as UTF-8 and try again.",
             )
+    text = form.dotenv.data or ""
     changes, errors, _entries = plan_import(widget, text)
     if errors:
         return _import_form(
             widget,
-            text,
+            form,
             422,
             changes,
             errors,
             "Nothing was imported: fix the lines below and preview again.",
         )
-    if request.form.get("step") != "apply":
-        return _import_form(widget, text, 200, changes)
+    if not form.applying:
+        return _import_form(widget, form, 200, changes)
     try:
         applied = apply_import(widget, text, current_user.id)
     except SecretChangeError as error:
-        return _import_form(widget, text, 422, changes, [], str(error))
+        return _import_form(widget, form, 422, changes, [], str(error))
     count = sum(change.action != "unchanged" for change in applied)
     if not is_htmx():
         return redirect_to(url_for("secrets.panel", widget_id=widget.id))
     response = _panel(widget, events=_changed(f"Imported {count} change(s) from .env."))
     # The import form sits in its own box: the panel replaces it.
-    response.headers["HX-Retarget"] = "#secrets-panel"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
+    return retarget(response, "#secrets-panel", "innerHTML")
 
 
 @bp.get("/widgets/<widget_id>/secrets/env.example")
@@ -375,8 +418,9 @@ def export_example(widget_id: str):
 
 @bp.post("/widgets/<widget_id>/secrets/export")
 def export_values(widget_id: str):
-    """`.env` with the values: owner only, recorded in the audit log (write-only values left out)."""
+    """`.env` with the values: owner only, audited (write-only values are left out)."""
     widget = owned_widget_or_404(widget_id)
+    _submitted(EmptyForm())
     return _attachment(env_with_values(widget, current_user.id), ".env")
 
 
@@ -384,23 +428,19 @@ def _attachment(text: str, filename: str) -> Response:
     response = make_response(text)
     response.mimetype = "text/plain"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _no_store(response)
-
-
-@bp.app_context_processor
-def leak_check() -> dict:
-    """Lets the editor's leak-warnings hook call `leak_warnings(widget)` (decrypts nothing)."""
-    return {"leak_warnings": leak_warnings}
+    return response
 
 
 @bp.post("/widgets/<widget_id>/secrets/move")
 def move(widget_id: str):
     """ "Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
     widget = owned_widget_or_404(widget_id)
-    field, _, line = request.form.get("move", "").partition(":")
-    number = int(line) if line.isascii() and line.isdigit() and len(line) < 10 else 0
+    form = MoveToSecretForm()
     try:
-        secret = move_to_secret(widget, field, number, current_user.id)
+        if not form.validate_on_submit():
+            raise SecretChangeError(NOTHING_TO_MOVE)
+        field, line = form.target()
+        secret = move_to_secret(widget, field, line, current_user.id)
     except SecretChangeError as error:
         flash(str(error), "error")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))

@@ -6,9 +6,11 @@ from flask_login import current_user, login_required
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
 from ..extensions import db
+from ..forks import forking
 from ..htmx import redirect_to
 from ..models import User, Widget
 from ..runs import extraction
+from ..secrets.leaks import leak_warnings
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
@@ -78,7 +80,9 @@ def new():
 def show(widget_id: str):
     """A widget's public page: title, owner, description and read-only code."""
     widget = visible_widget_or_404(widget_id)
-    return render_template("widgets/show.html", widget=widget)
+    return render_template(
+        "widgets/show.html", widget=widget, lineage=forking.lineage_of(widget, current_user)
+    )
 
 
 @bp.route("/widgets/<widget_id>/edit", methods=["GET", "POST"])
@@ -93,12 +97,21 @@ def edit(widget_id: str):
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
-    return render_template(
-        "widgets/edit.html",
-        widget=widget,
-        form=form,
-        extraction_alerts=extraction.recent_alerts(widget.id),
-    ), (422 if request.method == "POST" else 200)
+    return render_template("widgets/edit.html", **_editor_context(widget, form)), (
+        422 if request.method == "POST" else 200
+    )
+
+
+def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
+    """Everything the editor's template shows, the other areas' boxes included: the templates
+    never query (a fork's secrets still needing values, the saved code's leak warnings)."""
+    return {
+        "widget": widget,
+        "form": form,
+        "needing": forking.blank_secrets(widget.id) if widget.forked_from_id else [],
+        "leak_warnings": leak_warnings(widget),
+        "extraction_alerts": extraction.recent_alerts(widget.id),
+    }
 
 
 @bp.post("/widgets/<widget_id>/delete")

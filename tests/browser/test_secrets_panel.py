@@ -1,4 +1,4 @@
-"""The seed's steps in real Chromium: Secrets → Create Secret → rename → set value → view → hide → delete."""
+"""The seed's steps in Chromium: Secrets → Create → rename → set value → view → hide → delete."""
 
 from playwright.sync_api import expect
 
@@ -50,16 +50,26 @@ def test_owner_walks_through_the_seed_steps_with_keyboard_and_mouse(page, screen
     expect(row.get_by_role("button", name="Set value")).to_be_focused()  # swapped and settled
     assert VALUE not in page.content()
 
-    # View, then hide.
-    row.get_by_role("button", name="View value").click()
+    # View (a POST with the CSRF token), then hide (in the page: no request at all).
+    with page.expect_request(lambda r: r.url.endswith("/reveal")) as reveal:
+        row.get_by_role("button", name="View value").click()
+    assert reveal.value.method == "POST" and reveal.value.headers.get("x-csrftoken")
     expect(row.locator(".secret-revealed")).to_have_text(VALUE)
     expect(row.get_by_role("button", name="Hide value")).to_be_focused()
     page.locator("#secrets-audit summary").click()
     expect(page.locator("#secrets-audit")).to_contain_text("viewed")
     screenshot("secrets-4-viewed")
+    requests = []
+
+    def record(request):
+        requests.append(request.url)
+
+    page.on("request", record)
     row.get_by_role("button", name="Hide value").click()
     expect(row.get_by_role("button", name="View value")).to_be_focused()
     assert VALUE not in page.content()
+    assert requests == []  # hiding asked the server nothing
+    page.remove_listener("request", record)
 
     # Delete, after confirming.
     page.once("dialog", lambda dialog: dialog.accept())
@@ -84,6 +94,14 @@ def test_panel_works_without_javascript(browser, live_server, screenshot):
         page.get_by_label("New value for db_password").fill(VALUE)
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".badge-set")).to_have_text("set")
+        assert VALUE not in page.content()
+        # View value posts the form: the panel page comes back with the value shown…
+        page.get_by_role("button", name="View value").click()
+        expect(page.locator(".secret-revealed")).to_have_text(VALUE)
+        # …and Hide value shows the panel page again without it.
+        page.get_by_role("button", name="Hide value").click()
+        expect(page.get_by_role("button", name="View value")).to_be_visible()
+        assert VALUE not in page.content()
         page.get_by_role("button", name="Delete").click()
         screenshot("secrets-nojs-confirm", target=page)
         page.get_by_role("button", name="Delete").click()

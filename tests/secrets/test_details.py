@@ -59,7 +59,7 @@ def test_write_only_removes_view_for_good_but_keeps_replace_and_delete(app, alic
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "badge-write-only" in html
     assert "View value" not in html and "Set value" in html and "Delete" in html
-    viewed = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value", headers=HX)
+    viewed = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal", htmx=True)
     assert viewed.status_code == 422 and VALUE not in viewed.get_data(as_text=True)
     assert "write-only" in viewed.get_data(as_text=True)
     # Nothing turns it back: the details form no longer offers it, and a new value keeps the flag.
@@ -89,7 +89,7 @@ def test_panel_shows_when_each_secret_was_last_changed_viewed_and_used(app, alic
     )
     assert "Changed never · viewed never · used never" in " ".join(row.split())
     alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/value", {"value": VALUE}, htmx=True)
-    alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value", headers=HX)
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal", htmx=True)
     with app.app_context():
         value_for_run(widget_id, "api_key", None)
     row = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}", headers=HX).get_data(

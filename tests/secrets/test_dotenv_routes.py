@@ -175,3 +175,17 @@ def test_import_and_export_are_404_for_everyone_else(
     )
     assert response.status_code == 404 and "api_key" not in response.get_data(as_text=True)
     assert secrets_of(app, widget_id) == [("api_key", False)]
+
+
+def test_a_name_with_a_trailing_newline_is_refused_not_imported_as_a_second_name(
+    app, alice, widget_id
+):
+    # python-dotenv reads a single-quoted name across lines: 'API_KEY\n' is not API_KEY.
+    response = alice.post(
+        f"/widgets/{widget_id}/secrets/import",
+        {"dotenv": "API_KEY=one\n'API_KEY\n'=two\n", "step": "apply"},
+        htmx=True,
+    )
+    assert response.status_code == 422
+    assert "Line 2" in response.get_data(as_text=True)
+    assert values_of(app, widget_id) == {}

@@ -81,8 +81,8 @@ def test_acknowledged_secret_changes_and_sessions_survive_kill_9(tmp_path):
         process.wait()
     process, browser.base = start_server(instance)
     try:
-        shown = browser.get(
-            f"/widgets/{widget_id}/secrets/{secret_id}/value", headers={"HX-Request": "true"}
+        shown = browser.post(
+            f"/widgets/{widget_id}/secrets/{secret_id}/reveal", headers={"HX-Request": "true"}
         )
         assert VALUE in shown  # still logged in, and the value decrypts with the persisted key
     finally:

@@ -188,7 +188,6 @@ def test_row_links_are_the_routes_url_for_builds(app, alice, widget_id):
             "Set value": url_for(
                 "secrets.edit_row", widget_id=widget_id, secret_id=secret_id, mode="value"
             ),
-            "View value": url_for("secrets.view_value", widget_id=widget_id, secret_id=secret_id),
             "Details": url_for(
                 "secrets.edit_row", widget_id=widget_id, secret_id=secret_id, mode="details"
             ),
@@ -196,9 +195,12 @@ def test_row_links_are_the_routes_url_for_builds(app, alice, widget_id):
         rename = url_for("secrets.edit_row", widget_id=widget_id, secret_id=secret_id, mode="name")
         confirm = url_for("secrets.confirm_delete", widget_id=widget_id, secret_id=secret_id)
         delete = url_for("secrets.delete", widget_id=widget_id, secret_id=secret_id)
+        reveal = url_for("secrets.reveal", widget_id=widget_id, secret_id=secret_id)
     assert f'href="{rename}" hx-get="{rename}"' in row
+    # View value is a POST (it decrypts and audits): a form with its own CSRF token.
+    assert re.search(rf'<form method="post" action="{reveal}" hx-post="{reveal}"', row)
     for label, url in expected.items():
         assert re.search(rf'href="{url}" hx-get="{url}"[^>]*>{label}</a>', row), label
     assert f'href="{confirm}" hx-post="{delete}"' in row
-    for url in [rename, confirm, delete, *expected.values()]:
+    for url in [rename, confirm, delete, reveal, *expected.values()]:
         assert alice.client.get(url, headers=HX).status_code in (200, 405)

@@ -198,9 +198,12 @@ def test_values_up_to_64_kib_of_utf8_are_accepted_and_larger_refused(app, alice,
 
 def test_owner_views_a_value_and_the_view_is_recorded(app, alice, widget_id):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
-    response = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value", headers=HX)
+    panel = alice.client.get(f"/widgets/{widget_id}/secrets", headers=HX).get_data(as_text=True)
+    assert VALUE not in panel and "View value" in panel  # not in the page until asked for
+    response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal", htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and VALUE in html and "Hide value" in html
+    assert "<html" not in html  # htmx gets the row only
     assert response.headers["Cache-Control"] == "no-store"
     hidden = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}", headers=HX)
     assert VALUE not in hidden.get_data(as_text=True) and "View value" in hidden.get_data(
@@ -247,7 +250,7 @@ def secret_routes(widget_id, secret_id):
         ("GET", f"{base}/{secret_id}/edit/details", {}),
         ("POST", f"{base}/{secret_id}/name", {"name": "stolen"}),
         ("POST", f"{base}/{secret_id}/value", {"value": "overwritten"}),
-        ("GET", f"{base}/{secret_id}/value", {}),
+        ("POST", f"{base}/{secret_id}/reveal", {}),
         ("GET", f"{base}/{secret_id}/delete", {}),
         ("POST", f"{base}/{secret_id}/delete", {}),
         ("POST", f"{base}/{secret_id}/details", {"description": "x", "required": "y"}),
@@ -286,7 +289,7 @@ def test_everyone_but_the_owner_gets_404_and_changes_nothing(
 def test_a_secret_of_another_widget_is_404_even_for_its_owner(alice, widget_id):
     other_widget = alice.create_widget("Other")
     secret_id = create_secret(alice, other_widget, name="api_key", value=VALUE)
-    response = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value")
+    response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
     assert response.status_code == 404 and VALUE not in response.get_data(as_text=True)
 
 
@@ -363,7 +366,7 @@ def test_a_value_never_reaches_the_database_file_the_logs_or_the_audit(
     app, alice, widget_id, captured_logs
 ):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
-    alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value")
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
     with app.app_context():
         events = db.session.scalars(db.select(AuditEvent)).all()
         assert {e.action for e in events} >= {"create", "rename", "set", "view"}
@@ -391,7 +394,7 @@ def test_listing_and_page_renders_decrypt_nothing(app, alice, make_client, widge
 
 def test_audit_list_in_the_panel_names_who_did_what_without_values(alice, widget_id):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
-    alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value", headers=HX)
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal", htmx=True)
     html = alice.client.get(f"/widgets/{widget_id}/secrets/audit", headers=HX).get_data(
         as_text=True
     )
@@ -404,18 +407,40 @@ def test_view_with_the_wrong_key_is_a_clear_error_not_a_traceback(app, alice, wi
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
     app.config["SECRETS_KEY"] = vault.new_key()
     vault.init_app(app)  # as if the site restarted with another key
-    response = alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value", headers=HX)
+    response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal", htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "secrets key does not match" in html and "Traceback" not in html
     assert "gAAAA" not in html  # no ciphertext either
 
 
-def test_view_value_refuses_a_cross_site_request_and_records_nothing(app, alice, widget_id):
+def test_a_get_reveals_nothing_and_records_nothing(app, alice, widget_id):
+    """Viewing a value is a POST with a CSRF token: no link, image or other site's page can make
+    the owner's browser decrypt it or fill the audit log with false "views"."""
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
-    response = alice.client.get(
-        f"/widgets/{widget_id}/secrets/{secret_id}/value", headers={"Sec-Fetch-Site": "cross-site"}
-    )
-    assert response.status_code == 404 and VALUE not in response.get_data(as_text=True)
+    for url in (
+        f"/widgets/{widget_id}/secrets/{secret_id}/value",
+        f"/widgets/{widget_id}/secrets/{secret_id}/reveal",
+    ):
+        response = alice.client.get(url, headers={"Sec-Fetch-Site": "cross-site"})
+        assert response.status_code == 405 and VALUE not in response.get_data(as_text=True)
+    tokenless = alice.client.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
+    assert tokenless.status_code == 400 and VALUE not in tokenless.get_data(as_text=True)
     with app.app_context():
         assert not db.session.scalars(db.select(AuditEvent).filter_by(action="view")).all()
+        assert db.session.get(Secret, secret_id).last_viewed_at is None
+
+
+def test_view_value_without_javascript_shows_the_panel_page_with_the_value(app, alice, widget_id):
+    secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
+    response = alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html  # the panel page, not a fragment
+    assert f"<code>{VALUE}</code>" in html and "Hide value" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    # Hide value's no-JavaScript link shows the panel again, without the value.
+    hide = re.search(r'<a href="([^"]+)"[^>]*data-hide-value', html).group(1)
+    hidden = alice.client.get(hide.replace("&amp;", "&"))
+    assert hidden.status_code == 200 and VALUE not in hidden.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(db.select(AuditEvent).filter_by(action="view")).all()) == 1

@@ -48,7 +48,7 @@ ROUTES = {
     "secrets.edit_row": OWNER,
     "secrets.rename": OWNER,
     "secrets.set_value": OWNER,
-    "secrets.view_value": OWNER,
+    "secrets.reveal": OWNER,
     "secrets.confirm_delete": OWNER,
     "secrets.delete": OWNER,
     "secrets.details": OWNER,

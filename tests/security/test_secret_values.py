@@ -39,8 +39,8 @@ def leak():
 def fail():
     raise ValueError("bad key " + anvil.secrets.get_secret("api_key"))
 """
-# Routes that exist to show or export the value to its owner, on purpose.
-EXPLICIT_VIEWS = {"secrets.view_value", "secrets.export_values"}
+# Routes that exist to show or export the value to its owner, on purpose (both POSTs).
+EXPLICIT_VIEWS = {"secrets.reveal", "secrets.export_values"}
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,10 @@ def sweep(accounts, urls) -> list[str]:
 
 def test_no_get_route_shows_the_value_to_anyone(app, alice, make_client, widget):
     widget_id, secret_id = widget
-    assert alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value").status_code == 200
+    # The value is there to be found: the owner's View value (a POST) shows it.
+    assert VALUE in alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal").get_data(
+        as_text=True
+    )
     urls = list(get_routes(app, widget_id, secret_id, "alice"))
     assert {endpoint for endpoint, _ in urls} >= {
         endpoint
@@ -220,7 +223,7 @@ def test_the_database_files_and_audit_rows_hold_no_value_after_everything(
     app, alice, make_client, widget
 ):
     widget_id, secret_id = widget
-    alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/value")
+    alice.post(f"/widgets/{widget_id}/secrets/{secret_id}/reveal")
     alice.post(f"/widgets/{widget_id}/run", headers={"Accept": "application/json"})
     bob = make_client()
     bob.register("bob")
