@@ -82,10 +82,10 @@ def test_unknown_edit_modes_and_non_numeric_ids_are_404(alice, widget_id, path):
     assert alice.client.get(url, headers=HX).status_code == 404
 
 
-@pytest.mark.parametrize("focus", ["abc", "-1", "1.5", ""])
-def test_a_malformed_focus_is_ignored_not_an_error(alice, widget_id, focus):
+@pytest.mark.parametrize("focus", ["abc", "-1", "1.5", "", "9" * 30])
+def test_a_malformed_focus_gets_a_400_that_names_it(alice, widget_id, focus):
     response = alice.client.get(f"/widgets/{widget_id}/secrets?focus={focus}")
-    assert response.status_code == 200 and "Create Secret" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "focus" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("move", ["", "server_code", "server_code:x", "server_code:1:2"])
