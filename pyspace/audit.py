@@ -20,7 +20,7 @@ ACTION_VERBS = {
     "protect": "made write-only",
     "describe": "described",
     # A caller got too many results withheld for holding a secret value (runs/extraction.py).
-    "extraction": "possible extraction attempt on",
+    "extraction": "Possible extraction attempt",
 }
 ACTIONS = tuple(ACTION_VERBS)
 

@@ -109,7 +109,7 @@ def test_a_key_row_has_no_value_to_view_set_or_export(app, alice, widget_id):
     before = row(app, key_id).ciphertext
     refused = alice.post(f"{base}/value", {"value": VALUE}, htmx=True)
     assert refused.status_code == 422 and "encryption key" in refused.get_data(as_text=True)
-    viewed = alice.client.get(f"{base}/value", headers=HX)
+    viewed = alice.post(f"{base}/reveal", {}, htmx=True)
     assert viewed.status_code == 422 and "never shown" in viewed.get_data(as_text=True)
     assert row(app, key_id).ciphertext == before
     assert_no_key_bytes(app, key_id, refused.get_data(), viewed.get_data())
@@ -282,7 +282,7 @@ def test_key_bytes_are_in_no_response_log_audit_row_or_database_byte(
             alice.client.get(f"{base}/{key_id}", headers=HX),
             alice.client.get(f"{base}/{key_id}/edit/name", headers=HX),
             alice.client.get(f"{base}/{key_id}/edit/details", headers=HX),
-            alice.client.get(f"{base}/{key_id}/value", headers=HX),
+            alice.post(f"{base}/{key_id}/reveal", {}, htmx=True),
             alice.client.get(f"{base}/{key_id}/delete"),
             alice.client.get(f"{base}/audit"),
             alice.client.get(f"{base}/env.example"),
