@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="pyspace-bench-") as workdir:
         report = run(arguments.only, arguments.quick, workdir)
     print(
-        f"py.space benchmarks{' (quick)' if arguments.quick else ''} on {describe_machine(machine())}\n"
+        f"py.space benchmarks{' (quick)' if arguments.quick else ''}"
+        f" on {describe_machine(machine())}\n"
     )
     print(table(report))
     path = write_json(report, arguments.out, arguments.quick)

@@ -1,4 +1,5 @@
-"""Page benchmarks in-process (Flask test clients): the Secrets panel, the public page, the editor."""
+"""Page benchmarks in-process (Flask test clients): the Secrets panel, the public page, the
+editor."""
 
 from pyspace.extensions import db
 from pyspace.models import Secret
@@ -47,7 +48,8 @@ def _secret_list(html: str) -> str:
 
 
 def bench_secrets_panel(app, report: Report, repeat: int, sizes=PANEL_SIZES) -> None:
-    """The Secrets panel (htmx partial) for widgets of each size, vs the same rows in plain Flask."""
+    """The Secrets panel (htmx partial) for widgets of each size, vs the same rows in plain
+    Flask."""
     with app.app_context():
         owner = make_user("panelowner")
         widgets = {size: make_widget(owner, size, title=f"{size} secrets") for size in sizes}

@@ -10,8 +10,8 @@ import time
 
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command, bubblewrap_problem
-from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 from pyspace.sandbox.settings import settings_from_config
+from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 
 from .measure import Report, time_interleaved
 from .sample_data import csrf_token, logged_in_client, make_user, make_widget
@@ -55,7 +55,8 @@ def _sandboxed(limits, flags: list[str]) -> list[str]:
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:
-    """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's sandbox."""
+    """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's
+    sandbox."""
     problem = bubblewrap_problem()
     if problem:
         raise RuntimeError(f"can't benchmark runs: {problem}")

@@ -12,7 +12,11 @@ from pyspace.models import Secret, User, Widget
 from pyspace.secrets import vault
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-SERVER_CODE = "import anvil.secrets\n\ndef forecast(city):\n    return city.upper()\n\nprint(forecast('oslo'))\n"
+SERVER_CODE = (
+    "import anvil.secrets\n\n"
+    "def forecast(city):\n    return city.upper()\n\n"
+    "print(forecast('oslo'))\n"
+)
 
 
 def bench_config(workdir: str) -> dict:
@@ -50,7 +54,8 @@ def make_widget(
     visibility: str = "public",
     code: str = SERVER_CODE,
 ) -> str:
-    """A widget with `secrets` secrets, every one with its own encrypted value (one in ten blank)."""
+    """A widget with `secrets` secrets, every one with its own encrypted value (one in ten
+    blank)."""
     widget = Widget(
         owner_id=owner_id,
         title=title,

@@ -1,4 +1,5 @@
-"""py.space: write small Python widgets, run them, share them, fork them — with secrets kept out of the code."""
+"""py.space: write small Python widgets, run them, share them, fork them — with secrets kept out
+of the code."""
 
 import os
 
@@ -7,7 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then the environment, then `test_config`."""
+    """Build the app: defaults, then instance/config.py, then the environment, then
+    `test_config`."""
     from . import config
 
     # The instance path is given to Flask itself so that instance/config.py is read from it too.
@@ -25,7 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.config_from_environment())
     if test_config:
         app.config.from_mapping(test_config)
-    # The remember-me cookie logs a browser in for a month: HTTPS-only whenever the session cookie is.
+    # The remember-me cookie logs a browser in for a month: HTTPS-only whenever the session
+    # cookie is.
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.flask_secret_key(app.instance_path)

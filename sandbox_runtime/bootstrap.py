@@ -16,6 +16,7 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
     sys.path.append(sys.argv[2])
 
 import builtins  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
@@ -83,6 +84,11 @@ def run_job(job: dict) -> dict:
     call = job.get("call")
     if not call:
         return {"error": None}
+    return call_server_function(call)
+
+
+def call_server_function(call: dict) -> dict:
+    """Call the server function `call` names, with its arguments; its result must be JSON."""
     function = anvil.server.registered(call["name"])
     if function is None:
         return {
@@ -120,10 +126,9 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed or broken stream must not hide the outcome.
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:  # a closed or broken stream must not hide the outcome
-            pass
     _channel.send({"op": "done", **outcome})
     os._exit(0)
 

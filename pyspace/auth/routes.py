@@ -93,7 +93,8 @@ def register():
 )
 @limiter.limit("300 per minute", methods=["POST"], deduct_when=_failed)
 def login():
-    """Log in with username and password; "remember me" keeps the session across browser restarts."""
+    """Log in with username and password; "remember me" keeps the session across browser
+    restarts."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()

@@ -3,7 +3,8 @@
 What the code inside sees: a read-only root and /usr (Python and its standard library), the
 runtime and the sandbox packages read-only under /opt/pyspace, fresh /proc and /dev, empty
 size-limited /tmp and /dev/shm that disappear with it — and, with the network on, the few
-/etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other users' data.
+/etc files DNS and TLS need. Not the project, not instance/ (database, key file), not other
+users' data.
 It runs as uid 65534 in its own user, PID, IPC, UTS, cgroup (and, network off, network)
 namespaces; as root we also start bubblewrap itself as uid 65534, so even the kernel's
 accounting (RLIMIT_NPROC) sees an unprivileged user.
@@ -165,7 +166,9 @@ def bubblewrap_problem() -> str | None:
         return "bubblewrap is not installed (Debian package 'bubblewrap')."
     probe = bare_python_command(Limits(network=False))
     try:
-        completed = subprocess.run(probe, capture_output=True, timeout=10, env={}, **as_nobody())
+        completed = subprocess.run(
+            probe, check=False, capture_output=True, timeout=10, env={}, **as_nobody()
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not start: {error}"
     if completed.returncode != 0:

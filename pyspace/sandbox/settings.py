@@ -10,10 +10,10 @@
 | RUN_SCRATCH_MB | 16 | size of each of the sandbox's discarded scratch mounts, /tmp and /dev/shm |
 | RUN_NETWORK | True | widget code may use the network (off: loopback of its own only) |
 | RUN_POOL_SIZE | 2 | warm sandboxes kept ready per web process (0 turns the pool off) |
-| RUN_POOL_WARM_ON_START | False | fill the pool when the app starts, not at the first Run (`./manage.sh serve` sets it) |
+| RUN_POOL_WARM_ON_START | False | fill the pool at start, not at the first Run (`serve` sets it) |
 | RUN_MAX_CONCURRENT | 4 | runs at once per web process; more wait up to RUN_WALL_SECONDS |
 | RUN_ANONYMOUS_RATE_LIMIT | "10 per minute" | runs per client address when not logged in |
-| SANDBOX_PACKAGES_DIR | .sandbox/site-packages | packages for widget code (installed by scripts/install-sandbox-packages.sh) |
+| SANDBOX_PACKAGES_DIR | .sandbox/site-packages | widget code's packages (see scripts/) |
 | ALLOW_UNSANDBOXED_RUNS | False | UNSAFE: where bubblewrap can't run, run code as a plain process |
 
 Memory is limited per process, so one run can hold at most RUN_MEMORY_MB x RUN_MAX_PROCESSES

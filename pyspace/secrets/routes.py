@@ -47,7 +47,8 @@ def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret
 
 
 def _no_store(response: Response) -> Response:
-    # Panels list names only the owner may see; a shared cache or the back button must not keep them.
+    # Panels list names only the owner may see; a shared cache or the back button must not keep
+    # them.
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -375,7 +376,8 @@ def export_example(widget_id: str):
 
 @bp.post("/widgets/<widget_id>/secrets/export")
 def export_values(widget_id: str):
-    """`.env` with the values: owner only, recorded in the audit log (write-only values left out)."""
+    """`.env` with the values: owner only, recorded in the audit log (write-only values left
+    out)."""
     widget = owned_widget_or_404(widget_id)
     return _attachment(env_with_values(widget, current_user.id), ".env")
 

@@ -1,4 +1,5 @@
-"""The seed's steps in real Chromium: Secrets → Create Secret → rename → set value → view → hide → delete."""
+"""The seed's steps in real Chromium: Secrets → Create Secret → rename → set value → view → hide
+→ delete."""
 
 from playwright.sync_api import expect
 

@@ -177,9 +177,10 @@ def test_csrf_protects_every_state_changing_route_but_the_gui_call(app):
     assert app.config.get("WTF_CSRF_ENABLED", True) and app.config.get(
         "WTF_CSRF_CHECK_DEFAULT", True
     )
-    assert set(
-        app.config.get("WTF_CSRF_METHODS", ["POST", "PUT", "PATCH", "DELETE"])
-    ) >= STATE_CHANGING
+    assert (
+        set(app.config.get("WTF_CSRF_METHODS", ["POST", "PUT", "PATCH", "DELETE"]))
+        >= STATE_CHANGING
+    )
     assert not csrf._exempt_blueprints
     exempt = {
         endpoint

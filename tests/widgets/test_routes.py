@@ -184,7 +184,11 @@ def test_owner_only_routes_are_404_for_other_users(
 
 @pytest.mark.parametrize(
     "method, path, data",
-    [*OWNER_ONLY, ("get", "/widgets/new", None), ("post", "/widgets/new", {"title": "x", "kind": "script"})],
+    [
+        *OWNER_ONLY,
+        ("get", "/widgets/new", None),
+        ("post", "/widgets/new", {"title": "x", "kind": "script"}),
+    ],
 )
 def test_owner_only_routes_send_anonymous_visitors_to_log_in(
     app, alice, make_client, method, path, data
