@@ -41,9 +41,11 @@ def record(
 
 def recent_events(widget_id: str, limit: int = 20) -> list[AuditEvent]:
     """The widget's newest audit events first."""
-    return db.session.scalars(
-        db.select(AuditEvent)
-        .filter_by(widget_id=widget_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .filter_by(widget_id=widget_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Model
 
 
 def utcnow() -> datetime:
@@ -25,7 +25,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,14 +74,12 @@ class User(UserMixin, db.Model):
         return not self.is_disabled
 
 
-WIDGET_KINDS = ("script", "gui")
-VISIBILITIES = ("public", "private")
 TITLE_MAX = 100
 DESCRIPTION_MAX = 5_000
 CODE_MAX = 200_000
 
 
-class Widget(db.Model):
+class Widget(Model):
     __tablename__ = "widgets"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_widget_id)
@@ -134,7 +132,7 @@ SECRET_VALUE_MAX_BYTES = 64 * 1024
 SECRET_DESCRIPTION_MAX = 500
 
 
-class Secret(db.Model):
+class Secret(Model):
     """A named secret of one widget. The value is Fernet ciphertext, or None for blank.
 
     Names are case-sensitive (`API_KEY` and `api_key` are two secrets), like Python identifiers.
@@ -183,7 +181,7 @@ class Secret(db.Model):
         return None
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which secret, and when. Never holds a value."""
 
     __tablename__ = "audit_events"

@@ -5,7 +5,7 @@ and flags) — never a ciphertext, a timestamp of the original's secret use, or 
 Nothing is decrypted: the values never leave the original.
 """
 
-from sqlalchemy import func, insert
+from sqlalchemy import Row, func, insert
 
 from ..extensions import db
 from ..models import Secret, User, Widget, new_widget_id
@@ -60,14 +60,16 @@ def fork_count(widget_id: str) -> int:
     )
 
 
-def blank_secrets(widget_id: str) -> list:
+def blank_secrets(widget_id: str) -> list[Row]:
     """The widget's secrets that have no value yet — name, description, required — as a
     checklist: required ones first, then in the panel's order. Reads no ciphertext."""
-    return db.session.execute(
-        db.select(Secret.name, Secret.description, Secret.required)
-        .filter_by(widget_id=widget_id, ciphertext=None)
-        .order_by(Secret.required.desc(), Secret.id)
-    ).all()
+    return list(
+        db.session.execute(
+            db.select(Secret.name, Secret.description, Secret.required)
+            .filter_by(widget_id=widget_id, ciphertext=None)
+            .order_by(Secret.required.desc(), Secret.id)
+        ).all()
+    )
 
 
 def visible_original(fork: Widget, viewer) -> Widget | None:

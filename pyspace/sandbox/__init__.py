@@ -124,12 +124,14 @@ def shutdown_runner(app: Flask) -> None:
 
 def run_widget(widget, actor_id: int | None) -> RunResult:
     """Run `widget`'s saved server code once, started by `actor_id` (None: anonymous)."""
-    app = current_app._get_current_object()
+    # current_app is a proxy at run time: the runner keeps the app object itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app).run(widget.id, widget.server_code, actor_id)
 
 
 def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> dict:
     """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
-    app = current_app._get_current_object()
+    # current_app is a proxy at run time: the runner keeps the app object itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
     return runner_for(app).run(widget.id, widget.server_code, actor_id, call).as_call_result()

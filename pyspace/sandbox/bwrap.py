@@ -223,7 +223,8 @@ class Sandbox:
             self.process.kill()
             self.process.wait()
         for stream in (self.process.stdout, self.process.stderr):
-            stream.close()
+            if stream is not None:
+                stream.close()
         self.channel.close()
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)

@@ -115,7 +115,7 @@ def reveal_value(secret: Secret, actor_id: int) -> str:
     """The value, for the owner's explicit View value; recorded as "view"."""
     if secret.write_only:
         raise SecretChangeError("This secret is write-only: its value can't be viewed.")
-    if secret.is_blank:
+    if secret.ciphertext is None:  # blank
         return ""
     value = vault.decrypt_value(secret.ciphertext)
     secret.last_viewed_at = utcnow()
@@ -159,7 +159,7 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
     secret (an existing one holding the same value, or a new one that gets the value) and the
     line reads it with anvil.secrets.get_secret(...) instead. Code and secret change together."""
     warning = next((w for w in leak_warnings(widget) if w.field == field and w.line == line), None)
-    if warning is None or not warning.can_move:
+    if warning is None or not warning.can_move or warning.literal is None:
         raise SecretChangeError(
             "That line has no value that can be moved to a secret any more. "
             "Reload the editor to see the current warnings."

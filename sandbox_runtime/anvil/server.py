@@ -1,6 +1,6 @@
 """Server functions that a GUI widget's client code calls with `anvil.server.call(name, ...)`."""
 
-_callables = {}
+_callables: dict[str, object] = {}
 
 
 def callable(function=None, *, name=None):
