@@ -75,6 +75,9 @@
   form.querySelectorAll("textarea[data-editor]").forEach(function (textarea) {
     const editor = CodeMirror.fromTextArea(textarea, {
       mode: textarea.dataset.editor,
+      // The text itself is the editable element (not a hidden textarea): screen readers read
+      // the code, and the scrolling area holds what keyboard users focus.
+      inputStyle: "contenteditable",
       lineNumbers: true,
       indentUnit: 4,
       tabSize: 4,
