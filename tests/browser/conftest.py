@@ -118,7 +118,10 @@ def _axe_violations(page: Page) -> list[dict]:
             "rule": violation["id"],
             "impact": violation["impact"],
             "help": violation["help"],
-            "nodes": [node["html"][:200] for node in violation["nodes"]],
+            "nodes": [
+                f"{node['html'][:200]} ({node.get('failureSummary', '')[:300]})"
+                for node in violation["nodes"]
+            ],
         }
         for violation in results["violations"]
         if violation["impact"] in AXE_FAILING_IMPACTS
