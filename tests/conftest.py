@@ -172,10 +172,12 @@ class DecryptionCounter:
 def decryptions(monkeypatch) -> DecryptionCounter:
     """Counts decryptions in this process, sandbox runs' secret lookups included (threads too).
 
-    Patched on cryptography's Fernet class rather than in the vault, so a decryption that
-    bypassed the vault would be counted as well."""
+    Counted in cryptography itself rather than in the vault, so a decryption that bypassed the
+    vault would be counted as well. `_decrypt_data` is where every path ends (Fernet.decrypt,
+    decrypt_at_time and MultiFernet's, which skip Fernet.decrypt): private, so if cryptography
+    renames it, setattr fails loudly instead of the count silently staying at zero."""
     counter = DecryptionCounter()
-    monkeypatch.setattr(Fernet, "decrypt", counter.counted(Fernet.decrypt))
+    monkeypatch.setattr(Fernet, "_decrypt_data", counter.counted(Fernet._decrypt_data))
     return counter
 
 
