@@ -75,6 +75,10 @@ serve() {
 
 run_tests() {
   python_env chromium postgresql
+  log "Lint, format and types"
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+  "$VENV/bin/mypy"
   log "Test suite on SQLite"
   "$VENV/bin/python" -m pytest "$@"
   log "Request-level tests again on PostgreSQL"

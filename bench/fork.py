@@ -9,9 +9,8 @@ from pyspace.database import SQLITE_BUSY_TIMEOUT_MS
 from pyspace.extensions import db
 from pyspace.forks.forking import fork_widget
 from pyspace.models import User, Widget
-from pyspace.secrets import vault
 
-from .measure import Report, time_interleaved
+from .measure import Report, counted_decryptions, time_interleaved
 from .sample_data import make_user, make_widget
 
 FORK_SECRETS = 1000
@@ -62,12 +61,12 @@ def bench_fork(app, report: Report, repeat: int, workdir: str, secrets: int = FO
             db.session.expire_all()
 
         event.listen(db.engine, "before_cursor_execute", count_statement)
-        decryptions_before = vault.decryption_count()
         try:
-            samples = time_interleaved({baseline: bare_insert, name: fork}, repeat)
+            with counted_decryptions() as count:
+                samples = time_interleaved({baseline: bare_insert, name: fork}, repeat)
         finally:
             event.remove(db.engine, "before_cursor_execute", count_statement)
-        decryptions = vault.decryption_count() - decryptions_before
+        decryptions = count.value
     report.add(baseline, samples[baseline])
     report.add(
         name, samples[name], baseline=baseline, statements=len(statements), decryptions=decryptions

@@ -1,8 +1,43 @@
 """Timing helpers and the report every benchmark adds its figures to."""
 
 import statistics
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from cryptography.fernet import Fernet
+
+
+@dataclass
+class DecryptionCount:
+    """Fernet decryptions made in this process (every key tried counts once)."""
+
+    value: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@contextmanager
+def counted_decryptions() -> Iterator[DecryptionCount]:
+    """Count every decryption while the block runs, the vault's and any other code's.
+
+    Counted in cryptography's Fernet class, so the vault carries no measuring hook; every
+    decryption path (MultiFernet's too) ends in `_decrypt_data`, which fails loudly here if a
+    new cryptography renames it."""
+    count = DecryptionCount()
+    original = Fernet._decrypt_data
+
+    def counting_decrypt(fernet, *args, **kwargs):
+        with count.lock:
+            count.value += 1
+        return original(fernet, *args, **kwargs)
+
+    Fernet._decrypt_data = counting_decrypt  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        Fernet._decrypt_data = original  # type: ignore[method-assign]
 
 
 def time_ms(action, repeat: int, warmup: int = 2) -> list[float]:

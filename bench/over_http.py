@@ -2,8 +2,8 @@
 serves it (issue 16's figures 1, 2, 3 and 5).
 
 1. Hello run, `POST /widgets/<wid>/run` (JSON), against a cold sandboxed `python3 -I -S -c pass`.
-2. A run of `import requests, anvil.secrets`, against a cold sandboxed `python3 -c "import requests"`
-   with the same packages.
+2. A run of `import requests, anvil.secrets`, against a cold sandboxed
+   `python3 -c "import requests"` with the same packages.
 3. Classroom burst: 30 accounts, each with its own widget that imports requests and reads a secret,
    press Run at the same moment; again 5 s later. p50, p95, max, failures, the host's peak memory.
 5. Pages under 30 concurrent clients (home, public widget page, editor) against gunicorn serving a

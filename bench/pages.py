@@ -4,10 +4,9 @@ import re
 
 from pyspace.extensions import db
 from pyspace.models import Secret
-from pyspace.secrets import vault
 
 from .baseline_apps import PlainRow, hello, plain_rows_app
-from .measure import Report, time_interleaved
+from .measure import Report, counted_decryptions, time_interleaved
 from .sample_data import logged_in_client, make_user, make_widget
 
 PANEL_SIZES = (10, 500, 5000)
@@ -71,9 +70,9 @@ def bench_secrets_panel(app, report: Report, repeat: int, sizes=PANEL_SIZES) -> 
         assert _secret_list(plain_html) == _secret_list(panel_html), (
             "baseline markup differs from the panel's"
         )
-        decryptions_before = vault.decryption_count()
-        samples = time_interleaved({baseline: _get(plain, path), name: panel}, times)
-        decryptions = vault.decryption_count() - decryptions_before
+        with counted_decryptions() as count:
+            samples = time_interleaved({baseline: _get(plain, path), name: panel}, times)
+        decryptions = count.value
         report.add(baseline, samples[baseline], rows_shown=shown, bytes=len(plain_html))
         report.add(
             name,

@@ -10,7 +10,6 @@ import time
 
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.bwrap import PYTHON, as_nobody, bare_python_command
-from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 from pyspace.sandbox.settings import settings_from_config
 from pyspace.secrets.channel import MAX_SECRET_LOOKUPS
 
@@ -56,7 +55,8 @@ def _sandboxed(limits, flags: list[str]) -> list[str]:
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:
-    """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's sandbox."""
+    """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's
+    sandbox."""
     problem = runner_for(app).problem
     if problem:
         raise RuntimeError(f"can't benchmark runs: {problem}")

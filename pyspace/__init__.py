@@ -38,7 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Behind N reverse proxies the client's address and scheme arrive in X-Forwarded-*:
         # per-client rate limits must not lump every visitor under the proxy's address.
         hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from .bounded_input import BoundedIntConverter
 
@@ -56,11 +59,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database  # noqa: F401  (registers the SQLite pragmas)
+    from .database import configure_engine
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .secrets import vault
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them, keeping the data).
     migrate.init_app(
         app,

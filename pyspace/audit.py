@@ -54,10 +54,12 @@ def record(
 def recent_events(widget_id: str, limit: int = 20) -> list[AuditEvent]:
     """The widget's newest audit events first, each with its actor (loaded here, in one query,
     so the activity list's template never queries)."""
-    return db.session.scalars(
-        db.select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .filter_by(widget_id=widget_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .filter_by(widget_id=widget_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -7,6 +7,8 @@ read numeric query arguments with `query_int`. Used by create_app and the widget
 views.
 """
 
+from typing import overload
+
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -22,6 +24,10 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+@overload
+def query_int(name: str, default: int, minimum: int = 0) -> int: ...
+@overload
+def query_int(name: str, default: None, minimum: int = 0) -> int | None: ...
 def query_int(name: str, default: int | None, minimum: int = 0) -> int | None:
     """The query argument `name` as an integer in minimum … MAX_INT, `default` when it is
     missing, and a 400 saying so when it is anything else (`?page=abc`, `?page=9999…`)."""

@@ -8,8 +8,13 @@ from sqlalchemy.engine import Engine
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record):
+def configure_engine(engine: Engine) -> None:
+    """Apply the SQLite settings to every connection `engine` opens (the app's engines only:
+    other engines in the same process, a test's or a tool's, are left as they are)."""
+    event.listen(engine, "connect", _configure_sqlite)
+
+
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
     """WAL lets readers and one writer work at once; the busy timeout makes a
     second writer wait instead of failing with "database is locked"."""
     if not isinstance(dbapi_connection, sqlite3.Connection):

@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to the app in `create_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,6 +16,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# Models subclass `Model`: Flask-SQLAlchemy builds `db.Model` from `Base` at run time, which a
+# type checker can't follow, so it checks the models against `Base`.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()

@@ -3,6 +3,7 @@
 import json
 
 from flask import Flask, Response, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 
 def is_htmx() -> bool:
@@ -15,7 +16,7 @@ def render_partial_or_page(partial: str, page: str, **context) -> str:
     return render_template(partial if is_htmx() else page, **context)
 
 
-def redirect_to(url: str) -> Response:
+def redirect_to(url: str) -> BaseResponse:
     """A redirect that also works for htmx requests (which would swap a 302's target in place)."""
     if is_htmx():
         response = Response(status=204)

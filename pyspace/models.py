@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Model
 
 
 def utcnow() -> datetime:
@@ -35,7 +35,7 @@ USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,14 +84,12 @@ class User(UserMixin, db.Model):
         return not self.is_disabled
 
 
-WIDGET_KINDS = ("script", "gui")
-VISIBILITIES = ("public", "private")
 TITLE_MAX = 100
 DESCRIPTION_MAX = 5_000
 CODE_MAX = 200_000
 
 
-class Widget(db.Model):
+class Widget(Model):
     __tablename__ = "widgets"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_widget_id)
@@ -149,7 +147,7 @@ SECRET_KIND = "secret"
 KEY_KIND = "key"
 
 
-class Secret(db.Model):
+class Secret(Model):
     """A named secret of one widget. The value is Fernet ciphertext, or None for blank.
 
     Names are case-sensitive (`API_KEY` and `api_key` are two secrets), like Python identifiers.
@@ -209,7 +207,7 @@ class Secret(db.Model):
         return None
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which secret, and when. Never holds a value."""
 
     __tablename__ = "audit_events"
@@ -225,7 +223,7 @@ class AuditEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class ExtractionCounter(db.Model):
+class ExtractionCounter(Model):
     """Results one caller got withheld from one widget because they held a secret value.
 
     A caller is `user:<id>` or, anonymous, `address:<ip>`. Past the budget (EXTRACTION_BUDGET

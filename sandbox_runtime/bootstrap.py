@@ -19,6 +19,7 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
 import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
@@ -88,6 +89,11 @@ def run_job(job: dict) -> dict:
     call = job.get("call")
     if not call:
         return {"error": None}
+    return call_server_function(call)
+
+
+def call_server_function(call: dict) -> dict:
+    """Call the server function `call` names, with its arguments; its result must be JSON."""
     function = anvil.server.registered(call["name"])
     if function is None:
         return {
@@ -135,8 +141,10 @@ def main() -> None:
         _channel.send({"op": "ready"})
         job = _channel.receive()
     apply_limits(job["limits"])
-    builtins.exit = builtins.quit = sys.exit  # `site` (skipped for speed) would add these
-    sys.stdout.reconfigure(line_buffering=True)
+    # `site` (skipped for speed) would add these; widget code expects them to stop it.
+    builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
+    if isinstance(sys.stdout, io.TextIOWrapper):  # always, under `python3 -I -S`
+        sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)
     for stream in (sys.stdout, sys.stderr):
         # A closed or broken stream must not hide the outcome.

@@ -6,6 +6,7 @@ Set PYSPACE_TEST_DATABASE_URL to run the suite against PostgreSQL instead of SQL
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,35 @@ class Accounts:
         response = self.post(f"/widgets/{widget_id}/edit", data)
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
+
+
+class DecryptionCounter:
+    """How many times any Fernet key was tried on a ciphertext since the fixture started."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def counted(self, decrypt):
+        def counting_decrypt(fernet, *args, **kwargs):
+            with self._lock:
+                self.count += 1
+            return decrypt(fernet, *args, **kwargs)
+
+        return counting_decrypt
+
+
+@pytest.fixture
+def decryptions(monkeypatch) -> DecryptionCounter:
+    """Counts decryptions in this process, sandbox runs' secret lookups included (threads too).
+
+    Counted in cryptography itself rather than in the vault, so a decryption that bypassed the
+    vault would be counted as well. `_decrypt_data` is where every path ends (Fernet.decrypt,
+    decrypt_at_time and MultiFernet's, which skip Fernet.decrypt): private, so if cryptography
+    renames it, setattr fails loudly instead of the count silently staying at zero."""
+    counter = DecryptionCounter()
+    monkeypatch.setattr(Fernet, "_decrypt_data", counter.counted(Fernet._decrypt_data))
+    return counter
 
 
 @pytest.fixture

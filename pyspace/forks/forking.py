@@ -9,7 +9,7 @@ can't read what the original's key encrypted (by design).
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert
+from sqlalchemy import Row, func, insert
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -65,15 +65,17 @@ def fork_count(widget_id: str) -> int:
     )
 
 
-def blank_secrets(widget_id: str) -> list:
+def blank_secrets(widget_id: str) -> list[Row]:
     """The widget's secrets that have no value yet (and keys with no key) — name, kind,
     description, required — as a checklist: required ones first, then in the panel's order.
     Reads no ciphertext."""
-    return db.session.execute(
-        db.select(Secret.name, Secret.kind, Secret.description, Secret.required)
-        .filter_by(widget_id=widget_id, ciphertext=None)
-        .order_by(Secret.required.desc(), Secret.id)
-    ).all()
+    return list(
+        db.session.execute(
+            db.select(Secret.name, Secret.kind, Secret.description, Secret.required)
+            .filter_by(widget_id=widget_id, ciphertext=None)
+            .order_by(Secret.required.desc(), Secret.id)
+        ).all()
+    )
 
 
 def visible_original(fork: Widget, viewer) -> Widget | None:

@@ -19,7 +19,9 @@ def _runtime_files(runtime_dir: str) -> tuple[str, ...]:
 
 def client_runtime_files() -> tuple[str, ...]:
     """The client `anvil` package's files, relative to static/gui-runtime/ (read once)."""
-    return _runtime_files(str(Path(current_app.static_folder) / "gui-runtime"))
+    static_folder = current_app.static_folder
+    assert static_folder is not None  # create_app serves static/
+    return _runtime_files(str(Path(static_folder) / "gui-runtime"))
 
 
 def frame_boot_config(widget: Widget, call_token: str, viewer_username: str | None) -> dict:

@@ -7,8 +7,8 @@ from flask_login import current_user
 from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
-from ..sandbox.results import REFUSAL_STATUS
 from ..runs import extraction
+from ..sandbox.results import REFUSAL_STATUS
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from .calls import (

@@ -97,9 +97,11 @@ def _counter(widget_id: str, caller: str, now) -> ExtractionCounter:
 
 def recent_alerts(widget_id: str) -> list[AuditEvent]:
     """The widget's "possible extraction attempt" events of the last day, newest first."""
-    return db.session.scalars(
-        db.select(AuditEvent)
-        .filter_by(widget_id=widget_id, action="extraction")
-        .where(AuditEvent.created_at > utcnow() - ALERT_SHOWN_FOR)
-        .order_by(AuditEvent.id.desc())
-    ).all()
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .filter_by(widget_id=widget_id, action="extraction")
+            .where(AuditEvent.created_at > utcnow() - ALERT_SHOWN_FOR)
+            .order_by(AuditEvent.id.desc())
+        )
+    )

@@ -33,8 +33,8 @@ from flask_limiter.util import get_remote_address
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .execution import execute
+from .fairness import FairQueue, RunRefusedError
 from .host import HostProblemError, SandboxHost, host_for
-from .fairness import FairQueue, RunRefused
 from .network import network_problem
 from .pool import WarmPool
 from .results import RunResult, failed
@@ -82,6 +82,8 @@ class Runner:
         """A fresh sandbox with this app's limits (cold: Python starts now)."""
         if not self.sandboxed:
             return start_sandbox(self.settings.limits, self.settings.packages_dir, False)
+        # Sandboxed means the host was set up (see __init__).
+        assert self.host is not None
         return start_sandbox(self.settings.limits, self.host.packages_dir, host=self.host)
 
     def take_sandbox(self) -> tuple[Sandbox, bool]:
@@ -113,7 +115,7 @@ class Runner:
         try:
             with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
                 return self._run_in_slot(widget_id, code, actor_id, call, viewer_is_owner)
-        except RunRefused as refusal:
+        except RunRefusedError as refusal:
             return failed(refusal.kind, str(refusal))
 
     def _run_in_slot(
@@ -179,7 +181,8 @@ def share_key(actor_id: int | None) -> str:
 
 def run_widget(widget, actor_id: int | None) -> RunResult:
     """Run `widget`'s saved server code once, started by `actor_id` (None: anonymous)."""
-    app = current_app._get_current_object()
+    # current_app is a proxy at run time: the runner keeps the app object itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app).run(
         widget.id,
         widget.server_code,
@@ -191,7 +194,8 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
 
 def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
     """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
-    app = current_app._get_current_object()
+    # current_app is a proxy at run time: the runner keeps the app object itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
     return runner_for(app).run(
         widget.id,

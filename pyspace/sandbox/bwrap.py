@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from .cgroups import CgroupLimits, MemoryUsage, RunCgroup, join_command
 from .channel import FrameReader, encode_frame
@@ -198,6 +198,7 @@ def bubblewrap_problem(host: SandboxHost, limits: Limits) -> str | None:
         return None
     try:
         returncode = sandbox.process.wait(timeout=PROBE_SECONDS)
+        assert sandbox.process.stderr is not None  # started with stderr=PIPE
         stderr = sandbox.process.stderr.read().decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         returncode, stderr = None, "(the sandbox did not get ready in time)"
@@ -272,7 +273,8 @@ class Sandbox:
             self.process.kill()
             self.process.wait()
         for stream in (self.process.stdout, self.process.stderr):
-            stream.close()
+            if stream is not None:
+                stream.close()
         self.channel.close()
         if self.cgroup:
             self.cgroup.remove()
@@ -290,6 +292,74 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+@dataclass
+class _Launch:
+    """How to start one sandbox's process, and what was opened for it (closed on failure)."""
+
+    command: list[str]
+    cwd: str
+    extra: dict = field(default_factory=dict)
+    passed: list[int] = field(default_factory=list)
+    cgroup: RunCgroup | None = None
+    seccomp_fd: int | None = None
+    scratch: str | None = None
+
+    def close_fds(self) -> None:
+        """Close what only the child needed (after it started, or when it couldn't)."""
+        if self.seccomp_fd is not None:
+            os.close(self.seccomp_fd)
+            self.seccomp_fd = None
+
+    def undo(self) -> None:
+        """Remove what was made for a sandbox that never started."""
+        if self.cgroup:
+            self.cgroup.remove()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _sandboxed_launch(
+    limits: Limits,
+    packages_dir: str,
+    fd: int,
+    host: SandboxHost | None,
+    info_fd: int | None,
+) -> _Launch:
+    launch = _Launch(command=[], cwd="/", extra=as_nobody(), passed=[fd])
+    runtime_dir = RUNTIME_DIR
+    if host is not None:
+        runtime_dir = host.runtime_dir
+        launch.seccomp_fd = program_fd(host.seccomp_program)
+        launch.passed.append(launch.seccomp_fd)
+    if info_fd is not None:
+        launch.passed.append(info_fd)
+    launch.command = bwrap_command(
+        limits, packages_dir, fd, runtime_dir, launch.seccomp_fd, info_fd
+    )
+    if host is not None and host.cgroups is not None:
+        try:
+            launch.cgroup = host.cgroups.create(
+                CgroupLimits(limits.memory_mb, limits.max_processes, limits.cpu_cores)
+            )
+        except BaseException:
+            launch.close_fds()
+            raise
+        # The shell joins the cgroup as root, then drops to uid 65534 for bubblewrap.
+        if launch.extra:
+            launch.command = [SETPRIV, *SETPRIV_NOBODY, *launch.command]
+            launch.extra = {}
+        launch.command = join_command(launch.cgroup, launch.command)
+    return launch
+
+
+def _unsandboxed_launch(packages_dir: str, fd: int) -> _Launch:
+    scratch = tempfile.mkdtemp(prefix="pyspace-run-")
+    extra = as_nobody()
+    if extra:
+        os.chown(scratch, NOBODY, NOBODY)
+    return _Launch(unsandboxed_command(packages_dir, fd), scratch, extra, [fd], scratch=scratch)
+
+
 def start_sandbox(
     limits: Limits, packages_dir: str, sandboxed: bool = True, host: SandboxHost | None = None
 ) -> Sandbox:
@@ -298,65 +368,39 @@ def start_sandbox(
     With `host`, the sandbox runs the host's copy of the runtime, under its seccomp filter and
     in a cgroup of its own (when the host has cgroups)."""
     host_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    scratch = None
-    cgroup = None
-    seccomp_fd = None
     info_read, info_write = os.pipe() if sandboxed and limits.network else (None, None)
+    launch: _Launch | None = None
     try:
         fd = sandbox_end.fileno()
-        passed = [fd]
         if sandboxed:
-            runtime_dir = RUNTIME_DIR
-            if host is not None:
-                runtime_dir = host.runtime_dir
-                seccomp_fd = program_fd(host.seccomp_program)
-                passed.append(seccomp_fd)
-            if info_write is not None:
-                passed.append(info_write)
-            command = bwrap_command(limits, packages_dir, fd, runtime_dir, seccomp_fd, info_write)
-            cwd, extra = "/", as_nobody()
-            if host is not None and host.cgroups is not None:
-                cgroup = host.cgroups.create(
-                    CgroupLimits(limits.memory_mb, limits.max_processes, limits.cpu_cores)
-                )
-                # The shell joins the cgroup as root, then drops to uid 65534 for bubblewrap.
-                if extra:
-                    command = [SETPRIV, *SETPRIV_NOBODY, *command]
-                    extra = {}
-                command = join_command(cgroup, command)
+            launch = _sandboxed_launch(limits, packages_dir, fd, host, info_write)
         else:
-            scratch = tempfile.mkdtemp(prefix="pyspace-run-")
-            extra = as_nobody()
-            if extra:
-                os.chown(scratch, NOBODY, NOBODY)
-            command, cwd = unsandboxed_command(packages_dir, fd), scratch
+            launch = _unsandboxed_launch(packages_dir, fd)
         process = subprocess.Popen(
-            command,
+            launch.command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=passed,
-            cwd=cwd,
+            pass_fds=launch.passed,
+            cwd=launch.cwd,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             start_new_session=True,
-            **extra,
+            **launch.extra,
         )
     except BaseException:
         host_end.close()
-        if cgroup:
-            cgroup.remove()
+        if launch is not None:
+            launch.undo()
         if info_read is not None:
             os.close(info_read)
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
         sandbox_end.close()
-        if seccomp_fd is not None:
-            os.close(seccomp_fd)
+        if launch is not None:
+            launch.close_fds()
         if info_write is not None:
             os.close(info_write)
-    sandbox = Sandbox(process, host_end, scratch, cgroup)
+    sandbox = Sandbox(process, host_end, launch.scratch, launch.cgroup)
     if info_read is not None:
         # The code only runs once the job arrives, and that is after this returns.
         try:

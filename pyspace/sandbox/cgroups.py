@@ -25,6 +25,7 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,7 +240,7 @@ def _detect_v2(root: Path, paths: dict[str, str]) -> CgroupManager | None:
     return CgroupManager(2, {"unified": parent})
 
 
-def _enable_controllers(directory: Path, controllers: list[str], move_processes: bool) -> None:
+def _enable_controllers(directory: Path, controllers: Sequence[str], move_processes: bool) -> None:
     subtree = directory / "cgroup.subtree_control"
     if set(controllers) <= set(subtree.read_text().split()):
         return

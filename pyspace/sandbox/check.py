@@ -13,7 +13,7 @@ def main() -> int:
     app = create_app({"RUN_POOL_WARM_ON_START": False, "RUN_POOL_SIZE": 0})
     runner = runner_for(app)
     try:
-        if runner.problem is None:
+        if runner.problem is None and runner.host is not None:
             print(f"Sandboxes start: {runner.host.describe()}")
             if runner.host.cgroups is None:
                 print(f"WARNING: {runner.host.cgroups_warning}", file=sys.stderr)

@@ -40,99 +40,138 @@ def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:
     return RunResult(ok=True)
 
 
+def _time_limit_exceeded(limits: Limits) -> RunResult:
+    return failed(
+        "TimeLimitExceeded",
+        f"The run took longer than {limits.wall_seconds:g} s and was stopped.",
+    )
+
+
+class _Execution:
+    """What `execute` keeps while one job runs: the output so far, the pipes still open, and the
+    code's "done" message once it arrives."""
+
+    def __init__(
+        self, sandbox: Sandbox, limits: Limits, run: RunContext, services: dict[str, Handler]
+    ) -> None:
+        self.sandbox = sandbox
+        self.limits = limits
+        self.run = run
+        self.services = services
+        self.output = {"stdout": bytearray(), "stderr": bytearray()}
+        self.done: dict | None = None
+        self.truncated = False
+        self.selector = selectors.DefaultSelector()
+
+    def watch(self) -> None:
+        """Register the code's stdout, stderr and channel, all non-blocking."""
+        for name in self.output:
+            stream = getattr(self.sandbox.process, name)
+            os.set_blocking(stream.fileno(), False)
+            self.selector.register(stream, selectors.EVENT_READ, name)
+        self.selector.register(self.sandbox.channel, selectors.EVENT_READ, "channel")
+
+    def send_job(self, job: dict) -> RunResult | None:
+        """Send the job; a failure if the sandbox can't take it, else None."""
+        self.sandbox.channel.settimeout(self.limits.wall_seconds)
+        try:
+            self.sandbox.channel.sendall(
+                encode_frame({"op": "run", **job, "limits": self.limits.for_sandbox()})
+            )
+        except OSError:
+            return failed("SandboxError", "The sandbox could not be started. Please try again.")
+        return None
+
+    def wait(self, deadline: float, messages: list[dict]) -> RunResult | None:
+        """Answer the code's requests until it says "done" (None) or is stopped (the failure)."""
+        while True:
+            self._handle(messages, deadline)
+            if self.done is not None:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _time_limit_exceeded(self.limits)
+            if not self.selector.get_map():
+                # The code closed every pipe: all that is left is to wait for it to end.
+                try:
+                    return _exit_reason(self.sandbox.process.wait(timeout=remaining), self.limits)
+                except subprocess.TimeoutExpired:
+                    return _time_limit_exceeded(self.limits)
+            messages, stopped = self._read(remaining)
+            if stopped is not None:
+                return stopped
+
+    def _handle(self, messages: list[dict], deadline: float) -> None:
+        for message in messages:
+            if message.get("op") == "done":
+                self.done = message
+            elif message.get("op") != "ready":
+                self.sandbox.channel.settimeout(max(0.01, deadline - time.monotonic()))
+                answer = _answer(message, self.run, self.services)
+                self.sandbox.channel.sendall(encode_frame(answer))
+
+    def _read(self, timeout: float) -> tuple[list[dict], RunResult | None]:
+        """The channel messages that arrived within `timeout`, and a failure if the output grew
+        past its limit (the output is kept up to there)."""
+        messages: list[dict] = []
+        for key, _ in self.selector.select(timeout):
+            if key.data == "channel":
+                data = self.sandbox.channel.recv(65536)
+                if data:
+                    messages += self.sandbox.reader.feed(data)
+                else:
+                    self.selector.unregister(self.sandbox.channel)
+                continue
+            data = os.read(key.fd, 65536)
+            if not data:
+                self.selector.unregister(key.fileobj)
+                continue
+            self.output[key.data] += data
+            if len(self.output["stdout"]) + len(self.output["stderr"]) > self.limits.output_bytes:
+                self.truncated = True
+                return messages, failed(
+                    "OutputLimitExceeded",
+                    f"The run printed more than {self.limits.output_bytes:,} bytes "
+                    "and was stopped; the output is cut there.",
+                )
+        return messages, None
+
+
 def execute(
     sandbox: Sandbox, job: dict, limits: Limits, run: RunContext, services: dict[str, Handler]
 ) -> RunResult:
     """Run `job` in `sandbox` (which is then discarded) and return the redacted result.
 
     Requests from the code are answered by `services` (see `services.py`), for `run` only."""
-    output = {"stdout": bytearray(), "stderr": bytearray()}
-    outcome: RunResult | None = None
-    done: dict | None = None
-    truncated = False
     started = time.monotonic()
     deadline = started + limits.wall_seconds
-    selector = selectors.DefaultSelector()
+    execution = _Execution(sandbox, limits, run, services)
+    outcome: RunResult | None = None
     try:
-        process = sandbox.process
-        for name in output:
-            stream = getattr(process, name)
-            os.set_blocking(stream.fileno(), False)
-            selector.register(stream, selectors.EVENT_READ, name)
-        selector.register(sandbox.channel, selectors.EVENT_READ, "channel")
-        sandbox.channel.settimeout(limits.wall_seconds)
-        try:
-            sandbox.channel.sendall(
-                encode_frame({"op": "run", **job, "limits": limits.for_sandbox()})
-            )
-        except OSError:
-            outcome = failed("SandboxError", "The sandbox could not be started. Please try again.")
-        messages = list(sandbox.pending)
-        while outcome is None and done is None:
-            for message in messages:
-                if message.get("op") == "done":
-                    done = message
-                elif message.get("op") != "ready":
-                    sandbox.channel.settimeout(max(0.01, deadline - time.monotonic()))
-                    sandbox.channel.sendall(encode_frame(_answer(message, run, services)))
-            messages = []
-            if done is not None:
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                outcome = failed(
-                    "TimeLimitExceeded",
-                    f"The run took longer than {limits.wall_seconds:g} s and was stopped.",
-                )
-                break
-            if not selector.get_map():
-                # The code closed every pipe: all that is left is to wait for it to end.
-                try:
-                    outcome = _exit_reason(process.wait(timeout=remaining), limits)
-                except subprocess.TimeoutExpired:
-                    outcome = failed(
-                        "TimeLimitExceeded",
-                        f"The run took longer than {limits.wall_seconds:g} s and was stopped.",
-                    )
-                break
-            for key, _ in selector.select(remaining):
-                if key.data == "channel":
-                    data = sandbox.channel.recv(65536)
-                    if data:
-                        messages += sandbox.reader.feed(data)
-                    else:
-                        selector.unregister(sandbox.channel)
-                    continue
-                data = os.read(key.fileobj.fileno(), 65536)
-                if not data:
-                    selector.unregister(key.fileobj)
-                    continue
-                output[key.data] += data
-                if len(output["stdout"]) + len(output["stderr"]) > limits.output_bytes:
-                    truncated = True
-                    outcome = failed(
-                        "OutputLimitExceeded",
-                        f"The run printed more than {limits.output_bytes:,} bytes "
-                        "and was stopped; the output is cut there.",
-                    )
-                    break
-        if done is not None:
-            _drain(output, selector)
+        execution.watch()
+        outcome = execution.send_job(job)
+        if outcome is None:
+            outcome = execution.wait(deadline, list(sandbox.pending))
+        if execution.done is not None:
+            _drain(execution.output, execution.selector)
     except ChannelError as error:
         outcome = failed("SandboxError", f"The run broke its channel to the site: {error}")
     except (TimeoutError, BrokenPipeError, ConnectionResetError):
         outcome = failed("SandboxError", "The run stopped answering and was stopped.")
     finally:
-        selector.close()
+        execution.selector.close()
         # Read before the sandbox (and its cgroup) is discarded.
         memory = sandbox.memory_usage()
         sandbox.discard()
     duration_ms = (time.monotonic() - started) * 1000
+    done = execution.done
     if done is not None:
-        error = done.get("error")
-        outcome = RunResult(ok=error is None, error=error, result=done.get("result"))
+        reported = done.get("error")
+        outcome = RunResult(ok=reported is None, error=reported, result=done.get("result"))
+    # `wait` returns None only once "done" has arrived, so there is always an outcome here.
+    assert outcome is not None
     outcome = _memory_verdict(outcome, memory, limits)
-    return _redacted(outcome, output, truncated, limits, run, duration_ms)
+    return _redacted(outcome, execution.output, execution.truncated, limits, run, duration_ms)
 
 
 # Errors a run that hit its memory ceiling ends with (a killed process, a failed allocation).
@@ -160,7 +199,7 @@ def _drain(output: dict, selector: selectors.BaseSelector) -> None:
             continue
         while True:
             try:
-                data = os.read(key.fileobj.fileno(), 65536)
+                data = os.read(key.fd, 65536)
             except BlockingIOError:
                 break
             if not data:

@@ -19,7 +19,6 @@ The counts live in one web process (as the pool does); several processes each ke
 
 import contextlib
 import itertools
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,17 +29,17 @@ from dataclasses import dataclass, field
 PAGE_THREADS = 8
 
 
-class RunRefused(Exception):
+class RunRefusedError(Exception):
     """A run that can't have a slot now; `kind` is the RunResult error type."""
 
     kind = "ServerBusy"
 
 
-class TooManyRuns(RunRefused):
+class TooManyRunsError(RunRefusedError):
     kind = "TooManyRuns"
 
 
-class ServerBusy(RunRefused):
+class ServerBusyError(RunRefusedError):
     kind = "ServerBusy"
 
 
@@ -68,7 +67,7 @@ class FairQueue:
 
     @contextlib.contextmanager
     def slot(self, key: str, timeout: float) -> Iterator[None]:
-        """Hold one slot for `key` for the duration of the block, or raise RunRefused."""
+        """Hold one slot for `key` for the duration of the block, or raise RunRefusedError."""
         self._acquire(key, timeout)
         try:
             yield
@@ -86,12 +85,12 @@ class FairQueue:
     def _acquire(self, key: str, timeout: float) -> None:
         with self._changed:
             if self._in_flight[key] >= self.per_key:
-                raise TooManyRuns(
+                raise TooManyRunsError(
                     f"You already have {self.per_key} runs going. Wait for one to finish, "
                     "then press Run again."
                 )
             if len(self._waiting) >= self.max_waiting and not self._free:
-                raise ServerBusy(
+                raise ServerBusyError(
                     "The server is busy running other widgets. Please try again in a moment."
                 )
             ticket = _Ticket(key, next(self._numbers))
@@ -104,7 +103,7 @@ class FairQueue:
                 if remaining <= 0:
                     self._waiting.remove(ticket)
                     self._forget(key)
-                    raise ServerBusy(
+                    raise ServerBusyError(
                         "The server is busy running other widgets. Please try again in a moment."
                     )
                 self._changed.wait(remaining)

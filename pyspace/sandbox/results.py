@@ -56,6 +56,7 @@ class RunResult:
         """The answer to a GUI widget's `anvil.server.call`."""
         if self.ok:
             return {"ok": True, "result": self.result}
+        assert self.error is not None  # a run that is not ok always says why
         return {
             "ok": False,
             "error": {"type": self.error["type"], "message": self.error["message"]},

@@ -4,8 +4,8 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .install import default_share_dir
 from ..config import ConfigError
+from .install import default_share_dir
 from .network import parse_allow_list
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -166,7 +166,7 @@ def reveal_value(secret: Secret, actor_id: int) -> str:
         raise SecretChangeError("This is an encryption key: its key is never shown to anyone.")
     if secret.write_only:
         raise SecretChangeError("This secret is write-only: its value can't be viewed.")
-    if secret.is_blank:
+    if secret.ciphertext is None:  # blank
         return ""
     value = vault.decrypt_value(secret.ciphertext)
     secret.last_viewed_at = utcnow()
@@ -210,7 +210,7 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
     secret (an existing one holding the same value, or a new one that gets the value) and the
     line reads it with anvil.secrets.get_secret(...) instead. Code and secret change together."""
     warning = next((w for w in leak_warnings(widget) if w.field == field and w.line == line), None)
-    if warning is None or not warning.can_move:
+    if warning is None or not warning.can_move or warning.literal is None:
         raise SecretChangeError(NOTHING_TO_MOVE)
     secret = next((s for s in widget.secrets if s.name == warning.secret_name), None)
     if secret is None or not _is_leaked_value(secret, warning):

@@ -29,13 +29,15 @@ class LineError:
 
 def parse_dotenv(text: str) -> tuple[list[Entry], list[LineError]]:
     """The entries of a .env file and the errors of its bad lines (both by line number)."""
-    entries, errors, seen = [], [], {}
+    entries: list[Entry] = []
+    errors: list[LineError] = []
+    seen: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
         number, name, value = binding.original.line, binding.key, binding.value
         if binding.error or (name is not None and value is None):
             errors.append(LineError(number, _why_unparsable(binding.original.string)))
             continue
-        if name is None:  # a comment or a blank line
+        if name is None or value is None:  # a comment or a blank line
             continue
         problem = Secret.name_error(name) or Secret.value_error(value)
         if problem:
@@ -54,7 +56,7 @@ def _why_unparsable(line: str) -> str:
     if not equals:
         return "Expected NAME=value."
     if not name.strip() or name.strip() == "export":
-        return Secret.name_error("")
+        return Secret.name_error("") or "A name is required."
     rest = rest.strip()
     if rest[:1] in ("'", '"'):
         if re.search(r"(?<!\\)" + rest[0], rest[1:]) is None:

@@ -77,7 +77,7 @@ def leak_warnings(widget: Widget) -> list[LeakWarning]:
             if digest in known
         }
     warnings = []
-    for (f, label, number, text), found in zip(lines, candidates):
+    for (f, label, number, text), found in zip(lines, candidates, strict=True):
         warning = _value_warning(f, label, number, found, leaked)
         warnings.append(warning or _credential_warning(f, label, number, text))
     return [warning for warning in warnings if warning]
@@ -156,6 +156,7 @@ def _looks_random(text: str) -> bool:
 
 
 def literal_value(literal: str) -> str:
-    """The text inside a quoted literal found by the check (quotes dropped, simple escapes undone)."""
+    """The text inside a quoted literal found by the check (quotes dropped, simple escapes
+    undone)."""
     body = literal[1:-1]
     return re.sub(r"\\(.)", r"\1", body)

@@ -6,8 +6,9 @@ holds. Rows are plain named tuples: no ORM objects, no ciphertext loaded — a r
 whether a value is set, so nothing here can decrypt.
 """
 
-from collections import namedtuple
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, func
@@ -31,9 +32,25 @@ ROW_COLUMNS = (
     Secret.last_used_at,
     Secret.ciphertext.is_(None).label("is_blank"),
 )
-# A row the templates read by attribute. A named tuple, not SQLAlchemy's Row: the row macro
-# reads ten attributes per row, and Row answers each through __getattr__ (several times slower).
-PanelRow = namedtuple("PanelRow", [column.key for column in ROW_COLUMNS])
+
+
+class PanelRow(NamedTuple):
+    """A row the templates read by attribute, one field per ROW_COLUMNS entry, in order.
+
+    A named tuple, not SQLAlchemy's Row: the row macro reads eleven attributes per row, and Row
+    answers each through __getattr__ (several times slower)."""
+
+    id: int
+    name: str
+    kind: str
+    description: str
+    required: bool
+    write_only: bool
+    short_value: bool
+    value_changed_at: datetime | None
+    last_viewed_at: datetime | None
+    last_used_at: datetime | None
+    is_blank: bool
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ a valid CSRF token are refused by CSRFProtect. Every answer is `Cache-Control: n
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit
 from ..access import owned_widget_or_404
@@ -169,7 +170,7 @@ def _changed(message: str) -> dict:
     return {"secretsChanged": True, "toast": {"message": message, "level": "success"}}
 
 
-def _back_to_panel(widget: Widget, secret: Secret) -> Response:
+def _back_to_panel(widget: Widget, secret: Secret) -> BaseResponse:
     # No #fragment: browsers skip autofocus when the URL has one, and focus should land on the row.
     return redirect_to(url_for("secrets.panel", widget_id=widget.id, focus=secret.id))
 

@@ -58,7 +58,8 @@ def plan_import(
 
 
 def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange]:
-    """Import `text` in one transaction; any bad line raises SecretChangeError and changes nothing."""
+    """Import `text` in one transaction; any bad line raises SecretChangeError and changes
+    nothing."""
     changes, errors, entries = plan_import(widget, text)
     if errors:
         raise SecretChangeError("Nothing was imported: fix the lines marked below.")
@@ -114,7 +115,7 @@ def env_with_values(widget: Widget, actor_id: int) -> str:
             lines.append(f"# {secret.name} is write-only: its value is not exported.")
             lines.append(dotenv_line(secret.name, "", secret.description, secret.required))
             continue
-        value = "" if secret.is_blank else vault.decrypt_value(secret.ciphertext)
+        value = "" if secret.ciphertext is None else vault.decrypt_value(secret.ciphertext)
         lines.append(dotenv_line(secret.name, value, secret.description, secret.required))
         if value:
             secret.last_viewed_at = utcnow()

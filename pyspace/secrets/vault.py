@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import os
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +31,6 @@ FINGERPRINT_CONTEXT = b"py.space value fingerprint v1"
 
 class VaultKeyError(RuntimeError):
     """The secrets key is missing, malformed, or does not match the stored values."""
-
-
-_counter_lock = threading.Lock()
-_decryptions = {"count": 0}
 
 
 def parse_keys(text: str) -> list[str]:
@@ -124,8 +119,6 @@ def encrypt_value(value: str) -> bytes | None:
 
 def decrypt_value(ciphertext: bytes) -> str:
     """The plain value. Called only for a run that asks for it or the owner's explicit view."""
-    with _counter_lock:
-        _decryptions["count"] += 1
     try:
         return _keyring().fernet.decrypt(ciphertext).decode("utf-8")
     except InvalidToken:
@@ -133,11 +126,6 @@ def decrypt_value(ciphertext: bytes) -> str:
             "A secret could not be decrypted: the secrets key does not match "
             "the one it was stored with."
         ) from None
-
-
-def decryption_count() -> int:
-    """How many decryptions this process has made (tests and benchmarks count them)."""
-    return _decryptions["count"]
 
 
 def fingerprint(value: str) -> bytes | None:
@@ -157,7 +145,7 @@ def fingerprints_of(candidates: set[str]) -> dict[bytes, str]:
     }
 
 
-def reencrypt(ciphertext: bytes) -> tuple[bytes, bytes]:
+def reencrypt(ciphertext: bytes) -> tuple[bytes | None, bytes | None]:
     """`ciphertext` re-encrypted under the newest key, and a fresh fingerprint (for rotation)."""
     value = decrypt_value(ciphertext)
     return encrypt_value(value), fingerprint(value)
@@ -254,8 +242,6 @@ def new_widget_key() -> bytes:
 
 def unwrap_widget_key(stored: bytes) -> WidgetKey:
     """The widget key whose stored (encrypted) material is `stored`, for one run's use."""
-    with _counter_lock:
-        _decryptions["count"] += 1
     try:
         return WidgetKey(Fernet(_keyring().fernet.decrypt(stored)))
     except InvalidToken:

@@ -71,7 +71,8 @@ class EditWidgetForm(FlaskForm):
 
 
 def save_edits(widget, form: EditWidgetForm) -> None:
-    """Store a validated editor form in `widget` and commit: Save and "Save & run" both call this."""
+    """Store a validated editor form in `widget` and commit: Save and "Save & run" both call
+    this."""
     form.populate_obj(widget)
     widget.touch()
     db.session.commit()

@@ -32,11 +32,15 @@ def home():
         .order_by(Widget.created_at.desc(), Widget.id),
         page,
     )
-    mine = []
+    mine: list[Widget] = []
     if current_user.is_authenticated:
-        mine = db.session.scalars(
-            db.select(Widget).filter_by(owner_id=current_user.id).order_by(Widget.updated_at.desc())
-        ).all()
+        mine = list(
+            db.session.scalars(
+                db.select(Widget)
+                .filter_by(owner_id=current_user.id)
+                .order_by(Widget.updated_at.desc())
+            )
+        )
     return render_template("widgets/home.html", public=public, mine=mine)
 
 

@@ -9,19 +9,32 @@ import os
 import struct
 
 _HEADER = struct.Struct(">I")
-_fd = None
+
+
+class _Channel:
+    """The channel's file descriptor, once the bootstrap has connected it."""
+
+    fd: int | None = None
+
+
+_CHANNEL = _Channel()
 
 
 def connect(fd: int) -> None:
     """Remember the channel's file descriptor (called once by the bootstrap)."""
-    global _fd
-    _fd = fd
+    _CHANNEL.fd = fd
+
+
+def _connected_fd() -> int:
+    if _CHANNEL.fd is None:
+        raise RuntimeError("anvil is only available in py.space's sandbox")
+    return _CHANNEL.fd
 
 
 def _read_exactly(size: int) -> bytes:
     chunks = []
     while size:
-        chunk = os.read(_fd, size)
+        chunk = os.read(_connected_fd(), size)
         if not chunk:
             raise EOFError("the web app closed the channel")
         chunks.append(chunk)
@@ -34,7 +47,7 @@ def send(message: dict) -> None:
     data = json.dumps(message).encode("utf-8")
     frame = _HEADER.pack(len(data)) + data
     while frame:
-        written = os.write(_fd, frame)
+        written = os.write(_connected_fd(), frame)
         frame = frame[written:]
 
 
@@ -46,7 +59,6 @@ def receive() -> dict:
 
 def ask(message: dict) -> dict:
     """Send a request and wait for its answer."""
-    if _fd is None:
-        raise RuntimeError("anvil is only available in py.space's sandbox")
+    _connected_fd()
     send(message)
     return receive()

@@ -72,10 +72,15 @@
     cm.replaceRange("", {line: cursor.line, ch: stop}, cursor);
   }
 
+  const narrowScreen = window.matchMedia("(max-width: 600px)").matches;
+
   form.querySelectorAll("textarea[data-editor]").forEach(function (textarea) {
     const editor = CodeMirror.fromTextArea(textarea, {
       mode: textarea.dataset.editor,
       lineNumbers: true,
+      // On a phone, long lines wrap: a box that scrolls sideways hides code from people who
+      // navigate without a mouse (and the page itself must not get wider than the screen).
+      lineWrapping: narrowScreen,
       indentUnit: 4,
       tabSize: 4,
       matchBrackets: true,

@@ -12,7 +12,6 @@
     box.appendChild(toast);
     setTimeout(function () { toast.remove(); }, level === "error" ? 8000 : 4000);
   }
-  window.pyspaceToast = showToast;
 
   document.body.addEventListener("toast", function (event) {
     const detail = event.detail || {};

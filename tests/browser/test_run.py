@@ -24,7 +24,8 @@ def test_save_and_run_saves_the_editor_code_and_shows_its_output(page, screensho
     widget_id = new_widget(page, "Greeter")
     _type_code(
         page,
-        "import sys\nfor n in range(3):\n    print('hello', n)\nprint('careful', file=sys.stderr)\n",
+        "import sys\nfor n in range(3):\n    print('hello', n)\n"
+        "print('careful', file=sys.stderr)\n",
     )
     expect(page.locator("[data-unsaved-indicator]")).to_be_visible()
     page.get_by_role("button", name="Save & run").click()

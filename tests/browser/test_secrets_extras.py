@@ -1,4 +1,5 @@
-"""Issue 8 in real Chromium: .env import with preview, write-only, and a leak warning's one-click fix."""
+"""Issue 8 in real Chromium: .env import with preview, write-only, and a leak warning's one-click
+fix."""
 
 from playwright.sync_api import expect
 
@@ -77,8 +78,8 @@ def test_leak_warning_on_save_and_move_to_a_secret(page, screenshot):
     page.wait_for_selector(".CodeMirror")  # the reloaded editor sets up CodeMirror after load
     code = page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()")
     assert (
-        code
-        == "import anvil.secrets\nimport requests\ngithub = anvil.secrets.get_secret('github_token')\nprint(github)\n"
+        code == "import anvil.secrets\nimport requests\n"
+        "github = anvil.secrets.get_secret('github_token')\nprint(github)\n"
     )
     panel = open_secrets(page)
     expect(panel.get_by_role("link", name="github_token")).to_be_visible()

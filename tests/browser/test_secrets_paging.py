@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from pyspace.extensions import db
 from pyspace.models import Secret
 from pyspace.secrets.listing import PAGE_SIZE
-from tests.browser.conftest import ARTIFACTS, new_widget, sign_up
+from tests.browser.conftest import ARTIFACTS, assert_accessible, new_widget, sign_up
 
 EXTRA = 7  # secrets beyond the first page
 
@@ -23,7 +23,9 @@ def add_secrets(app, widget_id, count):
 
 
 def viewport_shot(page, name):
-    """A screenshot of what is on screen (the whole page is hundreds of rows tall)."""
+    """A screenshot of what is on screen (the whole page is hundreds of rows tall), after
+    checking the whole page with axe, as every screenshot is."""
+    assert_accessible(page, name)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 

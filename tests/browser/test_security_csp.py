@@ -1,5 +1,6 @@
 """The site's Content-Security-Policy in real Chromium: htmx, CodeMirror, the Secrets panel and a
-GUI widget's frame work under it without a single violation, and injected inline script is refused."""
+GUI widget's frame work under it without a single violation, and injected inline script is
+refused."""
 
 from playwright.sync_api import expect
 

@@ -154,10 +154,10 @@ def test_fork_keeps_secret_names_in_order_but_blanks_values(app, original, bob):
         )
 
 
-def test_fork_decrypts_nothing_and_copies_no_audit_rows(app, original, bob):
-    before = vault.decryption_count()
+def test_fork_decrypts_nothing_and_copies_no_audit_rows(app, original, bob, decryptions):
+    before = decryptions.count
     fork_id = fork_as(bob, original)
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
     with app.app_context():
         assert (
             db.session.scalar(

@@ -125,7 +125,7 @@ def test_fork_run_output_has_no_original_value_and_blank_secrets_refuse(app, ali
         assert value not in seen
     lines = result["stdout"].splitlines()
     assert len(lines) == len(names)
-    for name, line in zip(names, lines):
+    for name, line in zip(names, lines, strict=True):
         assert line.startswith(f"{name} refused:")
         assert "has no value yet" in line
 

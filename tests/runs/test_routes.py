@@ -168,7 +168,8 @@ def test_secret_errors_say_what_to_do(alice, app, value, expected):
 def test_secret_error_is_an_exception_the_code_can_catch(alice):
     code = (
         "import anvil.secrets\ntry:\n    anvil.secrets.get_secret('nope')\n"
-        "except anvil.secrets.SecretError as e:\n    print('caught:', e, isinstance(e, Exception))\n"
+        "except anvil.secrets.SecretError as e:\n"
+        "    print('caught:', e, isinstance(e, Exception))\n"
     )
     answer = run_json(alice, alice.create_widget("W", server_code=code))
     assert answer["stdout"] == "caught: No such secret 'nope' True\n"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from pyspace import sandbox as runner
-from pyspace.sandbox.fairness import FairQueue, ServerBusy, TooManyRuns, request_threads
+from pyspace.sandbox.fairness import FairQueue, ServerBusyError, TooManyRunsError, request_threads
 from tests.sandbox.helpers import SMALL_LIMITS
 
 
@@ -40,7 +40,7 @@ def test_an_accounts_run_beyond_its_share_is_refused_at_once():
     _wait_for(lambda: len(order) == 2)
     started = time.monotonic()
     with (
-        pytest.raises(TooManyRuns, match="You already have 2 runs going"),
+        pytest.raises(TooManyRunsError, match="You already have 2 runs going"),
         queue.slot("account:1", timeout=10),
     ):
         pass
@@ -81,12 +81,12 @@ def test_a_full_queue_and_a_long_wait_answer_busy():
     order: list[str] = []
     holder = _hold(queue, "a", order, release)
     _wait_for(lambda: order == ["a"])
-    with pytest.raises(ServerBusy), queue.slot("b", timeout=0.2):
+    with pytest.raises(ServerBusyError), queue.slot("b", timeout=0.2):
         pass
     waiter = _hold(queue, "c", order, release)
     _wait_for(lambda: queue.waiting_count() == 1)
     started = time.monotonic()
-    with pytest.raises(ServerBusy), queue.slot("d", timeout=10):
+    with pytest.raises(ServerBusyError), queue.slot("d", timeout=10):
         pass
     assert time.monotonic() - started < 0.1
     release.set()

@@ -6,6 +6,7 @@ Each test runs in a cold sandbox and in a warm (pooled) one: the pool obeys the 
 import http.server
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -210,7 +211,8 @@ def test_environment_argv_and_files_hold_no_secret(app, owner_id, run_code, site
 import anvil.secrets, os, sys, glob
 value = anvil.secrets.get_secret('api_key')
 places = {'environ': repr(dict(os.environ)), 'argv': repr(sys.argv)}
-for path in ['/proc/self/cmdline', '/proc/1/cmdline', '/proc/self/environ', '/proc/1/environ'] + glob.glob('/tmp/**', recursive=True):
+proc_files = ['/proc/self/cmdline', '/proc/1/cmdline', '/proc/self/environ', '/proc/1/environ']
+for path in proc_files + glob.glob('/tmp/**', recursive=True):
     try:
         places[path] = open(path, 'rb').read().decode('latin-1')
     except OSError:
@@ -250,7 +252,7 @@ def test_scratch_space_is_size_limited(run_code, site_keeps_serving):
 
 
 class _WeatherAPI(http.server.BaseHTTPRequestHandler):
-    seen_keys: list = []
+    seen_keys: ClassVar[list[str]] = []
 
     def do_GET(self):
         from urllib.parse import parse_qs, urlparse
@@ -321,7 +323,10 @@ except OSError as error:
 
 
 def test_code_that_floods_its_channel_gets_a_clean_error(run_code, site_keeps_serving):
-    code = "import os, sys\nos.write(int(sys.argv[1]), (2 ** 31).to_bytes(4, 'big'))\nimport time\ntime.sleep(5)\n"
+    code = (
+        "import os, sys\nos.write(int(sys.argv[1]), (2 ** 31).to_bytes(4, 'big'))\n"
+        "import time\ntime.sleep(5)\n"
+    )
     result = run_code(code)
     assert result.error["type"] == "SandboxError"
     assert "larger than allowed" in result.error["message"]

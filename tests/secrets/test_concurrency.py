@@ -1,4 +1,5 @@
-"""Many writers at once (a class, or one owner with several tabs) on SQLite: no errors reach users."""
+"""Many writers at once (a class, or one owner with several tabs) on SQLite: no errors reach
+users."""
 
 import re
 import threading

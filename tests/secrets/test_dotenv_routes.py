@@ -25,10 +25,10 @@ def values_of(app, widget_id):
         }
 
 
-def test_preview_shows_what_would_change_and_changes_nothing(app, alice, widget_id):
+def test_preview_shows_what_would_change_and_changes_nothing(app, alice, widget_id, decryptions):
     create_secret(alice, widget_id, name="API_KEY", value="sk-imported-111")
     create_secret(alice, widget_id, name="DB_PASSWORD", value="old password")
-    before = vault.decryption_count()
+    before = decryptions.count
     response = alice.post(
         f"/widgets/{widget_id}/secrets/import",
         {"dotenv": DOTENV + "NEW_ONE=x\n", "step": "preview"},
@@ -40,7 +40,7 @@ def test_preview_shows_what_would_change_and_changes_nothing(app, alice, widget_
     assert "<code>DB_PASSWORD</code></td> <td>replaces the value" in html
     assert "<code>NEW_ONE</code></td> <td>new secret" in html
     assert "sk-imported-111" not in html and "correct horse" not in html
-    assert vault.decryption_count() == before  # told apart by fingerprints, not by decrypting
+    assert decryptions.count == before  # told apart by fingerprints, not by decrypting
     assert values_of(app, widget_id) == {
         "API_KEY": "sk-imported-111",
         "DB_PASSWORD": "old password",
@@ -108,7 +108,7 @@ def test_import_form_page_works_without_javascript(alice, widget_id):
     assert 'name="dotenv"' in page.get_data(as_text=True)
 
 
-def test_env_example_has_names_and_descriptions_but_no_values(app, alice, widget_id):
+def test_env_example_has_names_and_descriptions_but_no_values(app, alice, widget_id, decryptions):
     secret_id = create_secret(alice, widget_id, name="weather_key", value=VALUE)
     alice.post(
         f"/widgets/{widget_id}/secrets/{secret_id}/details",
@@ -116,12 +116,12 @@ def test_env_example_has_names_and_descriptions_but_no_values(app, alice, widget
         htmx=True,
     )
     create_secret(alice, widget_id, name="other")
-    before = vault.decryption_count()
+    before = decryptions.count
     response = alice.client.get(f"/widgets/{widget_id}/secrets/env.example")
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     assert "# OpenWeather key (required)\nweather_key=\n" in text and "\nother=\n" in text
-    assert VALUE not in text and vault.decryption_count() == before
+    assert VALUE not in text and decryptions.count == before
 
 
 def test_export_with_values_is_owner_only_audited_and_skips_write_only(

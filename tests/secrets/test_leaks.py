@@ -30,13 +30,15 @@ def widget_id(alice):
         f"# my key is {VALUE}",
     ],
 )
-def test_saving_code_with_a_secrets_value_warns_naming_line_and_secret(alice, widget_id, line):
-    before = vault.decryption_count()
+def test_saving_code_with_a_secrets_value_warns_naming_line_and_secret(
+    alice, widget_id, line, decryptions
+):
+    before = decryptions.count
     alice.save_widget(widget_id, server_code=f"import requests\n{line}\n")
     html = editor(alice, widget_id)
     assert "Line 2 of the server code contains the value of the secret api_key." in html
     assert "anvil.secrets.get_secret('api_key')" in html
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
 
 
 def test_clean_code_and_short_common_text_give_no_warning(alice, widget_id):

@@ -45,10 +45,10 @@ def widgets(app):
         yield {"first": first.id, "other": other.id, "owner": owner.id}
 
 
-def test_run_gets_value_and_use_is_audited_without_the_value(app, widgets):
-    before = vault.decryption_count()
+def test_run_gets_value_and_use_is_audited_without_the_value(app, widgets, decryptions):
+    before = decryptions.count
     assert value_for_run(widgets["first"], "api_key", None) == "s3cr3t-value"
-    assert vault.decryption_count() == before + 1
+    assert decryptions.count == before + 1
     secret = db.session.scalar(db.select(Secret).filter_by(name="api_key"))
     assert secret.last_used_at is not None
     event = db.session.scalar(db.select(AuditEvent).filter_by(action="use"))
@@ -61,11 +61,11 @@ def test_run_gets_value_and_use_is_audited_without_the_value(app, widgets):
 
 
 @pytest.mark.parametrize("name", ["other_key", "API_KEY", "nope", "api_key' OR '1'='1", "x" * 65])
-def test_run_cannot_reach_other_widgets_or_unknown_names(app, widgets, name):
-    before = vault.decryption_count()
+def test_run_cannot_reach_other_widgets_or_unknown_names(app, widgets, name, decryptions):
+    before = decryptions.count
     with pytest.raises(SecretLookupError, match="No such secret"):
         value_for_run(widgets["first"], name, widgets["owner"])
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
 
 
 def test_blank_secret_tells_the_user_to_set_it(app, widgets):

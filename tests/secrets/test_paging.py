@@ -150,7 +150,7 @@ def test_a_row_beyond_the_first_page_can_be_edited_without_javascript(app, alice
     assert (after, after) in more_links(html)
 
 
-def test_paging_decrypts_nothing_and_never_loads_a_value(app, alice, widget_id):
+def test_paging_decrypts_nothing_and_never_loads_a_value(app, alice, widget_id, decryptions):
     ids = add_secrets(app, widget_id, PAGE_SIZE + 5)
     statements = []
     with app.app_context():
@@ -159,7 +159,7 @@ def test_paging_decrypts_nothing_and_never_loads_a_value(app, alice, widget_id):
             "before_cursor_execute",
             lambda conn, cursor, statement, *args: statements.append(statement),
         )
-    before = vault.decryption_count()
+    before = decryptions.count
     pages = [
         alice.client.get(f"/widgets/{widget_id}/secrets", headers=HX),
         alice.client.get(f"/widgets/{widget_id}/secrets"),
@@ -168,7 +168,7 @@ def test_paging_decrypts_nothing_and_never_loads_a_value(app, alice, widget_id):
         ),
         alice.client.get(f"/widgets/{widget_id}/secrets/more?after={ids[PAGE_SIZE - 1]}"),
     ]
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
     assert all(
         page.status_code == 200 and VALUE not in page.get_data(as_text=True) for page in pages
     )

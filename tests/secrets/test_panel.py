@@ -378,9 +378,9 @@ def test_a_value_never_reaches_the_database_file_the_logs_or_the_audit(
     assert all(VALUE not in line for line in captured_logs)  # …without the value
 
 
-def test_listing_and_page_renders_decrypt_nothing(app, alice, make_client, widget_id):
+def test_listing_and_page_renders_decrypt_nothing(app, alice, make_client, widget_id, decryptions):
     secret_id = create_secret(alice, widget_id, name="api_key", value=VALUE)
-    before = vault.decryption_count()
+    before = decryptions.count
     alice.client.get(f"/widgets/{widget_id}/secrets", headers=HX)
     alice.client.get(f"/widgets/{widget_id}/secrets")
     alice.client.get(f"/widgets/{widget_id}/edit")
@@ -389,7 +389,7 @@ def test_listing_and_page_renders_decrypt_nothing(app, alice, make_client, widge
     alice.client.get(f"/widgets/{widget_id}/secrets/{secret_id}/edit/value", headers=HX)
     create_secret(alice, widget_id, name="other", value="another-value-123")
     alice.save_widget(widget_id, server_code="print('still no decryption')\n")
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
 
 
 def test_audit_list_in_the_panel_names_who_did_what_without_values(alice, widget_id):

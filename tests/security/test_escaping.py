@@ -96,7 +96,10 @@ def small_limits(app_config):
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
 def test_run_output_and_errors_are_escaped(small_limits, alice, make_client, htmx):
-    code = f"import sys\nprint({SCRIPT!r})\nprint({ATTRIBUTE!r}, file=sys.stderr)\nraise ValueError({PAYLOAD!r})\n"
+    code = (
+        f"import sys\nprint({SCRIPT!r})\nprint({ATTRIBUTE!r}, file=sys.stderr)\n"
+        f"raise ValueError({PAYLOAD!r})\n"
+    )
     widget_id = alice.create_widget("Loud", server_code=code, visibility="public")
     for runner in (alice, make_client()):
         response = runner.post(f"/widgets/{widget_id}/run", htmx=htmx)

@@ -180,14 +180,16 @@ def test_runs_calls_and_their_errors_withhold_a_field_with_the_value_from_visito
         assert all(VALUE not in repr(event.__dict__) for event in events)
 
 
-def test_a_fork_gets_no_value_and_nothing_decrypts(app, alice, make_client, widget, logs):
+def test_a_fork_gets_no_value_and_nothing_decrypts(
+    app, alice, make_client, widget, logs, decryptions
+):
     widget_id, _ = widget
     bob = make_client()
     bob.register("bob")
-    before = vault.decryption_count()
+    before = decryptions.count
     response = bob.post(f"/widgets/{widget_id}/fork")
     assert response.status_code == 302
-    assert vault.decryption_count() == before
+    assert decryptions.count == before
     fork_id = response.headers["Location"].rstrip("/").split("/")[-2]
     with app.app_context():
         copied = db.session.scalars(db.select(Secret).filter_by(widget_id=fork_id)).all()

@@ -10,7 +10,8 @@ import builtins
 import functools
 import json
 
-import _pyspace_frame  # registered by static/js/gui-frame.js: the channel to this widget's call route
+# _pyspace_frame is registered by static/js/gui-frame.js: the channel to this widget's call route.
+import _pyspace_frame
 from pyodide.ffi import can_run_sync, run_sync
 
 

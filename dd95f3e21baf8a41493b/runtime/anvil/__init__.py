@@ -1,5 +1,0 @@
-"""The `anvil` package that widget server code imports, inside the sandbox.
-
-It knows one thing about the outside world: the channel the sandbox was started with
-(see `anvil._channel`). It imports nothing from the web app.
-"""
