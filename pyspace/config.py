@@ -178,6 +178,41 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
     ),
+    # Tasks, schedules and run history (pyspace/tasks/)
+    Setting(
+        "QUEUE_URL",
+        str,
+        "",
+        "job queue: empty for SQLite in instance/queue.sqlite (one machine), or redis://… "
+        "shared by every web and worker host",
+        secret=True,
+    ),
+    Setting(
+        "RUNS_ON",
+        str,
+        "web",
+        "where Run presses and GUI calls run: `web` (in the web process) or `queue` (on workers)",
+    ),
+    Setting(
+        "TASK_WALL_SECONDS",
+        float,
+        300.0,
+        "a background or scheduled task is stopped after this many seconds",
+    ),
+    Setting("TASKS_PER_USER", int, 2, "background tasks one account may have queued or running"),
+    Setting("SCHEDULE_MIN_MINUTES", int, 5, "shortest interval a schedule may have (at least 1)"),
+    Setting(
+        "SCHEDULER_TICK_SECONDS", float, 1.0, "how often the scheduler looks for due schedules"
+    ),
+    Setting(
+        "TASK_HEARTBEAT_SECONDS",
+        float,
+        2.0,
+        "a running task's worker says it is alive this often; silent 5× as long: `missing`",
+    ),
+    Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
+    Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
+    Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -188,6 +223,9 @@ TOOL_VARIABLES = {
     "PYSPACE_PG_DIR": "data folder of the test suite's throwaway PostgreSQL",
     "PYSPACE_PG_PORT": "port of the test suite's throwaway PostgreSQL",
     "PYSPACE_CHROMIUM": "the Chromium the browser tests drive",
+    "PYSPACE_TEST_REDIS_URL": "run the queue tests against this Redis server",
+    "PYSPACE_REDIS_DIR": "data folder of the test suite's throwaway Redis",
+    "PYSPACE_REDIS_PORT": "port of the test suite's throwaway Redis",
 }
 
 

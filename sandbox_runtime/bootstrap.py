@@ -16,6 +16,7 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
     sys.path.append(sys.argv[2])
 
 import builtins  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
@@ -83,20 +84,39 @@ def run_job(job: dict) -> dict:
     call = job.get("call")
     if not call:
         return {"error": None}
-    function = anvil.server.registered(call["name"])
+    return run_call(call)
+
+
+def run_call(call: dict) -> dict:
+    """Call the server function (or background task) the job names, after the top level ran."""
+    background = bool(call.get("background"))
+    if background:
+        function = anvil.server.registered_background_task(call["name"])
+        decorator = "@anvil.server.background_task"
+    else:
+        function = anvil.server.registered(call["name"])
+        decorator = "@anvil.server.callable"
     if function is None:
+        kind = "background task" if background else "server function"
         return {
             "error": {
                 "type": "NoSuchFunction",
                 "traceback": "",
-                "message": f"No server function {call['name']!r} is registered with "
-                "@anvil.server.callable",
+                "message": f"No {kind} {call['name']!r} is registered with {decorator}",
             }
         }
+    if background:
+        anvil.server.task_state._start()
     try:
         result = function(*call.get("args", []), **call.get("kwargs", {}))
     except BaseException as error:
         return {"error": describe(error)}
+    finally:
+        if background:
+            # The task's last state reaches the web app even if it changed a moment ago.
+            # (A state that is not JSON is dropped: the run's outcome still counts.)
+            with contextlib.suppress(Exception):
+                anvil.server.task_state._flush(force=True)
     try:
         json.dumps(result)
     except (TypeError, ValueError) as error:

@@ -4,9 +4,9 @@ from flask import abort, jsonify, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
+from ..tasks.execution import call_and_record
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from .calls import CallerGoneError, CallRequestError, error_answer, parse_call, widget_for_call
@@ -72,8 +72,9 @@ def call(widget_id: str, fn_name: str):
         args, kwargs = parse_call(fn_name, request.get_data(cache=False))
     except CallRequestError as error:
         return _json_error(400, "BadRequest", str(error))
-    # The runner runs the server code in a fresh sandbox and redacts every secret value it read.
-    return jsonify(sandbox.call_function(widget, fn_name, args, kwargs, actor_id))
+    # The runner runs the server code in a fresh sandbox and redacts every secret value it read;
+    # the call is recorded in the run history (and runs on a worker with RUNS_ON=queue).
+    return jsonify(call_and_record(widget, fn_name, args, kwargs, actor_id))
 
 
 @bp.after_request

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
-from ..sandbox import run_widget
+from ..tasks.execution import run_and_record
 from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp
 
@@ -70,7 +70,8 @@ def run(widget_id: str):
             "runs/_result.html", widget=widget, result=None, save_errors=save_errors
         ), 422
     actor_id = current_user.id if current_user.is_authenticated else None
-    result = run_widget(widget, actor_id)
+    # Recorded in the run history; with RUNS_ON=queue a worker runs it.
+    result = run_and_record(widget, actor_id)
     status = 503 if result.error and result.error["type"] in UNAVAILABLE else 200
     if _wants_json():
         return jsonify(result.as_json()), status

@@ -18,6 +18,7 @@ code then runs as a plain process, with only rlimits between it and the server).
 import atexit
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -26,7 +27,7 @@ from .execution import execute
 from .pool import WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
-from .settings import RunnerSettings, settings_from_config
+from .settings import Limits, RunnerSettings, settings_from_config
 
 __all__ = ["RunResult", "call_function", "run_widget", "runner_for", "shutdown_runner"]
 
@@ -61,9 +62,22 @@ class Runner:
         return self.start_sandbox(), False
 
     def run(
-        self, widget_id: str, code: str, actor_id: int | None, call: dict | None = None
+        self,
+        widget_id: str,
+        code: str,
+        actor_id: int | None,
+        call: dict | None = None,
+        *,
+        limits: Limits | None = None,
+        run_id: int | None = None,
+        on_start: Callable[[Sandbox], None] | None = None,
     ) -> RunResult:
-        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result."""
+        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result.
+
+        `limits` replaces the app's wall time and output limits for this run (background tasks
+        run longer); `run_id` is the run's history row, given to the channel services;
+        `on_start(sandbox)` is told the sandbox the code runs in (so a task can be killed)."""
+        limits = limits or self.settings.limits
         if not self.usable:
             log.error("refusing to run widget code: %s", self.problem)
             return failed(
@@ -78,11 +92,13 @@ class Runner:
             )
         try:
             sandbox, warm = self.take_sandbox()
+            if on_start is not None:
+                on_start(sandbox)
             result = execute(
                 sandbox,
                 {"code": code, "call": call},
-                self.settings.limits,
-                RunContext(widget_id=widget_id, actor_id=actor_id),
+                limits,
+                RunContext(widget_id=widget_id, actor_id=actor_id, run_id=run_id),
                 channel_services(),
             )
             result.warm = warm

@@ -24,6 +24,8 @@ class RunContext:
     widget_id: str
     # The account that started the run (None: anonymous, or a schedule).
     actor_id: int | None
+    # The run's row in the history (pyspace/tasks/), when it has one.
+    run_id: int | None = None
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
     # One dict per service, for what it remembers within this run (values read, counters).
@@ -37,8 +39,9 @@ Handler = Callable[[dict, RunContext], Answer]
 def channel_services() -> dict[str, Handler]:
     """Every op widget code may send, mapped to the area's handler that answers it."""
     from ..secrets.channel import SERVICES as SECRET_SERVICES
+    from ..tasks.channel import SERVICES as TASK_SERVICES
 
-    return {**SECRET_SERVICES}
+    return {**SECRET_SERVICES, **TASK_SERVICES}
 
 
 def refusal(message: str) -> Answer:

@@ -7,6 +7,7 @@ from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import db
 from ..htmx import redirect_to
 from ..models import User, Widget
+from ..tasks.schedules import failing_schedules
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
@@ -28,12 +29,13 @@ def home():
         .order_by(Widget.created_at.desc(), Widget.id),
         page,
     )
-    mine = []
+    mine, failing = [], []
     if current_user.is_authenticated:
         mine = db.session.scalars(
             db.select(Widget).filter_by(owner_id=current_user.id).order_by(Widget.updated_at.desc())
         ).all()
-    return render_template("widgets/home.html", public=public, mine=mine)
+        failing = failing_schedules([widget.id for widget in mine])
+    return render_template("widgets/home.html", public=public, mine=mine, failing_schedules=failing)
 
 
 @bp.get("/u/<username>")
@@ -91,9 +93,10 @@ def edit(widget_id: str):
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
-    return render_template("widgets/edit.html", widget=widget, form=form), (
-        422 if request.method == "POST" else 200
-    )
+    failing = failing_schedules([widget.id])
+    return render_template(
+        "widgets/edit.html", widget=widget, form=form, failing_schedules=failing
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/widgets/<widget_id>/delete")

@@ -7,9 +7,12 @@ sends one job; the sandbox may ask for secrets (one request, one answer) and end
 import json
 import os
 import struct
+import threading
 
 _HEADER = struct.Struct(">I")
 _fd = None
+# One request at a time: its answer must not be read by another thread's request.
+_asking = threading.Lock()
 
 
 def connect(fd: int) -> None:
@@ -48,5 +51,6 @@ def ask(message: dict) -> dict:
     """Send a request and wait for its answer."""
     if _fd is None:
         raise RuntimeError("anvil is only available in py.space's sandbox")
-    send(message)
-    return receive()
+    with _asking:
+        send(message)
+        return receive()

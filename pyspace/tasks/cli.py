@@ -1,0 +1,62 @@
+"""`flask tasks …`: the queue consumer (with the scheduler) and one scheduler pass.
+
+`./manage.sh serve` starts `flask tasks consumer` beside the web server; `./manage.sh worker`
+runs one on a worker host. Every consumer also runs the scheduler: claiming occurrences in the
+database makes each fire once however many consumers there are.
+"""
+
+import logging
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .queue import huey_for
+from .schedules import tick
+
+log = logging.getLogger(__name__)
+tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue consumer.")
+
+
+def scheduler_loop(app: Flask, stopping: threading.Event) -> None:
+    """Run `tick` every SCHEDULER_TICK_SECONDS until `stopping` is set."""
+    interval = max(0.05, float(app.config["SCHEDULER_TICK_SECONDS"]))
+    while not stopping.wait(interval):
+        try:
+            with app.app_context():
+                tick()
+        except Exception:  # a database hiccup: try again at the next tick
+            log.exception("scheduler tick failed")
+
+
+@tasks_cli.command("consumer")
+@click.option("--workers", type=int, default=None, help="Runs at once (default QUEUE_WORKERS).")
+@click.option("--no-scheduler", is_flag=True, help="Only execute runs; don't fire schedules.")
+def consumer(workers: int | None, no_scheduler: bool) -> None:
+    """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    stopping = threading.Event()
+    if not no_scheduler:
+        threading.Thread(
+            target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
+        ).start()
+    huey = huey_for(app)
+    count = workers or int(app.config["QUEUE_WORKERS"])
+    click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
+    try:
+        huey.create_consumer(workers=count, worker_type="thread", periodic=False).run()
+    finally:
+        stopping.set()
+
+
+@tasks_cli.command("tick")
+def tick_once() -> None:
+    """One scheduler pass: fire due schedules, mark runs of dead workers missing."""
+    made = tick()
+    click.echo(f"{len(made)} occurrence(s) claimed")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(tasks_cli)
