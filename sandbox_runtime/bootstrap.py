@@ -73,7 +73,13 @@ def run_job(job: dict) -> dict:
     """Run the widget's top level, then the requested server function if any."""
     code = job["code"]
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    call = job.get("call")
+    background = bool(call and call.get("background"))
+    # In a background task's sandbox the top level runs only to define the task's function:
+    # it is not "__main__", and launching from it (which would launch again in every task) is
+    # refused.
+    namespace = {"__name__": "server_code" if background else "__main__", "__builtins__": builtins}
+    anvil.server._defining_task = background
     try:
         exec(compile(code, WIDGET_FILENAME, "exec"), namespace)
     except SystemExit as stop:
@@ -81,7 +87,7 @@ def run_job(job: dict) -> dict:
             return {"error": describe(stop)}
     except BaseException as error:  # widget code may raise anything; it is reported, not fatal
         return {"error": describe(error)}
-    call = job.get("call")
+    anvil.server._defining_task = False
     if not call:
         return {"error": None}
     return run_call(call)

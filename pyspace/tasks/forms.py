@@ -2,16 +2,17 @@
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ..models import RUN_KINDS, RUN_STATUSES
 from .schedules import WEEKDAYS
 
 EVERY_CHOICES = [
-    ("minute", "Every N minutes"),
-    ("hour", "Every N hours"),
-    ("day", "Every day"),
-    ("week", "Every week"),
+    SelectChoice("minute", "Every N minutes"),
+    SelectChoice("hour", "Every N hours"),
+    SelectChoice("day", "Every day"),
+    SelectChoice("week", "Every week"),
 ]
 
 
@@ -30,7 +31,7 @@ class ScheduleForm(FlaskForm):
         "At minute", validators=[Optional(), NumberRange(0, 59)], description="blank: any"
     )
     weekday = SelectField(
-        "On", choices=[(str(i), name) for i, name in enumerate(WEEKDAYS)], default="0"
+        "On", choices=[SelectChoice(str(i), name) for i, name in enumerate(WEEKDAYS)], default="0"
     )
 
 
@@ -40,5 +41,10 @@ class HistoryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", choices=[("", "All kinds"), *[(k, k) for k in RUN_KINDS]])
-    status = SelectField("Status", choices=[("", "All statuses"), *[(s, s) for s in RUN_STATUSES]])
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("", "All kinds"), *[SelectChoice(k, k) for k in RUN_KINDS]]
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "All statuses"), *[SelectChoice(s, s) for s in RUN_STATUSES]],
+    )

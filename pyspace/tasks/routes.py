@@ -6,6 +6,7 @@ JavaScript. The History answers `Accept: application/json` with `{"runs": [...]}
 
 from flask import Response, abort, jsonify, make_response, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..access import owned_widget_or_404
 from ..extensions import db
@@ -28,7 +29,7 @@ def _owned_schedule_or_404(widget_id: str, schedule_id: int) -> tuple[Widget, Sc
 def _schedule_form(widget: Widget) -> ScheduleForm:
     form = ScheduleForm()
     form.task_name.choices = [
-        (name, name) for name in schedules.background_task_names(widget.server_code)
+        SelectChoice(name, name) for name in schedules.background_task_names(widget.server_code)
     ]
     return form
 
@@ -159,7 +160,7 @@ def history(widget_id: str):
                 "tasks/_history.html",
                 "tasks/history_page.html",
                 widget=widget,
-                page=page,
+                runs=page,
                 form=form,
                 base=base,
             )

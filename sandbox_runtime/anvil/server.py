@@ -19,6 +19,8 @@ from . import _channel
 
 _callables = {}
 _background_tasks = {}
+# True while the top level runs in a background task's own sandbox (see launch_background_task).
+_defining_task = False
 
 
 def callable(function=None, *, name=None):
@@ -177,6 +179,12 @@ class Task:
 
 def launch_background_task(task_name, *args, **kwargs):
     """Start the background task `task_name` in a fresh sandbox of its own; return its Task."""
+    if _defining_task:
+        raise RuntimeError(
+            "launch_background_task was called at the top level of the server code, which runs "
+            "again in every background task's sandbox: launch from a function, or under "
+            "`if __name__ == '__main__':`."
+        )
     try:
         json.dumps([args, kwargs])
     except (TypeError, ValueError) as error:
