@@ -30,6 +30,19 @@ def scheduler_loop(app: Flask, stopping: threading.Event) -> None:
             log.exception("scheduler tick failed")
 
 
+def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
+    """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
+    stopping = threading.Event()
+    if scheduler:
+        threading.Thread(
+            target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
+        ).start()
+    try:
+        huey_for(app).create_consumer(workers=workers, worker_type="thread", periodic=False).run()
+    finally:
+        stopping.set()
+
+
 @tasks_cli.command("consumer")
 @click.option("--workers", type=int, default=None, help="Runs at once (default QUEUE_WORKERS).")
 @click.option("--no-scheduler", is_flag=True, help="Only execute runs; don't fire schedules.")
@@ -37,18 +50,9 @@ def consumer(workers: int | None, no_scheduler: bool) -> None:
     """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()
-    stopping = threading.Event()
-    if not no_scheduler:
-        threading.Thread(
-            target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
-        ).start()
-    huey = huey_for(app)
     count = workers or int(app.config["QUEUE_WORKERS"])
     click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
-    try:
-        huey.create_consumer(workers=count, worker_type="thread", periodic=False).run()
-    finally:
-        stopping.set()
+    run_consumer(app, count, scheduler=not no_scheduler)
 
 
 @tasks_cli.command("tick")
