@@ -2,6 +2,7 @@
 # py.space's two commands:
 #   ./manage.sh serve   set everything up and run the site on http://127.0.0.1:5000
 #   ./manage.sh test    set everything up and run the whole test suite
+#   ./manage.sh worker  run a queue consumer only (a worker host: PYSPACE_QUEUE_URL=redis://…)
 # Both are idempotent: they install only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,13 +53,31 @@ serve() {
   chmod 700 instance
   log "Migrating the database"
   "$VENV/bin/flask" --app app db upgrade
+  # The queue consumer (background and scheduled tasks, and the scheduler) runs beside the web
+  # server and stops with it; with no PYSPACE_QUEUE_URL its queue is instance/queue.sqlite.
+  log "Starting the queue consumer"
+  "$VENV/bin/flask" --app app tasks consumer &
+  consumer=$!
+  trap 'kill "$consumer" 2>/dev/null; wait "$consumer" 2>/dev/null' EXIT INT TERM
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
-  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" --workers 1 --threads 8 --bind "${PYSPACE_BIND:-127.0.0.1:5000}" \
+  PYSPACE_RUN_POOL_WARM_ON_START=true "$VENV/bin/gunicorn" --workers 1 --threads 8 --bind "${PYSPACE_BIND:-127.0.0.1:5000}" \
     --access-logfile - app:app
 }
 
+worker() {
+  python_env
+  "$VENV/bin/python" -m pyspace.config
+  # A worker host needs the same DATABASE_URL, PYSPACE_SECRETS_KEY and PYSPACE_QUEUE_URL as the
+  # web hosts; the web hosts run the migrations.
+  log "py.space worker: executing queued runs (Ctrl-C stops it)"
+  exec "$VENV/bin/flask" --app app tasks consumer "$@"
+}
+
 run_tests() {
-  python_env chromium postgresql
+  python_env chromium postgresql redis-server
+  # The queue tests run against a throwaway Redis on loopback (and skip without one).
+  PYSPACE_TEST_REDIS_URL=$(scripts/start-test-redis.sh)
+  export PYSPACE_TEST_REDIS_URL
   log "Test suite on SQLite"
   "$VENV/bin/python" -m pytest "$@"
   log "Request-level tests again on PostgreSQL"
@@ -69,5 +88,6 @@ run_tests() {
 case "${1:-}" in
   serve) shift; serve "$@" ;;
   test) shift; run_tests "$@" ;;
-  *) echo "usage: $0 serve | test [pytest args]" >&2; exit 2 ;;
+  worker) shift; worker "$@" ;;
+  *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
 esac
