@@ -39,6 +39,8 @@ class Setting:
     secret: bool = False
     # The default as the README shows it, where the value itself depends on the machine.
     shown_default: str | None = None
+    # The only values a text setting accepts, if it is a choice.
+    choices: tuple[str, ...] = ()
 
     def parse(self, raw: str) -> Any:
         """`raw` (an environment variable's text) as this setting's type, or ConfigError."""
@@ -61,6 +63,8 @@ class Setting:
                 raise self._refuse(raw, "a number") from None
         if self.type is list:
             return [item.strip() for item in text.split(",") if item.strip()]
+        if self.choices and raw not in self.choices:
+            raise self._refuse(raw, " or ".join(self.choices))
         return raw
 
     def check(self, value: Any, source: str) -> None:
@@ -70,7 +74,8 @@ class Setting:
         expected = (int, float) if self.type is float else self.type
         # bool is an int in Python, but "RUN_POOL_SIZE = True" is a mistake.
         wrong_bool = self.type in (int, float) and isinstance(value, bool)
-        if not isinstance(value, expected) or wrong_bool:
+        wrong_choice = bool(self.choices) and value not in self.choices
+        if not isinstance(value, expected) or wrong_bool or wrong_choice:
             raise ConfigError(
                 f"{self.name} in {source} is {value!r}; it takes {self.type_name} ({self.meaning})."
             )
@@ -192,6 +197,7 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "web",
         "where Run presses and GUI calls run: `web` (in the web process) or `queue` (on workers)",
+        choices=("web", "queue"),
     ),
     Setting(
         "TASK_WALL_SECONDS",
