@@ -7,7 +7,7 @@ from pyspace.config import ConfigError, config_from_environment
 
 def test_runs_on_accepts_web_or_queue_only():
     assert config_from_environment({"PYSPACE_RUNS_ON": "queue"})["RUNS_ON"] == "queue"
-    with pytest.raises(ConfigError, match="PYSPACE_RUNS_ON='workers'.*web or queue"):
+    with pytest.raises(ConfigError, match=r"PYSPACE_RUNS_ON='workers'.*web or queue"):
         config_from_environment({"PYSPACE_RUNS_ON": "workers"})
 
 
