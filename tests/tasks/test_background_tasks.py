@@ -2,6 +2,7 @@
 sandbox of their own, with task_state, kill, limits, secrets and the run history."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,25 @@ anvil.server.launch_background_task('once')
     assert task.status == "failed"
     assert "top level" in task.error_message and "__main__" in task.error_message
     assert len(_task_runs(app, widget_id)) == 1  # no chain of tasks launching tasks
+
+
+def test_the_queue_carries_run_ids_never_arguments_or_code(app, alice):
+    marker = "arg-7c0ffee-never-in-the-queue"
+    code = f"""
+import anvil.server
+
+@anvil.server.background_task
+def keep(value):
+    pass
+
+if __name__ == "__main__":
+    anvil.server.launch_background_task('keep', '{marker}')
+"""
+    widget_id = alice.create_widget("Ids only", server_code=code)
+    run_json(alice, widget_id)  # no consumer: the task's message waits in the queue
+    queue_files = list((Path(app.instance_path)).glob("queue.sqlite*"))
+    assert queue_files
+    stored = b"".join(path.read_bytes() for path in queue_files)
+    assert marker.encode() not in stored and b"background_task" not in stored
+    (task,) = _task_runs(app, widget_id)
+    assert task.status == "queued" and marker in task.args_json
