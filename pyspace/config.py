@@ -188,8 +188,8 @@ SETTINGS: tuple[Setting, ...] = (
         "QUEUE_URL",
         str,
         "",
-        "job queue: empty for SQLite in instance/queue.sqlite (one machine), or redis://… "
-        "shared by every web and worker host",
+        "job queue: empty for SQLite in instance/queue.sqlite (one machine; or sqlite:///path), "
+        "or redis://… shared by every web and worker host",
         secret=True,
     ),
     Setting(

@@ -38,7 +38,16 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
             target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
         ).start()
     try:
-        huey_for(app).create_consumer(workers=workers, worker_type="thread", periodic=False).run()
+        # An idle consumer polls SQLite storage at most every 0.25 s (Huey's default backs off to
+        # 10 s), so a run starts well within the scheduler's 2 s target; Redis blocks instead.
+        huey_for(app).create_consumer(
+            workers=workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=0.25,
+        ).run()
     finally:
         stopping.set()
 

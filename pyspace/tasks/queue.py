@@ -24,11 +24,13 @@ def make_huey(app: Flask) -> Huey:
     url = app.config.get("QUEUE_URL") or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
         huey: Huey = RedisHuey(QUEUE_NAME, url=url, results=False)
-    elif url:
-        raise ConfigError(f"PYSPACE_QUEUE_URL={url!r} is not a redis:// URL (empty: SQLite).")
+    elif url.startswith("sqlite:///") or not url:
+        filename = url[len("sqlite:///") :] or os.path.join(app.instance_path, "queue.sqlite")
+        huey = SqliteHuey(QUEUE_NAME, filename=filename, results=False)
     else:
-        huey = SqliteHuey(
-            QUEUE_NAME, filename=os.path.join(app.instance_path, "queue.sqlite"), results=False
+        raise ConfigError(
+            f"PYSPACE_QUEUE_URL={url!r} is not a redis:// or sqlite:/// URL "
+            "(empty: SQLite in instance/queue.sqlite)."
         )
 
     @huey.task(name="execute_run")

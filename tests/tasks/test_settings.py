@@ -30,5 +30,5 @@ def test_a_queue_url_that_is_not_redis_stops_the_queue_with_a_message(app):
     from pyspace.tasks.queue import make_huey
 
     app.config["QUEUE_URL"] = "amqp://somewhere"
-    with pytest.raises(ConfigError, match="not a redis:// URL"):
+    with pytest.raises(ConfigError, match="not a redis:// or sqlite:/// URL"):
         make_huey(app)
