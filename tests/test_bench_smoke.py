@@ -20,6 +20,8 @@ EXPECTED = [
     "run hello world (POST /run, no pool)",
     "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
+    "schedule due → run started (SQLite queue, 1 s tick)",
+    "task runs, local (one process, in turn)",
 ]
 
 
