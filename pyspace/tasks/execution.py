@@ -87,11 +87,10 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
         )
         enqueue_run(run.id)
         return _wait_for(run.id)
-    run = history.new_run(widget.id, kind, actor_id, task_name=name)
-    history.claim_run(run.id)
-    result = _execute(current_app._get_current_object(), run.id, widget, actor_id, call)
-    history.finish_run(run.id, result[0], killed=result[1])
-    return result[0]
+    run = history.start_run(widget.id, kind, actor_id, task_name=name)
+    result, killed = _execute(current_app._get_current_object(), run.id, widget, actor_id, call)
+    history.finish_run(run.id, result, killed=killed)
+    return result
 
 
 def _wait_for(run_id: int) -> RunResult:

@@ -38,6 +38,24 @@ def new_run(widget_id: str, kind: str, actor_id: int | None, **fields) -> Run:
     return run
 
 
+def start_run(widget_id: str, kind: str, actor_id: int | None, **fields) -> Run:
+    """A new run that starts here and now (an interactive run in the web process): one commit."""
+    now = utcnow()
+    run = Run(
+        widget_id=widget_id,
+        kind=kind,
+        actor_id=actor_id,
+        status="running",
+        started_at=now,
+        heartbeat_at=now,
+        worker=worker_name(),
+        **fields,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
 def claim_run(run_id: int) -> bool:
     """Mark a queued run as running here; False if it is not queued any more (killed before it
     started, or already taken by another worker the queue delivered it to)."""
@@ -81,8 +99,8 @@ def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | No
     run.return_json = json.dumps(result.result) if result.ok and result.result is not None else None
     run.args_json = None  # a launch's arguments are only needed until it ran
     _count_towards_streak(run)
+    prune_history(run.widget_id, commit=False)  # in the same transaction: one commit per run
     db.session.commit()
-    prune_history(run.widget_id)
     return run
 
 
@@ -127,7 +145,7 @@ def _count_towards_streak(run: Run) -> None:
     )
 
 
-def prune_history(widget_id: str) -> int:
+def prune_history(widget_id: str, commit: bool = True) -> int:
     """Delete the widget's finished runs beyond HISTORY_MAX_RUNS (newest kept) or older than
     HISTORY_MAX_DAYS; returns how many went."""
     keep = max(1, int(current_app.config["HISTORY_MAX_RUNS"]))
@@ -139,7 +157,8 @@ def prune_history(widget_id: str) -> int:
     removed = db.session.execute(delete(Run).where(*finished, Run.created_at < oldest)).rowcount
     if boundary is not None:
         removed += db.session.execute(delete(Run).where(*finished, Run.id < boundary)).rowcount
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return removed
 
 

@@ -39,7 +39,13 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _panel(widget: Widget, form: ScheduleForm | None = None, status: int = 200, events=None):
+def _panel(
+    widget: Widget,
+    form: ScheduleForm | None = None,
+    status: int = 200,
+    events: dict | None = None,
+    panel_error: str | None = None,
+):
     form = form or _schedule_form(widget)
     rows = db.session.scalars(
         db.select(Schedule).filter_by(widget_id=widget.id).order_by(Schedule.id)
@@ -53,6 +59,7 @@ def _panel(widget: Widget, form: ScheduleForm | None = None, status: int = 200, 
         "min_minutes": schedules.min_minutes(),
         "warning_streak": schedules.FAILURE_WARNING_STREAK,
         "action": EmptyForm(),
+        "panel_error": panel_error,
     }
     response = make_response(
         render_partial_or_page("tasks/_schedules.html", "tasks/schedules_page.html", **context),
@@ -106,12 +113,16 @@ def _schedule_action(widget_id: str, schedule_id: int, act, message: str):
 
 @bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/run-now")
 def run_now(widget_id: str, schedule_id: int):
-    """Queue the schedule's task once, now."""
-    return _schedule_action(
-        widget_id,
-        schedule_id,
-        lambda schedule: schedules.run_now(schedule, current_user.id),
-        "Queued: see the History.",
+    """Queue the schedule's task once, now (422 with the reason past the per-account limit)."""
+    widget, schedule = _owned_schedule_or_404(widget_id, schedule_id)
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        schedules.run_now(schedule, current_user.id)
+    except ScheduleError as error:
+        return _panel(widget, status=422, panel_error=str(error))
+    return _panel(
+        widget, events={"toast": {"message": "Queued: see the History.", "level": "success"}}
     )
 
 

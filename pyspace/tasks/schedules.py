@@ -171,7 +171,16 @@ def set_enabled(schedule: Schedule, enabled: bool) -> None:
 
 
 def run_now(schedule: Schedule, actor_id: int) -> Run:
-    """Queue the schedule's task once, now, outside its timetable."""
+    """Queue the schedule's task once, now, outside its timetable (within TASKS_PER_USER, like
+    a launch: raises ScheduleError past it)."""
+    limit = int(current_app.config["TASKS_PER_USER"])
+    owner_id = db.session.get(Widget, schedule.widget_id).owner_id
+    if history.active_task_count(owner_id) >= limit:
+        raise ScheduleError(
+            "run_now",
+            f"Too many background tasks: an account may have at most {limit} queued or "
+            "running. Wait for one to finish and try again.",
+        )
     run = history.new_run(
         schedule.widget_id,
         "scheduled",

@@ -270,3 +270,68 @@ if __name__ == "__main__":
     assert marker.encode() not in stored and b"background_task" not in stored
     (task,) = _task_runs(app, widget_id)
     assert task.status == "queued" and marker in task.args_json
+
+
+def test_task_state_writes_are_throttled_and_the_last_state_always_arrives(app, alice, monkeypatch):
+    from pyspace.tasks import channel
+
+    sent = []
+    store = channel.SERVICES["set_task_state"]
+
+    def counting(request, run):
+        sent.append(request["state"])
+        return store(request, run)
+
+    monkeypatch.setitem(channel.SERVICES, "set_task_state", counting)
+    code = """
+import anvil.server
+
+@anvil.server.background_task
+def busy():
+    for i in range(20000):
+        anvil.server.task_state['i'] = i
+
+if __name__ == "__main__":
+    anvil.server.launch_background_task('busy')
+"""
+    widget_id = alice.create_widget("Busy", server_code=code)
+    with consumer(app):
+        run_json(alice, widget_id)
+        task = wait_for(lambda: [r for r in _task_runs(app, widget_id) if not r.is_active])[0]
+    assert task.status == "completed"
+    assert json.loads(task.state_json) == {"i": 19999}
+    assert sent[-1] == {"i": 19999}
+    assert len(sent) < 100  # 20,000 writes, a handful of messages
+
+
+def test_a_widget_cannot_see_or_kill_another_widgets_tasks(app, alice, bob):
+    code = """
+import time
+import anvil.server
+
+@anvil.server.background_task
+def mine():
+    time.sleep(30)
+
+if __name__ == "__main__":
+    print(anvil.server.launch_background_task('mine').get_id())
+"""
+    victim = alice.create_widget("Victim", server_code=code)
+    task_id = run_json(alice, victim)["stdout"].strip()
+    probe = f"""
+import anvil.server
+for attempt in (lambda: anvil.server.get_background_task('{task_id}'),):
+    try:
+        attempt()
+        print('found it')
+    except anvil.server.BackgroundTaskNotFound:
+        print('not found')
+print(len(anvil.server.list_background_tasks()))
+from anvil import _channel
+print(_channel.ask({{"op": "kill_task", "id": "{task_id}"}})["ok"])
+"""
+    for owner in (alice, bob):  # another widget of the same owner, and someone else's
+        attacker = owner.create_widget("Probe", server_code=probe)
+        assert run_json(owner, attacker)["stdout"] == "not found\n0\nFalse\n"
+    (task,) = _task_runs(app, victim)
+    assert task.status == "queued" and not task.kill_requested

@@ -237,3 +237,15 @@ def test_runs_are_deleted_with_their_widget(app, alice, widget_id):
     alice.post(f"/widgets/{widget_id}/delete")
     with app.app_context():
         assert db.session.scalars(db.select(Run)).all() == []
+
+
+def test_run_now_past_the_per_account_limit_is_refused_with_the_reason(app, alice, widget_id):
+    app.config["TASKS_PER_USER"] = 1
+    alice.post(f"/widgets/{widget_id}/schedules", {"task_name": "refresh", "every": "hour"})
+    ((schedule_id, *_),) = _schedules(app, widget_id)
+    url = f"/widgets/{widget_id}/schedules/{schedule_id}/run-now"
+    assert alice.post(url, htmx=True).status_code == 200  # queued (no consumer here)
+    refused = alice.post(url, htmx=True)
+    assert refused.status_code == 422
+    assert "Too many background tasks" in refused.get_data(as_text=True)
+    assert len(runs_of(app, widget_id)) == 1
