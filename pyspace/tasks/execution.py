@@ -87,9 +87,13 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
         )
         enqueue_run(run.id)
         return _wait_for(run.id)
-    run = history.start_run(widget.id, kind, actor_id, task_name=name)
-    result, killed = _execute(current_app._get_current_object(), run.id, widget, actor_id, call)
-    history.finish_run(run.id, result, killed=killed)
+    # In the web process the run is recorded once it ended (one write on the Run press's path);
+    # it has no row to watch while it runs, which only tasks need (task_state, kill, heartbeat).
+    started_at = utcnow()
+    result = runner_for(current_app._get_current_object()).run(
+        widget.id, widget.server_code, actor_id, call
+    )
+    history.record_finished(widget.id, kind, actor_id, result, started_at, task_name=name)
     return result
 
 

@@ -10,7 +10,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -38,20 +38,27 @@ def new_run(widget_id: str, kind: str, actor_id: int | None, **fields) -> Run:
     return run
 
 
-def start_run(widget_id: str, kind: str, actor_id: int | None, **fields) -> Run:
-    """A new run that starts here and now (an interactive run in the web process): one commit."""
-    now = utcnow()
+def record_finished(
+    widget_id: str,
+    kind: str,
+    actor_id: int | None,
+    result: RunResult,
+    started_at: datetime,
+    **fields,
+) -> Run:
+    """Record a run that already ran here (an interactive run in the web process): one insert
+    and the widget's retention, in one commit, so a Run press pays for one write."""
     run = Run(
         widget_id=widget_id,
         kind=kind,
         actor_id=actor_id,
-        status="running",
-        started_at=now,
-        heartbeat_at=now,
+        started_at=started_at,
         worker=worker_name(),
         **fields,
     )
     db.session.add(run)
+    _store_outcome(run, result, killed=False)
+    prune_history(widget_id, commit=False)
     db.session.commit()
     return run
 
@@ -75,6 +82,14 @@ def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | No
     run = db.session.get(Run, run_id, populate_existing=True)
     if run is None:
         return None
+    _store_outcome(run, result, killed)
+    _count_towards_streak(run)
+    prune_history(run.widget_id, commit=False)  # in the same transaction: one commit per run
+    db.session.commit()
+    return run
+
+
+def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
     error = result.error
     if killed:
         status = "killed"
@@ -98,10 +113,6 @@ def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | No
         run.error_traceback = str(error.get("traceback") or "") or None
     run.return_json = json.dumps(result.result) if result.ok and result.result is not None else None
     run.args_json = None  # a launch's arguments are only needed until it ran
-    _count_towards_streak(run)
-    prune_history(run.widget_id, commit=False)  # in the same transaction: one commit per run
-    db.session.commit()
-    return run
 
 
 def mark_missing(stale_after: timedelta) -> list[int]:

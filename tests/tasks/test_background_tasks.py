@@ -53,7 +53,7 @@ if __name__ == "__main__":
     assert "counted 10" in task.stdout
     assert task.args_json is None  # arguments are kept only until the task ran
     # The Run press that launched it is in the history too.
-    assert [run.kind for run in runs_of(app, widget_id)] == ["run", "task"]
+    assert sorted(run.kind for run in runs_of(app, widget_id)) == ["run", "task"]
 
 
 def test_task_methods_see_the_outcome_and_reraise_the_tasks_error(app, alice):
