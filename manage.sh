@@ -2,6 +2,7 @@
 # py.space's two commands:
 #   ./manage.sh serve   set everything up and run the site on http://127.0.0.1:5000
 #   ./manage.sh test    set everything up and run the whole test suite
+#   ./manage.sh worker  run a queue consumer only (a worker host: PYSPACE_QUEUE_URL=redis://…)
 # Both are idempotent: they install only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -69,12 +70,30 @@ serve() {
   # stops here with the cause and the fix when widget code couldn't run.
   log "Checking that a sandbox starts"
   "$VENV/bin/python" -m pyspace.sandbox.check
+  # The queue consumer (background and scheduled tasks, and the scheduler) runs beside the web
+  # server and stops with it; with no PYSPACE_QUEUE_URL its queue is instance/queue.sqlite.
+  log "Starting the queue consumer"
+  "$VENV/bin/flask" --app app tasks consumer &
+  consumer=$!
+  trap 'kill "$consumer" 2>/dev/null; wait "$consumer" 2>/dev/null' EXIT INT TERM
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
-  PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
+  PYSPACE_RUN_POOL_WARM_ON_START=true "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
+}
+
+worker() {
+  python_env
+  "$VENV/bin/python" -m pyspace.config
+  # A worker host needs the same DATABASE_URL, PYSPACE_SECRETS_KEY and PYSPACE_QUEUE_URL as the
+  # web hosts; the web hosts run the migrations.
+  log "py.space worker: executing queued runs (Ctrl-C stops it)"
+  exec "$VENV/bin/flask" --app app tasks consumer "$@"
 }
 
 run_tests() {
-  python_env chromium postgresql
+  python_env chromium postgresql redis-server
+  # The queue tests run against a throwaway Redis on loopback (and skip without one).
+  PYSPACE_TEST_REDIS_URL=$(scripts/start-test-redis.sh)
+  export PYSPACE_TEST_REDIS_URL
   log "Lint, format and types"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .
@@ -89,5 +108,6 @@ run_tests() {
 case "${1:-}" in
   serve) shift; serve "$@" ;;
   test) shift; run_tests "$@" ;;
-  *) echo "usage: $0 serve | test [pytest args]" >&2; exit 2 ;;
+  worker) shift; worker "$@" ;;
+  *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
 esac

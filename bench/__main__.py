@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
-table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, http (as
-a user feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
+table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, tasks,
+http (as a user feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
 
 import argparse
 import sys
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "fairness", "http")
+GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "fairness", "tasks", "http")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -27,6 +27,9 @@ SIZES = {
     "flood_seconds": (30, 3),
     "fair_samples": (20, 3),
     "classroom": (30, 3),
+    "schedule_samples": (20, 2),
+    "task_runs": (40, 4),
+    "task_rounds": (3, 1),
 }
 
 
@@ -52,7 +55,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fairness, fork, keys, over_http, pages, runs, throughput
+    from . import fairness, fork, keys, over_http, pages, runs, tasks, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -91,6 +94,9 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
                 size["fair_samples"],
                 size["classroom"],
             )
+        if "tasks" in groups:
+            tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
+            tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
     finally:
         shutdown_runner(app)
     return report

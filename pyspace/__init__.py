@@ -100,9 +100,19 @@ def _register_blueprints(app: Flask) -> None:
     from .gui import bp as gui_bp
     from .runs import bp as runs_bp
     from .secrets import bp as secrets_bp
+    from .tasks import bp as tasks_bp
     from .widgets import bp as widgets_bp
 
-    for blueprint in (auth_bp, widgets_bp, secrets_bp, runs_bp, gui_bp, forks_bp, admin_bp):
+    for blueprint in (
+        auth_bp,
+        widgets_bp,
+        secrets_bp,
+        runs_bp,
+        gui_bp,
+        forks_bp,
+        admin_bp,
+        tasks_bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     htmx.register(app)
@@ -113,7 +123,9 @@ def _register_cli(app: Flask) -> None:
     from .admin import cli
     from .config_cli import config_cli
     from .secrets import cli as secrets_cli
+    from .tasks import cli as tasks_cli
 
     cli.register(app)
     secrets_cli.register(app)
+    tasks_cli.register(app)
     app.cli.add_command(config_cli)

@@ -39,6 +39,8 @@ class Setting:
     secret: bool = False
     # The default as the README shows it, where the value itself depends on the machine.
     shown_default: str | None = None
+    # The only values a text setting accepts, if it is a choice.
+    choices: tuple[str, ...] = ()
 
     def parse(self, raw: str) -> Any:
         """`raw` (an environment variable's text) as this setting's type, or ConfigError."""
@@ -61,6 +63,8 @@ class Setting:
                 raise self._refuse(raw, "a number") from None
         if self.type is list:
             return [item.strip() for item in text.split(",") if item.strip()]
+        if self.choices and raw not in self.choices:
+            raise self._refuse(raw, " or ".join(self.choices))
         return raw
 
     def check(self, value: Any, source: str) -> None:
@@ -70,7 +74,8 @@ class Setting:
         expected = (int, float) if self.type is float else self.type
         # bool is an int in Python, but "RUN_POOL_SIZE = True" is a mistake.
         wrong_bool = self.type in (int, float) and isinstance(value, bool)
-        if not isinstance(value, expected) or wrong_bool:
+        wrong_choice = bool(self.choices) and value not in self.choices
+        if not isinstance(value, expected) or wrong_bool or wrong_choice:
             raise ConfigError(
                 f"{self.name} in {source} is {value!r}; it takes {self.type_name} ({self.meaning})."
             )
@@ -240,6 +245,42 @@ SETTINGS: tuple[Setting, ...] = (
         "largest GUI server call body (arguments and keyword names, as JSON), in bytes",
     ),
     Setting("CALL_ARGS_MAX_DEPTH", int, 32, "deepest nesting of lists and objects in a call"),
+    # Tasks, schedules and run history (pyspace/tasks/)
+    Setting(
+        "QUEUE_URL",
+        str,
+        "",
+        "job queue: empty for SQLite in instance/queue.sqlite (one machine; or sqlite:///path), "
+        "or redis://… shared by every web and worker host",
+        secret=True,
+    ),
+    Setting(
+        "RUNS_ON",
+        str,
+        "web",
+        "where Run presses and GUI calls run: `web` (in the web process) or `queue` (on workers)",
+        choices=("web", "queue"),
+    ),
+    Setting(
+        "TASK_WALL_SECONDS",
+        float,
+        300.0,
+        "a background or scheduled task is stopped after this many seconds",
+    ),
+    Setting("TASKS_PER_USER", int, 2, "background tasks one account may have queued or running"),
+    Setting("SCHEDULE_MIN_MINUTES", int, 5, "shortest interval a schedule may have (at least 1)"),
+    Setting(
+        "SCHEDULER_TICK_SECONDS", float, 1.0, "how often the scheduler looks for due schedules"
+    ),
+    Setting(
+        "TASK_HEARTBEAT_SECONDS",
+        float,
+        2.0,
+        "a running task's worker says it is alive this often; silent 5× as long: `missing`",
+    ),
+    Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
+    Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
+    Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -250,6 +291,9 @@ TOOL_VARIABLES = {
     "PYSPACE_PG_DIR": "data folder of the test suite's throwaway PostgreSQL",
     "PYSPACE_PG_PORT": "port of the test suite's throwaway PostgreSQL",
     "PYSPACE_CHROMIUM": "the Chromium the browser tests drive",
+    "PYSPACE_TEST_REDIS_URL": "run the queue tests against this Redis server",
+    "PYSPACE_REDIS_DIR": "data folder of the test suite's throwaway Redis",
+    "PYSPACE_REDIS_PORT": "port of the test suite's throwaway Redis",
 }
 
 

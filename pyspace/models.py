@@ -240,3 +240,89 @@ class ExtractionCounter(Model):
     blocked_until: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),)
+
+
+RUN_KINDS = ("run", "call", "task", "scheduled")
+RUN_STATUSES = ("queued", "running", "completed", "failed", "killed", "missing", "skipped")
+# A run in one of these has not ended yet.
+ACTIVE_RUN_STATUSES = ("queued", "running")
+TASK_NAME_MAX = 100
+
+
+class Run(Model):
+    """One execution of a widget's code: a Run press, a GUI server call, a background task or a
+    scheduled occurrence. Output, error, state and return value are stored already redacted;
+    `args_json` (a launched task's arguments) is cleared when the run ends."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    task_name: Mapped[str | None] = mapped_column(String(TASK_NAME_MAX), default=None)
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), default=None
+    )
+    # Who started it; None with a schedule_id: the schedule did.
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    scheduled_for: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    duration_ms: Mapped[int | None] = mapped_column(default=None)
+    stdout: Mapped[str] = mapped_column(Text, default="")
+    stderr: Mapped[str] = mapped_column(Text, default="")
+    error_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    error_traceback: Mapped[str | None] = mapped_column(Text, default=None)
+    state_json: Mapped[str | None] = mapped_column(Text, default=None)
+    return_json: Mapped[str | None] = mapped_column(Text, default=None)
+    args_json: Mapped[str | None] = mapped_column(Text, default=None)
+    # The process running it (host:pid) and its last sign of life: a run whose worker stops
+    # beating is marked `missing`.
+    worker: Mapped[str | None] = mapped_column(String(100), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    kill_requested: Mapped[bool] = mapped_column(default=False)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_runs_widget_recent", "widget_id", "id"),
+        Index("ix_runs_status", "status"),
+        # A schedule's occurrence has one run, however many schedulers saw it due.
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_run_schedule_occurrence"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_RUN_STATUSES
+
+
+SCHEDULE_EVERY = ("minute", "hour", "day", "week")
+
+
+class Schedule(Model):
+    """Runs one of a widget's background tasks at an interval (times in UTC).
+
+    `next_run_at` is the next occurrence; a scheduler claims it by moving it forward with an
+    UPDATE that only succeeds if nobody moved it first — that is what makes it fire once."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
+    task_name: Mapped[str] = mapped_column(String(TASK_NAME_MAX))
+    every: Mapped[str] = mapped_column(String(10))
+    n: Mapped[int] = mapped_column(default=1)
+    at_hour: Mapped[int] = mapped_column(default=0)
+    at_minute: Mapped[int] = mapped_column(default=0)
+    weekday: Mapped[int] = mapped_column(default=0)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failure_streak: Mapped[int] = mapped_column(default=0)
+
+    widget: Mapped[Widget] = relationship()

@@ -78,7 +78,13 @@ def run_job(job: dict) -> dict:
     """Run the widget's top level, then the requested server function if any."""
     code = job["code"]
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    call = job.get("call")
+    background = bool(call and call.get("background"))
+    # In a background task's sandbox the top level runs only to define the task's function:
+    # it is not "__main__", and launching from it (which would launch again in every task) is
+    # refused.
+    namespace = {"__name__": "server_code" if background else "__main__", "__builtins__": builtins}
+    anvil.server._defining_task = background
     try:
         exec(compile(code, WIDGET_FILENAME, "exec"), namespace)
     except SystemExit as stop:
@@ -86,28 +92,42 @@ def run_job(job: dict) -> dict:
             return {"error": describe(stop)}
     except BaseException as error:  # widget code may raise anything; it is reported, not fatal
         return {"error": describe(error)}
-    call = job.get("call")
+    anvil.server._defining_task = False
     if not call:
         return {"error": None}
     return call_server_function(call)
 
 
 def call_server_function(call: dict) -> dict:
-    """Call the server function `call` names, with its arguments; its result must be JSON."""
-    function = anvil.server.registered(call["name"])
+    """Call the server function (or background task) the job names, after the top level ran."""
+    background = bool(call.get("background"))
+    if background:
+        function = anvil.server.registered_background_task(call["name"])
+        decorator = "@anvil.server.background_task"
+    else:
+        function = anvil.server.registered(call["name"])
+        decorator = "@anvil.server.callable"
     if function is None:
+        kind = "background task" if background else "server function"
         return {
             "error": {
                 "type": "NoSuchFunction",
                 "traceback": "",
-                "message": f"No server function {call['name']!r} is registered with "
-                "@anvil.server.callable",
+                "message": f"No {kind} {call['name']!r} is registered with {decorator}",
             }
         }
+    if background:
+        anvil.server.task_state._start()
     try:
         result = function(*call.get("args", []), **call.get("kwargs", {}))
     except BaseException as error:
         return {"error": describe(error)}
+    finally:
+        if background:
+            # The task's last state reaches the web app even if it changed a moment ago.
+            # (A state that is not JSON is dropped: the run's outcome still counts.)
+            with contextlib.suppress(Exception):
+                anvil.server.task_state._flush(force=True)
     try:
         # NaN and Infinity are not JSON: the page (and the site's JSON answers) could not
         # carry them.

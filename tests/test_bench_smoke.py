@@ -25,6 +25,8 @@ EXPECTED = [
     "bystander GET /, during a 4-run flood",
     "bystander hello run, during a 4-run flood",
     "classroom: 3 accounts press Run at once",
+    "schedule due → run started (SQLite queue, 1 s tick)",
+    "task runs, local (one process, in turn)",
 ]
 
 
@@ -50,7 +52,7 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
             assert figure["ratio"] > 0 and figure["baseline"] in figures
     assert figures["secrets panel, 10 secrets"]["decryptions"] == 0
     assert figures["fork of 100 secrets"]["decryptions"] == 0
-    assert figures["fork of 100 secrets"]["statements"] == 3
+    assert figures["fork of 100 secrets"]["statements"] == 4  # names, schedules, widget, secrets
     assert figures["gunicorn ×2, public page"]["errors"] == 0
     assert figures["classroom: 3 accounts press Run at once"]["succeeded"] == 3
 

@@ -13,12 +13,15 @@ from sqlalchemy import Row, func, insert
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Secret, User, Widget, new_widget_id
+from ..models import Schedule, Secret, User, Widget, new_widget_id, utcnow
 
 # What a fork takes from each of the original's secrets. An allow-list on purpose: a column
 # added to Secret later stays behind in the original until someone decides it is safe to copy.
 COPIED_SECRET_COLUMNS = ("name", "kind", "description", "required", "write_only")
 COPIED_WIDGET_FIELDS = ("title", "description", "kind", "server_code", "client_code", "html")
+# A fork's schedules start disabled: they would run on secrets the forker hasn't set yet, and
+# the forker decides when their copy starts running on its own.
+COPIED_SCHEDULE_COLUMNS = ("task_name", "every", "n", "at_hour", "at_minute", "weekday")
 
 
 def fork_widget(original: Widget, new_owner: User) -> Widget:
@@ -32,6 +35,15 @@ def fork_widget(original: Widget, new_owner: User) -> Widget:
             db.select(*(getattr(Secret, column) for column in COPIED_SECRET_COLUMNS))
             .filter_by(widget_id=original.id)
             .order_by(Secret.id)
+        )
+        .mappings()
+        .all()
+    )
+    schedule_rows = (
+        db.session.execute(
+            db.select(*(getattr(Schedule, column) for column in COPIED_SCHEDULE_COLUMNS))
+            .filter_by(widget_id=original.id)
+            .order_by(Schedule.id)
         )
         .mappings()
         .all()
@@ -51,11 +63,27 @@ def fork_widget(original: Widget, new_owner: User) -> Widget:
         if rows:
             # Ids are assigned in row order, so the fork lists its secrets in the original's order.
             db.session.execute(insert(Secret), [{**row, "widget_id": fork.id} for row in rows])
+        if schedule_rows:
+            copied = {"widget_id": fork.id, "enabled": False, "next_run_at": None}
+            db.session.execute(
+                insert(Schedule),
+                [
+                    {**row, **copied, "created_at": utcnow(), "failure_streak": 0}
+                    for row in schedule_rows
+                ],
+            )
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return fork
+
+
+def disabled_schedule_count(widget_id: str) -> int:
+    """How many of the widget's schedules are disabled (a fork's copies start so)."""
+    return db.session.scalar(
+        db.select(func.count()).select_from(Schedule).filter_by(widget_id=widget_id, enabled=False)
+    )
 
 
 def fork_count(widget_id: str) -> int:

@@ -39,6 +39,8 @@ def fork(widget_id: str):
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
     if forking.blank_secrets(copy.id):
         message += " Its secrets came without values: set your own before you run it."
+    if forking.disabled_schedule_count(copy.id):
+        message += " Its schedules were copied disabled: enable them in Scheduled Tasks."
     flash(message, "success")
     return redirect_to(url_for("widgets.edit", widget_id=copy.id))
 
@@ -48,5 +50,8 @@ def needs_values(widget_id: str):
     """The fork editor's list of secrets still needing values (refreshed after panel changes)."""
     widget = owned_widget_or_404(widget_id)
     return render_template(
-        "forks/_needs_values.html", widget=widget, needing=forking.blank_secrets(widget.id)
+        "forks/_needs_values.html",
+        widget=widget,
+        needing=forking.blank_secrets(widget.id),
+        paused_schedules=forking.disabled_schedule_count(widget.id),
     )

@@ -4,11 +4,11 @@ from flask import abort, jsonify, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from .. import sandbox
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
 from ..runs import extraction
 from ..sandbox.results import REFUSAL_STATUS
+from ..tasks.execution import call_and_record
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from .calls import (
@@ -90,8 +90,9 @@ def call(widget_id: str, fn_name: str):
     if refused:
         return _json_error(429, "TooManyHiddenResults", refused)
     # The runner runs the server code in a fresh sandbox; every secret value it read is masked
-    # for the owner, and any answer that held one is withheld whole from everyone else.
-    result = sandbox.call_function(widget, fn_name, args, kwargs, actor_id)
+    # for the owner, and any answer that held one is withheld whole from everyone else. The
+    # call is recorded in the run history (and runs on a worker with RUNS_ON=queue).
+    result = call_and_record(widget, fn_name, args, kwargs, actor_id)
     if result.withheld_from_call():
         extraction.count_withheld(widget, caller, actor_id)
     answer = result.as_call_result()

@@ -6,8 +6,8 @@ from flask_login import current_user
 from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
-from ..sandbox import run_widget
 from ..sandbox.results import REFUSAL_STATUS, failed
+from ..tasks.execution import run_and_record
 from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp, extraction
 
@@ -90,7 +90,8 @@ def run(widget_id: str):
     if refused:
         result, status = failed("TooManyHiddenResults", refused), 429
     else:
-        result = run_widget(widget, actor_id)
+        # Recorded in the run history; with RUNS_ON=queue a worker runs it.
+        result = run_and_record(widget, actor_id)
         status = REFUSAL_STATUS.get(result.error["type"], 200) if result.error else 200
         if result.withheld_from_run():
             extraction.count_withheld(widget, caller, actor_id)

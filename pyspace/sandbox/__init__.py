@@ -27,6 +27,7 @@ import atexit
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask, current_app, has_request_context
 from flask_limiter.util import get_remote_address
@@ -39,7 +40,7 @@ from .network import network_problem
 from .pool import WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
-from .settings import RunnerSettings, settings_from_config
+from .settings import Limits, RunnerSettings, settings_from_config
 
 __all__ = ["RunResult", "call_function", "run_widget", "runner_for", "shutdown_runner"]
 
@@ -100,11 +101,19 @@ class Runner:
         call: dict | None = None,
         share_key: str | None = None,
         viewer_is_owner: bool = False,
+        *,
+        limits: Limits | None = None,
+        run_id: int | None = None,
+        on_start: Callable[[Sandbox], None] | None = None,
     ) -> RunResult:
         """Run `code` for `widget_id` in a sandbox of its own and return the redacted result
         (masked for the owner, `viewer_is_owner`; fields with a secret withheld for others).
 
-        `share_key` names whose fair share the run counts against (default: the account)."""
+        `share_key` names whose fair share the run counts against (default: the account);
+        `limits` replaces the app's wall time and output limits for this run (background tasks
+        run longer); `run_id` is the run's history row, given to the channel services;
+        `on_start(sandbox)` is told the sandbox the code runs in (so a task can be killed)."""
+        limits = limits or self.settings.limits
         if not self.usable:
             log.error("refusing to run widget code: %s", self.problem)
             return failed(
@@ -114,27 +123,28 @@ class Runner:
             )
         try:
             with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
-                return self._run_in_slot(widget_id, code, actor_id, call, viewer_is_owner)
+                context = RunContext(
+                    widget_id=widget_id,
+                    actor_id=actor_id,
+                    viewer_is_owner=viewer_is_owner,
+                    run_id=run_id,
+                )
+                return self._run_in_slot({"code": code, "call": call}, context, limits, on_start)
         except RunRefusedError as refusal:
             return failed(refusal.kind, str(refusal))
 
     def _run_in_slot(
         self,
-        widget_id: str,
-        code: str,
-        actor_id: int | None,
-        call: dict | None,
-        viewer_is_owner: bool,
+        job: dict,
+        context: RunContext,
+        limits: Limits,
+        on_start: Callable[[Sandbox], None] | None,
     ) -> RunResult:
         try:
             sandbox, warm = self.take_sandbox()
-            result = execute(
-                sandbox,
-                {"code": code, "call": call},
-                self.settings.limits,
-                RunContext(widget_id=widget_id, actor_id=actor_id, viewer_is_owner=viewer_is_owner),
-                channel_services(),
-            )
+            if on_start is not None:
+                on_start(sandbox)
+            result = execute(sandbox, job, limits, context, channel_services())
             result.warm = warm
             return result
         except OSError:

@@ -28,6 +28,8 @@ class RunContext:
     # the run). Only the owner sees `***` in place; for anyone else a field that held a secret
     # value is withheld whole, so where a mask falls tells them nothing.
     viewer_is_owner: bool = False
+    # The run's row in the history (pyspace/tasks/), when it has one.
+    run_id: int | None = None
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
     # One dict per service, for what it remembers within this run (values read, counters).
@@ -42,8 +44,9 @@ def channel_services() -> dict[str, Handler]:
     """Every op widget code may send, mapped to the area's handler that answers it."""
     from ..auth.channel import SERVICES as USER_SERVICES
     from ..secrets.channel import SERVICES as SECRET_SERVICES
+    from ..tasks.channel import SERVICES as TASK_SERVICES
 
-    return {**SECRET_SERVICES, **USER_SERVICES}
+    return {**SECRET_SERVICES, **USER_SERVICES, **TASK_SERVICES}
 
 
 def refusal(message: str) -> Answer:

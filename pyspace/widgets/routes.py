@@ -11,6 +11,7 @@ from ..htmx import redirect_to
 from ..models import User, Widget
 from ..runs import extraction
 from ..secrets.leaks import leak_warnings
+from ..tasks.schedules import failing_schedules
 from . import bp
 from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
@@ -33,6 +34,7 @@ def home():
         page,
     )
     mine: list[Widget] = []
+    failing: list = []
     if current_user.is_authenticated:
         mine = list(
             db.session.scalars(
@@ -41,7 +43,8 @@ def home():
                 .order_by(Widget.updated_at.desc())
             )
         )
-    return render_template("widgets/home.html", public=public, mine=mine)
+        failing = failing_schedules([widget.id for widget in mine])
+    return render_template("widgets/home.html", public=public, mine=mine, failing_schedules=failing)
 
 
 @bp.get("/u/<username>")
@@ -113,8 +116,12 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
         "widget": widget,
         "form": form,
         "needing": forking.blank_secrets(widget.id) if widget.forked_from_id else [],
+        "paused_schedules": (
+            forking.disabled_schedule_count(widget.id) if widget.forked_from_id else 0
+        ),
         "leak_warnings": leak_warnings(widget),
         "extraction_alerts": extraction.recent_alerts(widget.id),
+        "failing_schedules": failing_schedules([widget.id]),
     }
 
 

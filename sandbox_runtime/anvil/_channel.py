@@ -7,6 +7,7 @@ sends one job; the sandbox may ask for secrets (one request, one answer) and end
 import json
 import os
 import struct
+import threading
 
 _HEADER = struct.Struct(">I")
 
@@ -18,6 +19,8 @@ class _Channel:
 
 
 _CHANNEL = _Channel()
+# One request at a time: its answer must not be read by another thread's request.
+_asking = threading.Lock()
 
 
 def connect(fd: int) -> None:
@@ -60,5 +63,6 @@ def receive() -> dict:
 def ask(message: dict) -> dict:
     """Send a request and wait for its answer."""
     _connected_fd()
-    send(message)
-    return receive()
+    with _asking:
+        send(message)
+        return receive()

@@ -1,6 +1,6 @@
 """Forking: the fork gets everything but the secret values (issue 6)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -8,7 +8,7 @@ from sqlalchemy import event
 from pyspace import audit
 from pyspace.extensions import db
 from pyspace.forks.forking import fork_widget
-from pyspace.models import AuditEvent, Secret, User, Widget
+from pyspace.models import AuditEvent, Run, Secret, User, Widget
 from pyspace.secrets import vault
 
 # (name, value, description, required, write_only) — names use every allowed character,
@@ -444,8 +444,9 @@ def test_fork_is_one_transaction_of_a_few_statements_whatever_the_number_of_secr
         owner = db.session.get(User, original.owner_id)
         _ = original.owner  # the page that offers a fork has loaded the owner already
         counts = _count_statements(app, lambda: fork_widget(original, owner))
-    # Read the names, insert the widget, insert every secret at once.
-    assert counts == {"statements": 3, "commits": 1}
+    # Read the names, read the schedules, insert the widget, insert every secret at once (no
+    # schedules here: no schedule insert).
+    assert counts == {"statements": 4, "commits": 1}
 
 
 def test_a_fork_that_fails_midway_leaves_nothing_behind(app, alice, monkeypatch):
@@ -498,3 +499,25 @@ def test_fork_checklist_puts_required_secrets_first_with_their_descriptions(app,
     assert box.index("<code>api_key</code>") < box.index("<code>optional_one</code>")
     assert "OpenWeather API key, free tier is fine" in box and "Only for debugging" in box
     assert "Required" in box.split("<code>optional_one</code>")[0]
+
+
+def test_a_fork_copies_schedules_disabled_and_its_checklist_says_so(app, alice, bob):
+    from pyspace.models import Schedule
+    from pyspace.tasks import schedules
+
+    code = "import anvil.server\n@anvil.server.background_task\ndef refresh():\n    pass\n"
+    widget_id = alice.create_widget("Weather", visibility="public", server_code=code)
+    with app.app_context():
+        widget = db.session.get(Widget, widget_id)
+        schedules.create_schedule(widget, "refresh", schedules.Interval("hour", n=2))
+    response = bob.post(f"/widgets/{widget_id}/fork")
+    fork_id = response.headers["Location"].rstrip("/").split("/")[-2]
+    with app.app_context():
+        copied = db.session.scalars(db.select(Schedule).filter_by(widget_id=fork_id)).all()
+        assert [(s.task_name, s.every, s.n, s.enabled, s.next_run_at) for s in copied] == [
+            ("refresh", "hour", 2, False, None)
+        ]
+        assert schedules.fire_due(schedules.utcnow() + timedelta(days=30)) != []  # the original
+        assert db.session.scalars(db.select(Run).filter_by(widget_id=fork_id)).all() == []
+    editor = bob.client.get(f"/widgets/{fork_id}/edit").get_data(as_text=True)
+    assert "1 schedule copied disabled" in editor

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from itsdangerous import TimestampSigner
 
-from pyspace import sandbox as runner
 from pyspace.extensions import db
+from pyspace.gui import routes as gui_routes
 from pyspace.gui.call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from pyspace.models import Secret, User
 from pyspace.sandbox.results import RunResult
@@ -36,7 +36,7 @@ def fake_runner(monkeypatch):
         )
         return RunResult(ok=True, result={"echo": args, "kw": kwargs})
 
-    monkeypatch.setattr(runner, "call_function", call_function)
+    monkeypatch.setattr(gui_routes, "call_and_record", call_function)
     return calls
 
 
@@ -255,7 +255,7 @@ def test_call_runs_the_function_as_the_viewer_the_token_names(
 def test_call_passes_the_runners_error_answer_through(app, alice, monkeypatch, public_gui):
     error = {"ok": False, "error": {"type": "ValueError", "message": "bad input"}}
     failure = RunResult(ok=False, error={**error["error"], "traceback": "secret frames"})
-    monkeypatch.setattr(runner, "call_function", lambda *args: failure)
+    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args: failure)
     token = frame_boot(alice.client, public_gui)["callToken"]
     assert call(app.test_client(), public_gui, "greet", token).get_json() == error
 

@@ -60,6 +60,13 @@ ROUTES = {
     "secrets.move": OWNER,
     "secrets.create_key": OWNER,
     "secrets.generate_key": OWNER,
+    "tasks.schedules_panel": OWNER,
+    "tasks.create_schedule": OWNER,
+    "tasks.run_now": OWNER,
+    "tasks.enable": OWNER,
+    "tasks.disable": OWNER,
+    "tasks.delete": OWNER,
+    "tasks.history": OWNER,
     "admin.users": ADMIN,
     "admin.disable_user": ADMIN,
     "admin.enable_user": ADMIN,
@@ -87,6 +94,7 @@ FORM_DATA = {
     "secrets.details": {"description": "changed", "required": "y"},
     "secrets.import_dotenv": {"dotenv": "INJECTED=1\n", "step": "apply"},
     "secrets.move": {"move": "server_code:1"},
+    "tasks.create_schedule": {"task_name": "refresh", "every": "hour", "n": "1"},
 }
 
 
@@ -140,6 +148,7 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
     values = {
         "widget_id": widget_id,
         "secret_id": secret_id,
+        "schedule_id": 1,
         "mode": "name",
         "fn_name": "greet",
         "user_id": user_id,

@@ -213,7 +213,7 @@ def test_a_server_error_page_shows_no_value_and_no_internals(
         vault.decrypt_value(db.session.get(Secret, secret_id).ciphertext)  # a value in memory
         raise RuntimeError("internal state")
 
-    monkeypatch.setattr("pyspace.runs.routes.run_widget", crash)
+    monkeypatch.setattr("pyspace.runs.routes.run_and_record", crash)
     for headers in ({}, HX, {"Accept": "application/json"}):
         response = alice.post(f"/widgets/{widget_id}/run", headers=headers)
         body = response.get_data(as_text=True)

@@ -59,3 +59,21 @@ def callable(*args, **kwargs):
         "@anvil.server.callable belongs in server code. Client code calls those "
         "functions with anvil.server.call('name', ...)."
     )
+
+
+def _server_only(name):
+    def refuse(*args, **kwargs):
+        raise RuntimeError(
+            f"anvil.server.{name} can't be used in client code: background tasks run on the "
+            "server. Call a server function (anvil.server.call('name', ...)) that launches it "
+            "with anvil.server.launch_background_task."
+        )
+
+    refuse.__name__ = name
+    return refuse
+
+
+launch_background_task = _server_only("launch_background_task")
+background_task = _server_only("background_task")
+get_background_task = _server_only("get_background_task")
+list_background_tasks = _server_only("list_background_tasks")

@@ -1,0 +1,75 @@
+"""`flask tasks …`: the queue consumer (with the scheduler) and one scheduler pass.
+
+`./manage.sh serve` starts `flask tasks consumer` beside the web server; `./manage.sh worker`
+runs one on a worker host. Every consumer also runs the scheduler: claiming occurrences in the
+database makes each fire once however many consumers there are.
+"""
+
+import logging
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .queue import huey_for
+from .schedules import tick
+
+log = logging.getLogger(__name__)
+tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue consumer.")
+
+
+def scheduler_loop(app: Flask, stopping: threading.Event) -> None:
+    """Run `tick` every SCHEDULER_TICK_SECONDS until `stopping` is set."""
+    interval = max(0.05, float(app.config["SCHEDULER_TICK_SECONDS"]))
+    while not stopping.wait(interval):
+        try:
+            with app.app_context():
+                tick()
+        except Exception:  # a database hiccup: try again at the next tick
+            log.exception("scheduler tick failed")
+
+
+def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
+    """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
+    stopping = threading.Event()
+    if scheduler:
+        threading.Thread(
+            target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
+        ).start()
+    try:
+        # An idle consumer polls SQLite storage at most every 0.25 s (Huey's default backs off to
+        # 10 s), so a run starts well within the scheduler's 2 s target; Redis blocks instead.
+        huey_for(app).create_consumer(
+            workers=workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=0.25,
+        ).run()
+    finally:
+        stopping.set()
+
+
+@tasks_cli.command("consumer")
+@click.option("--workers", type=int, default=None, help="Runs at once (default QUEUE_WORKERS).")
+@click.option("--no-scheduler", is_flag=True, help="Only execute runs; don't fire schedules.")
+def consumer(workers: int | None, no_scheduler: bool) -> None:
+    """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    count = workers or int(app.config["QUEUE_WORKERS"])
+    click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
+    run_consumer(app, count, scheduler=not no_scheduler)
+
+
+@tasks_cli.command("tick")
+def tick_once() -> None:
+    """One scheduler pass: fire due schedules, mark runs of dead workers missing."""
+    made = tick()
+    click.echo(f"{len(made)} occurrence(s) claimed")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(tasks_cli)

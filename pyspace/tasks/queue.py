@@ -1,0 +1,71 @@
+"""The job queue (Huey): carries run ids — never code, arguments or values — to consumers.
+
+One machine: SQLite storage in `instance/queue.sqlite`, nothing else to run. Many machines:
+`QUEUE_URL=redis://…` on every host. Whoever takes a run id from the queue claims the run in the
+database first (`history.claim_run`), so a run executes at most once even if the queue delivered
+its id twice.
+"""
+
+import os
+import threading
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+
+from ..config import ConfigError
+
+QUEUE_NAME = "pyspace-runs"
+_creating = threading.Lock()
+
+
+def make_huey(app: Flask) -> Huey:
+    """A Huey bound to the app's queue storage, with the one task it knows: execute a run."""
+    url = app.config.get("QUEUE_URL") or ""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        huey: Huey = RedisHuey(QUEUE_NAME, url=url, results=False)
+    elif url.startswith("sqlite:///") or not url:
+        filename = url[len("sqlite:///") :] or os.path.join(app.instance_path, "queue.sqlite")
+        huey = SqliteHuey(QUEUE_NAME, filename=filename, results=False)
+    else:
+        raise ConfigError(
+            f"PYSPACE_QUEUE_URL={url!r} is not a redis:// or sqlite:/// URL "
+            "(empty: SQLite in instance/queue.sqlite)."
+        )
+
+    @huey.task(name="execute_run")
+    def execute_run_task(run_id: int) -> None:
+        from .execution import execute_run
+
+        with app.app_context():
+            execute_run(int(run_id))
+
+    huey.pyspace_execute_run = execute_run_task  # type: ignore[attr-defined]
+    return huey
+
+
+def huey_for(app: Flask) -> Huey:
+    """The app's Huey, made on first use."""
+    huey = app.extensions.get("huey")
+    if huey is None:
+        with _creating:
+            huey = app.extensions.get("huey")
+            if huey is None:
+                huey = app.extensions["huey"] = make_huey(app)
+    return huey
+
+
+def enqueue_run(run_id: int) -> None:
+    """Hand the run's id to the queue (after the run's row is committed)."""
+    huey_for(current_app._get_current_object()).pyspace_execute_run(run_id)
+
+
+def work_once(app: Flask) -> bool:
+    """Take one run id off the queue and execute it here; False if the queue was empty.
+    (The consumer does this in a loop; tests and benchmarks call it directly.)"""
+    huey = huey_for(app)
+    task = huey.dequeue()
+    if task is None:
+        return False
+    huey.execute(task)
+    return True

@@ -1,0 +1,179 @@
+"""Scheduled Tasks and History views (owner only; everyone else gets 404 on every route).
+
+Each view renders the same partial for htmx and a page around it for a browser without
+JavaScript. The History answers `Accept: application/json` with `{"runs": [...]}`.
+"""
+
+from flask import Response, abort, jsonify, make_response, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from ..access import owned_widget_or_404
+from ..extensions import db
+from ..htmx import render_partial_or_page, trigger
+from ..models import Schedule, Widget
+from . import bp, schedules
+from .forms import EmptyForm, HistoryFilterForm, ScheduleForm
+from .history import history_page, run_as_json
+from .schedules import Interval, ScheduleError
+
+
+def _owned_schedule_or_404(widget_id: str, schedule_id: int) -> tuple[Widget, Schedule]:
+    widget = owned_widget_or_404(widget_id)
+    schedule = db.session.get(Schedule, schedule_id)
+    if schedule is None or schedule.widget_id != widget.id:
+        abort(404)
+    return widget, schedule
+
+
+def _schedule_form(widget: Widget) -> ScheduleForm:
+    form = ScheduleForm()
+    form.task_name.choices = [
+        SelectChoice(name, name) for name in schedules.background_task_names(widget.server_code)
+    ]
+    return form
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _panel(
+    widget: Widget,
+    form: ScheduleForm | None = None,
+    status: int = 200,
+    events: dict | None = None,
+    panel_error: str | None = None,
+):
+    form = form or _schedule_form(widget)
+    rows = db.session.scalars(
+        db.select(Schedule).filter_by(widget_id=widget.id).order_by(Schedule.id)
+    ).all()
+    context = {
+        "widget": widget,
+        "form": form,
+        "schedules": rows,
+        "last_runs": schedules.last_runs(widget.id),
+        "describe": schedules.describe,
+        "min_minutes": schedules.min_minutes(),
+        "warning_streak": schedules.FAILURE_WARNING_STREAK,
+        "action": EmptyForm(),
+        "panel_error": panel_error,
+    }
+    response = make_response(
+        render_partial_or_page("tasks/_schedules.html", "tasks/schedules_page.html", **context),
+        status,
+    )
+    return _no_store(trigger(response, **events) if events else response)
+
+
+@bp.get("/widgets/<widget_id>/schedules")
+def schedules_panel(widget_id: str):
+    """The Scheduled Tasks panel: the widget's schedules, their next and last runs."""
+    return _panel(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/schedules")
+def create_schedule(widget_id: str):
+    """Add a schedule; 422 with the message next to the field when it can't be made."""
+    widget = owned_widget_or_404(widget_id)
+    form = _schedule_form(widget)
+    if form.validate():
+        interval = Interval(
+            every=form.every.data,
+            n=form.n.data or 1,
+            at_hour=form.at_hour.data or 0,
+            at_minute=form.at_minute.data,
+            weekday=int(form.weekday.data or 0),
+        )
+        try:
+            schedules.create_schedule(widget, form.task_name.data, interval)
+        except ScheduleError as error:
+            form[error.field].errors = [*form[error.field].errors, str(error)]
+        else:
+            return _panel(
+                widget, events={"toast": {"message": "Schedule added.", "level": "success"}}
+            )
+    if not form.task_name.choices:
+        form.task_name.errors = [
+            "This widget has no background tasks: decorate a function in the server code with "
+            "@anvil.server.background_task and save."
+        ]
+    return _panel(widget, form, status=422)
+
+
+def _schedule_action(widget_id: str, schedule_id: int, act, message: str):
+    widget, schedule = _owned_schedule_or_404(widget_id, schedule_id)
+    if not EmptyForm().validate():
+        abort(400)
+    act(schedule)
+    return _panel(widget, events={"toast": {"message": message, "level": "success"}})
+
+
+@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/run-now")
+def run_now(widget_id: str, schedule_id: int):
+    """Queue the schedule's task once, now (422 with the reason past the per-account limit)."""
+    widget, schedule = _owned_schedule_or_404(widget_id, schedule_id)
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        schedules.run_now(schedule, current_user.id)
+    except ScheduleError as error:
+        return _panel(widget, status=422, panel_error=str(error))
+    return _panel(
+        widget, events={"toast": {"message": "Queued: see the History.", "level": "success"}}
+    )
+
+
+@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/enable")
+def enable(widget_id: str, schedule_id: int):
+    """Enable a schedule from its next occurrence on."""
+    return _schedule_action(
+        widget_id, schedule_id, lambda s: schedules.set_enabled(s, True), "Schedule enabled."
+    )
+
+
+@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/disable")
+def disable(widget_id: str, schedule_id: int):
+    """Stop a schedule firing (its history stays)."""
+    return _schedule_action(
+        widget_id, schedule_id, lambda s: schedules.set_enabled(s, False), "Schedule disabled."
+    )
+
+
+@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/delete")
+def delete(widget_id: str, schedule_id: int):
+    """Delete a schedule (its runs stay in the history)."""
+    return _schedule_action(widget_id, schedule_id, schedules.delete_schedule, "Schedule deleted.")
+
+
+def _wants_json() -> bool:
+    return (
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
+
+
+@bp.get("/widgets/<widget_id>/history")
+def history(widget_id: str):
+    """The widget's runs, newest first, a page at a time, filtered by kind and status."""
+    widget = owned_widget_or_404(widget_id)
+    form = HistoryFilterForm(request.args)
+    kind = form.kind.data if form.kind.validate(form) else ""
+    status = form.status.data if form.status.validate(form) else ""
+    page = history_page(widget.id, request.args.get("page", 1, type=int), kind, status)
+    if _wants_json():
+        return _no_store(jsonify({"runs": [run_as_json(run) for run in page.runs]}))
+    base = url_for("tasks.history", widget_id=widget.id)
+    return _no_store(
+        make_response(
+            render_partial_or_page(
+                "tasks/_history.html",
+                "tasks/history_page.html",
+                widget=widget,
+                runs=page,
+                form=form,
+                base=base,
+            )
+        )
+    )
