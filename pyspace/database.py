@@ -1,8 +1,10 @@
-"""Database engine settings that make SQLite safe for many writers."""
+"""Database helpers: engine settings that make SQLite safe for many writers, and counting the
+rows a statement changed (the tasks area claims runs and schedules that way)."""
 
 import sqlite3
+from typing import cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -27,3 +29,11 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def rows_changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the current session; how many rows it changed (a claim that
+    changed none lost the race)."""
+    from .extensions import db
+
+    return cast(CursorResult, db.session.execute(statement)).rowcount

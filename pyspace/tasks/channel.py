@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy import select, update
 
+from ..database import rows_changed
 from ..extensions import db
 from ..models import Run, utcnow
 from ..sandbox.services import Answer, RunContext, refusal
@@ -121,11 +122,11 @@ def set_task_state(request: dict, run: RunContext) -> Answer:
         return refusal(f"task_state can hold at most {MAX_STATE_BYTES:,} bytes of JSON.")
     if run.run_id is None:
         return refusal("anvil.server.task_state is only available inside a background task.")
-    changed = db.session.execute(
+    changed = rows_changed(
         update(Run)
         .where(Run.id == run.run_id, Run.widget_id == run.widget_id, Run.kind.in_(TASK_KINDS))
         .values(state_json=text)
-    ).rowcount
+    )
     db.session.commit()
     if not changed:
         return refusal("anvil.server.task_state is only available inside a background task.")

@@ -58,7 +58,7 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
 def consumer(workers: int | None, no_scheduler: bool) -> None:
     """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     count = workers or int(app.config["QUEUE_WORKERS"])
     click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
     run_consumer(app, count, scheduler=not no_scheduler)

@@ -127,8 +127,9 @@ def execute_run(run_id: int) -> None:
     widget = db.session.get(Widget, run.widget_id) if run else None
     if run is None or widget is None:
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     payload = json.loads(run.args_json) if run.args_json else {}
+    call: dict | None
     if run.kind in TASK_KINDS:
         call = {
             "name": run.task_name,

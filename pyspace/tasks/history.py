@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
+from ..database import rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, utcnow
 from ..sandbox.results import RunResult
@@ -67,11 +68,11 @@ def claim_run(run_id: int) -> bool:
     """Mark a queued run as running here; False if it is not queued any more (killed before it
     started, or already taken by another worker the queue delivered it to)."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Run)
         .where(Run.id == run_id, Run.status == "queued")
         .values(status="running", started_at=now, heartbeat_at=now, worker=worker_name())
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 
@@ -123,7 +124,7 @@ def mark_missing(stale_after: timedelta) -> list[int]:
         select(Run.id).where(Run.status == "running", Run.heartbeat_at < cutoff)
     ).all()
     for run_id in ids:
-        changed = db.session.execute(
+        changed = rows_changed(
             update(Run)
             .where(Run.id == run_id, Run.status == "running", Run.heartbeat_at < cutoff)
             .values(
@@ -134,10 +135,11 @@ def mark_missing(stale_after: timedelta) -> list[int]:
                 "the task's outcome is unknown.",
                 args_json=None,
             )
-        ).rowcount
+        )
         if changed:
             run = db.session.get(Run, run_id, populate_existing=True)
-            _count_towards_streak(run)
+            if run is not None:
+                _count_towards_streak(run)
     db.session.commit()
     return list(ids)
 
@@ -145,6 +147,8 @@ def mark_missing(stale_after: timedelta) -> list[int]:
 def _count_towards_streak(run: Run) -> None:
     if run.schedule_id is None:
         return
+    # One more failure, counted in the UPDATE itself (two workers finishing at once both count).
+    streak: ColumnElement[int] | int
     if run.status in FAILED_STATUSES:
         streak = Schedule.failure_streak + 1
     elif run.status == "completed":
@@ -165,9 +169,9 @@ def prune_history(widget_id: str, commit: bool = True) -> int:
     boundary = db.session.scalar(
         select(Run.id).where(*finished).order_by(Run.id.desc()).offset(keep - 1).limit(1)
     )
-    removed = db.session.execute(delete(Run).where(*finished, Run.created_at < oldest)).rowcount
+    removed = rows_changed(delete(Run).where(*finished, Run.created_at < oldest))
     if boundary is not None:
-        removed += db.session.execute(delete(Run).where(*finished, Run.id < boundary)).rowcount
+        removed += rows_changed(delete(Run).where(*finished, Run.id < boundary))
     if commit:
         db.session.commit()
     return removed
@@ -253,7 +257,7 @@ def active_task_count(owner_id: int) -> int:
     """Background and scheduled tasks of `owner_id`'s widgets that are queued or running."""
     from ..models import Widget
 
-    return db.session.scalar(
+    count = db.session.scalar(
         select(func.count())
         .select_from(Run)
         .join(Widget, Widget.id == Run.widget_id)
@@ -263,3 +267,4 @@ def active_task_count(owner_id: int) -> int:
             Run.status.in_(ACTIVE_RUN_STATUSES),
         )
     )
+    return count or 0

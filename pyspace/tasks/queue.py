@@ -40,7 +40,7 @@ def make_huey(app: Flask) -> Huey:
         with app.app_context():
             execute_run(int(run_id))
 
-    huey.pyspace_execute_run = execute_run_task  # type: ignore[attr-defined]
+    huey.pyspace_execute_run = execute_run_task
     return huey
 
 
@@ -57,7 +57,7 @@ def huey_for(app: Flask) -> Huey:
 
 def enqueue_run(run_id: int) -> None:
     """Hand the run's id to the queue (after the run's row is committed)."""
-    huey_for(current_app._get_current_object()).pyspace_execute_run(run_id)
+    huey_for(current_app._get_current_object()).pyspace_execute_run(run_id)  # type: ignore[attr-defined]
 
 
 def work_once(app: Flask) -> bool:

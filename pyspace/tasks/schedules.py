@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..database import rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, SCHEDULE_EVERY, Run, Schedule, Widget, utcnow
 from . import history
@@ -174,7 +175,7 @@ def run_now(schedule: Schedule, actor_id: int) -> Run:
     """Queue the schedule's task once, now, outside its timetable (within TASKS_PER_USER, like
     a launch: raises ScheduleError past it)."""
     limit = int(current_app.config["TASKS_PER_USER"])
-    owner_id = db.session.get(Widget, schedule.widget_id).owner_id
+    owner_id = schedule.widget.owner_id
     if history.active_task_count(owner_id) >= limit:
         raise ScheduleError(
             "run_now",
@@ -221,7 +222,8 @@ def last_runs(widget_id: str) -> dict[int, Run]:
     ).all()
     latest: dict[int, Run] = {}
     for run in runs:
-        latest.setdefault(run.schedule_id, run)
+        if run.schedule_id is not None:  # always, by the query
+            latest.setdefault(run.schedule_id, run)
     return latest
 
 
@@ -265,7 +267,7 @@ def _claim(schedule_id: int, occurrence: datetime, now: datetime) -> Run | None:
     if schedule is None:
         return None
     following = next_occurrence(schedule, now)
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Schedule)
         .where(
             Schedule.id == schedule_id,
@@ -273,7 +275,7 @@ def _claim(schedule_id: int, occurrence: datetime, now: datetime) -> Run | None:
             Schedule.next_run_at == occurrence,
         )
         .values(next_run_at=following)
-    ).rowcount
+    )
     if claimed != 1:
         db.session.rollback()  # another scheduler took this occurrence
         return None
@@ -312,7 +314,7 @@ def tick() -> list[Run]:
 def _stale_after() -> timedelta:
     from .execution import stale_after
 
-    return stale_after(current_app._get_current_object())
+    return stale_after(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def min_minutes() -> int:
