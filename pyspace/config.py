@@ -39,6 +39,8 @@ class Setting:
     secret: bool = False
     # The default as the README shows it, where the value itself depends on the machine.
     shown_default: str | None = None
+    # For text settings that take one of a few words (SIGNUP_MODE): anything else is refused.
+    choices: tuple[str, ...] = ()
 
     def parse(self, raw: str) -> Any:
         """`raw` (an environment variable's text) as this setting's type, or ConfigError."""
@@ -61,7 +63,9 @@ class Setting:
                 raise self._refuse(raw, "a number") from None
         if self.type is list:
             return [item.strip() for item in text.split(",") if item.strip()]
-        return raw
+        if self.choices and text not in self.choices:
+            raise self._refuse(raw, " or ".join(self.choices))
+        return text if self.choices else raw
 
     def check(self, value: Any, source: str) -> None:
         """Refuse a value of the wrong type given in Python (instance/config.py, tests)."""
@@ -73,6 +77,11 @@ class Setting:
         if not isinstance(value, expected) or wrong_bool:
             raise ConfigError(
                 f"{self.name} in {source} is {value!r}; it takes {self.type_name} ({self.meaning})."
+            )
+        if self.choices and value not in self.choices:
+            raise ConfigError(
+                f"{self.name} in {source} is {value!r}; it takes "
+                f"{' or '.join(self.choices)} ({self.meaning})."
             )
 
     @property
@@ -179,6 +188,43 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
     ),
+    # Accounts: log-in throttling, sign-up, quotas (issue 12, sections 3 and 5)
+    Setting(
+        "LOGIN_FREE_FAILURES",
+        int,
+        10,
+        "failed log-ins for one account from one address (or device) before each next try waits",
+    ),
+    Setting(
+        "LOGIN_ACCOUNT_FREE_FAILURES",
+        int,
+        100,
+        "failed log-ins for one account from browsers it never logged in on, before they wait",
+    ),
+    Setting(
+        "LOGIN_MAX_DELAY_SECONDS",
+        int,
+        900,
+        "longest wait between log-in tries (the wait doubles from 1 s after the free failures)",
+    ),
+    Setting(
+        "SIGNUP_MODE",
+        str,
+        "open",
+        "who can sign up: open, invite (with a join code made in /admin) or closed",
+        choices=("open", "invite", "closed"),
+    ),
+    Setting(
+        "SIGNUP_RATE_LIMIT",
+        str,
+        "50 per minute;500 per day",
+        "successful sign-ups per client address (a class of 40 behind one address fits)",
+    ),
+    Setting("QUOTA_WIDGETS", int, 100, "widgets one account may have"),
+    Setting(
+        "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
+    ),
+    Setting("QUOTA_SECRETS_PER_WIDGET", int, 500, "secrets one widget may have"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
