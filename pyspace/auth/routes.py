@@ -134,7 +134,7 @@ def register():
 # A flood guard per address; password guessing is slowed per account in throttle.py.
 @limiter.limit("300 per minute", methods=["POST"], deduct_when=_failed)
 def login():
-    """Log in with username and password; "remember me" keeps the session across browser restarts."""
+    """Log in with username and password; "remember me" keeps the session across restarts."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     _refuse_posts_that_are_not_forms()

@@ -4,6 +4,7 @@ from flask import flash, make_response, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from .. import quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import redirect_to
@@ -36,6 +37,10 @@ def fork(widget_id: str):
         return redirect_to(
             url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
         )
+    code = {name: getattr(original, name) for name in quotas.CODE_FIELDS}
+    if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):
+        flash(f"Not forked: {error}", "error")
+        return redirect_to(url_for("widgets.show", widget_id=original.id))
     copy = forking.fork_widget(original, current_user)
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
     if forking.blank_secrets(copy.id):

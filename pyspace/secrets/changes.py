@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, quotas
 from ..extensions import db
 from ..models import SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
 from . import vault
@@ -40,6 +40,8 @@ def next_new_secret_name(widget: Widget) -> str:
 
 def create_secret(widget: Widget, actor_id: int) -> Secret:
     """Add a blank secret named `new_secret_N` to `widget`."""
+    if error := quotas.new_secrets_error(widget.id):
+        raise SecretChangeError(error)
     for _attempt in range(5):
         # Touching the widget first takes the write lock (SQLite) or the widget's row lock
         # (PostgreSQL), so two tabs creating at once pick their numbers one after the other.
@@ -166,6 +168,8 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
         )
     secret = next((s for s in widget.secrets if s.name == warning.secret_name), None)
     if secret is None or not _is_leaked_value(secret, warning):
+        if error := quotas.new_secrets_error(widget.id):
+            raise SecretChangeError(error)
         secret = Secret(widget_id=widget.id, name=_free_name(widget, warning.secret_name))
         db.session.add(secret)
         store_value(secret, literal_value(warning.literal))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, quotas
 from ..extensions import db
 from ..models import Secret, Widget, utcnow
 from . import vault
@@ -47,6 +47,9 @@ def plan_import(
         else:
             action = "replace"
         changes.append(PlannedChange(entry.name, entry.line, action))
+    creates = sum(1 for change in changes if change.action == "create")
+    if creates and (quota_error := quotas.new_secrets_error(widget.id, creates)):
+        errors.append(LineError(0, quota_error))
     if not entries and not errors:
         errors.append(LineError(0, "There is nothing to import: no NAME=value lines."))
     return changes, errors, entries
