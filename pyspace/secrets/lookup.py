@@ -32,10 +32,9 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     if secret is None:
         raise SecretLookupError(f"No such secret {name!r}")
     if secret.is_blank:
-        # Descriptions are the owner's notes: a viewer running a public widget only learns
-        # that the secret is blank.
-        owner_runs = actor_id is not None and actor_id == secret.widget.owner_id
-        raise SecretLookupError(blank_secret_message(secret, with_description=owner_runs))
+        # Descriptions are documentation for whoever can fork the widget (the fork's panel and
+        # .env.example show them too), so a run error may say what the secret is for.
+        raise SecretLookupError(blank_secret_message(secret))
     try:
         value = vault.decrypt_value(secret.ciphertext)
     except vault.VaultKeyError as error:
@@ -51,13 +50,13 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     return value
 
 
-def blank_secret_message(secret: Secret, with_description: bool = True) -> str:
+def blank_secret_message(secret: Secret) -> str:
     """What to tell someone whose code asked for a blank secret (with its description if
-    required and `with_description`)."""
+    required: descriptions are visible to anyone who can fork the widget)."""
     message = (
         f"The secret {secret.name!r} has no value yet: set its value in the "
         "Secrets panel of the widget editor."
     )
-    if with_description and secret.required and secret.description:
+    if secret.required and secret.description:
         message += f" It is required: {secret.description}"
     return message

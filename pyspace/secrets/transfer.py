@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Secret, Widget, utcnow
 from . import vault
 from .changes import SecretChangeError, store_value
-from .env_files import Entry, LineError, dotenv_line, parse_dotenv
+from .env_files import Entry, LineError, comment_line, dotenv_line, parse_dotenv
 
 MAX_IMPORT_LINES = 500
 
@@ -85,7 +85,10 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
 
 def env_example(widget: Widget) -> str:
     """`.env.example` text: every name with a blank value, descriptions as comments."""
-    header = f"# Secrets of the py.space widget “{widget.title}” — fill in your own values.\n"
+    header = comment_line(
+        f"Secrets of the py.space widget “{widget.title}” — fill in your own values."
+    )
+    header += "\n"
     lines = [dotenv_line(s.name, "", s.description, s.required) for s in widget.secrets]
     return header + "\n".join(lines) + "\n"
 
