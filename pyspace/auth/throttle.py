@@ -5,7 +5,8 @@ under that key wait longer (1 s, 2 s, 4 s … up to LOGIN_MAX_DELAY_SECONDS):
 
 - a browser holding a device cookie for the account (it logged in to it before, see devices.py)
   counts only under that device: a stranger's guesses never slow its owner down (OWASP, "Slow
-  Down Online Guessing Attacks with Device Cookies");
+  Down Online Guessing Attacks with Device Cookies"). A device cookie used for guessing waits
+  under its own key; meanwhile its browser is treated like any other;
 - any other browser counts under (account, address) — a class of 40 behind one address each
   guess only their own account — and under the account's "untrusted" key, which has a much larger
   allowance (LOGIN_ACCOUNT_FREE_FAILURES) and only slows down browsers without a device cookie,
@@ -35,10 +36,17 @@ class ThrottleKey:
 
 
 def throttle_keys(username: str, address: str, device: str | None) -> list[ThrottleKey]:
-    """The keys a log-in attempt for `username` counts under (see the module docstring)."""
+    """The keys a log-in attempt for `username` counts under (see the module docstring).
+
+    A device cookie that is itself being used to guess (stolen, or a shared computer) is
+    throttled under its own key; while it waits, its browser counts as any other, so its owner
+    can still log in from their usual address.
+    """
     per_client = current_app.config["LOGIN_FREE_FAILURES"]
     if device:
-        return [ThrottleKey(f"device:{device}", per_client)]
+        device_keys = [ThrottleKey(f"device:{device}", per_client)]
+        if seconds_to_wait(device_keys) == 0:
+            return device_keys
     return [
         ThrottleKey(f"address:{address}|account:{username}", per_client),
         ThrottleKey(

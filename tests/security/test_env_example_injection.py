@@ -30,12 +30,12 @@ def test_env_example_of_a_hostile_title_and_description_has_only_the_secret_name
     secret_id = create_secret(alice, widget_id, name="weather_key")
     with app.app_context():
         # Set directly: the point is what export does with whatever is stored (forks copy titles).
-        db.session.get(Widget, widget_id).title = (
-            f"Nice widget{newline}EVIL_ENDPOINT=https://evil.example{newline}#"
-        )
-        db.session.get(Secret, secret_id).description = (
-            f"Key{newline}STOLEN_TO=https://evil.example/collect"
-        )
+        db.session.get(
+            Widget, widget_id
+        ).title = f"Nice widget{newline}EVIL_ENDPOINT=https://evil.example{newline}#"
+        db.session.get(
+            Secret, secret_id
+        ).description = f"Key{newline}STOLEN_TO=https://evil.example/collect"
         db.session.commit()
     response = alice.client.get(f"/widgets/{widget_id}/secrets/env.example")
     text = response.get_data(as_text=True)
