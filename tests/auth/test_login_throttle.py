@@ -109,7 +109,7 @@ def test_a_device_cookie_used_for_guessing_is_throttled_and_its_owner_still_gets
     # address (where ten more failures make it wait too).
     assert _guess(thief, 10).status_code == 200
     with app.app_context():
-        failures = dict(db.session.execute(db.select(LoginThrottle.key, LoginThrottle.failures)))
+        failures = {row.key: row.failures for row in db.session.scalars(db.select(LoginThrottle))}
     assert failures[f"address:{STRANGER}|account:alice"] == 1
     assert [f for key, f in failures.items() if key.startswith("device:")] == [10]
     # alice's browser holds the same device cookie, and still gets in from her address.
@@ -141,7 +141,7 @@ def test_unknown_usernames_are_throttled_exactly_like_real_ones(app, alice_devic
 
 
 def test_an_unknown_username_costs_the_same_password_check(app, alice_device, monkeypatch):
-    import pyspace.models as models
+    from pyspace import models
 
     checks = []
     real_check = models.check_password_hash

@@ -147,9 +147,8 @@ def test_a_gui_call_token_stops_working_when_its_session_ends(app, alice):
         token = issue_call_token(widget_id, alice_id)
         assert actor_for_call_token(token, widget_id) == alice_id
     alice.logout()
-    with app.test_request_context():
-        with pytest.raises(CallTokenError, match="session has ended"):
-            actor_for_call_token(token, widget_id)
+    with app.test_request_context(), pytest.raises(CallTokenError, match="session has ended"):
+        actor_for_call_token(token, widget_id)
     response = alice.client.post(
         f"/widgets/{widget_id}/call/greet",
         data="{}",
