@@ -18,7 +18,7 @@ def create_join_code(max_uses: int, days: int, note: str, created_by_id: int) ->
     code = JoinCode(
         max_uses=max_uses,
         expires_at=utcnow() + timedelta(days=days),
-        note=note.strip(),
+        note=(note or "").strip(),
         created_by_id=created_by_id,
     )
     db.session.add(code)

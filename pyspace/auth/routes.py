@@ -105,9 +105,7 @@ def register():
     _refuse_posts_that_are_not_forms()
     form = RegisterForm()
     if form.validate_on_submit():
-        user = User(username=User.normalize_username(form.username.data))
-        user.set_password(form.password.data)
-        db.session.add(user)
+        # The code's use and the account are one transaction: a refused sign-up gives it back.
         if mode == "invite" and not use_join_code(form.join_code.data or ""):
             db.session.rollback()
             form.join_code.errors.append(
@@ -115,6 +113,9 @@ def register():
                 "Ask your teacher or the site's administrator for a new one."
             )
             return render_template("auth/register.html", form=form, mode=mode), 422
+        user = User(username=User.normalize_username(form.username.data))
+        user.set_password(form.password.data)
+        db.session.add(user)
         try:
             db.session.commit()
         except IntegrityError:
