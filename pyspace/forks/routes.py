@@ -22,17 +22,21 @@ def lineage_helpers() -> dict:
 
 
 def _forker_key() -> str:
-    return f"fork-user:{current_user.get_id() or get_remote_address()}"
+    # The user id, not get_id(): that carries the session generation, which a logout changes.
+    if current_user.is_authenticated:
+        return f"fork-user:{current_user.id}"
+    return f"fork-address:{get_remote_address()}"
 
 
 @bp.post("/widgets/<widget_id>/fork")
-# Each fork is a widget plus its secret rows; a generous per-user limit stops a script filling the database.
+# Each fork is a widget plus its secret rows: a generous per-user rate, and the account's quotas,
+# stop a script filling the database.
 @limiter.limit("30 per minute", key_func=_forker_key)
 def fork(widget_id: str):
     """Fork a visible widget and open the copy in the editor; anonymous visitors log in first."""
     original = visible_widget_or_404(widget_id)
     if not current_user.is_authenticated:
-        # Back to the widget's page after logging in: the fork itself needs a fresh POST with a token.
+        # Back to the widget's page after logging in: the fork itself needs a fresh POST (token).
         flash("Log in to fork this widget.", "info")
         return redirect_to(
             url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
@@ -51,7 +55,7 @@ def fork(widget_id: str):
 
 @bp.get("/widgets/<widget_id>/needs-values")
 def needs_values(widget_id: str):
-    """The fork editor's list of secrets still needing values (refreshed after each panel change)."""
+    """The fork editor's list of secrets still needing values (refreshed at each panel change)."""
     widget = owned_widget_or_404(widget_id)
     response = make_response(render_template("forks/_needs_values.html", widget=widget))
     # Secret names are for the owner only: no shared cache or back button may keep them.

@@ -56,7 +56,7 @@ def plan_import(
 
 
 def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange]:
-    """Import `text` in one transaction; any bad line raises SecretChangeError and changes nothing."""
+    """Import `text` in one transaction; a bad line raises SecretChangeError, changing nothing."""
     changes, errors, entries = plan_import(widget, text)
     if errors:
         raise SecretChangeError("Nothing was imported: fix the lines marked below.")
