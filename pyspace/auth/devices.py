@@ -8,8 +8,9 @@ purpose, and holds the last few accounts used in the browser (a shared classroom
 
 import secrets
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
 
 DEVICE_COOKIE = "pyspace_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 60 * 60

@@ -5,6 +5,9 @@ the register view and the admin pages.
 """
 
 from datetime import timedelta
+from typing import cast
+
+from sqlalchemy.engine import CursorResult
 
 from ..extensions import db
 from ..models import JoinCode, utcnow
@@ -40,13 +43,16 @@ def use_join_code(code: str) -> bool:
     """Count one use of `code` if it is valid, unexpired and not used up (caller commits, so a
     sign-up that fails after this gives the use back with its rollback). One UPDATE, so two
     pupils taking the last use at once can't both get it."""
-    result = db.session.execute(
-        db.update(JoinCode)
-        .where(
-            JoinCode.code == JoinCode.normalize(code),
-            JoinCode.uses < JoinCode.max_uses,
-            JoinCode.expires_at > utcnow(),
-        )
-        .values(uses=JoinCode.uses + 1)
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            db.update(JoinCode)
+            .where(
+                JoinCode.code == JoinCode.normalize(code),
+                JoinCode.uses < JoinCode.max_uses,
+                JoinCode.expires_at > utcnow(),
+            )
+            .values(uses=JoinCode.uses + 1)
+        ),
     )
     return result.rowcount == 1

@@ -18,8 +18,10 @@ accounts exist. Counters live in the database, shared by every web process.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -89,10 +91,13 @@ def record_failure(keys: list[ThrottleKey], now: datetime | None = None) -> None
     stale = now - FORGET_AFTER
     db.session.execute(db.delete(LoginThrottle).where(LoginThrottle.last_failure_at < stale))
     for key in keys:
-        updated = db.session.execute(
-            db.update(LoginThrottle)
-            .where(LoginThrottle.key == key.key)
-            .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+        updated = cast(
+            CursorResult,
+            db.session.execute(
+                db.update(LoginThrottle)
+                .where(LoginThrottle.key == key.key)
+                .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+            ),
         )
         if updated.rowcount == 0:
             try:

@@ -99,3 +99,14 @@ def test_a_sign_up_mode_typo_stops_start_up():
 
     with pytest.raises(ConfigError, match="open or invite or closed"):
         SETTINGS_BY_NAME["SIGNUP_MODE"].parse("invte")
+
+
+def test_a_json_sign_up_is_refused(app, make_client):
+    browser = make_client()
+    token = csrf_token_from(browser.client.get("/register").get_data(as_text=True))
+    response = browser.client.post(
+        "/register",
+        json={"username": "pupil1", "password": PASSWORD},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 415 and _users(app) == 0

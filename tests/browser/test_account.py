@@ -16,7 +16,7 @@ def _copy_into_new_browser(page, browser, live_server):
 
 def _is_logged_in(page) -> bool:
     page.goto("/")
-    return page.locator("header").get_by_role("link", name="Account").count() == 1
+    return page.locator("header .nav-user").count() == 1
 
 
 def _log_in(page, password=PASSWORD, remember=True):
@@ -35,7 +35,7 @@ def test_log_out_everywhere_ends_a_copied_session(page, browser, live_server, sc
     page.wait_for_url("**/")
     thief = _copy_into_new_browser(page, browser, live_server)
     assert _is_logged_in(thief)
-    page.locator("header").get_by_role("link", name="Account").click()
+    page.locator("header .nav-user").click()
     screenshot("account-page")
     page.get_by_role("button", name="Log out everywhere").click()
     page.wait_for_url("**/login")
