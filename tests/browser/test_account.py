@@ -67,3 +67,60 @@ def test_a_strangers_guesses_do_not_lock_alices_browser_out(page, browser, live_
     page.wait_for_url("**/")
     assert _is_logged_in(page)
     stranger.context.close()
+
+
+CALL_SERVER_CODE = """\
+import anvil.server
+
+
+@anvil.server.callable
+def hello(name):
+    return f"Hello, {name}!"
+"""
+
+CALL_CLIENT_CODE = """\
+import anvil.server
+from js import document
+
+
+def on_click(event):
+    try:
+        text = anvil.server.call("hello", "alice")
+    except Exception as error:
+        text = f"{type(error).__name__}: {error}"
+    document.getElementById("answer").textContent = text
+
+
+document.getElementById("call-btn").addEventListener("click", on_click)
+document.getElementById("answer").textContent = "ready"
+"""
+
+CALL_HTML = '<button id="call-btn">Call</button><p id="answer"></p>'
+
+
+def test_a_gui_widgets_calls_stop_when_the_viewers_session_ends(app, page):
+    from playwright.sync_api import expect
+
+    from tests.browser.test_gui_widgets import add_widget, booted_frame
+
+    sign_up(page)
+    widget_id = add_widget(
+        app,
+        "alice",
+        "Greeter",
+        visibility="private",  # only alice's session can call it
+        server_code=CALL_SERVER_CODE,
+        client_code=CALL_CLIENT_CODE,
+        html=CALL_HTML,
+    )
+    page.goto(f"/widgets/{widget_id}")
+    frame = booted_frame(page)
+    frame.get_by_role("button", name="Call").click()
+    expect(frame.locator("#answer")).to_have_text("Hello, alice!", timeout=30_000)
+    # alice logs out in another tab; the frame still holds the token it was given.
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.locator("header").get_by_role("button", name="Log out").click()
+    other_tab.wait_for_url("**/")
+    frame.get_by_role("button", name="Call").click()
+    expect(frame.locator("#answer")).to_contain_text("session has ended", timeout=30_000)

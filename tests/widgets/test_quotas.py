@@ -68,3 +68,35 @@ def test_the_secrets_quota_refuses_another_secret_and_an_import(small_quotas, ap
         htmx=True,
     )
     assert "A widget can have at most 2 secrets" in imported.get_data(as_text=True)
+
+
+def test_twenty_widgets_of_480_kb_stop_at_the_default_code_quota(app, alice):
+    """The reported attack: 20 widgets of 480 KB each from one client grew the database by
+    11.7 MB. With the default quota (5 MiB) the saves past it are refused."""
+    from pyspace.extensions import db
+    from pyspace.models import Widget
+
+    chunk = "# filler\n" * (160_000 // 9)  # ~160 KB per field, three fields: ~480 KB a widget
+    statuses = []
+    for n in range(20):
+        widget_id = alice.create_widget(f"Filler {n}", "gui")
+        statuses.append(
+            alice.post(
+                f"/widgets/{widget_id}/edit",
+                {
+                    "title": f"Filler {n}",
+                    "description": "",
+                    "visibility": "private",
+                    "server_code": chunk,
+                    "client_code": chunk,
+                    "html": chunk,
+                },
+            ).status_code
+        )
+    assert statuses.count(302) == 10 and statuses[10:] == [422] * 10
+    with app.app_context():
+        stored = sum(
+            len(w.server_code) + len(w.client_code) + len(w.html)
+            for w in db.session.scalars(db.select(Widget))
+        )
+    assert stored <= app.config["QUOTA_CODE_BYTES"]
