@@ -83,13 +83,13 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
 
-    from . import models
+    from .auth.sessions import user_for_session_id
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id))
-        # A disabled account is logged out everywhere at its next request.
-        return user if user and not user.is_disabled else None
+    def load_user(session_id: str):
+        # "<user id>:<session generation>": a session ended since (logout, password change,
+        # disabled account) or a disabled account loads nobody. See auth/sessions.py.
+        return user_for_session_id(session_id)
 
 
 def _register_blueprints(app: Flask) -> None:

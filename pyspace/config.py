@@ -39,7 +39,7 @@ class Setting:
     secret: bool = False
     # The default as the README shows it, where the value itself depends on the machine.
     shown_default: str | None = None
-    # The only values a text setting accepts, if it is a choice.
+    # For text settings that take one of a few words (SIGNUP_MODE): anything else is refused.
     choices: tuple[str, ...] = ()
 
     def parse(self, raw: str) -> Any:
@@ -63,9 +63,9 @@ class Setting:
                 raise self._refuse(raw, "a number") from None
         if self.type is list:
             return [item.strip() for item in text.split(",") if item.strip()]
-        if self.choices and raw not in self.choices:
+        if self.choices and text not in self.choices:
             raise self._refuse(raw, " or ".join(self.choices))
-        return raw
+        return text if self.choices else raw
 
     def check(self, value: Any, source: str) -> None:
         """Refuse a value of the wrong type given in Python (instance/config.py, tests)."""
@@ -78,6 +78,11 @@ class Setting:
         if not isinstance(value, expected) or wrong_bool or wrong_choice:
             raise ConfigError(
                 f"{self.name} in {source} is {value!r}; it takes {self.type_name} ({self.meaning})."
+            )
+        if self.choices and value not in self.choices:
+            raise ConfigError(
+                f"{self.name} in {source} is {value!r}; it takes "
+                f"{' or '.join(self.choices)} ({self.meaning})."
             )
 
     @property
@@ -281,6 +286,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
+    # Accounts: log-in throttling, sign-up, quotas (issue 12, sections 3 and 5)
+    Setting(
+        "LOGIN_FREE_FAILURES",
+        int,
+        10,
+        "failed log-ins for one account from one address (or device) before each next try waits",
+    ),
+    Setting(
+        "LOGIN_ACCOUNT_FREE_FAILURES",
+        int,
+        100,
+        "failed log-ins for one account from browsers it never logged in on, before they wait",
+    ),
+    Setting(
+        "LOGIN_MAX_DELAY_SECONDS",
+        int,
+        900,
+        "longest wait between log-in tries (the wait doubles from 1 s after the free failures)",
+    ),
+    Setting(
+        "SIGNUP_MODE",
+        str,
+        "open",
+        "who can sign up: open, invite (with a join code made in /admin) or closed",
+        choices=("open", "invite", "closed"),
+    ),
+    Setting(
+        "SIGNUP_RATE_LIMIT",
+        str,
+        "50 per minute;500 per day",
+        "successful sign-ups per client address (a class of 40 behind one address fits)",
+    ),
+    Setting("QUOTA_WIDGETS", int, 100, "widgets one account may have"),
+    Setting(
+        "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
+    ),
+    Setting("QUOTA_SECRETS_PER_WIDGET", int, 500, "secrets one widget may have"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

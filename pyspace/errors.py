@@ -14,6 +14,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it isn't yours to see."),
     405: ("Not allowed", "That action isn't available here."),
     413: ("Too large", "What you sent is larger than the site accepts."),
+    415: ("Unsupported", "Send this as the page's form, not in another format."),
     429: ("Slow down", "Too many requests. Please wait a moment and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again."),
     503: ("Service unavailable", "The site is busy right now. Please try again in a moment."),
@@ -70,7 +71,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         return render_error(500)
 
-    for status in (400, 403, 404, 405, 413):
+    for status in (400, 403, 404, 405, 413, 415):
         app.register_error_handler(status, lambda error, status=status: _http_error(status, error))
 
 

@@ -2,7 +2,8 @@
 
 import re
 from datetime import UTC, datetime
-from secrets import token_urlsafe
+from functools import cache
+from secrets import choice, token_hex, token_urlsafe
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -45,6 +46,8 @@ class User(UserMixin, Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session and remember-me cookie (see get_id): raising it ends them all.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     widgets: Mapped[list["Widget"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -79,9 +82,33 @@ class User(UserMixin, Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @staticmethod
+    def password_matches(user: "User | None", password: str) -> bool:
+        """Whether `password` is `user`'s; for no user, the same slow hash check against a
+        dummy, so the time a log-in takes doesn't tell whether the account exists."""
+        if user is None:
+            check_password_hash(_dummy_password_hash(), password)
+            return False
+        return user.check_password(password)
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
         return not self.is_disabled
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the user id and
+        the session generation (Flask-Login's "alternative token"), so that ending sessions
+        is one number going up, however many copies of a cookie exist."""
+        return f"{self.id}:{self.session_generation}"
+
+    def end_all_sessions(self) -> None:
+        """Make every session and remember-me cookie issued so far worthless (caller commits)."""
+        self.session_generation = (self.session_generation or 0) + 1
+
+
+@cache
+def _dummy_password_hash() -> str:
+    return generate_password_hash(token_hex(16))
 
 
 TITLE_MAX = 100
@@ -205,6 +232,51 @@ class Secret(Model):
         if len(value.encode("utf-8")) > SECRET_VALUE_MAX_BYTES:
             return "A secret's value can be at most 64 KiB."
         return None
+
+
+class LoginThrottle(Model):
+    """Failed log-ins counted under one key (an account with an address or a device, see
+    auth/throttle.py). Rows are forgotten once their last failure is old enough."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+JOIN_CODE_NOTE_MAX = 100
+
+
+def new_join_code() -> str:
+    """A join code pupils can type: 10 characters from an alphabet without look-alikes."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(choice(alphabet) for _ in range(10))
+
+
+class JoinCode(Model):
+    """A code an admin hands out so people can sign up while SIGNUP_MODE is `invite`."""
+
+    __tablename__ = "join_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_code)
+    note: Mapped[str] = mapped_column(String(JOIN_CODE_NOTE_MAX), default="")
+    max_uses: Mapped[int] = mapped_column()
+    uses: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def normalize(code: str) -> str:
+        """Codes are typed by hand: ignore case, spaces and dashes."""
+        return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        return self.uses < self.max_uses and (now or utcnow()) < self.expires_at
 
 
 class AuditEvent(Model):

@@ -51,7 +51,9 @@ def widget_count(user: User) -> int:
 
 
 def set_disabled(user: User, disabled: bool) -> None:
-    """Disable or re-enable `user`. A disabled user is logged out at their next request
-    (the user loader refuses them) and cannot log in again."""
+    """Disable or re-enable `user`. Disabling ends every session and remember-me cookie of the
+    account for good (enabling it again brings none back), and it can't log in again."""
     user.is_disabled = disabled
+    if disabled:
+        user.end_all_sessions()
     db.session.commit()

@@ -1,15 +1,17 @@
-"""Admin pages: the list of accounts, with disable/enable for classroom use."""
+"""Admin pages: the list of accounts, with disable/enable for classroom use, and join codes."""
 
 from functools import wraps
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..auth.join_codes import all_join_codes, create_join_code, delete_join_code
 from ..extensions import db
 from ..htmx import is_htmx, trigger
-from ..models import User
+from ..models import JoinCode, User, utcnow
 from . import bp
 from .accounts import UserRow, set_disabled, users_with_widget_counts, widget_count
+from .forms import EmptyForm, JoinCodeForm
 
 
 def admin_required(view):
@@ -60,3 +62,44 @@ def _change_disabled(user_id: int, disabled: bool):
         return trigger(response, toast={"message": message, "level": level})
     flash(message, level)
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/join-codes")
+@admin_required
+def join_codes():
+    """Join codes for sign-up while SIGNUP_MODE is "invite", and a form to make one."""
+    return _join_codes_page(JoinCodeForm())
+
+
+def _join_codes_page(form: JoinCodeForm, status: int = 200):
+    return render_template(
+        "admin/join_codes.html",
+        form=form,
+        delete_form=EmptyForm(),
+        codes=all_join_codes(),
+        now=utcnow(),
+        mode=current_app.config["SIGNUP_MODE"],
+    ), status
+
+
+@bp.post("/join-codes/new")
+@admin_required
+def create_code():
+    """Make a join code with a number of uses and an expiry."""
+    form = JoinCodeForm()
+    if not form.validate_on_submit():
+        return _join_codes_page(form, 422)
+    code = create_join_code(form.max_uses.data, form.days.data, form.note.data, current_user.id)
+    flash(f"Join code {code.code} made: {code.max_uses} uses, {form.days.data} days.", "success")
+    return redirect(url_for("admin.join_codes"))
+
+
+@bp.post("/join-codes/<int:code_id>/delete")
+@admin_required
+def delete_code(code_id: int):
+    """Withdraw a join code: nobody can sign up with it any more."""
+    code = db.session.get(JoinCode, code_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        delete_join_code(code)
+        flash(f"Join code {code.code} withdrawn.", "info")
+    return redirect(url_for("admin.join_codes"))

@@ -7,6 +7,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ..models import User
 
 
+class EmptyForm(FlaskForm):
+    """A button that only needs the CSRF token (Log out everywhere)."""
+
+
 class LoginForm(FlaskForm):
     username = StringField(
         "Username",
@@ -28,6 +32,8 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired("Choose a username.")])
     password = PasswordField("Password", validators=[InputRequired("Choose a password.")])
+    # Asked for only while SIGNUP_MODE is "invite" (the view checks it then).
+    join_code = StringField("Join code", validators=[Length(max=64)])
 
     def validate_username(self, field):
         error = User.username_error(User.normalize_username(field.data))
@@ -35,6 +41,21 @@ class RegisterForm(FlaskForm):
             raise ValidationError(error)
 
     def validate_password(self, field):
+        error = User.password_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired("Enter your current password."), Length(max=200)],
+    )
+    new_password = PasswordField(
+        "New password", validators=[InputRequired("Choose a new password.")]
+    )
+
+    def validate_new_password(self, field):
         error = User.password_error(field.data)
         if error:
             raise ValidationError(error)

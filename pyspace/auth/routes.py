@@ -1,25 +1,45 @@
-"""Account views."""
+"""Account views: sign up, log in, log out, and the account page."""
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, limiter
 from ..models import User
 from . import bp
-from .forms import LoginForm, RegisterForm
+from .devices import device_for, remember_device
+from .forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm
+from .join_codes import use_join_code
+from .sessions import end_all_sessions, restart_this_session, start_session
+from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
 
-
-def _login_attempt_key() -> str:
-    # Read through the login form like the view does (the limit is checked before the view runs).
-    return "login-account:" + User.normalize_username(LoginForm().username.data or "")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _failed(response) -> bool:
     # A successful login or registration redirects; only failures count against the limits.
     return response.status_code != 302
+
+
+def _signed_up(response) -> bool:
+    return bool(g.get("signed_up"))
+
+
+def _signup_rate_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,13 +57,17 @@ def _safe_next(target: str | None) -> str:
     return url_for("widgets.home")
 
 
-@bp.before_app_request
-def end_sessions_of_disabled_accounts():
-    """Clear the session and remember cookie of an account that was disabled since they were made.
+def _refuse_posts_that_are_not_forms() -> None:
+    """Log-in and sign-up take a web form only. Flask-WTF would also read a JSON body, which
+    any rate limit keyed on the form would then miss: refuse it rather than count it wrong."""
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        abort(415)
 
-    The user loader already refuses a disabled account; clearing the leftovers as well means
-    that enabling the account again does not bring its old sessions back.
-    """
+
+@bp.before_app_request
+def end_stale_sessions():
+    """Clear the session and remember cookie once they no longer log anyone in (logged out
+    everywhere, password changed, account disabled), so they are gone from the browser too."""
     if request.endpoint == "static":
         return  # no database look-up for stylesheets and scripts
     remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
@@ -60,13 +84,35 @@ def end_sessions_of_disabled_accounts():
     deduct_when=_failed,
     error_message="Too many sign-ups from your network. Please wait a minute.",
 )
+# Successful sign-ups per address: a class of 40 behind one school address fits in a minute,
+# a script filling the database with accounts does not.
+@limiter.limit(
+    _signup_rate_limit,
+    methods=["POST"],
+    deduct_when=_signed_up,
+    error_message="Too many new accounts from your network. Please wait a minute.",
+)
 @limiter.limit("120 per minute", methods=["POST"])
 def register():
-    """Create an account and log straight into it."""
+    """Create an account and log straight into it (SIGNUP_MODE may ask for a join code)."""
     if current_user.is_authenticated:
         return redirect(url_for("widgets.home"))
+    mode = current_app.config["SIGNUP_MODE"]
+    if mode == "closed":
+        return render_template("auth/register.html", form=None, mode=mode), (
+            403 if request.method == "POST" else 200
+        )
+    _refuse_posts_that_are_not_forms()
     form = RegisterForm()
     if form.validate_on_submit():
+        # The code's use and the account are one transaction: a refused sign-up gives it back.
+        if mode == "invite" and not use_join_code(form.join_code.data or ""):
+            db.session.rollback()
+            form.join_code.errors.append(
+                "That join code is not valid: it may have expired or been used up. "
+                "Ask your teacher or the site's administrator for a new one."
+            )
+            return render_template("auth/register.html", form=form, mode=mode), 422
         user = User(username=User.normalize_username(form.username.data))
         user.set_password(form.password.data)
         db.session.add(user)
@@ -76,46 +122,117 @@ def register():
             db.session.rollback()
             form.username.errors.append("That username is taken. Try another.")
         else:
-            login_user(user)
+            g.signed_up = True
+            start_session(user, remember=False)
             flash(f"Welcome to py.space, {user.username}!", "success")
-            return redirect(url_for("widgets.home"))
-    return render_template("auth/register.html", form=form)
+            response = redirect(url_for("widgets.home"))
+            remember_device(response, user.id)
+            return response
+    return render_template("auth/register.html", form=form, mode=mode)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Per account: stops password guessing against one user, without locking out a
-# whole classroom that shares one address.
-@limiter.limit(
-    "10 per 5 minutes",
-    key_func=_login_attempt_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    error_message="Too many failed log-ins for this account. Wait a few minutes.",
-)
+# A flood guard per address; password guessing is slowed per account in throttle.py.
 @limiter.limit("300 per minute", methods=["POST"], deduct_when=_failed)
 def login():
     """Log in with username and password; "remember me" keeps the session over restarts."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
+    _refuse_posts_that_are_not_forms()
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            db.select(User).filter_by(username=User.normalize_username(form.username.data))
-        )
-        if user is None or not user.check_password(form.password.data):
+        username = User.normalize_username(form.username.data)
+        user = db.session.scalar(db.select(User).filter_by(username=username))
+        keys = throttle_keys(username, get_remote_address(), device_for(user.id if user else None))
+        wait = seconds_to_wait(keys)
+        if wait:
+            return _too_many_failures(form, wait)
+        if not User.password_matches(user, form.password.data):
+            record_failure(keys)
             form.password.errors.append("Wrong username or password.")
         elif user.is_disabled:
             form.username.errors.append("This account has been disabled by an administrator.")
         else:
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            forget_failures(keys)
+            start_session(user, remember=form.remember.data)
+            response = redirect(_safe_next(request.args.get("next")))
+            remember_device(response, user.id)
+            return response
     return render_template("auth/login.html", form=form)
+
+
+def _too_many_failures(form: LoginForm, wait: int):
+    form.password.errors.append(
+        "Slow down: too many failed log-ins for this account from here. "
+        f"Try again in {_duration(wait)}."
+    )
+    response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return f"{(seconds + 59) // 60} minutes"
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with CSRF, so no other site can log a user out)."""
+    """Log out (POST with CSRF, so no other site can log a user out). Ends every session of the
+    account: a copy of this browser's cookies is worth nothing afterwards."""
+    end_all_sessions(current_user)
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("widgets.home"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """Your account: change your password, log out everywhere."""
+    return render_template(
+        "auth/account.html", password_form=ChangePasswordForm(), everywhere_form=EmptyForm()
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    """Change the password (the current one is required); every other session ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        # Guessing the current password from a borrowed session is throttled like a log-in.
+        keys = throttle_keys(
+            current_user.username, get_remote_address(), device_for(current_user.id)
+        )
+        wait = seconds_to_wait(keys)
+        if wait:
+            form.current_password.errors.append(
+                f"Slow down: too many wrong passwords. Try again in {_duration(wait)}."
+            )
+        elif not current_user.check_password(form.current_password.data):
+            record_failure(keys)
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            end_all_sessions(user)
+            restart_this_session(user)
+            flash("Password changed. You were logged out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html", password_form=form, everywhere_form=EmptyForm()
+    ), 422
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session and remember-me cookie of this account, this browser's too."""
+    if EmptyForm().validate_on_submit():
+        end_all_sessions(current_user)
+        logout_user()
+        flash("You have been logged out on every device.", "info")
+    return redirect(url_for("auth.login"))

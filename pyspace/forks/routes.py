@@ -4,6 +4,7 @@ from flask import Response, flash, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from .. import quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import redirect_to
@@ -18,12 +19,15 @@ def no_store(response: Response) -> Response:
 
 
 def _forker_key() -> str:
-    return f"fork-user:{current_user.get_id() or get_remote_address()}"
+    # The user id, not get_id(): that carries the session generation, which a logout changes.
+    if current_user.is_authenticated:
+        return f"fork-user:{current_user.id}"
+    return f"fork-address:{get_remote_address()}"
 
 
 @bp.post("/widgets/<widget_id>/fork")
-# Each fork is a widget plus its secret rows: a generous per-user limit stops a script
-# filling the database.
+# Each fork is a widget plus its secret rows: a generous per-user rate, and the account's quotas,
+# stop a script filling the database.
 @limiter.limit("30 per minute", key_func=_forker_key)
 def fork(widget_id: str):
     """Fork a visible widget and open the copy in the editor; anonymous visitors log in first."""
@@ -35,6 +39,10 @@ def fork(widget_id: str):
         return redirect_to(
             url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
         )
+    code = {name: getattr(original, name) for name in quotas.CODE_FIELDS}
+    if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):
+        flash(f"Not forked: {error}", "error")
+        return redirect_to(url_for("widgets.show", widget_id=original.id))
     copy = forking.fork_widget(original, current_user)
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
     if forking.blank_secrets(copy.id):

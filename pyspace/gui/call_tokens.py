@@ -7,11 +7,17 @@ Holding it lets code do exactly one thing: call that widget's registered functio
 
 The token is signed, not encrypted: the widget's own code can read the widget id and the viewer's
 numeric user id in it (never a username, cookie or session). The viewer id only labels the audit
-log's "use" events of the widget's secrets; it grants nothing else.
+log's "use" events of the widget's secrets; it grants nothing else. A logged-in viewer's token
+also carries their session generation (see auth/sessions.py): when that session ends (logout,
+log out everywhere, password change, disabled account) the token stops working with it.
 """
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..auth.sessions import generation_is_current
+from ..extensions import db
+from ..models import User
 
 # Long enough for someone to use a widget for a while, short enough that a copied token is soon
 # worthless. Reloading the page issues a fresh one.
@@ -28,8 +34,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_call_token(widget_id: str, actor_id: int | None) -> str:
-    """A token that lets the frame of `widget_id` call its functions on behalf of `actor_id`."""
-    return _serializer().dumps({"widget": widget_id, "actor": actor_id})
+    """A token that lets the frame of `widget_id` call its functions on behalf of `actor_id`,
+    while the viewer's current sessions last."""
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    generation = actor.session_generation if actor is not None else None
+    return _serializer().dumps({"widget": widget_id, "actor": actor_id, "session": generation})
 
 
 def actor_for_call_token(
@@ -46,4 +55,7 @@ def actor_for_call_token(
         raise CallTokenError("This widget token is not valid. Reload the page.") from None
     if not isinstance(payload, dict) or payload.get("widget") != widget_id:
         raise CallTokenError("This widget token is for another widget.")
-    return payload.get("actor")
+    actor_id = payload.get("actor")
+    if actor_id is not None and not generation_is_current(actor_id, payload.get("session")):
+        raise CallTokenError("Your session has ended. Reload the page.")
+    return actor_id

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, quotas
 from ..extensions import db
 from ..models import KEY_KIND, SECRET_DESCRIPTION_MAX, Secret, Widget, utcnow
 from ..sandbox.redaction import SHORT_VALUE_CHARS
@@ -214,6 +214,8 @@ def move_to_secret(widget: Widget, field: str, line: int, actor_id: int) -> Secr
         raise SecretChangeError(NOTHING_TO_MOVE)
     secret = next((s for s in widget.secrets if s.name == warning.secret_name), None)
     if secret is None or not _is_leaked_value(secret, warning):
+        if error := quotas.new_secrets_error(widget.id):
+            raise SecretChangeError(error)
         secret = Secret(widget_id=widget.id, name=_free_name(widget, warning.secret_name))
         db.session.add(secret)
         store_value(secret, literal_value(warning.literal))

@@ -75,12 +75,17 @@ def quote_value(value: str) -> str:
     return f'"{escaped}"'
 
 
+def comment_line(text: str) -> str:
+    """`text` as one `# …` comment line, whatever it holds: every run of whitespace — newlines,
+    carriage returns, Unicode line and paragraph separators — becomes one space, and other
+    control characters go, so a title or description can never start a line of its own."""
+    printable = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text)
+    return f"# {' '.join(printable.split())}".rstrip()
+
+
 def dotenv_line(name: str, value: str, description: str = "", required: bool = False) -> str:
     """One secret as .env text, its description (and whether it is required) as a comment above."""
     comments = []
     if description or required:
-        text = " ".join(description.split())
-        comments.append(
-            f"# {text}{' (required)' if required else ''}".rstrip() if text else "# (required)"
-        )
+        comments.append(comment_line(f"{description}{' (required)' if required else ''}"))
     return "\n".join([*comments, f"{name}={quote_value(value)}"])

@@ -37,10 +37,9 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
             f"({name!r}, text) and decrypt_with_key({name!r}, ciphertext)."
         )
     if secret.is_blank:
-        # Descriptions are the owner's notes: a viewer running a public widget only learns
-        # that the secret is blank.
-        owner_runs = actor_id is not None and actor_id == secret.widget.owner_id
-        raise SecretLookupError(blank_secret_message(secret, with_description=owner_runs))
+        # Descriptions are documentation for whoever can fork the widget (the fork's panel and
+        # .env.example show them too), so a run error may say what the secret is for.
+        raise SecretLookupError(blank_secret_message(secret))
     try:
         value = vault.decrypt_value(secret.ciphertext)
     except vault.VaultKeyError as error:
@@ -92,13 +91,13 @@ def key_for_run(widget_id: str, name: str, actor_id: int | None) -> vault.Widget
     return key
 
 
-def blank_secret_message(secret: Secret, with_description: bool = True) -> str:
+def blank_secret_message(secret: Secret) -> str:
     """What to tell someone whose code asked for a blank secret (with its description if
-    required and `with_description`)."""
+    required: descriptions are visible to anyone who can fork the widget)."""
     message = (
         f"The secret {secret.name!r} has no value yet: set its value in the "
         "Secrets panel of the widget editor."
     )
-    if with_description and secret.required and secret.description:
+    if secret.required and secret.description:
         message += f" It is required: {secret.description}"
     return message

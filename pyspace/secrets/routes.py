@@ -309,7 +309,7 @@ def delete(widget_id: str, secret_id: int):
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/details")
 def details(widget_id: str, secret_id: int):
-    """Set a secret's description and required flag (owner only, never shown publicly)."""
+    """Set a secret's description (visible to anyone who can fork the widget) and required flag."""
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     form = SecretDetailsForm()
     try:

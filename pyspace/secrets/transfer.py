@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, quotas
 from ..extensions import db
 from ..models import Secret, Widget, utcnow
 from . import vault
 from .changes import SecretChangeError, store_value
-from .env_files import Entry, LineError, dotenv_line, parse_dotenv
+from .env_files import Entry, LineError, comment_line, dotenv_line, parse_dotenv
 
 MAX_IMPORT_LINES = 500
 
@@ -52,14 +52,16 @@ def plan_import(
         else:
             action = "replace"
         changes.append(PlannedChange(entry.name, entry.line, action))
+    creates = sum(1 for change in changes if change.action == "create")
+    if creates and (quota_error := quotas.new_secrets_error(widget.id, creates)):
+        errors.append(LineError(0, quota_error))
     if not entries and not errors:
         errors.append(LineError(0, "There is nothing to import: no NAME=value lines."))
     return changes, errors, entries
 
 
 def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange]:
-    """Import `text` in one transaction; any bad line raises SecretChangeError and changes
-    nothing."""
+    """Import `text` in one transaction; a bad line raises SecretChangeError, changing nothing."""
     changes, errors, entries = plan_import(widget, text)
     if errors:
         raise SecretChangeError("Nothing was imported: fix the lines marked below.")
@@ -88,7 +90,10 @@ def apply_import(widget: Widget, text: str, actor_id: int) -> list[PlannedChange
 
 def env_example(widget: Widget) -> str:
     """`.env.example` text: every name with a blank value, descriptions as comments."""
-    header = f"# Secrets of the py.space widget “{widget.title}” — fill in your own values.\n"
+    header = comment_line(
+        f"Secrets of the py.space widget “{widget.title}” — fill in your own values."
+    )
+    header += "\n"
     secrets = [secret for secret in widget.secrets if not secret.is_key]
     lines = [dotenv_line(s.name, "", s.description, s.required) for s in secrets]
     return header + "".join(line + "\n" for line in lines + key_notes(widget))

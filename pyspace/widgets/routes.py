@@ -3,6 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
 from ..extensions import db
@@ -69,12 +70,16 @@ def new():
     """Create a widget with starter code and open it in the editor."""
     form = NewWidgetForm()
     if form.validate_on_submit():
+        code = starter_code(form.kind.data)
+        if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):
+            form.title.errors.append(error)
+            return render_template("widgets/new.html", form=form), 422
         widget = Widget(
             owner_id=current_user.id,
             title=form.title.data,
             kind=form.kind.data,
             visibility="private",
-            **starter_code(form.kind.data),
+            **code,
         )
         db.session.add(widget)
         db.session.commit()
@@ -98,7 +103,7 @@ def edit(widget_id: str):
     """The editor (owner only). A failed save re-renders with everything the user typed."""
     widget = owned_widget_or_404(widget_id)
     form = EditWidgetForm(obj=widget)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _over_code_quota(widget, form):
         save_edits(widget, form)
         flash("Saved.", "success")
         return redirect_to(url_for("widgets.edit", widget_id=widget.id))
@@ -123,6 +128,17 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
         "extraction_alerts": extraction.recent_alerts(widget.id),
         "failing_schedules": failing_schedules([widget.id]),
     }
+
+
+def _over_code_quota(widget: Widget, form: EditWidgetForm) -> bool:
+    """Refuse a save that would take the owner past their code quota (message under the code)."""
+    new_bytes = quotas.code_bytes(
+        server_code=form.server_code.data, client_code=form.client_code.data, html=form.html.data
+    )
+    error = quotas.code_size_error(widget.owner_id, widget.id, new_bytes)
+    if error:
+        form.server_code.errors = [*form.server_code.errors, error]
+    return error is not None
 
 
 @bp.post("/widgets/<widget_id>/delete")
