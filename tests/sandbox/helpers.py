@@ -51,7 +51,7 @@ def run_code(app, code: str):
         widget = Widget(owner_id=owner.id, title="limits", server_code=code)
         db.session.add(widget)
         db.session.commit()
-        return runner_for(app).run(widget.id, code, owner.id)
+        return runner_for(app).run(widget.id, code, owner.id, viewer_is_owner=True)
 
 
 def confinement(app):

@@ -89,7 +89,7 @@ def run_code(app, api):
         for name, value in (secrets or {}).items():
             add_secret(app, widget_id, name, value)
         with app.app_context():
-            return runner_for(app).run(widget_id, code, owner_id)
+            return runner_for(app).run(widget_id, code, owner_id, viewer_is_owner=True)
 
     return run
 

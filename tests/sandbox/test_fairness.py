@@ -8,7 +8,9 @@ import time
 import pytest
 
 from pyspace import sandbox as runner
+from pyspace.gui import routes as gui_routes
 from pyspace.sandbox.fairness import FairQueue, ServerBusyError, TooManyRunsError, request_threads
+from pyspace.sandbox.results import failed
 from tests.sandbox.helpers import SMALL_LIMITS
 
 
@@ -166,8 +168,8 @@ def test_logged_in_runs_have_a_rate_limit_per_account(account_rate_limited, alic
 
 
 def test_a_gui_call_beyond_the_accounts_share_gets_a_429(app, alice, monkeypatch):
-    refused = {"ok": False, "error": {"type": "TooManyRuns", "message": "You already have…"}}
-    monkeypatch.setattr(runner, "call_function", lambda *args: refused)
+    refused = failed("TooManyRuns", "You already have 2 runs going…")
+    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args: refused)
     widget_id = alice.create_widget("G", kind="gui", visibility="public")
     page = alice.client.get(f"/widgets/{widget_id}/frame").get_data(as_text=True)
     token = json.loads(page.split('id="pyspace-boot">', 1)[1].split("</script>", 1)[0])["callToken"]
@@ -178,4 +180,4 @@ def test_a_gui_call_beyond_the_accounts_share_gets_a_429(app, alice, monkeypatch
         content_type="application/json",
     )
     assert response.status_code == 429
-    assert response.get_json() == refused
+    assert response.get_json() == refused.as_call_result()

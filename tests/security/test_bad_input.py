@@ -120,7 +120,7 @@ def test_widget_code_writing_a_deeply_nested_frame_gets_a_clean_error(small_limi
     code = (
         "import os, struct, anvil._channel as channel\n"
         "frame = b'[' * 30000 + b']' * 30000\n"
-        "os.write(channel._fd, struct.pack('>I', len(frame)) + frame)\n"
+        "os.write(channel._CHANNEL.fd, struct.pack('>I', len(frame)) + frame)\n"
         "import time; time.sleep(1)\n"
     )
     widget_id = alice.create_widget("Nested", server_code=code)
