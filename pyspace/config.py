@@ -179,6 +179,14 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
     ),
+    # Data tables (pyspace/tables/)
+    Setting("TABLES_MAX_ROWS", int, 100_000, "rows a widget's data tables may hold in all"),
+    Setting(
+        "TABLES_MAX_BYTES",
+        int,
+        64 * MiB,
+        "bytes of values a widget's data tables may hold in all (each value counted as JSON)",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -24,6 +24,8 @@ import traceback  # noqa: E402
 import anvil  # noqa: E402
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
+import anvil.tables  # noqa: E402  (imported ahead, like the rest of the runtime)
+import anvil.tables.query  # noqa: E402
 from anvil import _channel  # noqa: E402
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.

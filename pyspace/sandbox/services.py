@@ -37,8 +37,9 @@ Handler = Callable[[dict, RunContext], Answer]
 def channel_services() -> dict[str, Handler]:
     """Every op widget code may send, mapped to the area's handler that answers it."""
     from ..secrets.channel import SERVICES as SECRET_SERVICES
+    from ..tables.channel import SERVICES as TABLE_SERVICES
 
-    return {**SECRET_SERVICES}
+    return {**SECRET_SERVICES, **TABLE_SERVICES}
 
 
 def refusal(message: str) -> Answer:
