@@ -42,8 +42,11 @@ def _field(column: DataColumn, cell=DataCell):
 
 def _has_cell(column: DataColumn, *conditions: ColumnElement) -> ColumnElement:
     """The row has a value in `column` (meeting `conditions`)."""
-    return exists().where(
-        DataCell.row_id == DataRow.id, DataCell.column_id == column.id, *conditions
+    # Correlated to the outer DataRow only: the ordered search also selects from DataCell.
+    return (
+        exists()
+        .where(DataCell.row_id == DataRow.id, DataCell.column_id == column.id, *conditions)
+        .correlate_except(DataCell)
     )
 
 
