@@ -16,6 +16,7 @@ def lineage_helpers() -> dict:
     return {
         "fork_count": forking.fork_count,
         "blank_secrets": forking.blank_secrets,
+        "table_names": forking.table_names,
         "visible_original": lambda fork: forking.visible_original(fork, current_user),
     }
 
@@ -40,6 +41,8 @@ def fork(widget_id: str):
     message = f"Forked “{original.title}”. Your copy is private until you make it public."
     if forking.blank_secrets(copy.id):
         message += " Its secrets came without values: set your own before you run it."
+    if forking.table_names(copy.id):
+        message += " Its data tables came with their columns but no rows."
     flash(message, "success")
     return redirect_to(url_for("widgets.edit", widget_id=copy.id))
 
