@@ -90,9 +90,19 @@ def _register_blueprints(app: Flask) -> None:
     from .gui import bp as gui_bp
     from .runs import bp as runs_bp
     from .secrets import bp as secrets_bp
+    from .tables import bp as tables_bp
     from .widgets import bp as widgets_bp
 
-    for blueprint in (auth_bp, widgets_bp, secrets_bp, runs_bp, gui_bp, forks_bp, admin_bp):
+    for blueprint in (
+        auth_bp,
+        widgets_bp,
+        secrets_bp,
+        tables_bp,
+        runs_bp,
+        gui_bp,
+        forks_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     htmx.register(app)

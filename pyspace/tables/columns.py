@@ -115,3 +115,87 @@ def _is_simple_object(value: Any) -> bool:
 def _short(value: Any) -> str:
     text = repr(value)
     return f"({text[:40]}…)" if len(text) > 40 else f"({text})"
+
+
+TRUE_TEXT = ("true", "yes", "1", "y")
+FALSE_TEXT = ("false", "no", "0", "n")
+
+
+def _parse_number(text: str) -> float | int:
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r} is not a finite number.")
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in TRUE_TEXT:
+        return True
+    if text.lower() in FALSE_TEXT:
+        return False
+    raise ValueError(f"{text!r} is not true or false.")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date like 2026-11-28.") from None
+
+
+def _parse_datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time like 2026-11-28T09:30:00Z.") from None
+
+
+def _parse_object(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not JSON (a simple object).") from None
+
+
+PARSERS = {
+    "text": lambda text: text,
+    "number": _parse_number,
+    "bool": _parse_bool,
+    "date": _parse_date,
+    "datetime": _parse_datetime,
+    "simple_object": _parse_object,
+}
+
+
+def parse_text(type_: str, text: str) -> Any:
+    """A value typed into the Data panel or read from a CSV cell, as the column's type.
+
+    Empty text is None (no value). Raises ValueError with a message saying what is expected."""
+    if type_ != "text":
+        text = text.strip()
+    return None if text == "" else PARSERS[type_](text)
+
+
+def format_text(type_: str, value: Any) -> str:
+    """A value as the Data panel shows it and a CSV holds it (parse_text reads it back)."""
+    if value is None:
+        return ""
+    if type_ == "datetime":
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if type_ in ("date",):
+        return value.isoformat()
+    if type_ == "bool":
+        return "true" if value else "false"
+    if type_ == "simple_object":
+        return json.dumps(value)
+    return str(value)
+
+
+def json_value(type_: str, value: Any) -> Any:
+    """A value for the rows JSON: dates and datetimes as ISO text, everything else as is."""
+    if value is None or type_ not in ("date", "datetime"):
+        return value
+    return format_text(type_, value)

@@ -263,6 +263,12 @@ def _orderable(column: DataColumn) -> DataColumn:
     return column
 
 
+def newest_row_ids(table: DataTable, offset: int, limit: int) -> list[int]:
+    """The Data panel's page: row ids newest first."""
+    statement = select(DataRow.id).where(DataRow.table_id == table.id).order_by(DataRow.id.desc())
+    return _page(statement, offset, limit)
+
+
 def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str, Any]]:
     """The values of rows `ids`, by row id: every column, None where a row has no value."""
     if not ids:

@@ -10,6 +10,8 @@ from sqlalchemy import delete, func, select, update
 from ..extensions import db
 from ..models import COLUMN_TYPES, DataCell, DataColumn, DataRow, DataTable, Widget
 
+RESERVED_COLUMN = "id"
+
 
 class TableChangeError(ValueError):
     """A change to a table or column that can't be made; the message says why."""
@@ -47,6 +49,9 @@ def _column_name(table: DataTable, name: str, keep: DataColumn | None = None) ->
     error = DataTable.name_error(name, "column")
     if error:
         raise TableChangeError(error)
+    if name == RESERVED_COLUMN:
+        # The rows JSON gives each row's id under "id": a column may not hide it.
+        raise TableChangeError("id is the row's own id: choose another column name.")
     if any(column.name == name and column is not keep for column in table.columns):
         raise TableChangeError(f"Table {table.name} already has a column named {name}.")
     return name
