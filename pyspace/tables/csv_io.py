@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -96,8 +97,15 @@ def apply_import(table: DataTable, plan: CsvPlan) -> int:
 
 
 def export_lines(table: DataTable) -> Iterator[str]:
-    """The table as CSV, one line at a time, reading rows in batches (no size limit)."""
-    columns = list(table.columns)
+    """The table as CSV, one line at a time, reading rows in batches (no size limit).
+
+    Columns are read now; the generator holds only plain values, so it can run after the
+    view has returned (a streamed response)."""
+    columns = [SimpleNamespace(id=c.id, name=c.name, type=c.type) for c in table.columns]
+    return _lines(table.id, columns)
+
+
+def _lines(table_id: int, columns: list) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
 
@@ -113,7 +121,7 @@ def export_lines(table: DataTable) -> Iterator[str]:
         ids = list(
             db.session.scalars(
                 select(DataRow.id)
-                .where(DataRow.table_id == table.id, DataRow.id > after)
+                .where(DataRow.table_id == table_id, DataRow.id > after)
                 .order_by(DataRow.id)
                 .limit(EXPORT_BATCH)
             )

@@ -152,7 +152,7 @@ def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
         "columns": list(table.columns),
         "rows": [(row_id, values[row_id]) for row_id in ids],
         "total": total,
-        "page": page,
+        "page_number": page,
         "pages": pages,
         "format_text": format_text,
     }
@@ -206,7 +206,7 @@ def rows(widget_id: str, table_id: int):
             for row_id, values in context["rows"]
         ],
         "total": context["total"],
-        "page": context["page"],
+        "page": context["page_number"],
         "pages": context["pages"],
     }
     return _no_store(jsonify(answer))
