@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .examples import bp as examples_bp
     from .forks import bp as forks_bp
     from .gui import bp as gui_bp
     from .runs import bp as runs_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         gui_bp,
         forks_bp,
         admin_bp,
+        examples_bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -34,6 +34,8 @@ ROUTES = {
     "auth.register": PUBLIC,
     "auth.logout": LOGIN,
     "widgets.new": LOGIN,
+    "examples.gallery": PUBLIC,
+    "examples.use": LOGIN,
     "widgets.show": VISIBLE,
     "gui.frame": VISIBLE,
     "runs.run": VISIBLE,
@@ -187,6 +189,7 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "table_id": table_id,
         "column_id": column_id,
         "row_id": row_id,
+        "slug": "weather-logger",
     }
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
