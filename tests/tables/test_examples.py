@@ -117,3 +117,55 @@ def test_manifest_is_valid_json_with_what_the_gallery_shows():
 
     manifest = json.loads((EXAMPLES_DIR / "weather_logger" / "manifest.json").read_text())
     assert manifest["slug"] == "weather-logger" and manifest["kind"] == "gui"
+
+
+# Until scheduled tasks land (issue 13), the runtime has no background_task: stand-ins let the
+# rest of the example's server code run for real.
+TASKS_STAND_IN = (
+    "import anvil.server\n"
+    "anvil.server.background_task = lambda function: function\n"
+    "anvil.server.launch_background_task = lambda name, *args: None\n"
+)
+
+
+def test_get_readings_returns_the_newest_readings_in_a_real_run(app, app_config, alice):
+    from datetime import UTC, datetime, timedelta
+
+    from pyspace.sandbox import runner_for
+    from pyspace.tables.rows import add_rows
+    from tests.tables.helpers import TABLE_LIMITS
+
+    app.config.update(TABLE_LIMITS)
+    widget_id = _use(alice)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with app.app_context():
+        table = db.session.scalar(db.select(DataTable).filter_by(widget_id=widget_id))
+        add_rows(
+            table,
+            [
+                {
+                    "when": start + timedelta(hours=n),
+                    "city": "London",
+                    "temp": n,
+                    "description": "x",
+                }
+                for n in range(60)
+            ],
+        )
+        widget = db.session.get(Widget, widget_id)
+        result = runner_for(app).run(
+            widget_id,
+            TASKS_STAND_IN + widget.server_code,
+            widget.owner_id,
+            call={"name": "get_readings", "args": [3], "kwargs": {}},
+        )
+    assert result.ok, result.error
+    assert result.result == [
+        {
+            "when": (start + timedelta(hours=n)).isoformat(),
+            "city": "London",
+            "temp": n,
+            "description": "x",
+        }
+        for n in (59, 58, 57)
+    ]
