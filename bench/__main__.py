@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
-table, write the JSON. Groups: pages, panel, fork, throughput, runs."""
+table, write the JSON. Groups: pages, panel, fork, throughput, runs, tables."""
 
 import argparse
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs")
+GROUPS = ("pages", "panel", "fork", "throughput", "runs", "tables")
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -21,6 +21,9 @@ SIZES = {
     "start_repeat": (30, 3),
     "run_repeat": (30, 3),
     "get_secret_calls": (1000, 20),
+    "add_row_calls": (1000, 20),
+    "search_rows": (100_000, 2_000),
+    "search_repeat": (50, 3),
 }
 
 
@@ -46,7 +49,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fork, pages, runs, throughput
+    from . import fork, pages, runs, tables, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -72,6 +75,9 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
             cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
             runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
             runs.bench_get_secret(app, report, size["get_secret_calls"])
+        if "tables" in groups:
+            tables.bench_add_row(app, report, size["add_row_calls"])
+            tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])
     finally:
         shutdown_runner(app)
     return report
