@@ -86,8 +86,6 @@ def bench_add_row(app, report: Report, calls: int) -> None:
         bare_metadata.drop_all(db.engine)
     name = f"add_row, one call ({calls} calls in one run)"
     report.add(name, json.loads(result.stdout), baseline=baseline, calls_in_one_run=calls)
-    # Each add_row is its own committed transaction: the commit (fsync) is most of its cost.
-    report.check(name, "< 3× a bare committed insert", report.figures[name].ratio < 3)
 
 
 def _fill(table, rows: int, start: datetime) -> None:

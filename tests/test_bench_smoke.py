@@ -20,6 +20,10 @@ EXPECTED = [
     "run hello world (POST /run, no pool)",
     "get_secret, one call (many calls in one run)",
     "get_secret, first read of a secret",
+    "bare SQLAlchemy insert + commit, one row",
+    "add_row, one call (20 calls in one run)",
+    "bare SQLAlchemy: 48 newest of 2,000 rows",
+    "search(order_by('when', ascending=False))[:48], 2,000 rows",
 ]
 
 
