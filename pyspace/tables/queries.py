@@ -25,6 +25,11 @@ from ..extensions import db
 from ..models import DataCell, DataColumn, DataRow, DataTable
 from .columns import CELL_FIELD, ORDERED_TYPES, TableValueError, check_value, decode_wire, from_cell
 
+# Bounds on what one request may make the database do: far beyond any real search.
+MAX_FILTERS = 50
+MAX_VALUES = 1000
+MAX_DEPTH = 8
+
 
 class QueryError(ValueError):
     """A query widget code sent that can't be run; the message says why."""
@@ -118,6 +123,8 @@ def _one_of(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
     op, values = query["op"], query.get("values")
     if not isinstance(values, list):
         raise QueryError(f"q.{op} takes values: q.{op}('a', 'b').")
+    if len(values) > MAX_VALUES:
+        raise QueryError(f"q.{op} takes at most {MAX_VALUES} values.")
     checked = [_value(table, column, value) for value in values]
     present = [value for value in checked if value is not None]
     parts = []
@@ -130,8 +137,10 @@ def _one_of(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
     return matched if op == "any_of" else not_(matched)
 
 
-def _negated(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
-    return not_(condition(table, column, query.get("query")))
+def _negated(table: DataTable, column: DataColumn, query: dict, depth: int) -> ColumnElement:
+    if depth >= MAX_DEPTH:
+        raise QueryError(f"Queries can be nested at most {MAX_DEPTH} deep.")
+    return not_(condition(table, column, query.get("query"), depth + 1))
 
 
 OPERATORS = {
@@ -144,7 +153,6 @@ OPERATORS = {
     "ilike": _like,
     "any_of": _one_of,
     "none_of": _one_of,
-    "not": _negated,
 }
 
 
@@ -155,10 +163,12 @@ def _searchable(column: DataColumn) -> None:
         )
 
 
-def condition(table: DataTable, column: DataColumn, query: Any) -> ColumnElement:
+def condition(table: DataTable, column: DataColumn, query: Any, depth: int = 0) -> ColumnElement:
     """The SQL condition for `query` on `column` (correlated to DataRow)."""
     if not isinstance(query, dict) or "op" not in query:
         query = {"op": "eq", "value": query}
+    if query["op"] == "not":
+        return _negated(table, column, query, depth)
     operator = OPERATORS.get(query["op"])
     if operator is None:
         raise QueryError(f"Unknown query operator {query['op']!r}.")
@@ -169,6 +179,8 @@ def conditions(
     table: DataTable, columns: dict[str, DataColumn], filters: list
 ) -> list[ColumnElement]:
     """Every filter as a condition; an unknown column is an error."""
+    if len(filters) > MAX_FILTERS:
+        raise QueryError(f"A search can have at most {MAX_FILTERS} conditions.")
     found = []
     for item in filters:
         if not isinstance(item, dict) or not isinstance(item.get("column"), str):
