@@ -1,6 +1,7 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
 table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, tasks,
-http (as a user feels it: real HTTP against the site served as `./manage.sh serve` serves it)."""
+tables, http (as a user feels it: real HTTP against the site served as `./manage.sh serve`
+serves it)."""
 
 import argparse
 import sys
@@ -9,7 +10,18 @@ from pathlib import Path
 
 from .measure import Report
 
-GROUPS = ("pages", "panel", "fork", "throughput", "runs", "keys", "fairness", "tasks", "http")
+GROUPS = (
+    "pages",
+    "panel",
+    "fork",
+    "throughput",
+    "runs",
+    "keys",
+    "fairness",
+    "tasks",
+    "tables",
+    "http",
+)
 # (full, quick) sizes: repetitions, secrets, requests.
 SIZES = {
     "page_repeat": (200, 5),
@@ -30,6 +42,9 @@ SIZES = {
     "schedule_samples": (20, 2),
     "task_runs": (40, 4),
     "task_rounds": (3, 1),
+    "add_row_calls": (1000, 20),
+    "search_rows": (100_000, 2_000),
+    "search_repeat": (50, 3),
 }
 
 
@@ -55,7 +70,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fairness, fork, keys, over_http, pages, runs, tasks, throughput
+    from . import fairness, fork, keys, over_http, pages, runs, tables, tasks, throughput
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -97,6 +112,9 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         if "tasks" in groups:
             tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
             tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
+        if "tables" in groups:
+            tables.bench_add_row(app, report, size["add_row_calls"])
+            tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])
     finally:
         shutdown_runner(app)
     return report

@@ -96,10 +96,12 @@ def _register_blueprints(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .examples import bp as examples_bp
     from .forks import bp as forks_bp
     from .gui import bp as gui_bp
     from .runs import bp as runs_bp
     from .secrets import bp as secrets_bp
+    from .tables import bp as tables_bp
     from .tasks import bp as tasks_bp
     from .widgets import bp as widgets_bp
 
@@ -107,11 +109,13 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp,
         widgets_bp,
         secrets_bp,
+        tables_bp,
         runs_bp,
         gui_bp,
         forks_bp,
         admin_bp,
         tasks_bp,
+        examples_bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

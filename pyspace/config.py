@@ -323,6 +323,14 @@ SETTINGS: tuple[Setting, ...] = (
         "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
     ),
     Setting("QUOTA_SECRETS_PER_WIDGET", int, 500, "secrets one widget may have"),
+    # Data tables (pyspace/tables/)
+    Setting("TABLES_MAX_ROWS", int, 100_000, "rows a widget's data tables may hold in all"),
+    Setting(
+        "TABLES_MAX_BYTES",
+        int,
+        64 * MiB,
+        "bytes of values a widget's data tables may hold in all (each value counted as JSON)",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

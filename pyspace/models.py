@@ -1,12 +1,17 @@
 """The database tables, each knowing its own rules."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from secrets import choice, token_hex, token_urlsafe
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
     ForeignKey,
     Index,
     LargeBinary,
@@ -398,3 +403,113 @@ class Schedule(Model):
     failure_streak: Mapped[int] = mapped_column(default=0)
 
     widget: Mapped[Widget] = relationship()
+
+
+# --- Data tables (pyspace/tables/) ---------------------------------------------------------
+
+TABLE_NAME_MAX = 64
+COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "simple_object")
+
+
+class DataTable(Model):
+    """A widget's data table (`app_tables.<name>` in its server code).
+
+    `row_count` and `byte_count` are kept up to date by every write (see tables/rows.py), so a
+    quota check costs one small query instead of a count over every row.
+    """
+
+    __tablename__ = "data_tables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(TABLE_NAME_MAX))
+    row_count: Mapped[int] = mapped_column(default=0)
+    byte_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    columns: Mapped[list["DataColumn"]] = relationship(
+        back_populates="table",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="DataColumn.id",
+    )
+
+    __table_args__ = (UniqueConstraint("widget_id", "name", name="uq_data_table_widget_name"),)
+
+    @staticmethod
+    def name_error(name: str, what: str = "table") -> str | None:
+        """Why `name` can't name a table (or, with what="column", a column), or None.
+
+        The secret-name rule: a Python identifier of at most 64 characters, so that
+        `app_tables.readings` and `row['temp']` read naturally."""
+        if not name:
+            return f"A {what} needs a name."
+        if len(name) > TABLE_NAME_MAX:
+            return f"{what.capitalize()} names can be at most {TABLE_NAME_MAX} characters."
+        if not SECRET_NAME_RE.match(name):
+            return "Use letters, digits and underscores, not starting with a digit (like readings)."
+        return None
+
+
+class DataColumn(Model):
+    """A typed column of a data table; its values live in DataCell rows."""
+
+    __tablename__ = "data_columns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(
+        ForeignKey("data_tables.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(TABLE_NAME_MAX))
+    type: Mapped[str] = mapped_column(String(20))
+
+    table: Mapped[DataTable] = relationship(back_populates="columns")
+
+    __table_args__ = (UniqueConstraint("table_id", "name", name="uq_data_column_table_name"),)
+
+
+class DataRow(Model):
+    """One row of a data table. Its values are DataCell rows, one per column that has a value."""
+
+    __tablename__ = "data_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(
+        ForeignKey("data_tables.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataCell(Model):
+    """One value of one row: a typed column per column type, so that ordering and comparing use
+    the database's own types and indexes on SQLite and PostgreSQL alike.
+
+    A None value is no cell at all. Each index starts with the column, then the value, then the
+    row: `search(order_by('when', ascending=False))[:48]` reads 48 index entries whatever the
+    table's size. Text has no index: a B-tree entry in PostgreSQL is limited to about 2.7 kB,
+    and text values may be longer.
+    """
+
+    __tablename__ = "data_cells"
+
+    row_id: Mapped[int] = mapped_column(
+        ForeignKey("data_rows.id", ondelete="CASCADE"), primary_key=True
+    )
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("data_columns.id", ondelete="CASCADE"), primary_key=True
+    )
+    text_value: Mapped[str | None] = mapped_column(Text, default=None)
+    number_value: Mapped[float | None] = mapped_column(Float, default=None)
+    bool_value: Mapped[bool | None] = mapped_column(default=None)
+    date_value: Mapped[date | None] = mapped_column(Date, default=None)
+    datetime_value: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    object_value: Mapped[Any | None] = mapped_column(JSON, default=None)
+    # Roughly the value's size as JSON; DataTable.byte_count is the sum over the table's cells.
+    size_bytes: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_data_cells_number", "column_id", "number_value", "row_id"),
+        Index("ix_data_cells_bool", "column_id", "bool_value", "row_id"),
+        Index("ix_data_cells_date", "column_id", "date_value", "row_id"),
+        Index("ix_data_cells_datetime", "column_id", "datetime_value", "row_id"),
+    )

@@ -29,6 +29,8 @@ import anvil  # noqa: E402
 import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
+import anvil.tables  # noqa: E402  (imported ahead, like the rest of the runtime)
+import anvil.tables.query  # noqa: E402
 import anvil.users  # noqa: E402
 from anvil import _channel  # noqa: E402
 

@@ -1,19 +1,29 @@
-"""Forking: a copy of a widget with everything but its secret values and keys.
+"""Forking: a copy of a widget with everything but its secret values, keys and data.
 
 A fork copies the widget's contents and its secrets' names (in order, with their descriptions
 and flags) — never a ciphertext, a timestamp of the original's secret use, or an audit row.
 Nothing is decrypted: the values never leave the original. Encryption keys are copied the same
 way, as names with no key material: the fork's owner presses Generate key for a new key, which
-can't read what the original's key encrypted (by design).
+can't read what the original's key encrypted (by design). Schedules come disabled. Data tables
+come with their columns but **no rows**: rows may be private data (see `copy_table_structure`).
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, insert
+from sqlalchemy import Row, func, insert, literal
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Schedule, Secret, User, Widget, new_widget_id, utcnow
+from ..models import (
+    DataColumn,
+    DataTable,
+    Schedule,
+    Secret,
+    User,
+    Widget,
+    new_widget_id,
+    utcnow,
+)
 
 # What a fork takes from each of the original's secrets. An allow-list on purpose: a column
 # added to Secret later stays behind in the original until someone decides it is safe to copy.
@@ -27,8 +37,9 @@ COPIED_SCHEDULE_COLUMNS = ("task_name", "every", "n", "at_hour", "at_minute", "w
 def fork_widget(original: Widget, new_owner: User) -> Widget:
     """Copy `original` for `new_owner` as a private widget with blank secrets; commit and return it.
 
-    One transaction of three statements whatever the number of secrets: read the names,
-    insert the widget, insert all the blank secrets at once.
+    One transaction of five statements whatever the number of secrets and tables: read the
+    names, insert the widget, insert all the blank secrets at once, then the empty tables and
+    their columns (two INSERT … SELECT).
     """
     rows = (
         db.session.execute(
@@ -72,6 +83,7 @@ def fork_widget(original: Widget, new_owner: User) -> Widget:
                     for row in schedule_rows
                 ],
             )
+        copy_table_structure(original.id, fork.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -83,6 +95,42 @@ def disabled_schedule_count(widget_id: str) -> int:
     """How many of the widget's schedules are disabled (a fork's copies start so)."""
     return db.session.scalar(
         db.select(func.count()).select_from(Schedule).filter_by(widget_id=widget_id, enabled=False)
+    )
+
+
+def copy_table_structure(from_widget_id: str, to_widget_id: str) -> None:
+    """Give `to_widget_id` tables and columns like `from_widget_id`'s, empty: no row is read.
+
+    Two INSERT … SELECT statements whatever the number of tables and columns; part of the
+    caller's transaction (no commit)."""
+    old = db.aliased(DataTable)
+    new = db.aliased(DataTable)
+    db.session.execute(
+        insert(DataTable).from_select(
+            ["widget_id", "name", "row_count", "byte_count", "created_at"],
+            db.select(literal(to_widget_id), old.name, literal(0), literal(0), literal(utcnow()))
+            .where(old.widget_id == from_widget_id)
+            .order_by(old.id),
+        )
+    )
+    db.session.execute(
+        insert(DataColumn).from_select(
+            ["table_id", "name", "type"],
+            db.select(new.id, DataColumn.name, DataColumn.type)
+            .join(old, old.id == DataColumn.table_id)
+            .join(new, (new.widget_id == to_widget_id) & (new.name == old.name))
+            .where(old.widget_id == from_widget_id)
+            .order_by(DataColumn.id),
+        )
+    )
+
+
+def table_names(widget_id: str) -> list[str]:
+    """The names of the widget's data tables (for the fork's checklist)."""
+    return list(
+        db.session.scalars(
+            db.select(DataTable.name).filter_by(widget_id=widget_id).order_by(DataTable.id)
+        )
     )
 
 

@@ -49,6 +49,8 @@ def fork(widget_id: str):
         message += " Its secrets came without values: set your own before you run it."
     if forking.disabled_schedule_count(copy.id):
         message += " Its schedules were copied disabled: enable them in Scheduled Tasks."
+    if forking.table_names(copy.id):
+        message += " Its data tables came with their columns but no rows."
     flash(message, "success")
     return redirect_to(url_for("widgets.edit", widget_id=copy.id))
 
@@ -62,4 +64,5 @@ def needs_values(widget_id: str):
         widget=widget,
         needing=forking.blank_secrets(widget.id),
         paused_schedules=forking.disabled_schedule_count(widget.id),
+        fork_tables=forking.table_names(widget.id),
     )

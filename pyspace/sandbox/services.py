@@ -44,9 +44,10 @@ def channel_services() -> dict[str, Handler]:
     """Every op widget code may send, mapped to the area's handler that answers it."""
     from ..auth.channel import SERVICES as USER_SERVICES
     from ..secrets.channel import SERVICES as SECRET_SERVICES
+    from ..tables.channel import SERVICES as TABLE_SERVICES
     from ..tasks.channel import SERVICES as TASK_SERVICES
 
-    return {**SECRET_SERVICES, **USER_SERVICES, **TASK_SERVICES}
+    return {**SECRET_SERVICES, **USER_SERVICES, **TASK_SERVICES, **TABLE_SERVICES}
 
 
 def refusal(message: str) -> Answer:

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import owned_widget_or_404
 from ..extensions import db
+from ..forks import forking
 from ..htmx import render_partial_or_page, trigger
 from ..models import Schedule, Widget
 from . import bp, schedules
@@ -60,6 +61,10 @@ def _panel(
         "warning_streak": schedules.FAILURE_WARNING_STREAK,
         "action": EmptyForm(),
         "panel_error": panel_error,
+        # Why a disabled schedule (an example's, a fork's) should stay off for now.
+        "blank_required": [
+            secret.name for secret in forking.blank_secrets(widget.id) if secret.required
+        ],
     }
     response = make_response(
         render_partial_or_page("tasks/_schedules.html", "tasks/schedules_page.html", **context),

@@ -136,6 +136,14 @@ def next_occurrence(schedule: Schedule, after: datetime) -> datetime:
 
 def create_schedule(widget: Widget, task_name: str, interval: Interval) -> Schedule:
     """Add an enabled schedule for one of the widget's background tasks (committed)."""
+    schedule = new_schedule(widget, task_name, interval, enabled=True)
+    db.session.commit()
+    return schedule
+
+
+def new_schedule(widget: Widget, task_name: str, interval: Interval, enabled: bool) -> Schedule:
+    """A schedule for one of the widget's background tasks, added to the caller's transaction
+    (a disabled one is what an example or a fork starts with)."""
     if task_name not in background_task_names(widget.server_code):
         raise ScheduleError(
             "task_name",
@@ -154,12 +162,11 @@ def create_schedule(widget: Widget, task_name: str, interval: Interval) -> Sched
         at_hour=interval.at_hour,
         at_minute=minute,
         weekday=interval.weekday,
-        enabled=True,
+        enabled=enabled,
         created_at=utcnow(),
     )
     schedule.next_run_at = next_occurrence(schedule, schedule.created_at)
     db.session.add(schedule)
-    db.session.commit()
     return schedule
 
 

@@ -124,6 +124,7 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
         "paused_schedules": (
             forking.disabled_schedule_count(widget.id) if widget.forked_from_id else 0
         ),
+        "fork_tables": forking.table_names(widget.id) if widget.forked_from_id else [],
         "leak_warnings": leak_warnings(widget),
         "extraction_alerts": extraction.recent_alerts(widget.id),
         "failing_schedules": failing_schedules([widget.id]),

@@ -14,8 +14,10 @@ from flask import url_for
 from flask_wtf.csrf import CSRFProtect
 
 from pyspace.extensions import csrf, db
-from pyspace.models import Secret, User, Widget
+from pyspace.models import DataColumn, DataRow, DataTable, Secret, User, Widget
 from pyspace.secrets import vault
+from pyspace.tables import schema
+from pyspace.tables.rows import add_row
 
 PUBLIC = "public"  # anyone
 LOGIN = "login"  # any logged-in user; anonymous visitors are sent to log in
@@ -35,6 +37,8 @@ ROUTES = {
     "auth.change_password": LOGIN,
     "auth.logout_everywhere": LOGIN,
     "widgets.new": LOGIN,
+    "examples.gallery": PUBLIC,
+    "examples.use": LOGIN,
     "widgets.show": VISIBLE,
     "gui.frame": VISIBLE,
     "runs.run": VISIBLE,
@@ -70,6 +74,21 @@ ROUTES = {
     "tasks.disable": OWNER,
     "tasks.delete": OWNER,
     "tasks.history": OWNER,
+    "tables.panel": OWNER,
+    "tables.create": OWNER,
+    "tables.rename": OWNER,
+    "tables.delete": OWNER,
+    "tables.rows": OWNER,
+    "tables.add_column": OWNER,
+    "tables.rename_column": OWNER,
+    "tables.delete_column": OWNER,
+    "tables.add": OWNER,
+    "tables.edit_cell": OWNER,
+    "tables.cell": OWNER,
+    "tables.save_cell": OWNER,
+    "tables.delete_row": OWNER,
+    "tables.export_csv": OWNER,
+    "tables.import_csv": OWNER,
     "admin.users": ADMIN,
     "admin.disable_user": ADMIN,
     "admin.enable_user": ADMIN,
@@ -82,6 +101,8 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_PAGES = {"auth.login", "auth.register", "widgets.new", "widgets.edit"}
 SECRET_NAME = "weather_api_key"
 SECRET_VALUE = "owm-7d1f0c2e9b-never-shown"
+TABLE_NAME = "weather_log_private"
+ROW_VALUE = "row-value-3f9a-never-shown"
 # Realistic form data, so a refusal proves the check and not a missing field.
 FORM_DATA = {
     "auth.login": {"username": "alice", "password": "correct horse battery"},
@@ -103,6 +124,12 @@ FORM_DATA = {
     "tasks.create_schedule": {"task_name": "refresh", "every": "hour", "n": "1"},
     "auth.change_password": {"current_password": "correct horse battery", "new_password": "x" * 12},
     "admin.create_code": {"note": "7B", "max_uses": "30", "days": "7"},
+    "tables.create": {"name": "injected"},
+    "tables.rename": {"name": "renamed"},
+    "tables.add_column": {"name": "injected", "type": "text"},
+    "tables.rename_column": {"name": "renamed"},
+    "tables.save_cell": {"value": "attacker-value"},
+    "tables.import_csv": {"csv": "city\nINJECTED\n", "step": "apply"},
 }
 
 
@@ -133,7 +160,8 @@ def anonymous(make_client):
 
 @pytest.fixture
 def widgets(app, alice):
-    """alice's public and private GUI widgets, each with one secret that has a value."""
+    """alice's public and private GUI widgets, each with one secret that has a value and a
+    data table with one row."""
     ids = {
         "public": alice.create_widget("Public weather", "gui", visibility="public"),
         "private": alice.create_widget("Private weather", "gui", visibility="private"),
@@ -148,11 +176,26 @@ def widgets(app, alice):
             db.session.flush()
             secrets[visibility] = secret.id
         db.session.commit()
+        for widget_id in ids.values():
+            # A data table with a column and a row, so table routes point at real things.
+            table = schema.create_table(db.session.get(Widget, widget_id), TABLE_NAME)
+            schema.add_column(table, "city", "text")
+            add_row(table, {"city": ROW_VALUE})
     return {visibility: (ids[visibility], secrets[visibility]) for visibility in ids}
+
+
+def _table_ids(app, widget_id: str) -> tuple[int, int, int]:
+    """The widget's data table, its column and its row (0 when it has none)."""
+    with app.app_context():
+        table_id = db.session.scalar(db.select(DataTable.id).filter_by(widget_id=widget_id)) or 0
+        column_id = db.session.scalar(db.select(DataColumn.id).filter_by(table_id=table_id)) or 0
+        row_id = db.session.scalar(db.select(DataRow.id).filter_by(table_id=table_id)) or 0
+    return table_id, column_id, row_id
 
 
 def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> str:
     rule = next(rule for rule in _rules(app) if rule.endpoint == endpoint)
+    table_id, column_id, row_id = _table_ids(app, widget_id)
     values = {
         "widget_id": widget_id,
         "secret_id": secret_id,
@@ -163,6 +206,10 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "code_id": 0,
         "username": "alice",
         "filename": "css/app.css",
+        "table_id": table_id,
+        "column_id": column_id,
+        "row_id": row_id,
+        "slug": "weather-logger",
     }
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
@@ -294,6 +341,7 @@ def test_owner_only_routes_are_404_to_everyone_else_and_change_nothing(
         else:
             assert response.status_code == 404, (endpoint, method, response.status_code)
         assert SECRET_NAME not in body and SECRET_VALUE not in body, endpoint
+        assert TABLE_NAME not in body and ROW_VALUE not in body, endpoint
         assert snapshot(app) == before, f"{method} {endpoint} changed something for {who}"
         checked += 1
     assert checked >= 21

@@ -2,7 +2,8 @@
 
 `anvil.server.call` reaches this widget's server functions; `anvil.users.get_user()` names the
 viewer (username only). Secrets exist only in server code, so `anvil.secrets` refuses to load
-here (see anvil/secrets.py).
+here (see anvil/secrets.py), and so does `anvil.tables` (anvil/tables/__init__.py): a widget's
+data is read by its server functions.
 """
 
 SECRETS_IN_CLIENT_MESSAGE = (
@@ -13,12 +14,25 @@ SECRETS_IN_CLIENT_MESSAGE = (
 )
 
 
+TABLES_IN_CLIENT_MESSAGE = (
+    "Data tables are only available in server code. Client code runs in the viewer's browser "
+    "and can't reach the widget's tables: read or change them in a server function "
+    "(@anvil.server.callable, using anvil.tables there) and call it with anvil.server.call()."
+)
+
+
 class SecretsUnavailableError(ImportError):
     """Raised when client code imports anvil.secrets: secrets never reach the browser."""
+
+
+class TablesUnavailableError(ImportError):
+    """Raised when client code imports anvil.tables: tables are reached through server code."""
 
 
 def __getattr__(name):
     # `import anvil` then `anvil.secrets.get_secret(...)` gets the same explanation as an import.
     if name == "secrets":
         raise SecretsUnavailableError(SECRETS_IN_CLIENT_MESSAGE)
+    if name == "tables":
+        raise TablesUnavailableError(TABLES_IN_CLIENT_MESSAGE)
     raise AttributeError(f"module 'anvil' has no attribute {name!r}")

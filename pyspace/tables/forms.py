@@ -1,0 +1,42 @@
+"""Data panel forms. Names are checked by the domain code (schema.py), which says why."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from ..models import COLUMN_TYPES
+
+
+class ButtonForm(FlaskForm):
+    """A button that only needs its CSRF token (delete, and the like)."""
+
+
+class NameForm(FlaskForm):
+    """Create or rename a table or a column."""
+
+    name = StringField("Name")
+
+
+class ColumnForm(FlaskForm):
+    name = StringField("Column name")
+    type = SelectField(
+        "Type",
+        choices=[SelectChoice(type_, type_.replace("_", " ")) for type_ in COLUMN_TYPES],
+        validate_choice=False,  # an unknown type is refused by schema.add_column, next to the field
+    )
+
+
+class CellForm(FlaskForm):
+    value = TextAreaField("Value")
+
+
+class CsvImportForm(FlaskForm):
+    csv = TextAreaField("CSV")
+    csv_file = FileField("CSV file")
+    step = StringField("Step")
+
+
+def row_values_from(form: dict, columns) -> dict[str, str]:
+    """The text typed for each column in the Add row form (fields named col-<id>)."""
+    return {column.name: form.get(f"col-{column.id}", "") for column in columns}

@@ -1,0 +1,397 @@
+"""Data panel views (owner only; everyone else gets 404 on every route).
+
+As with the Secrets panel, every view renders the same partials for htmx and for a browser
+without JavaScript: htmx swaps the panel (`#tables-panel`), a cell or a row; a plain browser
+gets the page (`tables/page.html`, `tables/rows_page.html`) in the state it asked for.
+Errors come back as the same partial with a 422 and the message next to the field.
+"""
+
+from flask import (
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from ..access import owned_widget_or_404
+from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
+from ..models import DataColumn, DataTable, Widget
+from . import bp, csv_io, schema
+from .columns import format_text, json_value, parse_text
+from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
+from .queries import count_rows, newest_row_ids, row_values
+from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
+
+PAGE_SIZE = 50
+
+
+def _no_store(response: Response) -> Response:
+    # Table names and rows are the owner's alone: no shared cache or back button keeps them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _owned_table_or_404(widget_id: str, table_id: int) -> tuple[Widget, DataTable]:
+    widget = owned_widget_or_404(widget_id)
+    table = schema.table_of(widget.id, table_id)
+    if table is None:
+        abort(404)
+    return widget, table
+
+
+def _owned_column_or_404(
+    widget_id: str, table_id: int, column_id: int
+) -> tuple[Widget, DataTable, DataColumn]:
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    column = schema.column_of(table, column_id)
+    if column is None:
+        abort(404)
+    return widget, table, column
+
+
+def _owned_row_or_404(widget_id: str, table_id: int, row_id: int) -> tuple[Widget, DataTable, int]:
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    if row_of(table, row_id) is None:
+        abort(404)
+    return widget, table, row_id
+
+
+def _toast(message: str) -> dict:
+    return {"toast": {"message": message, "level": "success"}}
+
+
+# --- The list of tables ----------------------------------------------------------------------
+
+
+def _panel(
+    widget: Widget,
+    status: int = 200,
+    error: str | None = None,
+    error_for: str | None = None,
+    events: dict | None = None,
+) -> Response:
+    """The panel (every table, its columns and row count): a fragment for htmx, else the page."""
+    context = {
+        "widget": widget,
+        "tables": schema.tables_of(widget.id),
+        "error": error,
+        "error_for": error_for,
+    }
+    response = make_response(
+        render_partial_or_page("tables/_panel.html", "tables/page.html", **context), status
+    )
+    return _no_store(trigger(response, **events) if events else response)
+
+
+@bp.get("/widgets/<widget_id>/tables")
+def panel(widget_id: str):
+    """The Data panel: the widget's tables with their columns and row counts."""
+    return _panel(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/tables")
+def create(widget_id: str):
+    """Create a table (`name`); a bad or taken name comes back next to the field."""
+    widget = owned_widget_or_404(widget_id)
+    form = NameForm()
+    try:
+        table = schema.create_table(widget, form.name.data or "")
+    except schema.TableChangeError as error:
+        return _panel(widget, 422, str(error), "create")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Created the table {table.name}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rename")
+def rename(widget_id: str, table_id: int):
+    """Rename a table (code that uses the old name stops finding it)."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    try:
+        schema.rename_table(table, NameForm().name.data or "")
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for="rename")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Renamed the table to {table.name}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/delete")
+def delete(widget_id: str, table_id: int):
+    """Delete a table with its columns and rows."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    ButtonForm()
+    name = table.name
+    schema.delete_table(table)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    return _panel(widget, events=_toast(f"Deleted the table {name}."))
+
+
+# --- One table: columns and rows -------------------------------------------------------------
+
+
+def _page_number() -> int:
+    page = request.args.get("page", 1, type=int)
+    return max(page or 1, 1)
+
+
+def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
+    total = count_rows(table, [])
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    ids = newest_row_ids(table, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    values = row_values(table.columns, ids)
+    return {
+        "widget": widget,
+        "table": table,
+        "columns": list(table.columns),
+        "rows": [(row_id, values[row_id]) for row_id in ids],
+        "total": total,
+        "page_number": page,
+        "pages": pages,
+        "format_text": format_text,
+    }
+
+
+def _rows_view(
+    widget: Widget,
+    table: DataTable,
+    status: int = 200,
+    error: str | None = None,
+    error_for: str | None = None,
+    events: dict | None = None,
+    **extra,
+) -> Response:
+    """A table's columns and one page of rows (newest first): fragment for htmx, else page."""
+    context = _rows_context(widget, table, _page_number())
+    context.update(error=error, error_for=error_for, edit=None, csv_plan=None, csv_text="")
+    context.update(extra)
+    response = make_response(
+        render_partial_or_page("tables/_rows.html", "tables/rows_page.html", **context), status
+    )
+    return _no_store(trigger(response, **events) if events else response)
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows")
+def rows(widget_id: str, table_id: int):
+    """A table's rows, 50 a page, newest first; with `Accept: application/json`,
+    `{"columns": [{"name", "type"}], "rows": [{"id", …values}], "total": N}`."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    if not _wants_json():
+        edit = request.args.get("edit", "")
+        row_id, _, column_id = edit.partition("-")
+        editing = (
+            (int(row_id), int(column_id)) if row_id.isdigit() and column_id.isdigit() else None
+        )
+        return _rows_view(widget, table, edit=editing)
+    context = _rows_context(widget, table, _page_number())
+    columns = context["columns"]
+    answer = {
+        "columns": [{"name": column.name, "type": column.type} for column in columns],
+        "rows": [
+            {
+                "id": str(row_id),
+                **{c.name: json_value(c.type, values[c.name]) for c in columns},
+            }
+            for row_id, values in context["rows"]
+        ],
+        "total": context["total"],
+        "page": context["page_number"],
+        "pages": context["pages"],
+    }
+    return _no_store(jsonify(answer))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns")
+def add_column(widget_id: str, table_id: int):
+    """Add a column (`name`, `type`); existing rows have no value in it."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    form = ColumnForm()
+    try:
+        column = schema.add_column(table, form.name.data or "", form.type.data or "")
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for="add-column")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Added the column {column.name}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/rename")
+def rename_column(widget_id: str, table_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    try:
+        schema.rename_column(table, column, NameForm().name.data or "")
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for=f"column-{column.id}")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Renamed the column to {column.name}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/delete")
+def delete_column(widget_id: str, table_id: int, column_id: int):
+    """Delete a column and every value in it."""
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    ButtonForm()
+    name = column.name
+    schema.delete_column(table, column)
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Deleted the column {name}."))
+
+
+def _typed(table: DataTable, texts: dict[str, str]) -> dict:
+    columns = {column.name: column for column in table.columns}
+    values = {}
+    for name, text in texts.items():
+        try:
+            values[name] = parse_text(columns[name].type, text)
+        except ValueError as error:
+            raise RowChangeError(f"{name}: {error}") from None
+    return values
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows")
+def add(widget_id: str, table_id: int):
+    """Add a row from the Add row form (one field per column; empty is no value)."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    ButtonForm()
+    try:
+        add_row(table, _typed(table, row_values_from(request.form, table.columns)))
+    except RowChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for="add-row")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast("Added a row."))
+
+
+def _cell(widget, table, column, row_id, status=200, editing=False, error=None, text=None):
+    """One cell (display or edit form) for htmx; the rows page in that state otherwise."""
+    if not is_htmx():
+        return _rows_view(
+            widget,
+            table,
+            status,
+            error=error,
+            error_for=f"cell-{row_id}-{column.id}",
+            edit=(row_id, column.id) if editing else None,
+        )
+    value = row_values([column], [row_id])[row_id][column.name]
+    context = {
+        "widget": widget,
+        "table": table,
+        "column": column,
+        "row_id": row_id,
+        "value": value,
+        "text": format_text(column.type, value) if text is None else text,
+        "error": error,
+        "format_text": format_text,
+    }
+    template = "tables/_cell_edit.html" if editing else "tables/_cell.html"
+    return _no_store(make_response(render_template(template, **context), status))
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/edit")
+def edit_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """A cell as a form (Save, Cancel)."""
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    _owned_row_or_404(widget_id, table_id, row_id)
+    return _cell(widget, table, column, row_id, editing=True)
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
+def cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """A cell's display (what Cancel goes back to)."""
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    _owned_row_or_404(widget_id, table_id, row_id)
+    return _cell(widget, table, column, row_id)
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
+def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """Save a cell; a value that doesn't fit the column comes back next to it."""
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    _owned_row_or_404(widget_id, table_id, row_id)
+    text = CellForm().value.data or ""
+    try:
+        update_row(table, row_id, _typed(table, {column.name: text}))
+    except RowChangeError as error:
+        return _cell(widget, table, column, row_id, 422, editing=True, error=str(error), text=text)
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _cell(widget, table, column, row_id)
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/delete")
+def delete_row(widget_id: str, table_id: int, row_id: int):
+    """Delete a row; htmx removes it from the page (an empty 200)."""
+    widget, table, row_id = _owned_row_or_404(widget_id, table_id, row_id)
+    ButtonForm()
+    delete_rows(table, [row_id])
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _no_store(trigger(make_response(""), **_toast("Deleted a row.")))
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/export.csv")
+def export_csv(widget_id: str, table_id: int):
+    """The whole table as CSV (oldest row first), streamed."""
+    _, table = _owned_table_or_404(widget_id, table_id)
+    response = Response(stream_with_context(csv_io.export_lines(table)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
+    return _no_store(response)
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/import")
+def import_csv(widget_id: str, table_id: int):
+    """Preview (`step=preview`) or apply a CSV import: one bad row and nothing is imported."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    form = CsvImportForm()
+    text = form.csv.data or ""
+    upload = request.files.get("csv_file")
+    if upload and upload.filename:
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return _rows_view(
+                widget,
+                table,
+                422,
+                error=f"{upload.filename} is not UTF-8 text: save it as UTF-8 and try again.",
+                error_for="import",
+            )
+    plan = csv_io.plan_import(table, text)
+    if plan.errors:
+        return _rows_view(
+            widget,
+            table,
+            422,
+            error="Nothing was imported: fix the rows below and preview again.",
+            error_for="import",
+            csv_plan=plan,
+            csv_text=text,
+        )
+    if form.step.data != "apply":
+        return _rows_view(widget, table, csv_plan=plan, csv_text=text)
+    try:
+        added = csv_io.apply_import(table, plan)
+    except RowChangeError as error:
+        return _rows_view(
+            widget, table, 422, error=str(error), error_for="import", csv_plan=plan, csv_text=text
+        )
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast(f"Imported {added} row(s)."))

@@ -1,0 +1,177 @@
+"""Writing rows: add, update, delete — values checked against their columns, quotas kept.
+
+Used by the channel services (widget code) and by the Data panel (the owner), so both obey
+the same types and the same per-widget quotas (`TABLES_MAX_ROWS`, `TABLES_MAX_BYTES`).
+Each function commits, or rolls back and raises.
+"""
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, update
+
+from ..database import rows_changed
+from ..extensions import db
+from ..models import DataCell, DataColumn, DataRow, DataTable
+from .columns import CELL_FIELD, TableValueError, check_value, value_size
+from .queries import no_such_column
+
+
+class RowChangeError(ValueError):
+    """A change that can't be made (unknown column, wrong type, quota); says why."""
+
+
+def columns_by_name(table: DataTable) -> dict[str, DataColumn]:
+    return {column.name: column for column in table.columns}
+
+
+def _cells(
+    table: DataTable, columns: dict[str, DataColumn], values: dict[str, Any]
+) -> dict[DataColumn, dict | None]:
+    """Each named column's new cell (None: no value), checked; unknown columns refused."""
+    cells: dict[DataColumn, dict | None] = {}
+    for name, value in values.items():
+        column = columns.get(name)
+        if column is None:
+            raise RowChangeError(no_such_column(table, name))
+        try:
+            stored = check_value(table.name, column.name, column.type, value)
+        except TableValueError as error:
+            raise RowChangeError(str(error)) from None
+        cells[column] = (
+            None
+            if stored is None
+            else {
+                "column_id": column.id,
+                CELL_FIELD[column.type]: stored,
+                "size_bytes": value_size(stored),
+            }
+        )
+    return cells
+
+
+def widget_usage(widget_id: str) -> tuple[int, int]:
+    """(rows, bytes) the widget's tables hold."""
+    rows, size = db.session.execute(
+        select(
+            func.coalesce(func.sum(DataTable.row_count), 0),
+            func.coalesce(func.sum(DataTable.byte_count), 0),
+        ).where(DataTable.widget_id == widget_id)
+    ).one()
+    return int(rows), int(size)
+
+
+def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
+    if more_rows <= 0 and more_bytes <= 0:
+        return
+    rows, size = widget_usage(table.widget_id)
+    max_rows = current_app.config["TABLES_MAX_ROWS"]
+    max_bytes = current_app.config["TABLES_MAX_BYTES"]
+    if more_rows > 0 and rows + more_rows > max_rows:
+        raise RowChangeError(
+            f"This widget's tables are full: at most {max_rows:,} rows in all. "
+            "Delete some rows to add more."
+        )
+    if more_bytes > 0 and size + more_bytes > max_bytes:
+        raise RowChangeError(
+            f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
+            "Delete some rows or values to add more."
+        )
+
+
+def _count(table: DataTable, rows: int, size: int) -> None:
+    db.session.execute(
+        update(DataTable)
+        .where(DataTable.id == table.id)
+        .values(row_count=DataTable.row_count + rows, byte_count=DataTable.byte_count + size)
+    )
+
+
+def add_rows(table: DataTable, rows: list[dict[str, Any]]) -> list[int]:
+    """Add `rows` (column name → value) to `table`, all or none; their ids, in order."""
+    columns = columns_by_name(table)
+    planned = [_cells(table, columns, values) for values in rows]
+    size = sum(cell["size_bytes"] for cells in planned for cell in cells.values() if cell)
+    try:
+        _check_quota(table, len(planned), size)
+        ids: list[int] = []
+        for cells in planned:
+            row_id = db.session.execute(
+                insert(DataRow).values(table_id=table.id).returning(DataRow.id)
+            ).scalar_one()
+            ids.append(row_id)
+            new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
+            if new:
+                db.session.execute(insert(DataCell), new)
+        _count(table, len(planned), size)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ids
+
+
+def add_row(table: DataTable, values: dict[str, Any]) -> int:
+    """Add one row; its id."""
+    return add_rows(table, [values])[0]
+
+
+def row_of(table: DataTable, row_id: Any) -> int | None:
+    """`row_id` if it is a row of `table` (ids from widget code may be anything), else None."""
+    try:
+        wanted = int(row_id)
+    except (TypeError, ValueError):
+        return None
+    return db.session.scalar(select(DataRow.id).filter_by(id=wanted, table_id=table.id))
+
+
+def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
+    """Set some of a row's values (None clears one)."""
+    cells = _cells(table, columns_by_name(table), values)
+    if not cells:
+        return
+    column_ids = [column.id for column in cells]
+    try:
+        old_size = db.session.scalar(
+            select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                DataCell.row_id == row_id, DataCell.column_id.in_(column_ids)
+            )
+        )
+        new_size = sum(cell["size_bytes"] for cell in cells.values() if cell)
+        _check_quota(table, 0, new_size - old_size)
+        db.session.execute(
+            delete(DataCell).where(DataCell.row_id == row_id, DataCell.column_id.in_(column_ids))
+        )
+        new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
+        if new:
+            db.session.execute(insert(DataCell), new)
+        _count(table, 0, new_size - old_size)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
+    """Delete rows `row_ids` of `table` (None: all of them); how many went."""
+    in_table = DataRow.table_id == table.id
+    chosen = [in_table] if row_ids is None else [in_table, DataRow.id.in_(row_ids)]
+    try:
+        size = (
+            db.session.scalar(
+                select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                    DataCell.row_id.in_(select(DataRow.id).where(*chosen))
+                )
+            )
+            or 0
+        )
+        db.session.execute(
+            delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
+        )
+        gone = rows_changed(delete(DataRow).where(*chosen))
+        _count(table, -gone, -size)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return gone

@@ -1,0 +1,52 @@
+"""Forks copy a widget's tables and columns, never its rows, and the fork's checklist says so."""
+
+from pyspace.extensions import db
+from pyspace.models import DataCell, DataColumn, DataRow, DataTable
+from pyspace.tables import schema
+from pyspace.tables.rows import add_row
+
+
+def test_fork_copies_tables_and_columns_but_no_rows(app, alice, bob):
+    widget_id = alice.create_widget("Logger", visibility="public")
+    with app.app_context():
+        from pyspace.models import Widget
+
+        widget = db.session.get(Widget, widget_id)
+        readings = schema.create_table(widget, "readings")
+        schema.add_column(readings, "city", "text")
+        schema.add_column(readings, "temp", "number")
+        notes = schema.create_table(widget, "notes")
+        schema.add_column(notes, "body", "simple_object")
+        add_row(readings, {"city": "PRIVATE-ROW-VALUE", "temp": 4})
+    response = bob.post(f"/widgets/{widget_id}/fork")
+    assert response.status_code == 302
+    fork_id = response.headers["Location"].rstrip("/").split("/")[-2]
+    with app.app_context():
+        tables = db.session.scalars(
+            db.select(DataTable).filter_by(widget_id=fork_id).order_by(DataTable.id)
+        ).all()
+        assert [(t.name, t.row_count, t.byte_count) for t in tables] == [
+            ("readings", 0, 0),
+            ("notes", 0, 0),
+        ]
+        assert [(c.name, c.type) for c in tables[0].columns] == [
+            ("city", "text"),
+            ("temp", "number"),
+        ]
+        assert [(c.name, c.type) for c in tables[1].columns] == [("body", "simple_object")]
+        fork_table_ids = [t.id for t in tables]
+        assert (
+            db.session.scalar(
+                db.select(db.func.count())
+                .select_from(DataRow)
+                .where(DataRow.table_id.in_(fork_table_ids))
+            )
+            == 0
+        )
+        # The original keeps its row, and its columns stay its own.
+        assert db.session.scalar(db.select(db.func.count()).select_from(DataCell)) == 2
+        assert db.session.scalar(db.select(db.func.count()).select_from(DataColumn)) == 6
+    editor = bob.client.get(f"/widgets/{fork_id}/edit").get_data(as_text=True)
+    assert "Data tables copied without rows" in editor
+    assert "<code>readings</code>" in editor
+    assert "PRIVATE-ROW-VALUE" not in editor
