@@ -5,6 +5,9 @@
 ANVIL_HEADER = """\
 import anvil.secrets
 import anvil.users
+import anvil.tables as tables
+import anvil.tables.query as q
+from anvil.tables import app_tables
 import anvil.server
 """
 

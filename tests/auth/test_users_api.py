@@ -22,7 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOT_JSON = re.compile(r'<script type="application/json" id="pyspace-boot">(.*?)</script>', re.S)
 
 # The header of an Anvil server module, less the anvil.tables lines (py.space has no tables yet).
-ANVIL_HEADER = "import anvil.secrets\nimport anvil.users\nimport anvil.server\n"
+ANVIL_HEADER = (
+    "import anvil.secrets\n"
+    "import anvil.users\n"
+    "import anvil.tables as tables\n"
+    "import anvil.tables.query as q\n"
+    "from anvil.tables import app_tables\n"
+    "import anvil.server\n"
+)
 
 WHO_AM_I = (
     ANVIL_HEADER
