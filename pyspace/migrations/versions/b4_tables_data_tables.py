@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b4_tables'
-down_revision = '5ac66295b458'
+down_revision = 'b1_accounts'
 branch_labels = None
 depends_on = None
 
