@@ -6,8 +6,6 @@ down each piece the isolation rests on, without a browser or a sandbox (the runn
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from pyspace.gui.call_tokens import CallTokenError, actor_for_call_token, issue_
 from pyspace.models import Secret, User
 from pyspace.sandbox.results import RunResult
 from pyspace.secrets import vault
+from tests.gui.client_runtime import client_error
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOT_JSON = re.compile(r'<script type="application/json" id="pyspace-boot">(.*?)</script>', re.S)
@@ -441,17 +440,7 @@ def test_vendored_pyodide_is_complete_and_its_version_recorded():
     ],
 )
 def test_client_anvil_secrets_refuses_with_a_clear_error(statement):
-    # Plain CPython stands in for Pyodide: anvil.secrets needs nothing browser-specific to refuse.
-    result = subprocess.run(
-        [sys.executable, "-c", statement],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT / "static" / "gui-runtime",
-        timeout=30,
-    )
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
+    last_line = client_error(statement)
     assert last_line.startswith(
         "anvil.SecretsUnavailableError: Secrets are only available in server code."
     )

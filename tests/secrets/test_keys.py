@@ -4,8 +4,6 @@
 import base64
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from pyspace.models import AuditEvent, Secret
 from pyspace.secrets import vault
 from pyspace.secrets.lookup import SecretLookupError, key_for_run, value_for_run
 from tests.conftest import stored_bytes
+from tests.gui.client_runtime import client_error
 
 ROOT = Path(__file__).resolve().parents[2]
 HX = {"HX-Request": "true"}
@@ -312,16 +311,6 @@ def test_key_bytes_are_in_no_response_log_audit_row_or_database_byte(
     ],
 )
 def test_client_code_cannot_use_keys_and_is_told_why(statement):
-    # Plain CPython stands in for Pyodide, as in tests/gui/test_routes.py.
-    result = subprocess.run(
-        [sys.executable, "-c", statement],
-        capture_output=True,
-        text=True,
-        cwd=ROOT / "static" / "gui-runtime",
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
+    last_line = client_error(statement)
     assert last_line.startswith("anvil.SecretsUnavailableError: Secrets are only available")
     assert "encrypt_with_key, decrypt_with_key) work in server code only" in last_line

@@ -1,10 +1,10 @@
 """Client code (the browser's `anvil` package) can't use anvil.tables: it says what to do."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.gui.client_runtime import client_error
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,17 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ],
 )
 def test_client_anvil_tables_refuses_and_points_to_a_server_function(statement):
-    # Plain CPython stands in for Pyodide: the refusal needs nothing browser-specific.
-    result = subprocess.run(
-        [sys.executable, "-c", statement],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT / "static" / "gui-runtime",
-        timeout=30,
-    )
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
+    last_line = client_error(statement)
     assert last_line.startswith(
         "anvil.TablesUnavailableError: Data tables are only available in server code."
     )

@@ -1,12 +1,9 @@
 """Client code of a GUI widget can't launch background tasks: a clear error says what to do."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gui.client_runtime import client_error
+
 # Plain CPython stands in for Pyodide: the browser-only modules the runtime imports are stubbed.
 STUBS = """
 import sys, types
@@ -29,16 +26,7 @@ import anvil.server
     ],
 )
 def test_client_code_cannot_launch_or_read_tasks_and_is_told_why(statement):
-    result = subprocess.run(
-        [sys.executable, "-c", STUBS + statement],
-        capture_output=True,
-        text=True,
-        cwd=ROOT / "static" / "gui-runtime",
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
+    last_line = client_error(STUBS + statement)
     assert last_line.startswith("RuntimeError: anvil.server.")
     assert "can't be used in client code" in last_line
     assert "anvil.server.call" in last_line
