@@ -57,7 +57,8 @@ run_network_device() {
 }
 
 serve() {
-  python_env
+  # chromium makes the GUI frames' Pyodide snapshot (below) and drives the browser tests.
+  python_env chromium
   # A typo in a PYSPACE_* variable stops here, with the variable named, before anything starts.
   "$VENV/bin/python" -m pyspace.config
   # instance/ holds the database and the keys: readable by this user only.
@@ -69,6 +70,10 @@ serve() {
   # stops here with the cause and the fix when widget code couldn't run.
   log "Checking that a sandbox starts"
   "$VENV/bin/python" -m pyspace.sandbox.check
+  # Once per Pyodide version: Python started in Chromium and saved, restored by every GUI
+  # frame instead of starting again (pyspace/gui/snapshot.py). Without it frames are slower.
+  log "Checking the GUI frames' Pyodide snapshot"
+  "$VENV/bin/python" -c 'import pyspace.gui.snapshot as s; raise SystemExit(s.main())'
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
   PYSPACE_RUN_POOL_WARM_ON_START=true exec "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
 }
