@@ -12,6 +12,12 @@ a new Pyodide or a new way of making it means a new name, never a stale snapshot
 `./manage.sh serve` runs `main()` below, which makes it when it is missing.
 Without a snapshot, frames start Python the slow way.
 
+What frames restored from one snapshot share: the interpreter's state after start-up. The frame
+seeds `random` again after a restore (Pyodide imports it while starting, so its generator state
+is in the snapshot); the string-hash seed stays shared, which only matters to hash flooding, and
+client code could only flood its own viewer's tab. Nothing of the deployment is in it: it is
+made in a blank page from the public Pyodide files, with a fixed environment.
+
 Why Chromium and not Node.js: Pyodide records at start-up whether the JavaScript engine can
 stack-switch (JSPI), and the snapshot keeps that record. `anvil.server.call` waits for the server
 through JSPI; Debian's Node.js 20 only has the first, incompatible version of that API, and a
