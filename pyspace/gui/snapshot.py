@@ -153,6 +153,8 @@ def make_snapshot(static_folder: Path = STATIC_ROOT, chromium: str | None = None
     if executable is None:
         raise RuntimeError("no Chromium to make the snapshot with")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A public static file like the rest of static/ (serve() runs this under umask 077).
+    target.parent.chmod(0o755)
     with tempfile.TemporaryDirectory() as work:
         raw = Path(work) / "snapshot.bin"
         server = _maker_server(pyodide_dir(static_folder), raw)
@@ -177,6 +179,7 @@ def make_snapshot(static_folder: Path = STATIC_ROOT, chromium: str | None = None
         partial = target.with_name(target.name + ".partial")
         with raw.open("rb") as source, gzip.open(partial, "wb", compresslevel=6) as packed:
             shutil.copyfileobj(source, packed)
+        partial.chmod(0o644)
         os.replace(partial, target)
     for old in target.parent.glob("pyodide-*.bin.gz"):
         if old != target:
