@@ -58,7 +58,8 @@ run_network_device() {
 }
 
 serve() {
-  python_env
+  # chromium makes the GUI frames' Pyodide snapshot (below) and drives the browser tests.
+  python_env chromium
   # A typo in a PYSPACE_* variable stops here, with the variable named, before anything starts.
   "$VENV/bin/python" -m pyspace.config
   # instance/ holds the database and the keys: readable by this user only.
@@ -70,6 +71,10 @@ serve() {
   # stops here with the cause and the fix when widget code couldn't run.
   log "Checking that a sandbox starts"
   "$VENV/bin/python" -m pyspace.sandbox.check
+  # Once per Pyodide version: Python started in Chromium and saved, restored by every GUI
+  # frame instead of starting again (pyspace/gui/snapshot.py). Without it frames are slower.
+  log "Checking the GUI frames' Pyodide snapshot"
+  "$VENV/bin/python" -c 'import pyspace.gui.snapshot as s; raise SystemExit(s.main())'
   # The queue consumer (background and scheduled tasks, and the scheduler) runs beside the web
   # server and stops with it; with no PYSPACE_QUEUE_URL its queue is instance/queue.sqlite.
   log "Starting the queue consumer"

@@ -7,6 +7,7 @@ from flask import current_app
 
 from ..models import Widget
 from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
+from .snapshot import snapshot_url
 
 CALL_TOKEN_HEADER = "X-Call-Token"
 
@@ -34,6 +35,8 @@ def frame_boot_config(widget: Widget, call_token: str, viewer_username: str | No
         "html": widget.html,
         "clientCode": widget.client_code,
         "pyodideUrl": PYODIDE_DIR,
+        # Pyodide's memory after start-up, when this deployment has made one (snapshot.py).
+        "snapshotUrl": snapshot_url(),
         "runtimeUrl": CLIENT_RUNTIME_DIR,
         "runtimeFiles": list(client_runtime_files()),
         "callUrl": call_route_prefix(widget.id),

@@ -21,6 +21,7 @@ from .calls import (
 )
 from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
 from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
+from .snapshot import SNAPSHOT_PREFIX
 
 
 @bp.get("/widgets/<widget_id>/frame")
@@ -118,7 +119,13 @@ def share_frame_static_files(response):
     fetch()), as an opaque origin: these public files must say any origin may read them."""
     if request.endpoint == "static" and request.path.startswith(CROSS_ORIGIN_STATIC_PREFIXES):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        # Revalidate every time (a cheap 304): the unversioned URLs must never serve a stale
-        # Pyodide next to a fresh one after an upgrade.
-        response.headers["Cache-Control"] = "no-cache"
+        if request.path.startswith(SNAPSHOT_PREFIX):
+            # Stored gzipped, named by the hash of what it was made from: never changes.
+            response.headers["Content-Type"] = "application/octet-stream"
+            response.headers["Content-Encoding"] = "gzip"
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            # Revalidate every time (a cheap 304): the unversioned URLs must never serve a
+            # stale Pyodide next to a fresh one after an upgrade.
+            response.headers["Cache-Control"] = "no-cache"
     return response

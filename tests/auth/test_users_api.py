@@ -253,6 +253,7 @@ def test_frame_tells_client_code_the_viewers_username_and_nothing_else(
         "html",
         "clientCode",
         "pyodideUrl",
+        "snapshotUrl",
         "runtimeUrl",
         "runtimeFiles",
         "callUrl",

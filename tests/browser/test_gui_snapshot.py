@@ -1,0 +1,82 @@
+"""A GUI frame restores the deployment's Pyodide memory snapshot (pyspace/gui/snapshot.py) and
+behaves exactly as one that started Python from scratch: client code runs, anvil.server.call
+waits for the server through JSPI, and no two frames share a random generator's state."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from pyspace.gui import frame_boot, snapshot
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_gui_widgets import add_user, add_widget, booted_frame
+
+SERVER_CODE = """\
+import anvil.server
+
+
+@anvil.server.callable
+def hello(name):
+    return f"Hello, {name}!"
+"""
+
+CLIENT_CODE = """\
+import random
+
+import anvil.server
+from js import document
+
+document.getElementById("greeting").textContent = anvil.server.call("hello", "snapshot")
+document.getElementById("random").textContent = repr(random.random())
+"""
+
+HTML = '<p id="greeting"></p><p id="random"></p>'
+
+
+@pytest.fixture(scope="module")
+def made_snapshot():
+    """The snapshot of the vendored Pyodide, made as `./manage.sh serve` makes it."""
+    return snapshot.make_snapshot(chromium=CHROMIUM)
+
+
+def open_widget(app, page):
+    add_user(app, "alice")
+    widget_id = add_widget(
+        app,
+        "alice",
+        "Snapshot",
+        visibility="public",
+        server_code=SERVER_CODE,
+        client_code=CLIENT_CODE,
+        html=HTML,
+    )
+    page.goto(f"/widgets/{widget_id}")
+    return widget_id
+
+
+def test_frame_restores_the_snapshot_and_client_code_calls_the_server(app, page, made_snapshot):
+    assert made_snapshot.is_file()
+    open_widget(app, page)
+    frame = booted_frame(page)
+    expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "snapshot")
+    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+
+
+def test_frames_restored_from_one_snapshot_draw_different_random_numbers(app, page, made_snapshot):
+    widget_id = open_widget(app, page)
+    draws = []
+    for _ in range(2):
+        page.goto(f"/widgets/{widget_id}")
+        frame = booted_frame(page)
+        expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "snapshot")
+        expect(frame.locator("#random")).to_have_text(re.compile(r"0\.\d+"))
+        draws.append(frame.locator("#random").text_content())
+    assert draws[0] != draws[1]
+
+
+def test_frame_starts_python_from_scratch_without_a_snapshot(app, page, monkeypatch):
+    monkeypatch.setattr(frame_boot, "snapshot_url", lambda: None)
+    open_widget(app, page)
+    frame = booted_frame(page)
+    expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "scratch")
+    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
