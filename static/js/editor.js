@@ -94,7 +94,16 @@
         Esc: function (cm) { cm.getInputField().blur(); },
       },
     });
-    editor.getWrapperElement().setAttribute("aria-label", textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code");
+    const label = textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code";
+    editor.getWrapperElement().setAttribute("aria-label", label);
+    // The code box can scroll (long code, long lines): keyboard users must be able to reach it
+    // (CodeMirror makes its scroller unfocusable); focusing it hands the keys to the editor.
+    const scroller = editor.getScrollerElement();
+    scroller.setAttribute("tabindex", "0");
+    scroller.setAttribute("aria-label", label);
+    scroller.addEventListener("focus", function (event) {
+      if (event.target === scroller) editor.focus();
+    });
     editor.on("change", markDirty);
     editors.push(editor);
   });
