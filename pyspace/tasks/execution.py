@@ -139,12 +139,25 @@ def execute_run(run_id: int) -> None:
         }
     else:
         call = payload or None
-    result, killed = _execute(app, run.id, widget, run.actor_id, call, task=run.kind in TASK_KINDS)
+    # Only the owner sees `***` in place; what anyone else started is withheld whole. A
+    # scheduled run takes nobody's input and is read in the owner's History: the owner's view.
+    owners_view = run.kind == "scheduled" or (
+        run.actor_id is not None and run.actor_id == widget.owner_id
+    )
+    result, killed = _execute(
+        app, run.id, widget, run.actor_id, call, owners_view, task=run.kind in TASK_KINDS
+    )
     history.finish_run(run_id, result, killed=killed)
 
 
 def _execute(
-    app: Flask, run_id: int, widget: Widget, actor_id, call: dict | None, task: bool = False
+    app: Flask,
+    run_id: int,
+    widget: Widget,
+    actor_id,
+    call: dict | None,
+    viewer_is_owner: bool,
+    task: bool = False,
 ) -> tuple[RunResult, bool]:
     runner = runner_for(app)
     limits = runner.settings.limits
@@ -158,8 +171,10 @@ def _execute(
             widget.server_code,
             actor_id,
             call,
-            # Only the owner sees `***` in place; what anyone else started is withheld whole.
-            viewer_is_owner=actor_id is not None and actor_id == widget.owner_id,
+            # Tasks are capped per account by TASKS_PER_USER: they don't take the account's
+            # share of interactive runs (a task launched by a Run press would wait behind it).
+            share_key=f"tasks:{actor_id}" if task else f"account:{actor_id}",
+            viewer_is_owner=viewer_is_owner,
             limits=limits,
             run_id=run_id,
             on_start=watcher.attach,
