@@ -65,6 +65,8 @@ def _generate_material(key: Secret) -> None:
 
 
 def _create(widget: Widget, actor_id: int, prefix: str, fill: Callable[[Secret], None]) -> Secret:
+    if error := quotas.new_secrets_error(widget.id):
+        raise SecretChangeError(error)
     for _attempt in range(5):
         # Touching the widget first takes the write lock (SQLite) or the widget's row lock
         # (PostgreSQL), so two tabs creating at once pick their numbers one after the other.

@@ -80,6 +80,7 @@ def _panel(
         "tables": schema.tables_of(widget.id),
         "error": error,
         "error_for": error_for,
+        "typed": _typed_back(error),
     }
     response = make_response(
         render_partial_or_page("tables/_panel.html", "tables/page.html", **context), status
@@ -170,6 +171,7 @@ def _rows_view(
     """A table's columns and one page of rows (newest first): fragment for htmx, else page."""
     context = _rows_context(widget, table, _page_number())
     context.update(error=error, error_for=error_for, edit=None, csv_plan=None, csv_text="")
+    context["typed"] = _typed_back(error)
     context.update(extra)
     response = make_response(
         render_partial_or_page("tables/_rows.html", "tables/rows_page.html", **context), status
@@ -273,6 +275,14 @@ def add(widget_id: str, table_id: int):
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=_toast("Added a row."))
+
+
+def _typed_back(error: str | None) -> dict:
+    """What the person typed, to show again next to an error (nothing is silently dropped).
+
+    The Data panel's forms have one field per column, named at run time, so their text is
+    read from the submitted fields here rather than through fixed form classes."""
+    return request.form.to_dict() if error and request.method == "POST" else {}
 
 
 def _cell(widget, table, column, row_id, status=200, editing=False, error=None, text=None):

@@ -187,7 +187,7 @@ def _fuzz_urls(app, rule, values: dict) -> list[str]:
 @pytest.fixture
 def fake_runs(monkeypatch):
     """The fuzz pass is about the web layer: runs and calls answer at once."""
-    monkeypatch.setattr("pyspace.runs.routes.run_widget", lambda *a: RunResult(ok=True))
+    monkeypatch.setattr("pyspace.runs.routes.run_and_record", lambda *a: RunResult(ok=True))
     monkeypatch.setattr(sandbox, "call_function", lambda *a: RunResult(ok=True, result=1))
 
 
@@ -209,6 +209,13 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
         "user_id": 1,
         "username": "alice",
         "filename": "css/app.css",
+        # Ids of things the target widget doesn't have: the hostile variants are what matter.
+        "table_id": 1,
+        "column_id": 1,
+        "row_id": 1,
+        "schedule_id": 1,
+        "code_id": 1,
+        "slug": "weather-logger",
     }
     csrf = visitor.csrf_token()
     seen, requests = set(), 0
