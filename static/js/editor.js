@@ -94,6 +94,12 @@
         Esc: function (cm) { cm.getInputField().blur(); },
       },
     });
+    // A line wider than the box makes the code scroll sideways: that scrolling area must be
+    // reachable from the keyboard (axe: scrollable-region-focusable). Reaching it puts the
+    // cursor in the editor, where the arrow keys scroll to any column.
+    const scroller = editor.getScrollerElement();
+    scroller.tabIndex = 0;
+    scroller.addEventListener("focus", function () { editor.focus(); });
     editor.getWrapperElement().setAttribute("aria-label", textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code");
     editor.on("change", markDirty);
     editors.push(editor);
