@@ -10,13 +10,8 @@ table and its columns, no rows, `api_key` blank, the schedule disabled.
 """
 
 import contextlib
-import http.server
-import json
 import logging
 import re
-import threading
-from typing import ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, Response, expect
@@ -26,58 +21,20 @@ from pyspace.models import DataColumn, DataTable, Schedule, Secret, Widget
 from tests.browser.conftest import sign_up
 from tests.browser.test_gui_widgets import booted_frame
 from tests.tasks.helpers import TASK_CONFIG, consumer, runs_of, wait_for
+from tests.weather_api import FAKE_DESCRIPTION, FAKE_TEMP, FakeWeatherAPI, fake_weather_api
 
 API_KEY = "owm-9b7e41c2d05f-weather-e2e"
-FAKE_TEMP = 17.25
-FAKE_DESCRIPTION = "light drizzle over the fake"
-ORIGINAL_URL_LINE = (
-    'API_URL = "https://api.openweathermap.org/data/2.5/weather?q={city}&appid={key}&units=metric"'
-)
-
-
-class _FakeOpenWeatherMap(http.server.BaseHTTPRequestHandler):
-    """`GET /data/2.5/weather?q=…&appid=…&units=metric`: a reading in OpenWeatherMap's shape."""
-
-    seen: ClassVar[list[dict[str, list[str]]]] = []
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        _FakeOpenWeatherMap.seen.append(query)
-        if url.path != "/data/2.5/weather" or query.get("appid") != [API_KEY]:
-            status, payload = 401, {"cod": 401, "message": "Invalid API key."}
-        else:
-            status = 200
-            payload = {
-                "name": query["q"][0],
-                "main": {"temp": FAKE_TEMP, "humidity": 81},
-                "weather": [{"main": "Drizzle", "description": FAKE_DESCRIPTION}],
-            }
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass  # the request line holds the key: a real API's logs are not ours to fill
 
 
 @pytest.fixture
 def fake_api():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenWeatherMap)
-    _FakeOpenWeatherMap.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with fake_weather_api(accepted_key=API_KEY) as api:
+        yield api
 
 
 @pytest.fixture
 def app_config(app_config, fake_api):
-    return {**app_config, **TASK_CONFIG, "RUN_NETWORK_ALLOW": [fake_api]}
+    return {**app_config, **TASK_CONFIG, "RUN_NETWORK_ALLOW": [fake_api.address]}
 
 
 class _BodiesSeen:
@@ -108,13 +65,11 @@ def _use_example(page: Page) -> str:
     return page.url.rstrip("/").split("/")[-2]
 
 
-def _point_api_url_at(page: Page, fake_api: str) -> None:
+def _point_api_url_at(page: Page, fake_api: FakeWeatherAPI) -> None:
     """Edit the API_URL line in the server-code editor (CodeMirror) and save."""
     editor = "document.querySelector('#server_code').nextElementSibling.CodeMirror"
     code = page.evaluate(f"{editor}.getValue()")
-    assert ORIGINAL_URL_LINE in code
-    fake_line = ORIGINAL_URL_LINE.replace("https://api.openweathermap.org", f"http://{fake_api}")
-    page.evaluate(f"code => {editor}.setValue(code)", code.replace(ORIGINAL_URL_LINE, fake_line))
+    page.evaluate(f"code => {editor}.setValue(code)", fake_api.pointed_at(code))
     expect(page.locator("[data-unsaved-indicator]")).to_be_visible()
     page.locator(".editor-bar").get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash-success", has_text="Saved.")).to_be_visible()
@@ -181,9 +136,7 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     assert [r.status for r in fetches] == ["completed"], [
         (r.status, r.error_type, r.error_message, r.stderr) for r in fetches
     ]
-    assert [(q.get("appid"), q.get("q")) for q in _FakeOpenWeatherMap.seen] == [
-        ([API_KEY], ["London"])
-    ]
+    assert [(q.get("appid"), q.get("q")) for q in fake_api.queries] == [([API_KEY], ["London"])]
 
     # The Data panel: the row the task added.
     page.locator(".editor-bar").get_by_role("button", name="Data").click()
@@ -259,7 +212,7 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
         assert key is not None and key.is_blank
         fork_schedules = db.session.scalars(db.select(Schedule).filter_by(widget_id=fork_id)).all()
         assert [(s.task_name, s.enabled) for s in fork_schedules] == [("fetch_weather", False)]
-    assert len(_FakeOpenWeatherMap.seen) == 2
+    assert len(fake_api.queries) == 2
     fork_rows = page.request.get(
         f"/widgets/{fork_id}/tables/{table.id}/rows", headers={"Accept": "application/json"}
     ).json()
