@@ -24,6 +24,7 @@ from tests.tasks.helpers import TASK_CONFIG, consumer, runs_of, wait_for
 from tests.weather_api import FAKE_DESCRIPTION, FAKE_TEMP, FakeWeatherAPI, fake_weather_api
 
 API_KEY = "owm-9b7e41c2d05f-weather-e2e"
+CALL_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
@@ -120,6 +121,9 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     screenshot("weather-1-editor-after-use")
 
     _point_api_url_at(page, fake_api)
+    # Before the key is set, the schedule is disabled and the panel says why.
+    page.locator(".editor-bar").get_by_role("button", name="Scheduled Tasks").click()
+    expect(page.locator("#tasks-panel .schedule-why")).to_contain_text("api_key")
     _set_api_key(page)
     screenshot("weather-2-key-set")
 
@@ -127,6 +131,7 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     schedules = page.locator("#tasks-panel")
     schedule = schedules.locator("[data-schedule]", has_text="fetch_weather")
     expect(schedule).to_contain_text("disabled")
+    expect(schedule.locator(".schedule-why")).to_have_count(0)  # the reason is gone with the blank
     with consumer(app):
         schedule.get_by_role("button", name="Enable").click()
         expect(schedule).not_to_contain_text("disabled")
@@ -152,17 +157,20 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     # The GUI: the latest reading, and a chart once there are two.
     page.goto(f"/widgets/{widget_id}")
     frame = booted_frame(page)
-    expect(frame.locator("#latest")).to_contain_text(f"London: {FAKE_TEMP:.1f} °C")
+    # Each server call starts a sandbox: on a busy machine that takes seconds.
+    expect(frame.locator("#latest")).to_contain_text(
+        f"London: {FAKE_TEMP:.1f} °C", timeout=CALL_TIMEOUT_MS
+    )
     expect(frame.locator("#latest")).to_contain_text(FAKE_DESCRIPTION)
     expect(frame.locator("#chart polyline")).to_have_count(0)  # one reading is not a line yet
     # "Fetch now" launches the task from client code; a second reading draws the chart.
     with consumer(app):
         frame.get_by_role("button", name="Fetch now").click()
-        expect(frame.locator("#status")).to_contain_text("Started")
+        expect(frame.locator("#status")).to_contain_text("Started", timeout=CALL_TIMEOUT_MS)
         wait_for(lambda: len(_finished_fetches(app, widget_id)) == 2, timeout=40)
     assert [r.status for r in _finished_fetches(app, widget_id)] == ["completed"] * 2
     frame.get_by_role("button", name="Refresh").click()
-    expect(frame.locator("#chart polyline")).to_have_count(1)
+    expect(frame.locator("#chart polyline")).to_have_count(1, timeout=CALL_TIMEOUT_MS)
     screenshot("weather-5-gui")
 
     history = page.request.get(
@@ -184,6 +192,10 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     page.wait_for_url(re.compile(r"/widgets/[^/]+/edit$"))
     fork_id = page.url.rstrip("/").split("/")[-2]
     assert fork_id != widget_id
+    checklist = page.locator("#needs-values")
+    expect(checklist).to_contain_text("1 secret still needs a value")
+    expect(checklist).to_contain_text("1 schedule copied disabled")
+    expect(checklist.locator(".fork-tables")).to_contain_text("without rows")
     page.locator(".editor-bar").get_by_role("button", name="Data").click()
     fork_data = page.locator("#tables-panel")
     readings = fork_data.locator("li.table-row", has_text="readings")
@@ -191,9 +203,9 @@ def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_wit
     for column in ("when", "city", "temp", "description"):
         expect(readings.locator("code", has_text=re.compile(f"^{column}$"))).to_be_visible()
     page.locator(".editor-bar").get_by_role("button", name="Scheduled Tasks").click()
-    expect(page.locator("#tasks-panel [data-schedule]", has_text="fetch_weather")).to_contain_text(
-        "disabled"
-    )
+    fork_schedule = page.locator("#tasks-panel [data-schedule]", has_text="fetch_weather")
+    expect(fork_schedule).to_contain_text("disabled")
+    expect(fork_schedule.locator(".schedule-why")).to_contain_text("api_key")
     screenshot("weather-6-fork")
     with app.app_context():
         fork = db.session.get(Widget, fork_id)
