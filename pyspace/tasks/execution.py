@@ -160,6 +160,10 @@ def _execute(
             call,
             # Only the owner sees `***` in place; what anyone else started is withheld whole.
             viewer_is_owner=actor_id is not None and actor_id == widget.owner_id,
+            # Queued runs count against their widget owner's share of their own: never
+            # against one shared by every schedule on the site (a schedule has no actor),
+            # nor against the Run presses the owner is making meanwhile.
+            share_key=f"queued:{widget.owner_id}",
             limits=limits,
             run_id=run_id,
             on_start=watcher.attach,
