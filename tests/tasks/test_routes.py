@@ -143,10 +143,9 @@ def test_every_run_press_and_gui_call_is_recorded_redacted(app, alice, widget_id
         from pyspace.models import Widget
 
         widget = db.session.get(Widget, widget_id)
-        assert call_and_record(widget, "greet", ["Ann"], {}, None) == {
-            "ok": True,
-            "result": "hello Ann",
-        }
+        # The owner's GUI call: its output is recorded masked (anyone else's would be withheld).
+        result = call_and_record(widget, "greet", ["Ann"], {}, widget.owner_id)
+        assert result.as_call_result() == {"ok": True, "result": "hello Ann"}
     history = alice.client.get(f"/widgets/{widget_id}/history", headers=JSON)
     assert history.status_code == 200
     runs = history.get_json()["runs"]
