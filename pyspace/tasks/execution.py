@@ -139,12 +139,25 @@ def execute_run(run_id: int) -> None:
         }
     else:
         call = payload or None
-    result, killed = _execute(app, run.id, widget, run.actor_id, call, task=run.kind in TASK_KINDS)
+    # Only the owner sees `***` in place; what anyone else started is withheld whole. A
+    # schedule is the owner's own (Run now or the timetable), whoever's id the run carries.
+    for_owner = run.kind == "scheduled" or (
+        run.actor_id is not None and run.actor_id == widget.owner_id
+    )
+    result, killed = _execute(
+        app, run.id, widget, run.actor_id, call, for_owner, task=run.kind in TASK_KINDS
+    )
     history.finish_run(run_id, result, killed=killed)
 
 
 def _execute(
-    app: Flask, run_id: int, widget: Widget, actor_id, call: dict | None, task: bool = False
+    app: Flask,
+    run_id: int,
+    widget: Widget,
+    actor_id,
+    call: dict | None,
+    for_owner: bool,
+    task: bool = False,
 ) -> tuple[RunResult, bool]:
     runner = runner_for(app)
     limits = runner.settings.limits
@@ -158,8 +171,7 @@ def _execute(
             widget.server_code,
             actor_id,
             call,
-            # Only the owner sees `***` in place; what anyone else started is withheld whole.
-            viewer_is_owner=actor_id is not None and actor_id == widget.owner_id,
+            viewer_is_owner=for_owner,
             # Queued runs count against their widget owner's share of their own: never
             # against one shared by every schedule on the site (a schedule has no actor),
             # nor against the Run presses the owner is making meanwhile.

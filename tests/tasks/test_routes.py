@@ -248,3 +248,19 @@ def test_run_now_past_the_per_account_limit_is_refused_with_the_reason(app, alic
     assert refused.status_code == 422
     assert "Too many background tasks" in refused.get_data(as_text=True)
     assert len(runs_of(app, widget_id)) == 1
+
+
+def test_a_scheduled_run_shows_its_owner_the_output_masked_not_withheld(app, alice, widget_id):
+    from pyspace.tasks.queue import work_once
+    from pyspace.tasks.schedules import fire_due
+
+    alice.post(f"/widgets/{widget_id}/schedules", {"task_name": "refresh", "every": "hour"})
+    with app.app_context():
+        due = db.session.scalar(db.select(Schedule.next_run_at).filter_by(widget_id=widget_id))
+        [run] = fire_due(now=due)
+        assert run.actor_id is None  # the timetable fired it, not a person
+    assert work_once(app)
+    runs = alice.client.get(f"/widgets/{widget_id}/history", headers=JSON).get_json()["runs"]
+    assert [(r["kind"], r["status"], r["stdout"]) for r in runs] == [
+        ("scheduled", "completed", "refreshing with ***\n")
+    ]
