@@ -264,3 +264,23 @@ def test_a_scheduled_run_shows_its_owner_the_output_masked_not_withheld(app, ali
     assert [(r["kind"], r["status"], r["stdout"]) for r in runs] == [
         ("scheduled", "completed", "refreshing with ***\n")
     ]
+
+
+@pytest.mark.parametrize("launcher", ["visitor", "anonymous"])
+def test_a_task_someone_else_launched_has_its_secret_output_withheld_whole(
+    app, alice, bob, widget_id, launcher
+):
+    from pyspace.models import User
+    from pyspace.tasks import history
+    from pyspace.tasks.queue import enqueue_run, work_once
+
+    with app.app_context():
+        bob_id = db.session.scalar(db.select(User.id).filter_by(username="bob"))
+        run = history.new_run(
+            widget_id, "task", bob_id if launcher == "visitor" else None, task_name="refresh"
+        )
+        enqueue_run(run.id)
+    assert work_once(app)
+    [task] = runs_of(app, widget_id)
+    assert task.status == "completed"
+    assert task.stdout == "Output hidden: it contained a secret value"
