@@ -95,11 +95,15 @@
       },
     });
     // A line wider than the box makes the code scroll sideways: that scrolling area must be
-    // reachable from the keyboard (axe: scrollable-region-focusable). Reaching it puts the
-    // cursor in the editor, where the arrow keys scroll to any column.
+    // reachable from the keyboard (axe: scrollable-region-focusable). Coming back to it with
+    // Shift-Tab puts the cursor in the editor; after Escape left the editor, Tab stops on it
+    // once (the arrow keys scroll it) and the next Tab goes on, so nobody is trapped.
     const scroller = editor.getScrollerElement();
     scroller.tabIndex = 0;
-    scroller.addEventListener("focus", function () { editor.focus(); });
+    scroller.addEventListener("focus", function (event) {
+      const from = event.relatedTarget;
+      if (from && !editor.getWrapperElement().contains(from)) editor.focus();
+    });
     editor.getWrapperElement().setAttribute("aria-label", textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code");
     editor.on("change", markDirty);
     editors.push(editor);

@@ -93,8 +93,16 @@ def test_code_wider_than_the_editor_scrolls_from_the_keyboard(page, screenshot):
     scroller = page.locator(".CodeMirror-scroll").first
     assert scroller.evaluate("element => element.scrollWidth > element.clientWidth")
     screenshot("editor-wide-line")  # axe: a scrolling area keyboard users can't reach fails
-    scroller.focus()
+    # Escape, then Tab: once onto the scrolling area, then out of the editor (no trap).
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!document.activeElement.closest('.CodeMirror')")
+    # Shift-Tab back from the next field puts the cursor in the editor, where End scrolls.
+    page.keyboard.press("Shift+Tab")
     expect(page.locator(".CodeMirror").first).to_have_class(re.compile(r"CodeMirror-focused"))
+    page.keyboard.press("Control+Home")
     page.keyboard.press("End")
     assert scroller.evaluate("element => element.scrollLeft") > 0
 
