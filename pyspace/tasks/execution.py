@@ -172,10 +172,10 @@ def _execute(
             actor_id,
             call,
             viewer_is_owner=for_owner,
-            # Queued runs count against their widget owner's share of their own: never
-            # against one shared by every schedule on the site (a schedule has no actor),
-            # nor against the Run presses the owner is making meanwhile.
-            share_key=f"queued:{widget.owner_id}",
+            # A task counts against its widget owner's share of tasks: never against one
+            # shared by every schedule on the site (a schedule has no actor), nor against the
+            # Run presses the owner is making meanwhile. (Interactive runs: the actor's.)
+            share_key=f"tasks:{widget.owner_id}" if task else None,
             limits=limits,
             run_id=run_id,
             on_start=watcher.attach,
