@@ -1,4 +1,4 @@
-"""Queued runs (background and scheduled tasks) take their widget owner's fair share of the
+"""Tasks (background and scheduled) take their widget owner's fair share of the
 sandboxes, under a key of their own: schedules of different owners firing together never refuse
 each other (a schedule has no actor: they once all shared one share of 2), and a task never fails
 because its owner is pressing Run meanwhile."""
