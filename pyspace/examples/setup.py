@@ -5,11 +5,13 @@ descriptions and required flags), its tables with their columns (no rows), and i
 disabled until the secrets they need have values.
 """
 
+import math
+
 from sqlalchemy import insert
 
 from ..extensions import db
 from ..models import DataColumn, DataTable, Secret, User, Widget, new_widget_id
-from ..tasks.schedules import Interval, new_schedule
+from ..tasks.schedules import Interval, min_minutes, new_schedule
 from .catalog import Example
 
 
@@ -65,6 +67,18 @@ def create_schedules(widget: Widget, schedules: tuple[dict, ...]) -> None:
         new_schedule(
             widget,
             entry["function"],
-            Interval(every=entry["every"], n=int(entry.get("n", 1))),
+            _within_site_minimum(entry["every"], int(entry.get("n", 1))),
             enabled=False,
         )
+
+
+def _within_site_minimum(every: str, n: int) -> Interval:
+    """The example's interval, made as long as the site's shortest (SCHEDULE_MIN_MINUTES) if it
+    is shorter: an operator may allow only rarer schedules than the example's author chose, and
+    "Use this example" must still work there."""
+    shortest = min_minutes()
+    if every == "hour":
+        n = max(n, math.ceil(shortest / 60))
+    elif every == "minute":
+        n = max(n, shortest)
+    return Interval(every=every, n=n)

@@ -140,12 +140,12 @@ def execute_run(run_id: int) -> None:
     else:
         call = payload or None
     # Only the owner sees `***` in place; what anyone else started is withheld whole. A
-    # scheduled run takes nobody's input and is read in the owner's History: the owner's view.
-    owners_view = run.kind == "scheduled" or (
+    # schedule is the owner's own (Run now or the timetable), whoever's id the run carries.
+    for_owner = run.kind == "scheduled" or (
         run.actor_id is not None and run.actor_id == widget.owner_id
     )
     result, killed = _execute(
-        app, run.id, widget, run.actor_id, call, owners_view, task=run.kind in TASK_KINDS
+        app, run.id, widget, run.actor_id, call, for_owner, task=run.kind in TASK_KINDS
     )
     history.finish_run(run_id, result, killed=killed)
 
@@ -156,7 +156,7 @@ def _execute(
     widget: Widget,
     actor_id,
     call: dict | None,
-    viewer_is_owner: bool,
+    for_owner: bool,
     task: bool = False,
 ) -> tuple[RunResult, bool]:
     runner = runner_for(app)
@@ -171,10 +171,11 @@ def _execute(
             widget.server_code,
             actor_id,
             call,
-            # Tasks are capped per account by TASKS_PER_USER: they don't take the account's
-            # share of interactive runs (a task launched by a Run press would wait behind it).
-            share_key=f"tasks:{actor_id}" if task else f"account:{actor_id}",
-            viewer_is_owner=viewer_is_owner,
+            viewer_is_owner=for_owner,
+            # A task counts against its widget owner's share of tasks: never against one
+            # shared by every schedule on the site (a schedule has no actor), nor against the
+            # Run presses the owner is making meanwhile. (Interactive runs: the actor's.)
+            share_key=f"tasks:{widget.owner_id}" if task else None,
             limits=limits,
             run_id=run_id,
             on_start=watcher.attach,

@@ -94,16 +94,17 @@
         Esc: function (cm) { cm.getInputField().blur(); },
       },
     });
-    const label = textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code";
-    editor.getWrapperElement().setAttribute("aria-label", label);
-    // The code box can scroll (long code, long lines): keyboard users must be able to reach it
-    // (CodeMirror makes its scroller unfocusable); focusing it hands the keys to the editor.
+    // A line wider than the box makes the code scroll sideways: that scrolling area must be
+    // reachable from the keyboard (axe: scrollable-region-focusable). Coming back to it with
+    // Shift-Tab puts the cursor in the editor; after Escape left the editor, Tab stops on it
+    // once (the arrow keys scroll it) and the next Tab goes on, so nobody is trapped.
     const scroller = editor.getScrollerElement();
-    scroller.setAttribute("tabindex", "0");
-    scroller.setAttribute("aria-label", label);
+    scroller.tabIndex = 0;
     scroller.addEventListener("focus", function (event) {
-      if (event.target === scroller) editor.focus();
+      const from = event.relatedTarget;
+      if (from && !editor.getWrapperElement().contains(from)) editor.focus();
     });
+    editor.getWrapperElement().setAttribute("aria-label", textarea.labels[0] ? textarea.labels[0].textContent.trim() : "Code");
     editor.on("change", markDirty);
     editors.push(editor);
   });

@@ -1,5 +1,7 @@
 """The widget editor in real Chromium: typing, Tab, Ctrl-S, and the unsaved-changes warning."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -79,6 +81,30 @@ def test_leaving_with_unsaved_changes_asks_first(page):
     assert dialogs == ["beforeunload"]
     assert page.url.endswith(f"/widgets/{widget_id}/edit")
     assert "# an edit" in page.evaluate(EDITOR_VALUE)
+
+
+def test_code_wider_than_the_editor_scrolls_from_the_keyboard(page, screenshot):
+    sign_up(page)
+    new_widget(page, "Wide widget")
+    _clear_editor(page)
+    page.keyboard.type("URL = '" + "x" * 300 + "'\n")
+    with page.expect_navigation():
+        page.keyboard.press("Control+s")
+    scroller = page.locator(".CodeMirror-scroll").first
+    assert scroller.evaluate("element => element.scrollWidth > element.clientWidth")
+    screenshot("editor-wide-line")  # axe: a scrolling area keyboard users can't reach fails
+    # Escape, then Tab: once onto the scrolling area, then out of the editor (no trap).
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!document.activeElement.closest('.CodeMirror')")
+    # Shift-Tab back from the next field puts the cursor in the editor, where End scrolls.
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator(".CodeMirror").first).to_have_class(re.compile(r"CodeMirror-focused"))
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("End")
+    assert scroller.evaluate("element => element.scrollLeft") > 0
 
 
 def test_leaving_after_saving_does_not_ask(page):

@@ -7,7 +7,6 @@ import re
 import pytest
 from flask import url_for
 
-from pyspace import sandbox
 from pyspace.sandbox.results import RunResult
 from tests.gui.test_routes import call, frame_boot
 from tests.sandbox.helpers import SMALL_LIMITS, run_json
@@ -187,18 +186,37 @@ def _fuzz_urls(app, rule, values: dict) -> list[str]:
 @pytest.fixture
 def fake_runs(monkeypatch):
     """The fuzz pass is about the web layer: runs and calls answer at once."""
-    monkeypatch.setattr("pyspace.runs.routes.run_and_record", lambda *a: RunResult(ok=True))
-    monkeypatch.setattr(sandbox, "call_function", lambda *a: RunResult(ok=True, result=1))
+    # Where the Run press and GUI calls reach the sandbox (through the run history).
+    monkeypatch.setattr("pyspace.tasks.execution.run_widget", lambda *a: RunResult(ok=True))
+    monkeypatch.setattr(
+        "pyspace.tasks.execution.call_function", lambda *a: RunResult(ok=True, result=1)
+    )
+
+
+def _table_column_row_and_schedule(app, widget_id: str) -> tuple[int, int, int, int]:
+    """Ids of the widget's first table, its first column, a row in it, and its schedule."""
+    from pyspace.extensions import db
+    from pyspace.models import DataTable, Schedule
+    from pyspace.tables.rows import add_rows
+
+    with app.app_context():
+        table = db.session.scalar(db.select(DataTable).filter_by(widget_id=widget_id))
+        [row_id] = add_rows(table, [{"city": "Oslo", "temp": 3.5}])
+        schedule_id = db.session.scalar(db.select(Schedule.id).filter_by(widget_id=widget_id))
+        return table.id, table.columns[0].id, row_id, schedule_id
 
 
 @pytest.mark.parametrize("who", ["owner", "anonymous"])
 def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_client, fake_runs, who):
     # An unexpected exception must come back as the 500 the assertion looks for.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    widget_id = alice.create_widget("Target", "gui", visibility="public")
-    alice.post(f"/widgets/{widget_id}/secrets")
+    # The weather-logger example: a GUI widget with a secret, a table, columns and a schedule.
+    used = alice.post("/examples/weather-logger/use")
+    widget_id = used.headers["Location"].rstrip("/").split("/")[-2]
+    alice.save_widget(widget_id, visibility="public")
     html = alice.client.get(f"/widgets/{widget_id}/secrets").get_data(as_text=True)
     secret_id = int(re.search(r'id="secret-(\d+)"', html).group(1))
+    table_id, column_id, row_id, schedule_id = _table_column_row_and_schedule(app, widget_id)
     visitor = alice if who == "owner" else make_client()
     token = frame_boot(visitor.client, widget_id)["callToken"]
     values = {
@@ -209,13 +227,12 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
         "user_id": 1,
         "username": "alice",
         "filename": "css/app.css",
-        # Ids of things the target widget doesn't have: the hostile variants are what matter.
-        "table_id": 1,
-        "column_id": 1,
-        "row_id": 1,
-        "schedule_id": 1,
-        "code_id": 1,
         "slug": "weather-logger",
+        "table_id": table_id,
+        "column_id": column_id,
+        "row_id": row_id,
+        "schedule_id": schedule_id,
+        "code_id": 1,
     }
     csrf = visitor.csrf_token()
     seen, requests = set(), 0

@@ -6,7 +6,7 @@ import pytest
 
 from pyspace.examples.catalog import all_examples, example_by_slug
 from pyspace.extensions import db
-from pyspace.models import DataRow, DataTable, Secret, Widget
+from pyspace.models import DataRow, DataTable, Schedule, Secret, Widget
 
 
 def _use(accounts, slug="weather-logger"):
@@ -50,6 +50,22 @@ def test_use_makes_a_private_copy_with_a_blank_required_secret_and_empty_table(a
     assert editor.status_code == 200 and "Set its secret (api_key) first." in editor.get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("site_minimum, every_hours", [(5, 1), (60, 1), (61, 2), (150, 3)])
+def test_use_makes_the_schedule_no_more_frequent_than_the_site_allows(
+    app, alice, site_minimum, every_hours
+):
+    app.config["SCHEDULE_MIN_MINUTES"] = site_minimum
+    widget_id = _use(alice)
+    with app.app_context():
+        [schedule] = db.session.scalars(db.select(Schedule).filter_by(widget_id=widget_id)).all()
+        assert (schedule.task_name, schedule.every, schedule.n, schedule.enabled) == (
+            "fetch_weather",
+            "hour",
+            every_hours,
+            False,
+        )
 
 
 def test_each_use_is_a_new_widget_of_its_own(app, alice, bob):

@@ -143,10 +143,9 @@ def test_every_run_press_and_gui_call_is_recorded_redacted(app, alice, widget_id
         from pyspace.models import Widget
 
         widget = db.session.get(Widget, widget_id)
-        assert call_and_record(widget, "greet", ["Ann"], {}, None).as_call_result() == {
-            "ok": True,
-            "result": "hello Ann",
-        }
+        # The owner's GUI call: its output is recorded masked (anyone else's would be withheld).
+        result = call_and_record(widget, "greet", ["Ann"], {}, widget.owner_id)
+        assert result.as_call_result() == {"ok": True, "result": "hello Ann"}
     history = alice.client.get(f"/widgets/{widget_id}/history", headers=JSON)
     assert history.status_code == 200
     runs = history.get_json()["runs"]
@@ -171,9 +170,7 @@ def test_every_run_press_and_gui_call_is_recorded_redacted(app, alice, widget_id
     assert press["status"] == "completed" and press["stdout"] == "pressed ***\n"
     assert press["error"] is None and press["duration_ms"] >= 0
     assert call["task_name"] == "greet" and call["return_value"] == "hello Ann"
-    # An anonymous caller's run is stored as that caller saw it: the field that held the key
-    # withheld whole (the owner's own runs show *** in place, as the press above).
-    assert call["stdout"] == "Output hidden: it contained a secret value"
+    assert call["stdout"].endswith("key ***\n")
     assert SECRET_VALUE not in history.get_data(as_text=True)
 
 
@@ -251,3 +248,39 @@ def test_run_now_past_the_per_account_limit_is_refused_with_the_reason(app, alic
     assert refused.status_code == 422
     assert "Too many background tasks" in refused.get_data(as_text=True)
     assert len(runs_of(app, widget_id)) == 1
+
+
+def test_a_scheduled_run_shows_its_owner_the_output_masked_not_withheld(app, alice, widget_id):
+    from pyspace.tasks.queue import work_once
+    from pyspace.tasks.schedules import fire_due
+
+    alice.post(f"/widgets/{widget_id}/schedules", {"task_name": "refresh", "every": "hour"})
+    with app.app_context():
+        due = db.session.scalar(db.select(Schedule.next_run_at).filter_by(widget_id=widget_id))
+        [run] = fire_due(now=due)
+        assert run.actor_id is None  # the timetable fired it, not a person
+    assert work_once(app)
+    runs = alice.client.get(f"/widgets/{widget_id}/history", headers=JSON).get_json()["runs"]
+    assert [(r["kind"], r["status"], r["stdout"]) for r in runs] == [
+        ("scheduled", "completed", "refreshing with ***\n")
+    ]
+
+
+@pytest.mark.parametrize("launcher", ["visitor", "anonymous"])
+def test_a_task_someone_else_launched_has_its_secret_output_withheld_whole(
+    app, alice, bob, widget_id, launcher
+):
+    from pyspace.models import User
+    from pyspace.tasks import history
+    from pyspace.tasks.queue import enqueue_run, work_once
+
+    with app.app_context():
+        bob_id = db.session.scalar(db.select(User.id).filter_by(username="bob"))
+        run = history.new_run(
+            widget_id, "task", bob_id if launcher == "visitor" else None, task_name="refresh"
+        )
+        enqueue_run(run.id)
+    assert work_once(app)
+    [task] = runs_of(app, widget_id)
+    assert task.status == "completed"
+    assert task.stdout == "Output hidden: it contained a secret value"
