@@ -164,7 +164,16 @@ def make_snapshot(static_folder: Path = STATIC_ROOT, chromium: str | None = None
                 browser = playwright.chromium.launch(
                     executable_path=executable,
                     headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                    # Nothing but the loopback page: no background connections to the internet.
+                    args=[
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--disable-quic",
+                    ],
                 )
                 try:
                     page = browser.new_page()

@@ -2,7 +2,11 @@
 behaves exactly as one that started Python from scratch: client code runs, anvil.server.call
 waits for the server through JSPI, and no two frames share a random generator's state."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +14,8 @@ from playwright.sync_api import expect
 from pyspace.gui import frame_boot, snapshot
 from tests.browser.conftest import CHROMIUM
 from tests.browser.test_gui_widgets import add_user, add_widget, booted_frame
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 SERVER_CODE = """\
 import anvil.server
@@ -35,8 +41,16 @@ HTML = '<p id="greeting"></p><p id="random"></p>'
 
 @pytest.fixture(scope="module")
 def made_snapshot():
-    """The snapshot of the vendored Pyodide, made as `./manage.sh serve` makes it."""
-    return snapshot.make_snapshot(chromium=CHROMIUM)
+    """The snapshot of the vendored Pyodide, made as `./manage.sh serve` makes it: in a process
+    of its own (Playwright's sync API can't start inside the browser tests' running one)."""
+    subprocess.run(
+        [sys.executable, "-c", "import pyspace.gui.snapshot as s; raise SystemExit(s.main())"],
+        cwd=PROJECT,
+        env={**os.environ, "PYSPACE_CHROMIUM": CHROMIUM},
+        check=True,
+        timeout=300,
+    )
+    return snapshot.snapshot_path(snapshot.STATIC_ROOT)
 
 
 def open_widget(app, page):
