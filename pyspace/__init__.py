@@ -43,10 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from .bounded_input import BoundedIntConverter
+    from .bounded_input import BoundedIntConverter, refuse_nul_in_url_values
 
     # Before any route is added: every <int:…> id must fit the database's integers.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_value_preprocessor(refuse_nul_in_url_values)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

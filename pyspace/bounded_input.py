@@ -10,7 +10,7 @@ views.
 from typing import overload
 
 from flask import request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 
 # The largest id or page number any route accepts: a signed 64-bit integer.
@@ -39,3 +39,10 @@ def query_int(name: str, default: int | None, minimum: int = 0) -> int | None:
         if minimum <= number <= MAX_INT:
             return number
     raise BadRequest(f"“{name}” must be a whole number from {minimum} to {MAX_INT}.")
+
+
+def refuse_nul_in_url_values(endpoint: str | None, values: dict | None) -> None:
+    """404 for a URL value with a NUL byte (`/widgets/%00`): no id or name has one, and
+    PostgreSQL refuses such a string outright (a 500) instead of finding nothing."""
+    if values and any("\x00" in str(value) for value in values.values()):
+        raise NotFound()

@@ -51,7 +51,14 @@ def home():
 @bp.get("/u/<username>")
 def user_page(username: str):
     """A user's public widgets."""
-    user = db.session.scalar(db.select(User).filter_by(username=User.normalize_username(username)))
+    name = User.normalize_username(username)
+    # A name no account can have (a NUL byte, which PostgreSQL refuses outright) is simply
+    # not found: it never reaches the database.
+    user = (
+        None
+        if User.username_error(name)
+        else db.session.scalar(db.select(User).filter_by(username=name))
+    )
     if user is None:
         abort(404)
     page = query_int("page", 1, minimum=1)
