@@ -25,18 +25,13 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
     `actor_id` is whoever started the run (None for an anonymous viewer of a public widget).
     Raises SecretLookupError for a missing or blank secret, never with a value in it.
     """
-    if not isinstance(name, str) or Secret.name_error(name):
-        # Whatever widget code sent, it is no secret's name; keep the echo short.
-        raise SecretLookupError(f"No such secret {str(name)[:64]!r}")
-    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
-    if secret is None:
-        raise SecretLookupError(f"No such secret {name!r}")
+    secret = _entry(widget_id, name, "secret")
     if secret.is_key:
         raise SecretLookupError(
             f"{name!r} is a key, not a secret: use it with anvil.secrets.encrypt_with_key"
             f"({name!r}, text) and decrypt_with_key({name!r}, ciphertext)."
         )
-    if secret.is_blank:
+    if secret.ciphertext is None:  # blank
         # Descriptions are documentation for whoever can fork the widget (the fork's panel and
         # .env.example show them too), so a run error may say what the secret is for.
         raise SecretLookupError(blank_secret_message(secret))
@@ -49,9 +44,7 @@ def value_for_run(widget_id: str, name: str, actor_id: int | None) -> str:
             f"The secret {name!r} can't be read right now: the site's secrets "
             "key has changed. Please tell the site's operator."
         ) from None
-    secret.last_used_at = utcnow()
-    audit.record(widget_id, actor_id, "use", secret.name)
-    db.session.commit()
+    _record_use(secret, actor_id)
     return value
 
 
@@ -61,17 +54,13 @@ def key_for_run(widget_id: str, name: str, actor_id: int | None) -> vault.Widget
     Raises SecretLookupError for an unknown name, a secret's name, or a key without key
     material (a fork's), never with key bytes in it.
     """
-    if not isinstance(name, str) or Secret.name_error(name):
-        raise SecretLookupError(f"No such key {str(name)[:64]!r}")
-    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
-    if secret is None:
-        raise SecretLookupError(f"No such key {name!r}")
+    secret = _entry(widget_id, name, "key")
     if not secret.is_key:
         raise SecretLookupError(
             f"{name!r} is a secret, not a key: read it with anvil.secrets.get_secret({name!r}). "
             "Encryption needs a key: press Create Key in the Secrets panel."
         )
-    if secret.is_blank:
+    if secret.ciphertext is None:  # blank
         raise SecretLookupError(
             f"The key {name!r} has no key yet (a fork gets only the names of keys): press "
             '"Generate key" next to it in the Secrets panel. Data encrypted with the original '
@@ -85,10 +74,26 @@ def key_for_run(widget_id: str, name: str, actor_id: int | None) -> vault.Widget
             f"The key {name!r} can't be used right now: the site's secrets key has changed. "
             "Please tell the site's operator."
         ) from None
-    secret.last_used_at = utcnow()
-    audit.record(widget_id, actor_id, "use", secret.name)
-    db.session.commit()
+    _record_use(secret, actor_id)
     return key
+
+
+def _entry(widget_id: str, name: object, noun: str) -> Secret:
+    """The widget's secret or key called `name`; "No such …" otherwise."""
+    if not isinstance(name, str) or Secret.name_error(name):
+        # Whatever widget code sent, it names nothing here; keep the echo short.
+        raise SecretLookupError(f"No such {noun} {str(name)[:64]!r}")
+    secret = db.session.scalar(db.select(Secret).filter_by(widget_id=widget_id, name=name))
+    if secret is None:
+        raise SecretLookupError(f"No such {noun} {name!r}")
+    return secret
+
+
+def _record_use(secret: Secret, actor_id: int | None) -> None:
+    # One audited "use" per name per run (the channel service remembers it for the run).
+    secret.last_used_at = utcnow()
+    audit.record(secret.widget_id, actor_id, "use", secret.name)
+    db.session.commit()
 
 
 def blank_secret_message(secret: Secret) -> str:
