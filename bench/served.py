@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +27,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "benchmark password"
+# What the warm pool logs once it holds its full size (pyspace/sandbox/pool.py).
+POOL_FULL = "warm pool full:"
 
 
 def free_port() -> int:
@@ -62,24 +65,42 @@ def site_environment(config: dict) -> dict:
 
 @contextlib.contextmanager
 def served_site(config: dict, **settings: str) -> Iterator[str]:
-    """Serve the site as `./manage.sh serve` does; yields its base URL. `settings` are extra
-    `PYSPACE_<NAME>` values (e.g. RUN_WALL_SECONDS for long runs)."""
+    """Serve the site as `./manage.sh serve` does; yields its base URL once the warm pool is
+    full (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>`
+    values (e.g. RUN_WALL_SECONDS for long runs)."""
     port = free_port()
     env = site_environment(config)
     env.update({f"PYSPACE_{name}": value for name, value in settings.items()})
     env["PYSPACE_BIND"] = f"127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            wait_until_listening(port, process)
+            if env.get("PYSPACE_RUN_POOL_SIZE", "").strip() != "0":
+                wait_for_log_line(log, POOL_FULL, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+
+
+def wait_for_log_line(log, marker: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once the server's log (a file it writes) has a line containing `marker`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log.seek(0)
+        if marker in log.read():
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        time.sleep(0.1)
+    log.seek(0)
+    raise RuntimeError(f"the server never logged {marker!r}; its log ends:\n{log.read()[-2000:]}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -167,7 +167,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RUN_OUTPUT_BYTES", int, 256 * 1024, "stdout + stderr kept; more stops the run"),
     Setting("RUN_SCRATCH_MB", int, 16, "size of a run's scratch /tmp and /dev/shm"),
     Setting("RUN_NETWORK", bool, True, "widget code may use the network"),
-    Setting("RUN_POOL_SIZE", int, 2, "warm sandboxes kept ready per web process (0: none)"),
+    Setting(
+        "RUN_POOL_SIZE",
+        int,
+        None,
+        "warm sandboxes kept ready per web process (0: none)",
+        shown_default="1/32 of memory at 20 MB each, 2 to 32",
+    ),
     Setting(
         "RUN_POOL_WARM_ON_START",
         bool,

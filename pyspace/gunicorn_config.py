@@ -15,3 +15,13 @@ workers = 1
 worker_class = "gthread"
 threads = request_threads_from_environment()
 accesslog = "-"
+# The site's own log (the warm pool's readiness, cgroup and network set-up, refused runs) goes
+# to stderr beside gunicorn's: without a handler on the root logger Python drops INFO messages.
+# gunicorn's own loggers stop propagating, so their lines are not printed twice.
+logconfig_dict = {
+    "root": {"level": "INFO", "handlers": ["error_console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}

@@ -35,6 +35,8 @@ def app_config(tmp_path):
         "SECRET_KEY": "test-secret-key",
         "SECRETS_KEY": Fernet.generate_key().decode(),
         "RATELIMIT_ENABLED": False,
+        # The default sizes the pool to the machine (up to 32); each test app needs only a few.
+        "RUN_POOL_SIZE": 2,
     }
 
 

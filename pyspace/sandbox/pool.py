@@ -2,14 +2,19 @@
 
 Each pooled sandbox has already started bubblewrap and Python and imported the runtime; it
 knows nothing of any widget until a run takes it. It is used for exactly one run and then
-killed — never shared between runs or widgets — and a background thread starts its
+killed — never shared between runs or widgets — and background threads start its
 replacement. The pool is bounded (`size`) and shut down with the app.
 
 The replacement is started once the runs in flight have finished (unless the pool ran dry):
 on a small machine a Python start-up competing for the CPU with a run doubles that run's time.
+Replacements are started by one thread per CPU, so a class's worth of used sandboxes (a burst
+of Run presses) is replaced in the seconds before the next burst, not one after another.
+
+How many: RUN_POOL_SIZE, by default sized to the machine's memory (`settings.auto_pool_size`).
 """
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -34,8 +39,16 @@ class WarmPool:
         self._changed = threading.Condition()
         self._closed = False
         self._in_flight = 0
-        self._thread = threading.Thread(target=self._keep_filled, name="sandbox-pool", daemon=True)
-        self._thread.start()
+        # Sandboxes being started right now: counted so the fillers never overshoot `size`.
+        self._starting = 0
+        self._created = time.monotonic()
+        self._reported_full = False
+        self._threads = [
+            threading.Thread(target=self._keep_filled, name=f"sandbox-pool-{n}", daemon=True)
+            for n in range(max(1, min(size, os.cpu_count() or 1)))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def take(self) -> tuple[Sandbox, bool]:
         """A sandbox for one run, and whether it came warm from the pool.
@@ -81,7 +94,8 @@ class WarmPool:
             self._closed = True
             idle, self._idle = list(self._idle), deque()
             self._changed.notify_all()
-        self._thread.join(timeout=READY_TIMEOUT + 1)
+        for thread in self._threads:
+            thread.join(timeout=READY_TIMEOUT + 1)
         for sandbox in idle:
             sandbox.destroy()
 
@@ -90,34 +104,55 @@ class WarmPool:
         while True:
             with self._changed:
                 while not self._closed and (
-                    len(self._idle) >= self.size or (self._in_flight and self._idle)
+                    len(self._idle) + self._starting >= self.size
+                    or (self._in_flight and self._idle)
                 ):
                     self._changed.wait()
                 if self._closed:
                     return
+                self._starting += 1
             try:
-                sandbox = self._start()
-            except OSError:
-                log.exception("could not start a sandbox for the warm pool")
-                sandbox = None
-            # Only a sandbox that has finished importing is handed out: a run must never wait
-            # behind a preload (a cold start is faster than that).
-            if (
-                sandbox is not None
-                and sandbox.wait_ready(READY_TIMEOUT)
-                and (not self.preload or sandbox.preload(self.preload, READY_TIMEOUT))
-            ):
+                sandbox = self._ready_sandbox()
+            finally:
+                with self._changed:
+                    self._starting -= 1
+            if sandbox is not None:
                 failures = 0
                 with self._changed:
                     if not self._closed:
                         self._idle.append(sandbox)
+                        self._report_first_fill()
                         self._changed.notify_all()
                         continue
                 sandbox.destroy()
                 return
-            if sandbox is not None:
-                sandbox.discard()
             # A machine that can't start sandboxes must not be hammered in a tight loop.
             failures += 1
             with self._changed:
                 self._changed.wait(min(30.0, 0.1 * 2**failures))
+
+    def _ready_sandbox(self) -> Sandbox | None:
+        """A new sandbox that has started and finished its preload, or None (logged)."""
+        try:
+            sandbox = self._start()
+        except OSError:
+            log.exception("could not start a sandbox for the warm pool")
+            return None
+        # Only a sandbox that has finished importing is handed out: a run must never wait
+        # behind a preload (a cold start is faster than that).
+        if sandbox.wait_ready(READY_TIMEOUT) and (
+            not self.preload or sandbox.preload(self.preload, READY_TIMEOUT)
+        ):
+            return sandbox
+        sandbox.discard()
+        return None
+
+    def _report_first_fill(self) -> None:
+        # Called with the lock held. Operators (and the benchmarks) learn when the pool is ready.
+        if not self._reported_full and len(self._idle) >= self.size:
+            self._reported_full = True
+            log.info(
+                "warm pool full: %d sandboxes ready %.1f s after start",
+                self.size,
+                time.monotonic() - self._created,
+            )

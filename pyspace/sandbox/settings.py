@@ -1,6 +1,7 @@
 """The runner's configuration, captured once per app from the settings declared in
 `pyspace/config.py` (names `RUN_*`, `SANDBOX_*`, `ALLOW_UNSANDBOXED_RUNS`)."""
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,22 @@ from .install import default_share_dir
 from .network import parse_allow_list
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# The warm pool's default size. A class of 30 pressing Run together is the case it is sized for;
+# the proportional set size of one idle pooled sandbox (bubblewrap, Python with the runtime and
+# `requests` imported): 19 MB measured on Debian 12 (bench/README.md), rounded up.
+IDLE_SANDBOX_MB = 20
+AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
+# The automatic size spends at most this share of the machine's memory on idle sandboxes.
+AUTO_MEMORY_SHARE = 1 / 32
+
+
+def auto_pool_size(memory_bytes: int | None = None) -> int:
+    """The pool size RUN_POOL_SIZE defaults to on a machine with `memory_bytes` of memory."""
+    if memory_bytes is None:
+        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    affordable = int(memory_bytes * AUTO_MEMORY_SHARE) // (IDLE_SANDBOX_MB * 1024 * 1024)
+    return max(AUTO_SIZE_MIN, min(AUTO_SIZE_MAX, affordable))
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,7 @@ def settings_from_config(config) -> RunnerSettings:
         raise ConfigError(f"PYSPACE_RUN_NETWORK_ALLOW: {error}") from None
     return RunnerSettings(
         limits=limits,
-        pool_size=int(config.get("RUN_POOL_SIZE", RunnerSettings.pool_size)),
+        pool_size=_pool_size(config.get("RUN_POOL_SIZE")),
         max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
         per_user_concurrent=max(
             1, int(config.get("RUN_PER_USER_CONCURRENT", RunnerSettings.per_user_concurrent))
@@ -84,3 +101,10 @@ def settings_from_config(config) -> RunnerSettings:
         share_dir=str(config.get("SANDBOX_SHARE_DIR") or default_share_dir()),
         preload_modules=tuple(config.get("RUN_PRELOAD_MODULES", RunnerSettings.preload_modules)),
     )
+
+
+def _pool_size(configured) -> int:
+    """RUN_POOL_SIZE, or the size that suits this machine's memory when it is not set."""
+    if configured is None:
+        return auto_pool_size()
+    return max(0, int(configured))

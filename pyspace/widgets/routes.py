@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import defer, joinedload
 
 from .. import quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
@@ -18,6 +19,17 @@ from .forms import EditWidgetForm, NewWidgetForm, save_edits
 from .starter_code import starter_code
 
 
+def _cards(query):
+    """`query` loading only what a widget card shows: the owner in the same statement, and
+    none of the code columns (a widget's code can be 100 KB; a card never shows it)."""
+    return query.options(
+        joinedload(Widget.owner),
+        defer(Widget.server_code),
+        defer(Widget.client_code),
+        defer(Widget.html),
+    )
+
+
 def _public_widgets_page(query, page: int):
     return db.paginate(
         query, page=page, per_page=current_app.config["WIDGETS_PER_PAGE"], error_out=False
@@ -29,7 +41,7 @@ def home():
     """Newest public widgets for everyone, plus your own when logged in."""
     page = query_int("page", 1, minimum=1)
     public = _public_widgets_page(
-        db.select(Widget)
+        _cards(db.select(Widget))
         .filter_by(visibility="public")
         .order_by(Widget.created_at.desc(), Widget.id),
         page,
@@ -39,7 +51,7 @@ def home():
     if current_user.is_authenticated:
         mine = list(
             db.session.scalars(
-                db.select(Widget)
+                _cards(db.select(Widget))
                 .filter_by(owner_id=current_user.id)
                 .order_by(Widget.updated_at.desc())
             )
@@ -63,7 +75,7 @@ def user_page(username: str):
         abort(404)
     page = query_int("page", 1, minimum=1)
     widgets = _public_widgets_page(
-        db.select(Widget)
+        _cards(db.select(Widget))
         .filter_by(owner_id=user.id, visibility="public")
         .order_by(Widget.created_at.desc(), Widget.id),
         page,

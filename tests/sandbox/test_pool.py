@@ -1,6 +1,7 @@
 """The warm pool: ready sandboxes, each used for exactly one run, refilled, bounded, shut down."""
 
 import os
+import threading
 import time
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from pyspace.extensions import db
 from pyspace.models import User, Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
+from pyspace.sandbox.pool import WarmPool
+from pyspace.sandbox.settings import auto_pool_size, settings_from_config
 from tests.sandbox.helpers import SMALL_LIMITS
 
 
@@ -198,3 +201,60 @@ def test_unsandboxed_runs_only_when_the_administrator_allows_them(app, widget_id
     with app.app_context():
         result = runner_for(app).run(widget_ids[0], "print('unsafe but allowed')\n", None)
     assert result.ok and result.stdout == "unsafe but allowed\n"
+
+
+class _FakeSandbox:
+    """Stands in for a started sandbox: ready at once, nothing to kill."""
+
+    def wait_ready(self, timeout):
+        return True
+
+    def preload(self, modules, timeout):
+        return True
+
+    def is_alive(self):
+        return True
+
+    def discard(self):
+        pass
+
+    def destroy(self):
+        pass
+
+
+def test_pool_refills_with_one_thread_per_cpu_and_never_overshoots(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    starting = 0
+    most_at_once = 0
+    lock = threading.Lock()
+
+    def slow_start():
+        nonlocal starting, most_at_once
+        with lock:
+            starting += 1
+            most_at_once = max(most_at_once, starting)
+        time.sleep(0.05)  # a sandbox takes a while to start; the others start meanwhile
+        with lock:
+            starting -= 1
+        return _FakeSandbox()
+
+    pool = WarmPool(slow_start, size=9)
+    try:
+        assert pool.wait_until_full(5)
+        time.sleep(0.2)
+        assert pool.idle_count() == 9
+        assert most_at_once == 3, "three CPUs: three sandboxes start side by side"
+    finally:
+        pool.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("memory_gib", "size"), [(0.5, 2), (1, 2), (4, 6), (8, 12), (24, 32), (256, 32)]
+)
+def test_default_pool_size_spends_a_32nd_of_memory_between_2_and_32(memory_gib, size):
+    assert auto_pool_size(int(memory_gib * 1024**3)) == size
+
+
+def test_an_unset_pool_size_is_sized_to_this_machine():
+    assert settings_from_config({}).pool_size == auto_pool_size()
+    assert settings_from_config({"RUN_POOL_SIZE": 0}).pool_size == 0
