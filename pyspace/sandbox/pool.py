@@ -5,8 +5,10 @@ knows nothing of any widget until a run takes it. It is used for exactly one run
 killed — never shared between runs or widgets — and background threads start its
 replacement. The pool is bounded (`size`) and shut down with the app.
 
-The replacement is started once the runs in flight have finished (unless the pool ran dry):
-on a small machine a Python start-up competing for the CPU with a run doubles that run's time.
+The replacement is started once the runs in flight have finished and the server has had
+QUIET_BEFORE_REFILL to send their answers (unless the pool ran dry): on a small machine a Python
+start-up competing for the CPU with a run doubles that run's time, and starting one forks this
+(large) process, holding the GIL, while the finished run's response is still being written.
 Replacements are started by one thread per CPU, so a class's worth of used sandboxes (a burst
 of Run presses) is replaced in the seconds before the next burst, not one after another.
 
@@ -25,6 +27,8 @@ from .bwrap import Sandbox
 log = logging.getLogger(__name__)
 # How long a new sandbox may take to get ready before it is given up on.
 READY_TIMEOUT = 10.0
+# How long after the last run finished the refill waits (its answer is recorded and sent then).
+QUIET_BEFORE_REFILL = 0.1
 
 
 class WarmPool:
@@ -39,6 +43,7 @@ class WarmPool:
         self._changed = threading.Condition()
         self._closed = False
         self._in_flight = 0
+        self._last_finished = 0.0
         # Sandboxes being started right now: counted so the fillers never overshoot `size`.
         self._starting = 0
         self._created = time.monotonic()
@@ -70,6 +75,7 @@ class WarmPool:
         """Called once per `take` when its run is over: the pool may now refill."""
         with self._changed:
             self._in_flight -= 1
+            self._last_finished = time.monotonic()
             self._changed.notify_all()
 
     def idle_count(self) -> int:
@@ -103,12 +109,7 @@ class WarmPool:
         failures = 0
         while True:
             with self._changed:
-                while not self._closed and (
-                    len(self._idle) + self._starting >= self.size
-                    or (self._in_flight and self._idle)
-                ):
-                    self._changed.wait()
-                if self._closed:
+                if not self._wait_for_refill_turn():
                     return
                 self._starting += 1
             try:
@@ -130,6 +131,21 @@ class WarmPool:
             failures += 1
             with self._changed:
                 self._changed.wait(min(30.0, 0.1 * 2**failures))
+
+    def _wait_for_refill_turn(self) -> bool:
+        """Called with the lock held: wait until a sandbox should be started (True) or the pool
+        is closed (False). A pool that ran dry refills at once; otherwise only when no run is
+        in flight and the last one finished QUIET_BEFORE_REFILL ago."""
+        while not self._closed:
+            if len(self._idle) + self._starting >= self.size or (self._in_flight and self._idle):
+                self._changed.wait()
+                continue
+            quiet_for = time.monotonic() - self._last_finished
+            if self._idle and quiet_for < QUIET_BEFORE_REFILL:
+                self._changed.wait(QUIET_BEFORE_REFILL - quiet_for)
+                continue
+            return True
+        return False
 
     def _ready_sandbox(self) -> Sandbox | None:
         """A new sandbox that has started and finished its preload, or None (logged)."""

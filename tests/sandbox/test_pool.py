@@ -9,6 +9,7 @@ import pytest
 from pyspace.extensions import db
 from pyspace.models import User, Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
+from pyspace.sandbox import pool as pool_module
 from pyspace.sandbox.pool import WarmPool
 from pyspace.sandbox.settings import auto_pool_size, settings_from_config
 from tests.sandbox.helpers import SMALL_LIMITS
@@ -258,3 +259,44 @@ def test_default_pool_size_spends_a_32nd_of_memory_between_2_and_32(memory_gib, 
 def test_an_unset_pool_size_is_sized_to_this_machine():
     assert settings_from_config({}).pool_size == auto_pool_size()
     assert settings_from_config({"RUN_POOL_SIZE": 0}).pool_size == 0
+
+
+def _counting_pool(size):
+    starts = []
+
+    def start():
+        starts.append(time.monotonic())
+        return _FakeSandbox()
+
+    return WarmPool(start, size=size), starts
+
+
+def test_refill_waits_until_the_finished_runs_answer_has_had_time_to_go(monkeypatch):
+    monkeypatch.setattr(pool_module, "QUIET_BEFORE_REFILL", 1.0)
+    pool, starts = _counting_pool(2)
+    try:
+        assert pool.wait_until_full(5)
+        pool.take()
+        pool.run_finished()
+        time.sleep(0.3)
+        assert len(starts) == 2, "no sandbox starts while the run's response is being sent"
+        assert pool.wait_until_full(5)
+        assert len(starts) == 3
+    finally:
+        pool.shutdown()
+
+
+def test_a_pool_that_ran_dry_refills_at_once_even_with_runs_in_flight(monkeypatch):
+    monkeypatch.setattr(pool_module, "QUIET_BEFORE_REFILL", 10.0)
+    pool, starts = _counting_pool(2)
+    try:
+        assert pool.wait_until_full(5)
+        pool.take()
+        pool.take()  # both runs still going: the pool is empty
+        deadline = time.monotonic() + 5
+        while pool.idle_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.idle_count() == 1, "one ready sandbox again, without waiting for the runs"
+        assert len(starts) == 3
+    finally:
+        pool.shutdown()
