@@ -38,7 +38,6 @@ SIZES = {
     "flood_runs": (40, 4),
     "flood_seconds": (30, 3),
     "fair_samples": (20, 3),
-    "classroom": (30, 3),
     "schedule_samples": (20, 2),
     "task_runs": (40, 4),
     "task_rounds": (3, 1),
@@ -107,7 +106,6 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
                 size["flood_runs"],
                 size["flood_seconds"],
                 size["fair_samples"],
-                size["classroom"],
             )
         if "tasks" in groups:
             tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)

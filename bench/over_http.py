@@ -26,7 +26,7 @@ from pyspace.sandbox.settings import settings_from_config
 
 from .measure import Report
 from .sample_data import make_app, make_user, make_widget
-from .served import PROJECT, Visitor, served_site
+from .served import PROJECT, Visitor, bench_config_of, served_site, timed
 
 HELLO = "print('Hello, world!')\n"
 REQUESTS_RUN = "import requests, anvil.secrets\nprint(requests.__version__)\n"
@@ -58,9 +58,7 @@ def _timed_command(command: list[str]) -> float:
 
 
 def _timed_run(visitor: Visitor, widget_id: str) -> float:
-    started = time.perf_counter_ns()
-    status, result = visitor.run(widget_id)
-    elapsed = (time.perf_counter_ns() - started) / 1e6
+    (status, result), elapsed = timed(lambda: visitor.run(widget_id))
     if status != 200 or not result.get("ok"):
         raise RuntimeError(f"run failed over HTTP ({status}): {result.get('error')}")
     return elapsed
@@ -69,10 +67,10 @@ def _timed_run(visitor: Visitor, widget_id: str) -> float:
 def _take_turns(turns: dict, repeat: int, warmup: int, pause: float) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in turns}
     for number in range(warmup + repeat):
-        for name, timed in turns.items():
+        for name, measure in turns.items():
             # A pause lets the warm pool refill, as it does between people pressing Run.
             time.sleep(pause)
-            elapsed = timed()
+            elapsed = measure()
             if number >= warmup:
                 samples[name].append(elapsed)
     return samples
@@ -129,13 +127,6 @@ def bench_runs_over_http(report: Report, workdir: str, repeat: int, **site: str)
     )
 
 
-def bench_config_of(app) -> dict:
-    """The settings a benchmark app was made with, for serving the same database."""
-    return {
-        key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SECRETS_KEY")
-    }
-
-
 class _MemoryWatch:
     """The host's peak memory in use while it runs (MemTotal - MemAvailable, sampled), above
     what was in use when it started."""
@@ -176,12 +167,11 @@ def _burst(visitors: list[tuple[Visitor, str]]) -> list[tuple[float, str | None]
 
     def press(number: int, visitor: Visitor, widget_id: str) -> None:
         barrier.wait()
-        started = time.perf_counter_ns()
-        status, result = visitor.run(widget_id)
+        (status, result), elapsed = timed(lambda: visitor.run(widget_id))
         failure = None
         if status != 200 or not result.get("ok"):
             failure = f"{status} {(result.get('error') or {}).get('type', '')}".strip()
-        outcomes[number] = ((time.perf_counter_ns() - started) / 1e6, failure)
+        outcomes[number] = (elapsed, failure)
 
     threads = [
         threading.Thread(target=press, args=(number, visitor, widget_id))

@@ -20,8 +20,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -29,6 +30,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "benchmark password"
 # What the warm pool logs once it holds its full size (pyspace/sandbox/pool.py).
 POOL_FULL = "warm pool full:"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -50,6 +52,13 @@ def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("the server did not start listening")
+
+
+def bench_config_of(app) -> dict:
+    """The settings a benchmark app was made with, for serving the same database."""
+    return {
+        key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SECRETS_KEY")
+    }
 
 
 def site_environment(config: dict) -> dict:
@@ -111,6 +120,13 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    """`action()`'s result and how long it took, in milliseconds."""
+    started = time.perf_counter_ns()
+    result = action()
+    return result, (time.perf_counter_ns() - started) / 1e6
 
 
 class Visitor:

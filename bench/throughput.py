@@ -3,44 +3,20 @@ server, both driven from a separate load-generator process over loopback."""
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from .measure import Report
 from .sample_data import bench_config, make_user, make_widget, server_environment
+from .served import GUNICORN, PROJECT, free_port, stop, wait_until_listening
 
-PROJECT = Path(__file__).resolve().parents[1]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKERS = 2
 THREADS = 4
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("gunicorn did not start listening")
-
-
 def _serve(app_spec: str, env: dict):
     """Start gunicorn with WORKERS sync workers on a free loopback port: (process, port)."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             str(GUNICORN),
@@ -55,20 +31,10 @@ def _serve(app_spec: str, env: dict):
         cwd=PROJECT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
-    _wait_until_listening(port, process)
+    wait_until_listening(port, process)
     return process, port
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stderr.close()
 
 
 def _round(url: str, requests: int) -> dict:
@@ -109,7 +75,7 @@ def bench_throughput(report: Report, workdir: str, rounds: int, requests: int) -
                     results[figure].append(outcome)
     finally:
         for process, _ in servers.values():
-            _stop(process)
+            stop(process)
     for figure, outcomes in results.items():
         latencies = sorted(latency for outcome in outcomes for latency in outcome["latencies_ms"])
         report.add(
