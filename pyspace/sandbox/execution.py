@@ -160,8 +160,10 @@ def execute(
         outcome = failed("SandboxError", "The run stopped answering and was stopped.")
     finally:
         execution.selector.close()
-        # Read before the sandbox (and its cgroup) is discarded.
-        memory = sandbox.memory_usage()
+        # Read before the sandbox (and its cgroup) is discarded, and only when the run did not
+        # end cleanly: memory only turns a failure into a MemoryError (3 cgroup files a run).
+        clean = execution.done is not None and execution.done.get("error") is None
+        memory = None if clean else sandbox.memory_usage()
         sandbox.discard()
     duration_ms = (time.monotonic() - started) * 1000
     done = execution.done

@@ -6,6 +6,7 @@ server calls, background tasks and scheduled occurrences. What is stored comes f
 channel service before it is stored. Nothing here decrypts anything.
 """
 
+import functools
 import json
 import os
 import socket
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from ..database import rows_changed
 from ..extensions import db
@@ -28,7 +29,13 @@ FAILED_STATUSES = ("failed", "killed", "missing")
 
 def worker_name() -> str:
     """This process, as recorded on the runs it executes (host:pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+    return f"{_host_name()}:{os.getpid()}"[:100]
+
+
+@functools.cache
+def _host_name() -> str:
+    # Asked once per process: every Run press records it.
+    return socket.gethostname()
 
 
 def new_run(widget_id: str, kind: str, actor_id: int | None, **fields) -> Run:
@@ -166,12 +173,19 @@ def prune_history(widget_id: str, commit: bool = True) -> int:
     keep = max(1, int(current_app.config["HISTORY_MAX_RUNS"]))
     oldest = utcnow() - timedelta(days=int(current_app.config["HISTORY_MAX_DAYS"]))
     finished = (Run.widget_id == widget_id, Run.status.not_in(ACTIVE_RUN_STATUSES))
-    boundary = db.session.scalar(
-        select(Run.id).where(*finished).order_by(Run.id.desc()).offset(keep - 1).limit(1)
+    # The id of the oldest run kept by count (NULL while there are fewer: `id <` it is then
+    # never true). One statement, as every Run press prunes.
+    boundary = (
+        select(Run.id)
+        .where(*finished)
+        .order_by(Run.id.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
     )
-    removed = rows_changed(delete(Run).where(*finished, Run.created_at < oldest))
-    if boundary is not None:
-        removed += rows_changed(delete(Run).where(*finished, Run.id < boundary))
+    removed = rows_changed(
+        delete(Run).where(*finished, or_(Run.created_at < oldest, Run.id < boundary))
+    )
     if commit:
         db.session.commit()
     return removed
