@@ -29,8 +29,10 @@ from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 PAGE_SIZE = 50
 
 
-def _no_store(response: Response) -> Response:
-    # Table names and rows are the owner's alone: no shared cache or back button keeps them.
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Table names and rows are the owner's alone: no shared cache or back button may keep any
+    answer of this blueprint."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -85,7 +87,7 @@ def _panel(
     response = make_response(
         render_partial_or_page("tables/_panel.html", "tables/page.html", **context), status
     )
-    return _no_store(trigger(response, **events) if events else response)
+    return trigger(response, **events) if events else response
 
 
 @bp.get("/widgets/<widget_id>/tables")
@@ -176,7 +178,7 @@ def _rows_view(
     response = make_response(
         render_partial_or_page("tables/_rows.html", "tables/rows_page.html", **context), status
     )
-    return _no_store(trigger(response, **events) if events else response)
+    return trigger(response, **events) if events else response
 
 
 def _wants_json() -> bool:
@@ -211,7 +213,7 @@ def rows(widget_id: str, table_id: int):
         "page": context["page_number"],
         "pages": context["pages"],
     }
-    return _no_store(jsonify(answer))
+    return jsonify(answer)
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns")
@@ -308,7 +310,7 @@ def _cell(widget, table, column, row_id, status=200, editing=False, error=None, 
         "format_text": format_text,
     }
     template = "tables/_cell_edit.html" if editing else "tables/_cell.html"
-    return _no_store(make_response(render_template(template, **context), status))
+    return make_response(render_template(template, **context), status)
 
 
 @bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/edit")
@@ -350,7 +352,7 @@ def delete_row(widget_id: str, table_id: int, row_id: int):
     delete_rows(table, [row_id])
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _no_store(trigger(make_response(""), **_toast("Deleted a row.")))
+    return trigger(make_response(""), **_toast("Deleted a row."))
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -362,7 +364,7 @@ def export_csv(widget_id: str, table_id: int):
     _, table = _owned_table_or_404(widget_id, table_id)
     response = Response(stream_with_context(csv_io.export_lines(table)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
-    return _no_store(response)
+    return response
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/import")

@@ -35,7 +35,10 @@ def _schedule_form(widget: Widget) -> ScheduleForm:
     return form
 
 
-def _no_store(response: Response) -> Response:
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Schedules and run history (outputs included) are the owner's alone: no shared cache or
+    back button may keep any answer of this blueprint."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -70,7 +73,7 @@ def _panel(
         render_partial_or_page("tasks/_schedules.html", "tasks/schedules_page.html", **context),
         status,
     )
-    return _no_store(trigger(response, **events) if events else response)
+    return trigger(response, **events) if events else response
 
 
 @bp.get("/widgets/<widget_id>/schedules")
@@ -168,17 +171,15 @@ def history(widget_id: str):
     status = form.status.data if form.status.validate(form) else ""
     page = history_page(widget.id, request.args.get("page", 1, type=int), kind, status)
     if _wants_json():
-        return _no_store(jsonify({"runs": [run_as_json(run) for run in page.runs]}))
+        return jsonify({"runs": [run_as_json(run) for run in page.runs]})
     base = url_for("tasks.history", widget_id=widget.id)
-    return _no_store(
-        make_response(
-            render_partial_or_page(
-                "tasks/_history.html",
-                "tasks/history_page.html",
-                widget=widget,
-                runs=page,
-                form=form,
-                base=base,
-            )
+    return make_response(
+        render_partial_or_page(
+            "tasks/_history.html",
+            "tasks/history_page.html",
+            widget=widget,
+            runs=page,
+            form=form,
+            base=base,
         )
     )
