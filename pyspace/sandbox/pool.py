@@ -59,7 +59,7 @@ class WarmPool:
         """A sandbox for one run, and whether it came warm from the pool.
 
         When the pool is empty (a burst of runs) the run starts its own sandbox: waiting for
-        the background thread would be no faster.
+        the background threads would be no faster.
         """
         with self._changed:
             self._in_flight += 1
