@@ -208,17 +208,26 @@ def bench_classroom(
             outcomes = _burst(visitors)
             samples += [elapsed for elapsed, _ in outcomes]
             failures += [failure for _, failure in outcomes if failure]
-    ordered = sorted(samples)
-    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
     report.add(
         name,
         samples,
         failures=len(failures),
         failure_kinds=sorted(set(failures)),
-        p95_ms=round(p95, 1),
+        p95_ms=round(_p95(samples), 1),
+        # Each burst on its own: a slower second burst means the pool had not refilled in the
+        # 5 s between them.
+        burst_p95_ms=[
+            round(_p95(samples[start : start + pupils]), 1)
+            for start in range(0, len(samples), pupils)
+        ],
         peak_memory_mb=round(memory.peak_mb - memory.start_mb, 1),
     )
-    report.check(name, "0 failures, p95 ≤ 500 ms", not failures and p95 <= 500)
+    report.check(name, "0 failures, p95 ≤ 500 ms", not failures and _p95(samples) <= 500)
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
 def bench_pages_over_http(
