@@ -37,11 +37,11 @@ def _save_from_editor(widget) -> tuple[bool, list[str]]:
     Returns (saved, errors): (False, []) when there was nothing to save — a run of the saved
     code, as on the public page — and (False, messages) when the form is invalid.
     """
-    if not widget.is_owned_by(current_user):
+    # The public page's Run (and a JSON client) sends no code: run the saved one, without
+    # building the editor's form for nothing.
+    if not widget.is_owned_by(current_user) or "server_code" not in request.form:
         return False, []
     form = EditWidgetForm(obj=widget)
-    if not form.server_code.raw_data:  # the public page's Run sends no code: run the saved one
-        return False, []
     if not form.validate():
         return False, [
             f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
