@@ -37,7 +37,7 @@ from .execution import execute
 from .fairness import FairQueue, RunRefusedError
 from .host import HostProblemError, SandboxHost, host_for
 from .network import network_problem
-from .pool import WarmPool
+from .pool import READY_TIMEOUT, WarmPool
 from .results import RunResult, failed
 from .services import RunContext, channel_services
 from .settings import Limits, RunnerSettings, settings_from_config
@@ -88,9 +88,22 @@ class Runner:
         return start_sandbox(self.settings.limits, self.host.packages_dir, host=self.host)
 
     def take_sandbox(self) -> tuple[Sandbox, bool]:
-        """A never-used sandbox, warm from the pool when one is ready."""
+        """A never-used sandbox, warm from the pool when one is ready.
+
+        A sandbox started for this run that dies before it is ready is replaced once: when
+        several start at once, bubblewrap now and then fails to set up the run's loopback
+        interface ("loopback: Failed RTM_NEWADDR") and exits. The warm pool's own starts are
+        checked the same way before they are handed out."""
         if self.pool is not None:
-            return self.pool.take()
+            sandbox, warm = self.pool.take()
+        else:
+            sandbox, warm = self.start_sandbox(), False
+        if warm or sandbox.wait_ready(READY_TIMEOUT):
+            return sandbox, warm
+        log.warning(
+            "a sandbox exited while starting (status %s); starting another", sandbox.process.poll()
+        )
+        sandbox.discard()
         return self.start_sandbox(), False
 
     def run(

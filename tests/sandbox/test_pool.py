@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+import types
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_a_burst_larger_than_the_pool_still_runs_every_time(app, widget_ids):
     runner = runner_for(app)
     with app.app_context():
         results = [runner.run(widget_ids[0], "print('ok')\n", None) for _ in range(5)]
-    assert [result.stdout for result in results] == ["ok\n"] * 5
+    assert [result.stdout for result in results] == ["ok\n"] * 5, [r.error for r in results]
 
 
 def _real_uids(pid: int) -> set[str]:
@@ -300,3 +301,27 @@ def test_a_pool_that_ran_dry_refills_at_once_even_with_runs_in_flight(monkeypatc
         assert len(starts) == 3
     finally:
         pool.shutdown()
+
+
+class _DiedStarting(_FakeSandbox):
+    """A sandbox whose bubblewrap exited before the runtime said it was ready."""
+
+    process = types.SimpleNamespace(poll=lambda: 1)
+    discarded = False
+
+    def wait_ready(self, timeout):
+        return False
+
+    def discard(self):
+        self.discarded = True
+
+
+def test_a_sandbox_that_dies_while_starting_is_replaced_once(app, monkeypatch):
+    app.config["RUN_POOL_SIZE"] = 0
+    shutdown_runner(app)
+    runner = runner_for(app)
+    died, healthy = _DiedStarting(), _FakeSandbox()
+    started = iter([died, healthy])
+    monkeypatch.setattr(runner, "start_sandbox", lambda: next(started))
+    assert runner.take_sandbox() == (healthy, False)
+    assert died.discarded
