@@ -1,5 +1,6 @@
 """The warm pool: ready sandboxes, each used for exactly one run, refilled, bounded, shut down."""
 
+import contextlib
 import os
 import threading
 import time
@@ -262,20 +263,25 @@ def test_an_unset_pool_size_is_sized_to_this_machine():
     assert settings_from_config({"RUN_POOL_SIZE": 0}).pool_size == 0
 
 
+@contextlib.contextmanager
 def _counting_pool(size):
+    """A pool of fake sandboxes and the times they were started; shut down afterwards."""
     starts = []
 
     def start():
         starts.append(time.monotonic())
         return _FakeSandbox()
 
-    return WarmPool(start, size=size), starts
+    pool = WarmPool(start, size=size)
+    try:
+        yield pool, starts
+    finally:
+        pool.shutdown()
 
 
 def test_refill_waits_until_the_finished_runs_answer_has_had_time_to_go(monkeypatch):
     monkeypatch.setattr(pool_module, "QUIET_BEFORE_REFILL", 1.0)
-    pool, starts = _counting_pool(2)
-    try:
+    with _counting_pool(2) as (pool, starts):
         assert pool.wait_until_full(5)
         pool.take()
         pool.run_finished()
@@ -283,14 +289,11 @@ def test_refill_waits_until_the_finished_runs_answer_has_had_time_to_go(monkeypa
         assert len(starts) == 2, "no sandbox starts while the run's response is being sent"
         assert pool.wait_until_full(5)
         assert len(starts) == 3
-    finally:
-        pool.shutdown()
 
 
 def test_a_pool_that_ran_dry_refills_at_once_even_with_runs_in_flight(monkeypatch):
     monkeypatch.setattr(pool_module, "QUIET_BEFORE_REFILL", 10.0)
-    pool, starts = _counting_pool(2)
-    try:
+    with _counting_pool(2) as (pool, starts):
         assert pool.wait_until_full(5)
         pool.take()
         pool.take()  # both runs still going: the pool is empty
@@ -299,8 +302,6 @@ def test_a_pool_that_ran_dry_refills_at_once_even_with_runs_in_flight(monkeypatc
             time.sleep(0.01)
         assert pool.idle_count() == 1, "one ready sandbox again, without waiting for the runs"
         assert len(starts) == 3
-    finally:
-        pool.shutdown()
 
 
 class _DiedStarting(_FakeSandbox):
