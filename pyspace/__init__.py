@@ -60,10 +60,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .database import configure_engine
+    from .database import configure_engine, engine_options
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .secrets import vault
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():

@@ -1,9 +1,13 @@
 """The SQLite settings apply to the app's own engine, and to no other engine in the process."""
 
+import contextlib
+
 import pytest
 import sqlalchemy
 
+from pyspace import create_app
 from pyspace.extensions import db
+from pyspace.sandbox.fairness import PAGE_THREADS
 
 
 def _pragma(connection, name: str):
@@ -28,3 +32,29 @@ def test_another_engine_in_the_same_process_keeps_sqlites_defaults(app, tmp_path
             assert _pragma(connection, "journal_mode") == "delete"
     finally:
         other.dispose()
+
+
+@pytest.fixture
+def app_config(app_config):
+    # A pool that is too small fails the checkout in a second instead of waiting 30.
+    return {**app_config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_timeout": 1}}
+
+
+def test_page_threads_get_connections_while_every_run_in_flight_holds_one(app):
+    # A run's request keeps its connection while it waits for a slot and runs: with every run
+    # the server admits in flight, the threads kept for pages must still get theirs.
+    runs_in_flight = app.config["RUN_MAX_CONCURRENT"] + app.config["RUN_QUEUE_LENGTH"]
+    with app.app_context(), contextlib.ExitStack() as held:
+        for _ in range(runs_in_flight + PAGE_THREADS):
+            connection = held.enter_context(db.engine.connect())
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_an_in_memory_database_keeps_its_single_connection(app_config):
+    in_memory = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SQLALCHEMY_ENGINE_OPTIONS": {}}
+    app = create_app({**app_config, **in_memory})
+    with app.app_context():
+        db.create_all()
+        assert db.session.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
