@@ -42,6 +42,35 @@ def configure_engine(engine: Engine) -> None:
     """Apply the SQLite settings to every connection `engine` opens (the app's engines only:
     other engines in the same process, a test's or a tool's, are left as they are)."""
     event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "checkin", _sync_fully_again)
+
+
+def begin_bookkeeping() -> None:
+    """Start the session's next transaction as bookkeeping: its commit does not wait for the
+    disk. For what the site notes about a run (its history row, a secret's last use), which a
+    Run press would otherwise wait on twice; a user's own changes keep syncing on every commit.
+
+    SQLite: `synchronous = NORMAL` for this transaction (the WAL is not synced at its commit;
+    the next fully synced commit or checkpoint syncs it with everything before it). PostgreSQL:
+    `synchronous_commit = off` for this transaction. Either way the change survives the web
+    process being killed; a power cut may lose the last few, never the database's consistency.
+    Call it before the transaction writes anything (SQLite refuses the change after)."""
+    from .extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        return
+    raw = connection.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("PRAGMA synchronous = NORMAL")
+        # Put back when the connection returns to the pool, before any other request has it.
+        connection.connection.info["bookkeeping"] = True
+
+
+def _sync_fully_again(dbapi_connection, connection_record) -> None:
+    if connection_record.info.pop("bookkeeping", False) and dbapi_connection is not None:
+        dbapi_connection.execute("PRAGMA synchronous = FULL")
 
 
 def _configure_sqlite(dbapi_connection, connection_record) -> None:

@@ -58,3 +58,25 @@ def test_an_in_memory_database_keeps_its_single_connection(app_config):
         assert db.session.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_bookkeeping_commits_without_a_sync_and_the_next_transaction_syncs_again(app):
+    from pyspace.database import begin_bookkeeping
+    from pyspace.models import User
+
+    with app.app_context():
+        begin_bookkeeping()
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            assert _pragma(connection, "synchronous") == 1  # NORMAL
+        else:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        db.session.add(User(username="noted", password_hash="x"))
+        db.session.commit()
+        # The connection went back to the pool; whoever takes it next syncs every commit.
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            assert _pragma(connection, "synchronous") == 2  # FULL
+        else:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert db.session.scalar(sqlalchemy.select(User.username)) == "noted"

@@ -8,6 +8,7 @@ so code can never reach another widget's secrets, whatever name it asks for.
 import logging
 
 from .. import audit
+from ..database import begin_bookkeeping
 from ..extensions import db
 from ..models import Secret, utcnow
 from . import vault
@@ -90,7 +91,9 @@ def _entry(widget_id: str, name: object, noun: str) -> Secret:
 
 
 def _record_use(secret: Secret, actor_id: int | None) -> None:
-    # One audited "use" per name per run (the channel service remembers it for the run).
+    # One audited "use" per name per run (the channel service remembers it for the run). The
+    # run waits for this commit: it is bookkeeping, not something the owner typed.
+    begin_bookkeeping()
     secret.last_used_at = utcnow()
     audit.record(secret.widget_id, actor_id, "use", secret.name)
     db.session.commit()
