@@ -87,7 +87,7 @@ def call(widget_id: str, fn_name: str):
     except CallRequestError as error:
         return _json_error(error.status, error.error_type, str(error))
     caller = extraction.caller_key(actor_id)
-    refused = extraction.refusal(widget, caller)
+    refused = extraction.refusal(widget, caller, actor_id)
     if refused:
         return _json_error(429, "TooManyHiddenResults", refused)
     # The runner runs the server code in a fresh sandbox; every secret value it read is masked

@@ -35,8 +35,13 @@ def caller_key(actor_id: int | None) -> str:
     return f"user:{actor_id}" if actor_id is not None else f"address:{get_remote_address()}"
 
 
-def refusal(widget: Widget, caller: str) -> str | None:
-    """Why `caller` may not run or call `widget` now (it is over its budget), or None."""
+def refusal(widget: Widget, caller: str, actor_id: int | None) -> str | None:
+    """Why `caller` (`actor_id` when logged in) may not run or call `widget` now (it is over
+    its budget), or None."""
+    if actor_id is not None and actor_id == widget.owner_id:
+        # The owner's results are masked, never withheld, so the owner is never counted: no
+        # query on the owner's every Run press.
+        return None
     blocked_until = db.session.scalar(
         db.select(ExtractionCounter.blocked_until).filter_by(widget_id=widget.id, caller=caller)
     )

