@@ -7,7 +7,8 @@ serves it (issue 16's figures 1, 2, 3 and 5).
 3. Classroom burst: 30 accounts, each with its own widget that imports requests and reads a secret,
    press Run at the same moment; again 5 s later. p50, p95, max, failures, the host's peak memory.
 5. Pages under 30 concurrent clients (home, public widget page, editor) against gunicorn serving a
-   bare Flask hello, in the same run.
+   bare Flask hello, in the same run; and the home page while 20 slow runs fill the run slots
+   and the queue.
 
 Baselines take turns with the figure they are compared with, so both see the same machine.
 """
@@ -30,6 +31,7 @@ from .served import PROJECT, Visitor, bench_config_of, served_site, timed
 
 HELLO = "print('Hello, world!')\n"
 REQUESTS_RUN = "import requests, anvil.secrets\nprint(requests.__version__)\n"
+SLOW_RUN = "import time\ntime.sleep(1)\n"
 CLASSROOM_RUN = (
     "import requests, anvil.secrets\n"
     "key = anvil.secrets.get_secret('api_key_00000')\n"
@@ -225,6 +227,39 @@ def bench_classroom(
     report.check(name, "0 failures, p95 ≤ 500 ms", not failures and _p95(samples) <= 500)
 
 
+def bench_page_while_runs_wait(report: Report, workdir: str, runs: int, **site: str) -> None:
+    """A page load while `runs` one-second runs hold every run slot and wait in the queue: a
+    visitor's page must not wait for them (it waited up to the whole burst when the runs held
+    every database connection)."""
+    app = make_app(workdir, RUN_WALL_SECONDS=30)
+    with app.app_context():
+        widgets = [
+            make_widget(make_user(f"sleeper{number:02d}"), 0, title="Slow", code=SLOW_RUN)
+            for number in range(runs)
+        ]
+    name = f"home page while {runs} one-second runs run and wait (HTTP)"
+    with served_site(bench_config_of(app), **site) as base_url:
+        visitors = []
+        for number, widget_id in enumerate(widgets):
+            visitor = Visitor(base_url)
+            visitor.log_in(f"sleeper{number:02d}")
+            visitors.append((visitor, widget_id))
+        pressing = threading.Thread(target=_burst, args=(visitors,))
+        pressing.start()
+        time.sleep(0.3)  # every run has arrived: some run, the rest wait for a slot
+        anonymous = Visitor(base_url)
+        samples = []
+        for _ in range(10):
+            (status, _), elapsed = timed(lambda: anonymous.get("/"))
+            if status != 200:
+                raise RuntimeError(f"the home page answered {status} while runs waited")
+            samples.append(elapsed)
+            time.sleep(0.05)
+        pressing.join()
+    report.add(name, samples)
+    report.check(name, "< 100 ms (pages never wait behind runs)", max(samples) < 100)
+
+
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -312,4 +347,5 @@ def bench_over_http(report: Report, quick: bool) -> None:
         bench_classroom(
             report, str(Path(workdir) / "class"), 4 if quick else 30, 1 if quick else 2, **site
         )
+        bench_page_while_runs_wait(report, str(Path(workdir) / "busy"), 6 if quick else 20, **site)
         bench_pages_over_http(report, str(Path(workdir) / "pages"), 60 if quick else 1500, **site)
