@@ -54,14 +54,20 @@ def begin_bookkeeping() -> None:
     the next fully synced commit or checkpoint syncs it with everything before it). PostgreSQL:
     `synchronous_commit = off` for this transaction. Either way the change survives the web
     process being killed; a power cut may lose the last few, never the database's consistency.
-    Call it before the transaction writes anything (SQLite refuses the change after)."""
+    A transaction that has already written (or has changes waiting to be) stays fully synced:
+    what it holds may be something a user typed."""
     from .extensions import db
 
+    if db.session.new or db.session.dirty or db.session.deleted:
+        return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        # A transaction gets an id at its first write.
+        if connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar() is None:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         return
     raw = connection.connection.dbapi_connection
+    # SQLite refuses the change once the transaction has written.
     if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
         raw.execute("PRAGMA synchronous = NORMAL")
         # Put back when the connection returns to the pool, before any other request has it.

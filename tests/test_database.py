@@ -80,3 +80,22 @@ def test_bookkeeping_commits_without_a_sync_and_the_next_transaction_syncs_again
         else:
             assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
         assert db.session.scalar(sqlalchemy.select(User.username)) == "noted"
+
+
+@pytest.mark.parametrize("written", ["flushed", "pending"])
+def test_a_transaction_that_already_wrote_stays_fully_synced(app, written):
+    from pyspace.database import begin_bookkeeping
+    from pyspace.models import User
+
+    with app.app_context():
+        db.session.add(User(username="typed", password_hash="x"))
+        if written == "flushed":
+            db.session.flush()
+        begin_bookkeeping()
+        db.session.flush()
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            assert _pragma(connection, "synchronous") == 2  # FULL
+        else:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        db.session.commit()
