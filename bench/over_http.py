@@ -162,6 +162,16 @@ class _MemoryWatch:
         self._thread.join()
 
 
+def _logged_in(base_url: str, prefix: str, widgets: list[str]) -> list[tuple[Visitor, str]]:
+    """A logged-in visitor for each widget, as its owner `<prefix>00`, `<prefix>01`, …"""
+    visitors = []
+    for number, widget_id in enumerate(widgets):
+        visitor = Visitor(base_url)
+        visitor.log_in(f"{prefix}{number:02d}")
+        visitors.append((visitor, widget_id))
+    return visitors
+
+
 def _burst(visitors: list[tuple[Visitor, str]]) -> list[tuple[float, str | None]]:
     """Every visitor presses Run at the same moment: (ms, None or why it failed) each."""
     barrier = threading.Barrier(len(visitors))
@@ -199,11 +209,7 @@ def bench_classroom(
     failures: list[str] = []
     # The site's whole footprint counts: the server and its full warm pool, then the bursts.
     with _MemoryWatch() as memory, served_site(bench_config_of(app), **site) as base_url:
-        visitors = []
-        for number, widget_id in enumerate(widgets):
-            visitor = Visitor(base_url)
-            visitor.log_in(f"pupil{number:02d}")
-            visitors.append((visitor, widget_id))
+        visitors = _logged_in(base_url, "pupil", widgets)
         for number in range(bursts):
             if number:
                 time.sleep(5)
@@ -239,11 +245,7 @@ def bench_page_while_runs_wait(report: Report, workdir: str, runs: int, **site: 
         ]
     name = f"home page while {runs} one-second runs run and wait (HTTP)"
     with served_site(bench_config_of(app), **site) as base_url:
-        visitors = []
-        for number, widget_id in enumerate(widgets):
-            visitor = Visitor(base_url)
-            visitor.log_in(f"sleeper{number:02d}")
-            visitors.append((visitor, widget_id))
+        visitors = _logged_in(base_url, "sleeper", widgets)
         pressing = threading.Thread(target=_burst, args=(visitors,))
         pressing.start()
         time.sleep(0.3)  # every run has arrived: some run, the rest wait for a slot

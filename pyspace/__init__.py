@@ -62,9 +62,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from .database import configure_engine, engine_options
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .sandbox.fairness import request_threads
     from .secrets import vault
 
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    threads = request_threads(app.config["RUN_MAX_CONCURRENT"], app.config["RUN_QUEUE_LENGTH"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config, threads)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():

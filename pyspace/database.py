@@ -15,24 +15,21 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SPARE_CONNECTIONS = 10
 
 
-def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+def engine_options(config: Mapping[str, Any], request_threads: int) -> dict[str, Any]:
     """SQLAlchemy engine options: SQLALCHEMY_ENGINE_OPTIONS, over a pool of one connection per
-    request thread.
+    request thread of the web server (`sandbox.fairness.request_threads`).
 
     A request keeps its connection until it ends, and a run's request lasts while the run waits
     for a slot and runs. With SQLAlchemy's default pool (5, plus 10 opened and closed each time)
     15 runs in flight took every connection and a page load waited up to the whole run for one
-    (11 s behind 24 four-second runs, measured): the request threads kept free for pages
-    (`sandbox/fairness.py`) need connections of their own too."""
-    from .sandbox.fairness import request_threads
-
+    (11 s behind 24 four-second runs, measured): the request threads kept free for pages need
+    connections of their own too."""
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         # One in-memory database lives in one connection (Flask-SQLAlchemy's StaticPool).
         return dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
-    threads = request_threads(int(config["RUN_MAX_CONCURRENT"]), int(config["RUN_QUEUE_LENGTH"]))
     return {
-        "pool_size": threads,
+        "pool_size": request_threads,
         "max_overflow": SPARE_CONNECTIONS,
         **config["SQLALCHEMY_ENGINE_OPTIONS"],
     }

@@ -60,6 +60,16 @@ def test_an_in_memory_database_keeps_its_single_connection(app_config):
         db.engine.dispose()
 
 
+def _commit_sync(connection) -> str:
+    """How this connection's commits sync: "full" (SQLite FULL, PostgreSQL on) or "without"
+    (SQLite NORMAL, PostgreSQL off)."""
+    if connection.dialect.name == "sqlite":
+        return {2: "full", 1: "without"}[_pragma(connection, "synchronous")]
+    return {"on": "full", "off": "without"}[
+        connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+    ]
+
+
 def test_bookkeeping_commits_without_a_sync_and_the_next_transaction_syncs_again(app):
     from pyspace.database import begin_bookkeeping
     from pyspace.models import User
@@ -67,18 +77,12 @@ def test_bookkeeping_commits_without_a_sync_and_the_next_transaction_syncs_again
     with app.app_context():
         begin_bookkeeping()
         connection = db.session.connection()
-        if connection.dialect.name == "sqlite":
-            assert _pragma(connection, "synchronous") == 1  # NORMAL
-        else:
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        assert _commit_sync(connection) == "without"
         db.session.add(User(username="noted", password_hash="x"))
         db.session.commit()
         # The connection went back to the pool; whoever takes it next syncs every commit.
         connection = db.session.connection()
-        if connection.dialect.name == "sqlite":
-            assert _pragma(connection, "synchronous") == 2  # FULL
-        else:
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert _commit_sync(connection) == "full"
         assert db.session.scalar(sqlalchemy.select(User.username)) == "noted"
 
 
@@ -94,8 +98,5 @@ def test_a_transaction_that_already_wrote_stays_fully_synced(app, written):
         begin_bookkeeping()
         db.session.flush()
         connection = db.session.connection()
-        if connection.dialect.name == "sqlite":
-            assert _pragma(connection, "synchronous") == 2  # FULL
-        else:
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert _commit_sync(connection) == "full"
         db.session.commit()
