@@ -16,9 +16,10 @@ from pathlib import Path
 
 from pyspace.extensions import db
 from pyspace.models import Run, Schedule, Widget, utcnow
-from pyspace.tasks import history, schedules
-from pyspace.tasks.execution import execute_run
-from pyspace.tasks.queue import enqueue_run
+from pyspace.runs import history
+from pyspace.runs.execution import execute_run
+from pyspace.runs.queue import enqueue_run
+from pyspace.tasks import schedules
 
 from .measure import Report
 from .sample_data import make_user

@@ -49,8 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     app.url_value_preprocessor(refuse_nul_in_url_values)
     _init_extensions(app)
-    _register_blueprints(app)
-    _register_cli(app)
+    _init_areas(app)
     if app.config.get("RUN_POOL_WARM_ON_START"):
         # The server (not CLI commands or tests) fills the warm pool now, so the first Run is fast.
         from .sandbox import runner_for
@@ -63,7 +62,6 @@ def _init_extensions(app: Flask) -> None:
     from .database import configure_engine, engine_options
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .sandbox.fairness import request_threads
-    from .secrets import vault
 
     threads = request_threads(app.config["RUN_MAX_CONCURRENT"], app.config["RUN_QUEUE_LENGTH"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config, threads)
@@ -82,7 +80,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    vault.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
@@ -96,44 +93,24 @@ def _init_extensions(app: Flask) -> None:
         return user_for_session_id(session_id)
 
 
-def _register_blueprints(app: Flask) -> None:
+def _init_areas(app: Flask) -> None:
     from . import errors, htmx, security_headers
-    from .admin import bp as admin_bp
-    from .auth import bp as auth_bp
-    from .examples import bp as examples_bp
-    from .forks import bp as forks_bp
-    from .gui import bp as gui_bp
-    from .runs import bp as runs_bp
-    from .secrets import bp as secrets_bp
-    from .tables import bp as tables_bp
-    from .tasks import bp as tasks_bp
-    from .widgets import bp as widgets_bp
+    from .admin import init_app as admin
+    from .auth import init_app as auth
+    from .config_cli import config_cli
+    from .examples import init_app as examples
+    from .forks import init_app as forks
+    from .gui import init_app as gui
+    from .runs import init_app as runs
+    from .secrets import init_app as secrets
+    from .tables import init_app as tables
+    from .tasks import init_app as tasks
+    from .widgets import init_app as widgets
 
-    for blueprint in (
-        auth_bp,
-        widgets_bp,
-        secrets_bp,
-        tables_bp,
-        runs_bp,
-        gui_bp,
-        forks_bp,
-        admin_bp,
-        tasks_bp,
-        examples_bp,
-    ):
-        app.register_blueprint(blueprint)
+    # Each area registers its blueprint, CLI commands, error handlers and channel services.
+    for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
+        init_area(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)
-
-
-def _register_cli(app: Flask) -> None:
-    from .admin import cli
-    from .config_cli import config_cli
-    from .secrets import cli as secrets_cli
-    from .tasks import cli as tasks_cli
-
-    cli.register(app)
-    secrets_cli.register(app)
-    tasks_cli.register(app)
     app.cli.add_command(config_cli)

@@ -6,7 +6,6 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .htmx import render_partial_or_page
-from .secrets.vault import VaultKeyError
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -52,11 +51,6 @@ def register(app: Flask) -> None:
         return render_error(
             400, "Your session expired or the form was stale. Reload the page and try again."
         )
-
-    @app.errorhandler(VaultKeyError)
-    def vault_key_error(error):
-        """A missing or wrong secrets key: say so plainly, never a traceback or garbage."""
-        return render_error(500, str(error))
 
     @app.errorhandler(429)
     def rate_limited(error):

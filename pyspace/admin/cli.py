@@ -1,7 +1,6 @@
 """`flask users …`: create users, make admins, disable accounts (for classrooms)."""
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -71,8 +70,3 @@ def list_users() -> None:
     for user in all_users():
         flags = [f for f, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on]
         click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{user.created_at:%Y-%m-%d}")
-
-
-def register(app: Flask) -> None:
-    """Add `flask users …` to the app's command line."""
-    app.cli.add_command(users_cli)

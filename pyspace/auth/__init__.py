@@ -1,7 +1,15 @@
-"""Accounts: register, log in, log out."""
+"""Accounts: register, log in, log out; `anvil.users` for widget code."""
 
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from ..sandbox.services import services_for
 
 bp = Blueprint("auth", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import channel, routes  # noqa: E402,F401
+
+
+def init_app(app: Flask) -> None:
+    """Plug the account pages and the `anvil.users` channel services into the app."""
+    app.register_blueprint(bp)
+    services_for(app).add(channel.SERVICES)

@@ -7,8 +7,8 @@ from flask_login import current_user
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
 from ..runs import extraction
+from ..runs.execution import call_and_record
 from ..sandbox.results import REFUSAL_STATUS
-from ..tasks.execution import call_and_record
 from . import bp
 from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
 from .calls import (

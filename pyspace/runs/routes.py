@@ -7,9 +7,9 @@ from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
 from ..sandbox.results import REFUSAL_STATUS, failed
-from ..tasks.execution import run_and_record
 from ..widgets.forms import EditWidgetForm, save_edits
 from . import bp, extraction
+from .execution import run_and_record
 
 
 def _anonymous_rate_limit() -> str:

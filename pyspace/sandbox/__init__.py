@@ -33,13 +33,13 @@ from flask import Flask, current_app, has_request_context
 from flask_limiter.util import get_remote_address
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
-from .execution import execute
+from .exchange import execute
 from .fairness import FairQueue, RunRefusedError
 from .host import HostProblemError, SandboxHost, host_for
 from .network import network_problem
 from .pool import READY_TIMEOUT, WarmPool
 from .results import RunResult, failed
-from .services import RunContext, channel_services
+from .services import ChannelServices, RunContext, services_for
 from .settings import Limits, RunnerSettings, settings_from_config
 
 __all__ = ["RunResult", "call_function", "run_widget", "runner_for", "shutdown_runner"]
@@ -51,8 +51,10 @@ _creating = threading.Lock()
 class Runner:
     """One app's runner: its settings, its warm pool and its cap on concurrent runs."""
 
-    def __init__(self, settings: RunnerSettings):
+    def __init__(self, settings: RunnerSettings, services: ChannelServices):
         self.settings = settings
+        # Every area has registered its services by the time the first run starts.
+        self.services = services
         self.host: SandboxHost | None = None
         try:
             self.host = host_for(settings)
@@ -157,7 +159,7 @@ class Runner:
             sandbox, warm = self.take_sandbox()
             if on_start is not None:
                 on_start(sandbox)
-            result = execute(sandbox, job, limits, context, channel_services())
+            result = execute(sandbox, job, limits, context, self.services)
             result.warm = warm
             return result
         except OSError:
@@ -180,7 +182,7 @@ def runner_for(app: Flask) -> Runner:
         with _creating:
             runner = app.extensions.get("runner")
             if runner is None:
-                runner = Runner(settings_from_config(app.config))
+                runner = Runner(settings_from_config(app.config), services_for(app))
                 app.extensions["runner"] = runner
                 atexit.register(runner.shutdown)
     return runner

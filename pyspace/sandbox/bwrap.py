@@ -25,11 +25,11 @@ import time
 from dataclasses import dataclass, field, replace
 
 from .cgroups import CgroupLimits, MemoryUsage, RunCgroup, join_command
-from .channel import FrameReader, encode_frame
 from .host import SandboxHost, diagnose
 from .network import RunNetwork, attach_network, parse_allow_list, read_child_pid, resolv_conf
 from .seccomp import program_fd
 from .settings import PROJECT_DIR, Limits
+from .wire import FrameReader, encode_frame
 
 PYTHON = "/usr/bin/python3"
 RUNTIME_DIR = str(PROJECT_DIR / "sandbox_runtime")

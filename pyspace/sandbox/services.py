@@ -2,17 +2,20 @@
 
 Every request from inside a sandbox (`{"op": "get_secret", ...}`, and whatever other areas add)
 is answered by a *channel service*: a plain function `handler(request, run) -> answer` that
-lives in the area it belongs to (`secrets/channel.py` answers `get_secret`). Handlers are
-called in the host process with an app context, and must answer **for `run.widget_id` and
-nothing else**, whatever names the request carries.
+lives in the area it belongs to (`secrets/channel.py` answers `get_secret`). Each area adds its
+services to the app's registry from its `init_app` (`services_for(app).add(SERVICES)`); the
+sandbox never imports an area. Handlers are called in the host process with an app context,
+and must answer **for `run.widget_id` and nothing else**, whatever names the request carries.
 
 An answer is `{"ok": True, ...}` or `{"ok": False, "message": "..."}`; the message is shown to
 the widget's code (and redacted like everything else it prints).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from flask import Flask
 
 from .redaction import Redactor
 
@@ -40,14 +43,33 @@ Answer = dict[str, Any]
 Handler = Callable[[dict, RunContext], Answer]
 
 
-def channel_services() -> dict[str, Handler]:
-    """Every op widget code may send, mapped to the area's handler that answers it."""
-    from ..auth.channel import SERVICES as USER_SERVICES
-    from ..secrets.channel import SERVICES as SECRET_SERVICES
-    from ..tables.channel import SERVICES as TABLE_SERVICES
-    from ..tasks.channel import SERVICES as TASK_SERVICES
+class ChannelServices(Mapping[str, Handler]):
+    """The ops widget code may send, each mapped to the one area handler that answers it."""
 
-    return {**SECRET_SERVICES, **USER_SERVICES, **TASK_SERVICES, **TABLE_SERVICES}
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def add(self, services: Mapping[str, Handler]) -> None:
+        """Register an area's handlers; an op another area already answers is refused, so two
+        areas can never both claim (or one silently replace) what a request means."""
+        taken = sorted(set(services) & set(self._handlers))
+        if taken:
+            raise ValueError(f"channel op(s) already registered: {', '.join(taken)}")
+        self._handlers.update(services)
+
+    def __getitem__(self, op: str) -> Handler:
+        return self._handlers[op]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handlers)
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+
+def services_for(app: Flask) -> ChannelServices:
+    """The app's registry of channel services (made empty on first use)."""
+    return app.extensions.setdefault("channel_services", ChannelServices())
 
 
 def refusal(message: str) -> Answer:

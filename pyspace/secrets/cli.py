@@ -20,7 +20,6 @@ PYSPACE_SECRETS_KEY (keys in the environment, e.g. several servers):
 """
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import text
 
@@ -127,7 +126,3 @@ def check_key() -> None:
             "is not the one they were stored with. Restore the right key."
         )
     click.echo("Every stored value can be decrypted.")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(secrets_cli)

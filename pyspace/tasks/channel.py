@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from ..database import rows_changed
 from ..extensions import db
 from ..models import Run, utcnow
+from ..runs.execution import TASK_KINDS, TaskLaunchError, launch_task
+from ..runs.history import run_as_json
 from ..sandbox.services import Answer, RunContext, refusal
-from .execution import TASK_KINDS, TaskLaunchError, launch_task
-from .history import run_as_json
 
 log = logging.getLogger(__name__)
 

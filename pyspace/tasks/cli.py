@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .queue import huey_for
+from ..runs.queue import huey_for
 from .schedules import tick
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,3 @@ def tick_once() -> None:
     """One scheduler pass: fire due schedules, mark runs of dead workers missing."""
     made = tick()
     click.echo(f"{len(made)} occurrence(s) claimed")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(tasks_cli)

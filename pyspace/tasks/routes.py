@@ -13,9 +13,9 @@ from ..extensions import db
 from ..forks import forking
 from ..htmx import render_partial_or_page, trigger
 from ..models import Schedule, Widget
+from ..runs.history import history_page, run_as_json
 from . import bp, schedules
 from .forms import EmptyForm, HistoryFilterForm, ScheduleForm
-from .history import history_page, run_as_json
 from .schedules import Interval, ScheduleError
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from ..database import rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, SCHEDULE_EVERY, Run, Schedule, Widget, utcnow
-from . import history
-from .queue import enqueue_run
+from ..runs import history
+from ..runs.queue import enqueue_run
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def tick() -> list[Run]:
 
 
 def _stale_after() -> timedelta:
-    from .execution import stale_after
+    from ..runs.execution import stale_after
 
     return stale_after(current_app._get_current_object())  # type: ignore[attr-defined]
 

@@ -14,7 +14,7 @@ from pyspace.auth.channel import get_user
 from pyspace.extensions import db
 from pyspace.models import User
 from pyspace.sandbox import runner_for
-from pyspace.sandbox.services import RunContext, channel_services
+from pyspace.sandbox.services import RunContext, services_for
 from pyspace.widgets.starter_code import starter_code
 from tests.sandbox.helpers import SMALL_LIMITS, run_json
 
@@ -121,7 +121,7 @@ def test_get_user_service_answers_for_the_runs_account_whatever_the_request_says
             "ok": True,
             "user": {"id": alice_id, "username": "alice", "email": None},
         }
-        assert channel_services()["get_user"] is get_user
+        assert services_for(app)["get_user"] is get_user
 
 
 def test_get_user_service_asks_the_database_once_per_run(app, alice, monkeypatch):

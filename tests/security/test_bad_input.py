@@ -187,9 +187,9 @@ def _fuzz_urls(app, rule, values: dict) -> list[str]:
 def fake_runs(monkeypatch):
     """The fuzz pass is about the web layer: runs and calls answer at once."""
     # Where the Run press and GUI calls reach the sandbox (through the run history).
-    monkeypatch.setattr("pyspace.tasks.execution.run_widget", lambda *a: RunResult(ok=True))
+    monkeypatch.setattr("pyspace.runs.execution.run_widget", lambda *a: RunResult(ok=True))
     monkeypatch.setattr(
-        "pyspace.tasks.execution.call_function", lambda *a: RunResult(ok=True, result=1)
+        "pyspace.runs.execution.call_function", lambda *a: RunResult(ok=True, result=1)
     )
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from pyspace.extensions import db
 from pyspace.models import Run
-from pyspace.tasks.queue import work_once
+from pyspace.runs.queue import work_once
 
 # Fast tests: small limits, no warm pool, a quick heartbeat.
 TASK_CONFIG = {

@@ -135,7 +135,7 @@ def test_a_schedule_of_another_widget_is_404(app, alice, widget_id):
 
 
 def test_every_run_press_and_gui_call_is_recorded_redacted(app, alice, widget_id):
-    from pyspace.tasks.execution import call_and_record
+    from pyspace.runs.execution import call_and_record
 
     answer = run_json(alice, widget_id)
     assert answer["stdout"] == "pressed ***\n"
@@ -183,7 +183,7 @@ def test_a_failed_run_is_recorded_with_its_error(app, alice):
 
 
 def test_history_pages_and_filters(app, alice, widget_id):
-    from pyspace.tasks import history
+    from pyspace.runs import history
 
     with app.app_context():
         for n in range(25):
@@ -207,7 +207,7 @@ def test_history_pages_and_filters(app, alice, widget_id):
 
 
 def test_history_shows_state_and_output_as_stored(app, alice, widget_id):
-    from pyspace.tasks import history
+    from pyspace.runs import history
 
     with app.app_context():
         run = history.new_run(widget_id, "task", None, task_name="refresh")
@@ -251,7 +251,7 @@ def test_run_now_past_the_per_account_limit_is_refused_with_the_reason(app, alic
 
 
 def test_a_scheduled_run_shows_its_owner_the_output_masked_not_withheld(app, alice, widget_id):
-    from pyspace.tasks.queue import work_once
+    from pyspace.runs.queue import work_once
     from pyspace.tasks.schedules import fire_due
 
     alice.post(f"/widgets/{widget_id}/schedules", {"task_name": "refresh", "every": "hour"})
@@ -271,8 +271,8 @@ def test_a_task_someone_else_launched_has_its_secret_output_withheld_whole(
     app, alice, bob, widget_id, launcher
 ):
     from pyspace.models import User
-    from pyspace.tasks import history
-    from pyspace.tasks.queue import enqueue_run, work_once
+    from pyspace.runs import history
+    from pyspace.runs.queue import enqueue_run, work_once
 
     with app.app_context():
         bob_id = db.session.scalar(db.select(User.id).filter_by(username="bob"))

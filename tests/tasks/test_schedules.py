@@ -6,7 +6,8 @@ import pytest
 
 from pyspace.extensions import db
 from pyspace.models import Run, Schedule, Widget
-from pyspace.tasks import history, schedules
+from pyspace.runs import history
+from pyspace.tasks import schedules
 from pyspace.tasks.schedules import Interval, ScheduleError
 
 from .helpers import TASK_CONFIG

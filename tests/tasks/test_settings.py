@@ -27,7 +27,7 @@ def test_task_settings_are_read_from_the_environment(variable, raw, parsed):
 
 
 def test_a_queue_url_that_is_not_redis_stops_the_queue_with_a_message(app):
-    from pyspace.tasks.queue import make_huey
+    from pyspace.runs.queue import make_huey
 
     app.config["QUEUE_URL"] = "amqp://somewhere"
     with pytest.raises(ConfigError, match="not a redis:// or sqlite:/// URL"):

@@ -8,8 +8,8 @@ import pytest
 
 from pyspace.extensions import db
 from pyspace.models import DataTable, Schedule, Secret, Widget
+from pyspace.runs.queue import work_once
 from pyspace.sandbox.redaction import encoded_forms
-from pyspace.tasks.queue import work_once
 from tests.weather_api import FAKE_DESCRIPTION, FAKE_TEMP, fake_weather_api
 
 from .helpers import TASK_CONFIG, runs_of

@@ -19,8 +19,9 @@ import pytest
 
 from pyspace.extensions import db
 from pyspace.models import Run, Schedule, Widget, utcnow
-from pyspace.tasks import history, schedules
-from pyspace.tasks.queue import enqueue_run
+from pyspace.runs import history
+from pyspace.runs.queue import enqueue_run
+from pyspace.tasks import schedules
 from tests.sandbox.helpers import run_json
 
 from .helpers import TASK_CONFIG, runs_of, wait_for

@@ -6,17 +6,18 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 
 from .bwrap import Sandbox
 from .cgroups import MemoryUsage
-from .channel import ChannelError, encode_frame
 from .redaction import WITHHELD
 from .results import RunResult, failed
 from .services import Answer, Handler, RunContext, refusal
 from .settings import Limits
+from .wire import ChannelError, encode_frame
 
 
-def _answer(request: dict, run: RunContext, services: dict[str, Handler]) -> Answer:
+def _answer(request: dict, run: RunContext, services: Mapping[str, Handler]) -> Answer:
     handler = services.get(str(request.get("op")))
     if handler is None:
         return refusal(f"The site does not know the request {request.get('op')!r}.")
@@ -52,7 +53,7 @@ class _Execution:
     code's "done" message once it arrives."""
 
     def __init__(
-        self, sandbox: Sandbox, limits: Limits, run: RunContext, services: dict[str, Handler]
+        self, sandbox: Sandbox, limits: Limits, run: RunContext, services: Mapping[str, Handler]
     ) -> None:
         self.sandbox = sandbox
         self.limits = limits
@@ -138,7 +139,7 @@ class _Execution:
 
 
 def execute(
-    sandbox: Sandbox, job: dict, limits: Limits, run: RunContext, services: dict[str, Handler]
+    sandbox: Sandbox, job: dict, limits: Limits, run: RunContext, services: Mapping[str, Handler]
 ) -> RunResult:
     """Run `job` in `sandbox` (which is then discarded) and return the redacted result.
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pyspace.sandbox.channel import HEADER, ChannelError, FrameReader, encode_frame
+from pyspace.sandbox.wire import HEADER, ChannelError, FrameReader, encode_frame
 
 
 def test_messages_split_anywhere_come_out_whole_and_in_order():

@@ -35,7 +35,7 @@ def make_huey(app: Flask) -> Huey:
 
     @huey.task(name="execute_run")
     def execute_run_task(run_id: int) -> None:
-        from .execution import execute_run
+        from ..runs.execution import execute_run
 
         with app.app_context():
             execute_run(int(run_id))
