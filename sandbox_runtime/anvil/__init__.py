@@ -3,3 +3,7 @@
 It knows one thing about the outside world: the channel the sandbox was started with
 (see `anvil._channel`). It imports nothing from the web app.
 """
+
+from ._media import BlobMedia, Media, URLMedia
+
+__all__ = ["BlobMedia", "Media", "URLMedia"]
