@@ -70,7 +70,7 @@ serve() {
   # Copies the sandbox's files where its user can read them and starts one real sandbox:
   # stops here with the cause and the fix when widget code couldn't run.
   log "Checking that a sandbox starts"
-  "$VENV/bin/python" -m pyspace.sandbox.check
+  "$VENV/bin/flask" --app app sandbox check
   # Once per Pyodide version: Python started in Chromium and saved, restored by every GUI
   # frame instead of starting again (pyspace/gui/snapshot.py). Without it frames are slower.
   log "Checking the GUI frames' Pyodide snapshot"

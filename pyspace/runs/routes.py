@@ -3,12 +3,13 @@
 from flask import current_app, jsonify, render_template, request
 from flask_login import current_user
 
+from .. import extraction
 from ..access import visible_widget_or_404
+from ..editor_form import EditWidgetForm, save_edits
 from ..extensions import limiter
 from ..htmx import is_htmx, trigger
 from ..sandbox.results import REFUSAL_STATUS, failed
-from ..widgets.forms import EditWidgetForm, save_edits
-from . import bp, extraction
+from . import bp
 from .execution import run_and_record
 
 
