@@ -7,11 +7,12 @@ from flask_login import current_user
 
 from ..auth.join_codes import all_join_codes, create_join_code, delete_join_code
 from ..extensions import db
+from ..forms import EmptyForm
 from ..htmx import is_htmx, trigger
 from ..models import JoinCode, User, utcnow
 from . import bp
 from .accounts import UserRow, set_disabled, users_with_widget_counts, widget_count
-from .forms import EmptyForm, JoinCodeForm
+from .forms import JoinCodeForm
 
 
 def admin_required(view):

@@ -11,10 +11,10 @@ from flask_login import current_user
 
 from ..access import owned_widget_or_404
 from ..errors import render_error
+from ..forms import EmptyForm
 from ..htmx import is_htmx
 from . import bp
 from .changes import SecretChangeError, create_key, generate_key, secret_of
-from .key_forms import KeyButtonForm
 from .routes import _back_to_panel, _changed, _panel, _row
 
 
@@ -22,7 +22,7 @@ from .routes import _back_to_panel, _changed, _panel, _row
 def create_key_view(widget_id: str):
     """Create Key: a new encryption key named new_key_N, generated here, ready to be renamed."""
     widget = owned_widget_or_404(widget_id)
-    if not KeyButtonForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         key = create_key(widget, current_user.id)
@@ -40,7 +40,7 @@ def generate_key_view(widget_id: str, secret_id: int):
     key = secret_of(widget, secret_id)
     if key is None or not key.is_key:
         abort(404)
-    if not KeyButtonForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         generate_key(key, current_user.id)

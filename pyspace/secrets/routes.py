@@ -15,6 +15,7 @@ from .. import audit
 from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..errors import render_error
+from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, retarget, trigger
 from ..models import Secret, Widget
 from . import bp
@@ -32,7 +33,6 @@ from .changes import (
     set_secret_value,
 )
 from .forms import (
-    EmptyForm,
     ImportDotenvForm,
     MoveToSecretForm,
     RenameSecretForm,

@@ -18,11 +18,12 @@ from flask import (
 )
 
 from ..access import owned_widget_or_404
+from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import DataColumn, DataTable, Widget
 from . import bp, csv_io, schema
 from .columns import format_text, json_value, parse_text
-from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
+from .forms import CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
 from .queries import count_rows, newest_row_ids, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
@@ -127,7 +128,7 @@ def rename(widget_id: str, table_id: int):
 def delete(widget_id: str, table_id: int):
     """Delete a table with its columns and rows."""
     widget, table = _owned_table_or_404(widget_id, table_id)
-    ButtonForm()
+    EmptyForm()
     name = table.name
     schema.delete_table(table)
     if not is_htmx():
@@ -246,7 +247,7 @@ def rename_column(widget_id: str, table_id: int, column_id: int):
 def delete_column(widget_id: str, table_id: int, column_id: int):
     """Delete a column and every value in it."""
     widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    ButtonForm()
+    EmptyForm()
     name = column.name
     schema.delete_column(table, column)
     if not is_htmx():
@@ -269,7 +270,7 @@ def _typed(table: DataTable, texts: dict[str, str]) -> dict:
 def add(widget_id: str, table_id: int):
     """Add a row from the Add row form (one field per column; empty is no value)."""
     widget, table = _owned_table_or_404(widget_id, table_id)
-    ButtonForm()
+    EmptyForm()
     try:
         add_row(table, _typed(table, row_values_from(request.form, table.columns)))
     except RowChangeError as error:
@@ -348,7 +349,7 @@ def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
 def delete_row(widget_id: str, table_id: int, row_id: int):
     """Delete a row; htmx removes it from the page (an empty 200)."""
     widget, table, row_id = _owned_row_or_404(widget_id, table_id, row_id)
-    ButtonForm()
+    EmptyForm()
     delete_rows(table, [row_id])
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))

@@ -11,11 +11,12 @@ from wtforms.fields.choices import SelectChoice
 from ..access import owned_widget_or_404
 from ..extensions import db
 from ..forks import forking
+from ..forms import EmptyForm
 from ..htmx import render_partial_or_page, trigger
 from ..models import Schedule, Widget
 from ..runs.history import history_page, run_as_json
 from . import bp, schedules
-from .forms import EmptyForm, HistoryFilterForm, ScheduleForm
+from .forms import HistoryFilterForm, ScheduleForm
 from .schedules import Interval, ScheduleError
 
 
