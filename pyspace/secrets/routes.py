@@ -18,6 +18,7 @@ from ..errors import render_error
 from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, retarget, trigger
 from ..models import Secret, Widget
+from ..security_headers import no_store
 from . import bp
 from .changes import (
     NOTHING_TO_MOVE,
@@ -49,12 +50,8 @@ bp.add_app_template_global(ago)
 bp.add_app_template_filter(audit.verb, "audit_verb")
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Secret names (and, after View value, a value) are for the owner only: no shared cache or
-    back button may keep any answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Secret names (and, after View value, a value) are for the owner only.
+bp.after_request(no_store)
 
 
 def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:

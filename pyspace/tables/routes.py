@@ -21,6 +21,7 @@ from ..access import owned_widget_or_404
 from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import DataColumn, DataTable, Widget
+from ..security_headers import no_store
 from . import bp, csv_io, schema
 from .columns import format_text, json_value, parse_text
 from .forms import CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
@@ -30,12 +31,8 @@ from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 PAGE_SIZE = 50
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Table names and rows are the owner's alone: no shared cache or back button may keep any
-    answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Table names and rows are the owner's alone.
+bp.after_request(no_store)
 
 
 def _owned_table_or_404(widget_id: str, table_id: int) -> tuple[Widget, DataTable]:

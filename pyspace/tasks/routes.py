@@ -4,7 +4,7 @@ Each view renders the same partial for htmx and a page around it for a browser w
 JavaScript. The History answers `Accept: application/json` with `{"runs": [...]}`.
 """
 
-from flask import Response, abort, jsonify, make_response, request, url_for
+from flask import abort, jsonify, make_response, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -15,6 +15,7 @@ from ..forms import EmptyForm
 from ..htmx import render_partial_or_page, trigger
 from ..models import Schedule, Widget
 from ..runs.history import history_page, run_as_json
+from ..security_headers import no_store
 from . import bp, schedules
 from .forms import HistoryFilterForm, ScheduleForm
 from .schedules import Interval, ScheduleError
@@ -36,12 +37,8 @@ def _schedule_form(widget: Widget) -> ScheduleForm:
     return form
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Schedules and run history (outputs included) are the owner's alone: no shared cache or
-    back button may keep any answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Schedules and run history (outputs included) are the owner's alone.
+bp.after_request(no_store)
 
 
 def _panel(
