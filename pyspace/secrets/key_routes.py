@@ -15,7 +15,7 @@ from ..forms import EmptyForm
 from ..htmx import is_htmx
 from . import bp
 from .changes import SecretChangeError, create_key, generate_key, secret_of
-from .routes import _back_to_panel, _changed, _panel, _row
+from .panel import back_to_panel, changed_events, render_panel, render_row
 
 
 @bp.post("/widgets/<widget_id>/secrets/keys", endpoint="create_key")
@@ -29,8 +29,10 @@ def create_key_view(widget_id: str):
     except SecretChangeError as error:
         return render_error(503, str(error))
     if not is_htmx():
-        return _back_to_panel(widget, key)
-    return _panel(widget, focus_id=key.id, events=_changed(f"Created the key {key.name}."))
+        return back_to_panel(widget, key)
+    return render_panel(
+        widget, focus_id=key.id, events=changed_events(f"Created the key {key.name}.")
+    )
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/generate", endpoint="generate_key")
@@ -45,7 +47,7 @@ def generate_key_view(widget_id: str, secret_id: int):
     try:
         generate_key(key, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, key, 422, error=str(error))
+        return render_row(widget, key, 422, error=str(error))
     if not is_htmx():
-        return _back_to_panel(widget, key)
-    return _row(widget, key, events=_changed(f"Generated a new key for {key.name}."))
+        return back_to_panel(widget, key)
+    return render_row(widget, key, events=changed_events(f"Generated a new key for {key.name}."))

@@ -9,14 +9,13 @@ a valid CSRF token are refused by CSRFProtect. Every answer is `Cache-Control: n
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit
 from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..errors import render_error
 from ..forms import EmptyForm
-from ..htmx import is_htmx, redirect_to, render_partial_or_page, retarget, trigger
+from ..htmx import is_htmx, redirect_to, retarget, toast
 from ..models import Secret, Widget
 from ..security_headers import no_store
 from . import bp
@@ -40,7 +39,8 @@ from .forms import (
     SecretDetailsForm,
     SetValueForm,
 )
-from .listing import count_secrets, panel_blocks, rows_after
+from .listing import rows_after
+from .panel import back_to_panel, changed_events, render_panel, render_row
 from .timing import ago
 from .transfer import apply_import, env_example, env_with_values, plan_import
 
@@ -74,108 +74,10 @@ def _first_error(form: FlaskForm) -> str:
     return next(error for errors in form.errors.values() for error in errors)
 
 
-def _panel(
-    widget: Widget,
-    status: int = 200,
-    focus_id: int | None = None,
-    mode: str | None = None,
-    revealed: str | None = None,
-    error: str | None = None,
-    events: dict | None = None,
-    after: int = 0,
-    form: FlaskForm | None = None,
-) -> Response:
-    """The panel (one page of rows, from secret id `after` on): a fragment for htmx, the full
-    page otherwise. `focus_id`'s row gets focus, shown in `mode`/`revealed`/`error` if given."""
-    total = count_secrets(widget.id)
-    blocks = panel_blocks(widget.id, total, after, focus_id)
-    if after and focus_id is None and blocks[0].rows:
-        focus_id = blocks[0].rows[0].id  # a page further on: start at its first row
-    context = {
-        "widget": widget,
-        "base": url_for("secrets.panel", widget_id=widget.id),
-        "blocks": blocks,
-        "secret_total": total,
-        "after": after,
-        "focus_id": focus_id,
-        "row_mode": mode,
-        "row_revealed": revealed,
-        "row_error": error,
-        "row_form": form,
-        "events": audit.recent_events(widget.id),
-    }
-    response = make_response(
-        render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status
-    )
-    return trigger(response, **events) if events else response
-
-
-def _row(
-    widget: Widget,
-    secret: Secret,
-    status: int = 200,
-    mode: str | None = None,
-    revealed: str | None = None,
-    error: str | None = None,
-    focus: str = "name",
-    events: dict | None = None,
-    form: FlaskForm | None = None,
-) -> Response:
-    """One secret's row (display or edit) for htmx; the panel page with that row otherwise.
-
-    An edit row shows `form` (what was sent, after an error) or a fresh form of its `mode`."""
-    if mode and form is None:
-        form = _edit_form(mode, secret)
-    if not is_htmx():
-        return _panel(
-            widget,
-            status,
-            focus_id=secret.id,
-            mode=mode,
-            revealed=revealed,
-            error=error,
-            form=form,
-        )
-    template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
-    response = make_response(
-        render_template(
-            template,
-            widget=widget,
-            secret=secret,
-            mode=mode,
-            revealed=revealed,
-            error=error,
-            focus=focus,
-            form=form,
-        ),
-        status,
-    )
-    return trigger(response, **events) if events else response
-
-
-def _edit_form(mode: str, secret: Secret) -> FlaskForm:
-    """The edit row's form, filled from the secret (never with its value)."""
-    if mode == "name":
-        return RenameSecretForm(formdata=None, name=secret.name)
-    if mode == "details":
-        return SecretDetailsForm(formdata=None, obj=secret)
-    return SetValueForm(formdata=None)
-
-
-def _changed(message: str) -> dict:
-    # secretsChanged refreshes the panel's audit list; toast confirms without moving focus.
-    return {"secretsChanged": True, "toast": {"message": message, "level": "success"}}
-
-
-def _back_to_panel(widget: Widget, secret: Secret) -> BaseResponse:
-    # No #fragment: browsers skip autofocus when the URL has one, and focus should land on the row.
-    return redirect_to(url_for("secrets.panel", widget_id=widget.id, focus=secret.id))
-
-
 @bp.get("/widgets/<widget_id>/secrets")
 def panel(widget_id: str):
     """The Secrets panel: names and whether each has a value — never the values."""
-    return _panel(owned_widget_or_404(widget_id), focus_id=query_int("focus", None))
+    return render_panel(owned_widget_or_404(widget_id), focus_id=query_int("focus", None))
 
 
 @bp.get("/widgets/<widget_id>/secrets/more")
@@ -185,7 +87,7 @@ def more(widget_id: str):
     widget = owned_widget_or_404(widget_id)
     after = query_int("after", 0)
     if not is_htmx():
-        return _panel(widget, after=after)
+        return render_panel(widget, after=after)
     block = rows_after(widget.id, after, query_int("before", None))
     return render_template(
         "secrets/_rows.html", block=block, base=url_for("secrets.panel", widget_id=widget.id)
@@ -209,8 +111,10 @@ def create(widget_id: str):
     except SecretChangeError as error:
         return render_error(503, str(error))
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _panel(widget, focus_id=secret.id, events=_changed(f"Created {secret.name}."))
+        return back_to_panel(widget, secret)
+    return render_panel(
+        widget, focus_id=secret.id, events=changed_events(f"Created {secret.name}.")
+    )
 
 
 @bp.get("/widgets/<widget_id>/secrets/<int:secret_id>")
@@ -219,7 +123,7 @@ def row(widget_id: str, secret_id: int):
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     # Focus goes back to the control the user came from (the name, Set value or View value).
     focus = request.args.get("focus", "name")
-    return _row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
+    return render_row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
 
 
 @bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<any(name, value, details):mode>")
@@ -228,7 +132,7 @@ def edit_row(widget_id: str, secret_id: int, mode: str):
     widget, secret = _owned_secret_or_404(widget_id, secret_id)
     if mode == "value" and secret.is_key:
         abort(404)
-    return _row(widget, secret, mode=mode)
+    return render_row(widget, secret, mode=mode)
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/name")
@@ -242,13 +146,13 @@ def rename(widget_id: str, secret_id: int):
             raise SecretChangeError(_first_error(form))
         rename_secret(secret, form.name.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="name", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="name", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
+        return back_to_panel(widget, secret)
     message = (
         f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
     )
-    return _row(widget, secret, events=_changed(message))
+    return render_row(widget, secret, events=changed_events(message))
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/value")
@@ -261,13 +165,13 @@ def set_value(widget_id: str, secret_id: int):
             raise SecretChangeError(_first_error(form))
         set_secret_value(secret, form.value.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="value", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="value", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
+        return back_to_panel(widget, secret)
     message = (
         f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
     )
-    return _row(widget, secret, focus="value", events=_changed(message))
+    return render_row(widget, secret, focus="value", events=changed_events(message))
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/reveal")
@@ -281,8 +185,8 @@ def reveal(widget_id: str, secret_id: int):
     try:
         value = reveal_value(secret, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, error=str(error))
-    return _row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
+        return render_row(widget, secret, 422, error=str(error))
+    return render_row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
 
 
 @bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
@@ -301,7 +205,7 @@ def delete(widget_id: str, secret_id: int):
     delete_secret(secret, current_user.id)
     if not is_htmx():
         return redirect_to(url_for("secrets.panel", widget_id=widget.id))
-    return _panel(widget, events={"toast": {"message": f"Deleted {name}.", "level": "success"}})
+    return render_panel(widget, events=toast(f"Deleted {name}."))
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/details")
@@ -314,10 +218,10 @@ def details(widget_id: str, secret_id: int):
             raise SecretChangeError(_first_error(form))
         describe_secret(secret, form.description.data, form.required.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="details", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="details", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _row(widget, secret, events=_changed(f"Details of {secret.name} saved."))
+        return back_to_panel(widget, secret)
+    return render_row(widget, secret, events=changed_events(f"Details of {secret.name} saved."))
 
 
 @bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/write-only")
@@ -327,8 +231,8 @@ def write_only(widget_id: str, secret_id: int):
     _submitted(EmptyForm())
     make_write_only(secret, current_user.id)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _row(widget, secret, events=_changed(f"{secret.name} is now write-only."))
+        return back_to_panel(widget, secret)
+    return render_row(widget, secret, events=changed_events(f"{secret.name} is now write-only."))
 
 
 def _import_form(
@@ -402,7 +306,7 @@ def import_dotenv(widget_id: str):
     count = sum(change.action != "unchanged" for change in applied)
     if not is_htmx():
         return redirect_to(url_for("secrets.panel", widget_id=widget.id))
-    response = _panel(widget, events=_changed(f"Imported {count} change(s) from .env."))
+    response = render_panel(widget, events=changed_events(f"Imported {count} change(s) from .env."))
     # The import form sits in its own box: the panel replaces it.
     return retarget(response, "#secrets-panel", "innerHTML")
 
