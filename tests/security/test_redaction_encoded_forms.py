@@ -1,4 +1,4 @@
-"""Redaction of encoded forms (issue 12, section 2): a value escaped by `repr()`, JSON, URL
+"""Redaction of encoded forms: a value escaped by `repr()`, JSON, URL
 encoding, base64 or hex is masked like the value itself, and short values are flagged."""
 
 import base64
@@ -67,7 +67,7 @@ def test_short_values_are_still_masked_in_every_form():
 
 @pytest.fixture
 def header_widget(app, alice):
-    """The issue's case: a value with a trailing newline in an HTTP header, reported by repr()."""
+    """A value with a trailing newline in an HTTP header, reported by repr()."""
     code = (
         "import anvil.secrets, base64\n"
         "token = anvil.secrets.get_secret('api_key')\n"
