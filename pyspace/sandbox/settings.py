@@ -17,7 +17,7 @@ RUNTIME_DIR = PROJECT_DIR / "sandbox_runtime"
 
 # The warm pool's default size. A class of 30 pressing Run together is the case it is sized for;
 # the proportional set size of one idle pooled sandbox (bubblewrap, Python with the runtime and
-# `requests` imported): 19 MB measured on Debian 12 (README, Performance), rounded up.
+# `requests` imported): 19 MB measured on Debian 12 (bench/README.md), rounded up.
 IDLE_SANDBOX_MB = 20
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
 # The automatic size spends at most this share of the machine's memory on idle sandboxes.
