@@ -6,12 +6,11 @@ row in the state it asked for. Every POST is read through a form of `forms.py`; 
 a valid CSRF token are refused by CSRFProtect. Every answer is `Cache-Control: no-store`.
 """
 
-from flask import Response, abort, flash, make_response, render_template, request, url_for
+from flask import Response, abort, flash, g, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .. import audit
-from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..errors import render_error
 from ..forms import EmptyForm
@@ -54,8 +53,9 @@ bp.add_app_template_filter(audit.verb, "audit_verb")
 bp.after_request(no_store)
 
 
-def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:
-    widget = owned_widget_or_404(widget_id)
+def _secret_or_404(secret_id: int) -> tuple[Widget, Secret]:
+    """The owned widget (`g.widget`, loaded by the blueprint) and its secret `secret_id`, or 404."""
+    widget = g.widget
     secret = secret_of(widget, secret_id)
     if secret is None:
         abort(404)
@@ -74,17 +74,17 @@ def _first_error(form: FlaskForm) -> str:
     return next(error for errors in form.errors.values() for error in errors)
 
 
-@bp.get("/widgets/<widget_id>/secrets")
-def panel(widget_id: str):
+@bp.get("")
+def panel():
     """The Secrets panel: names and whether each has a value — never the values."""
-    return render_panel(owned_widget_or_404(widget_id), focus_id=query_int("focus", None))
+    return render_panel(g.widget, focus_id=query_int("focus", None))
 
 
-@bp.get("/widgets/<widget_id>/secrets/more")
-def more(widget_id: str):
+@bp.get("/more")
+def more():
     """Show more: the next page of rows after `after` (and before `before`), which htmx appends
     in place of the control; without JavaScript, the panel page starting there."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     after = query_int("after", 0)
     if not is_htmx():
         return render_panel(widget, after=after)
@@ -94,17 +94,17 @@ def more(widget_id: str):
     )
 
 
-@bp.get("/widgets/<widget_id>/secrets/audit")
-def audit_list(widget_id: str):
+@bp.get("/audit")
+def audit_list():
     """The widget's recent secret activity (the panel refreshes it after each change)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     return render_template("secrets/_audit_list.html", events=audit.recent_events(widget.id))
 
 
-@bp.post("/widgets/<widget_id>/secrets")
-def create(widget_id: str):
+@bp.post("")
+def create():
     """Create Secret: a blank secret named new_secret_N, ready to be renamed."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     _submitted(EmptyForm())
     try:
         secret = create_secret(widget, current_user.id)
@@ -117,28 +117,28 @@ def create(widget_id: str):
     )
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>")
-def row(widget_id: str, secret_id: int):
+@bp.get("/<int:secret_id>")
+def row(secret_id: int):
     """A secret's display row (what Cancel and Hide value go back to)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     # Focus goes back to the control the user came from (the name, Set value or View value).
     focus = request.args.get("focus", "name")
     return render_row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<any(name, value, details):mode>")
-def edit_row(widget_id: str, secret_id: int, mode: str):
+@bp.get("/<int:secret_id>/edit/<any(name, value, details):mode>")
+def edit_row(secret_id: int, mode: str):
     """The row as a form: rename (`name`), set value (`value`) or description (`details`)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     if mode == "value" and secret.is_key:
         abort(404)
     return render_row(widget, secret, mode=mode)
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/name")
-def rename(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/name")
+def rename(secret_id: int):
     """Rename a secret; a bad or taken name comes back next to the row, old name kept."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     old_name = secret.name
     form = RenameSecretForm()
     try:
@@ -155,10 +155,10 @@ def rename(widget_id: str, secret_id: int):
     return render_row(widget, secret, events=changed_events(message))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/value")
-def set_value(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/value")
+def set_value(secret_id: int):
     """Set (replace) a secret's value; the value is never echoed back."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     form = SetValueForm()
     try:
         if not form.validate_on_submit():
@@ -174,13 +174,13 @@ def set_value(widget_id: str, secret_id: int):
     return render_row(widget, secret, focus="value", events=changed_events(message))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/reveal")
-def reveal(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/reveal")
+def reveal(secret_id: int):
     """View value: the owner's emergency look at a value, recorded in the audit log.
 
     A POST with a CSRF token (it decrypts and audits: no other site may make the owner do it).
     htmx gets the row with the value; a plain form post the panel page with that row open."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     try:
         value = reveal_value(secret, current_user.id)
@@ -189,17 +189,17 @@ def reveal(widget_id: str, secret_id: int):
     return render_row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
-def confirm_delete(widget_id: str, secret_id: int):
+@bp.get("/<int:secret_id>/delete")
+def confirm_delete(secret_id: int):
     """Without JavaScript, Delete asks here (htmx asks with hx-confirm)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     return render_template("secrets/confirm_delete.html", widget=widget, secret=secret)
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
-def delete(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/delete")
+def delete(secret_id: int):
     """Delete a secret; the panel comes back with focus on Create Secret."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     name = secret.name
     delete_secret(secret, current_user.id)
@@ -208,10 +208,10 @@ def delete(widget_id: str, secret_id: int):
     return render_panel(widget, events=toast(f"Deleted {name}."))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/details")
-def details(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/details")
+def details(secret_id: int):
     """Set a secret's description (visible to anyone who can fork the widget) and required flag."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     form = SecretDetailsForm()
     try:
         if not form.validate_on_submit():
@@ -224,10 +224,10 @@ def details(widget_id: str, secret_id: int):
     return render_row(widget, secret, events=changed_events(f"Details of {secret.name} saved."))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/write-only")
-def write_only(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/write-only")
+def write_only(secret_id: int):
     """Make a secret write-only: its value can never be viewed again (cannot be undone)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     make_write_only(secret, current_user.id)
     if not is_htmx():
@@ -260,16 +260,16 @@ def _import_form(
     return make_response(render_template(template, **context), status)
 
 
-@bp.get("/widgets/<widget_id>/secrets/import")
-def import_form(widget_id: str):
+@bp.get("/import")
+def import_form():
     """Paste or upload a .env file to create or update many secrets at once."""
-    return _import_form(owned_widget_or_404(widget_id), ImportDotenvForm())
+    return _import_form(g.widget, ImportDotenvForm())
 
 
-@bp.post("/widgets/<widget_id>/secrets/import")
-def import_dotenv(widget_id: str):
+@bp.post("/import")
+def import_dotenv():
     """Preview (`step=preview`) or apply a .env import; one bad line and nothing is applied."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = _submitted(ImportDotenvForm())
     upload = form.dotenv_file.data
     if upload and upload.filename:
@@ -311,17 +311,17 @@ def import_dotenv(widget_id: str):
     return retarget(response, "#secrets-panel", "innerHTML")
 
 
-@bp.get("/widgets/<widget_id>/secrets/env.example")
-def export_example(widget_id: str):
+@bp.get("/env.example")
+def export_example():
     """`.env.example`: the names, values blank, descriptions as comments."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     return _attachment(env_example(widget), ".env.example")
 
 
-@bp.post("/widgets/<widget_id>/secrets/export")
-def export_values(widget_id: str):
+@bp.post("/export")
+def export_values():
     """`.env` with the values: owner only, audited (write-only values are left out)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     _submitted(EmptyForm())
     return _attachment(env_with_values(widget, current_user.id), ".env")
 
@@ -333,10 +333,10 @@ def _attachment(text: str, filename: str) -> Response:
     return response
 
 
-@bp.post("/widgets/<widget_id>/secrets/move")
-def move(widget_id: str):
+@bp.post("/move")
+def move():
     """ "Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = MoveToSecretForm()
     try:
         if not form.validate_on_submit():
