@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import runner_for
+from . import runner_for, shutdown_runner
 
 sandbox_cli = AppGroup("sandbox", help="The sandbox widget code runs in.")
 
@@ -33,4 +33,4 @@ def check() -> None:
         click.echo(f"py.space can't run widget code safely here: {runner.problem}", err=True)
         sys.exit(1)
     finally:
-        runner.shutdown()
+        shutdown_runner(app)
