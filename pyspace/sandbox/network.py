@@ -8,28 +8,35 @@ on, the host then, before the sandbox is handed to a run:
    carrier-grade-NAT and multicast ranges and to the host's own addresses — except the DNS
    forwarder and the operator's allow list (`RUN_NETWORK_ALLOW`);
 2. attaches `pasta` to it: a user-mode TCP/IP stack that makes the sandbox's outbound
-   connections from the host as ordinary sockets. It runs as `nobody` with
+   connections from the host as ordinary sockets. It runs as `nobody` (started as nobody, in
+   the foreground, with a parent-death signal: it dies with the thread that started it, as
+   bubblewrap does with `--die-with-parent`, whatever kills this process) with
    `-t none -u none` (nothing listening in the run is reachable from outside),
    `--no-map-gw` (the gateway address is not the host's loopback), `-T/-U` only for the
    allow-listed loopback ports (so `127.0.0.1:8099` in the run is the host's `127.0.0.1:8099`
    and no other host port), and `--dns-forward` so name lookups reach the host's resolver
    without opening the resolver's (often private) address to the run.
 
-The namespace dies with the sandbox, and `RunNetwork.close` kills its pasta.
+The namespace dies with the sandbox, and `RunNetwork.close` kills its pasta. Helpers left by a
+process that died before this was so are killed when the site starts (`sweep_leftover_helpers`):
+each process's helpers are named in a folder it holds a lock on while it lives.
 """
 
 import atexit
 import contextlib
 import fcntl
 import functools
+import glob
 import ipaddress
 import json
+import logging
 import os
 import select
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 
 # Where the run's resolver lives: pasta forwards DNS sent here to the host's resolver.
@@ -51,9 +58,15 @@ BLOCKED_RANGES = (
     "ff00::/8",
 )
 NOBODY = 65534
+SETPRIV = "/usr/bin/setpriv"
+RUNTIME_DIR_PREFIX = "pyspace-net-"
+OWNER_LOCK = "owner.lock"
 # ioctl(2) on a namespace file: the user namespace that owns it (linux/nsfs.h).
 NS_GET_USERNS = 0xB701
 SETUP_TIMEOUT = 10.0
+
+
+log = logging.getLogger(__name__)
 
 
 class NetworkError(OSError):
@@ -157,11 +170,18 @@ def _port_spec(allow: tuple[Endpoint, ...]) -> str:
 
 def pasta_command(allow: tuple[Endpoint, ...], userns: str, netns: str, pid_file: str) -> list[str]:
     """pasta attached to an existing namespace, forwarding nothing in and only the allow list's
-    loopback ports out to the host's loopback."""
+    loopback ports out to the host's loopback; started as nobody, and killed when the thread
+    that starts it ends (a parent-death signal set after the change of user, so it holds)."""
     loopback_ports = _port_spec(allow)
+    as_nobody = [SETPRIV, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
     return [
+        *(as_nobody if os.geteuid() == 0 else [SETPRIV]),
+        "--pdeathsig",
+        "KILL",
+        "--",
         shutil.which("pasta") or "pasta",
         "--quiet",
+        "--foreground",
         "--userns",
         userns,
         "--netns",
@@ -186,11 +206,79 @@ def pasta_command(allow: tuple[Endpoint, ...], userns: str, netns: str, pid_file
 @functools.cache
 def _runtime_dir() -> str:
     """A private folder of this process for resolv.conf and pasta's PID files (mode 0711:
-    bubblewrap and pasta, running as nobody, reach files in it by name only)."""
-    path = tempfile.mkdtemp(prefix="pyspace-net-")
+    bubblewrap and pasta, running as nobody, reach files in it by name only). The process
+    holds a lock on its `owner.lock` while it lives: a sweep that gets the lock knows the
+    folder's pasta helpers have lost their owner."""
+    path = tempfile.mkdtemp(prefix=RUNTIME_DIR_PREFIX)
     os.chmod(path, 0o711)
+    lock = os.open(os.path.join(path, OWNER_LOCK), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    _held_locks.append(lock)
     atexit.register(_remove_runtime_dir, path, os.getpid())
     return path
+
+
+_held_locks: list[int] = []
+
+
+def _owner_alive(folder: str, pid_file: str = "") -> bool:
+    """Whether the process that made runtime folder `folder` still lives. A folder without a
+    lock (made before folders had one) is judged by the owner's pid in a helper's `pid_file`
+    name (`pasta-<sandbox>-<owner>.pid`)."""
+    try:
+        lock = os.open(os.path.join(folder, OWNER_LOCK), os.O_WRONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        owner = os.path.basename(pid_file).removesuffix(".pid").rpartition("-")[2]
+        return not owner.isdigit() or os.path.exists(f"/proc/{owner}")
+    except OSError:
+        return True
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(lock)
+    return False
+
+
+def _helper_pid_file(pid: str, base: str) -> str | None:
+    """The PID file named on process `pid`'s command line when it is one of our pasta helpers
+    (`pasta ... --pid <base>/pyspace-net-…/pasta-….pid`), else None."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            argv = file.read().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    if not argv or os.path.basename(argv[0]) != "pasta" or "--pid" not in argv[:-1]:
+        return None
+    pid_file = argv[argv.index("--pid") + 1]
+    folder = os.path.dirname(pid_file)
+    if os.path.dirname(folder) != base or not os.path.basename(folder).startswith(
+        RUNTIME_DIR_PREFIX
+    ):
+        return None
+    return pid_file
+
+
+def sweep_leftover_helpers(base: str | None = None) -> int:
+    """Kill the pasta helpers whose owning process is gone (killed before its helpers were tied
+    to it), and remove dead owners' runtime folders under `base` (default: where this
+    process makes its own); returns how many helpers were killed."""
+    base = base or tempfile.gettempdir()
+    killed = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        pid_file = _helper_pid_file(pid, base)
+        if pid_file is None or _owner_alive(os.path.dirname(pid_file), pid_file):
+            continue
+        with contextlib.suppress(OSError):
+            os.kill(int(pid), signal.SIGKILL)
+            killed += 1
+    for folder in glob.glob(os.path.join(base, RUNTIME_DIR_PREFIX + "*")):
+        if os.path.exists(os.path.join(folder, OWNER_LOCK)) and not _owner_alive(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+    if killed:
+        log.warning("killed %d network helper(s) (pasta) left by a process that died", killed)
+    return killed
 
 
 def _remove_runtime_dir(path: str, owner_pid: int) -> None:
@@ -229,19 +317,18 @@ def network_problem() -> str | None:
 
 
 class RunNetwork:
-    """The pasta process serving one run's namespace."""
+    """The pasta process serving one run's namespace (a child of this process)."""
 
-    def __init__(self, pidfd: int):
-        self._pidfd = pidfd
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
 
     def close(self) -> None:
-        """Stop pasta (its namespace goes with the sandbox)."""
-        if self._pidfd < 0:
+        """Stop pasta (its namespace goes with the sandbox) and reap it."""
+        if self.process.returncode is not None:
             return
         with contextlib.suppress(OSError):
-            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        os.close(self._pidfd)
-        self._pidfd = -1
+            self.process.kill()
+        self.process.wait()
 
 
 def read_child_pid(info_fd: int, timeout: float = SETUP_TIMEOUT) -> int:
@@ -262,6 +349,19 @@ def read_child_pid(info_fd: int, timeout: float = SETUP_TIMEOUT) -> int:
         return int(json.loads(data)["child-pid"])
     except (ValueError, KeyError, TypeError):
         raise NetworkError("bubblewrap exited before its sandbox started") from None
+
+
+def _wait_for_pid_file(pid_file: str, pasta: subprocess.Popen) -> bool:
+    """Wait until pasta wrote its PID (it has configured the namespace: True), or exited or
+    took longer than SETUP_TIMEOUT (False)."""
+    deadline = time.monotonic() + SETUP_TIMEOUT
+    pause = 0.001
+    while time.monotonic() < deadline and pasta.poll() is None:
+        if os.path.getsize(pid_file) > 0:
+            return True
+        time.sleep(pause)
+        pause = min(0.02, pause * 2)
+    return False
 
 
 def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
@@ -286,21 +386,23 @@ def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
         # pasta writes its PID after dropping to nobody: the file must already be nobody's.
         os.close(os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         os.chown(pid_file, NOBODY, NOBODY)
-        # pasta goes to the background once the namespace is configured; its exit is our signal.
-        started = subprocess.run(
-            pasta_command(allow, f"/proc/self/fd/{userns}", f"/proc/self/fd/{netns}", pid_file),
-            check=False,
-            capture_output=True,
-            pass_fds=(netns, userns),
-            timeout=SETUP_TIMEOUT,
-            env={"PATH": "/usr/bin:/bin"},
-        )
-        if started.returncode != 0:
-            detail = started.stderr.decode(errors="replace").strip().splitlines()
-            raise NetworkError(f"pasta: {detail[-1] if detail else started.returncode}")
-        with open(pid_file) as file:
-            pasta_pid = int(file.read().strip())
-        return RunNetwork(os.pidfd_open(pasta_pid))
+        with tempfile.TemporaryFile() as errors:
+            pasta = subprocess.Popen(
+                pasta_command(allow, f"/proc/self/fd/{userns}", f"/proc/self/fd/{netns}", pid_file),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                pass_fds=(netns, userns),
+                env={"PATH": "/usr/bin:/bin"},
+                start_new_session=True,
+            )
+            network = RunNetwork(pasta)
+            if not _wait_for_pid_file(pid_file, pasta):
+                network.close()
+                errors.seek(0)
+                detail = errors.read().decode(errors="replace").strip().splitlines()
+                raise NetworkError(f"pasta: {detail[-1] if detail else pasta.returncode}")
+        return network
     except (subprocess.SubprocessError, ValueError) as error:
         raise NetworkError(f"the run's network could not be set up: {error}") from error
     finally:
