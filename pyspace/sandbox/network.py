@@ -5,8 +5,10 @@ on, the host then, before the sandbox is handed to a run:
 
 1. loads a small nftables filter into that namespace (as root, from outside: the code inside
    has no capability over it) that rejects every packet to loopback-like, private, link-local,
-   carrier-grade-NAT and multicast ranges and to the host's own addresses — except the DNS
-   forwarder and the operator's allow list (`RUN_NETWORK_ALLOW`);
+   carrier-grade-NAT, multicast, NAT64, 6to4 and Teredo ranges, to the host's own addresses
+   and to every subnet the host is connected to and its gateways (read from the kernel's
+   routing table) — except the DNS forwarder and the operator's allow list
+   (`RUN_NETWORK_ALLOW`);
 2. attaches `pasta` to it: a user-mode TCP/IP stack that makes the sandbox's outbound
    connections from the host as ordinary sockets. It runs as `nobody` (started as nobody, in
    the foreground, with a parent-death signal: it dies with the thread that started it, as
@@ -53,10 +55,19 @@ BLOCKED_RANGES = (
     "224.0.0.0/3",  # multicast and reserved
     "::1/128",
     "::/128",
+    "::ffff:0:0/96",  # IPv4-mapped
     "fc00::/7",
     "fe80::/10",
     "ff00::/8",
+    # IPv6 addresses that carry an IPv4 address a translator or relay forwards to, whatever
+    # range it is in: NAT64 (well-known and local-use prefixes), 6to4 and Teredo.
+    "64:ff9b::/96",
+    "64:ff9b:1::/48",
+    "2002::/16",
+    "2001::/32",
 )
+# A route this wide is a default route in disguise (split routes of a VPN): not a subnet.
+WIDEST_SUBNET = {4: 8, 6: 16}
 NOBODY = 65534
 SETPRIV = "/usr/bin/setpriv"
 RUNTIME_DIR_PREFIX = "pyspace-net-"
@@ -132,8 +143,45 @@ def host_addresses() -> tuple[str, ...]:
     )
 
 
+@functools.cache
+def host_networks() -> tuple[str, ...]:
+    """The host's connected subnets and gateways, IPv4 and IPv6 (read once per process from
+    the kernel's main routing table): a run must not reach the host's neighbours or routers,
+    whatever range they are in."""
+    routes: list[dict] = []
+    for family in ("-4", "-6"):
+        try:
+            listing = subprocess.run(
+                ["ip", "-j", family, "route", "show"], capture_output=True, timeout=5, check=True
+            ).stdout
+            routes += json.loads(listing)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            continue
+    return connected_networks(routes)
+
+
+def connected_networks(routes: list[dict]) -> tuple[str, ...]:
+    """From `ip -j route` entries: every gateway, and every subnet reached without one (a
+    connected subnet), except loopback and routes as wide as a default route."""
+    networks = []
+    for route in routes:
+        gateway, destination = route.get("gateway"), route.get("dst", "default")
+        try:
+            if gateway:
+                networks.append(str(ipaddress.ip_address(gateway)))
+            elif destination != "default" and route.get("type", "unicast") == "unicast":
+                network = ipaddress.ip_network(destination, strict=False)
+                wide = network.prefixlen < WIDEST_SUBNET[network.version]
+                if not wide and not network.is_loopback:
+                    networks.append(str(network))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(networks))
+
+
 def firewall_rules(allow: tuple[Endpoint, ...], own_addresses: tuple[str, ...]) -> str:
-    """The nftables ruleset loaded into a run's namespace."""
+    """The nftables ruleset loaded into a run's namespace; `own_addresses` are the host's
+    (addresses, subnets and gateways) rejected besides BLOCKED_RANGES."""
     accepts = [
         f"ip daddr {DNS_FORWARD_ADDRESS} meta l4proto {{ tcp, udp }} th dport 53 accept",
     ]
@@ -144,9 +192,10 @@ def firewall_rules(allow: tuple[Endpoint, ...], own_addresses: tuple[str, ...]) 
                 f"{family} daddr {endpoint.address} meta l4proto {{ tcp, udp }} "
                 f"th dport {endpoint.port} accept"
             )
-    blocked = [*BLOCKED_RANGES, *own_addresses]
-    v4 = [r for r in blocked if ipaddress.ip_network(r, strict=False).version == 4]
-    v6 = [r for r in blocked if ipaddress.ip_network(r, strict=False).version == 6]
+    blocked = [ipaddress.ip_network(r, strict=False) for r in (*BLOCKED_RANGES, *own_addresses)]
+    # One set per family without overlaps (nftables refuses overlapping intervals).
+    v4 = ipaddress.collapse_addresses(n for n in blocked if isinstance(n, ipaddress.IPv4Network))
+    v6 = ipaddress.collapse_addresses(n for n in blocked if isinstance(n, ipaddress.IPv6Network))
     reject = "reject with icmpx type admin-prohibited"
     lines = [
         "table inet pyspace {",
@@ -155,8 +204,8 @@ def firewall_rules(allow: tuple[Endpoint, ...], own_addresses: tuple[str, ...]) 
         # The run's own loopback (and pasta's forwarded allow-listed ports on it).
         '    oifname "lo" accept',
         *(f"    {rule}" for rule in accepts),
-        f"    ip daddr {{ {', '.join(v4)} }} {reject}",
-        f"    ip6 daddr {{ {', '.join(v6)} }} {reject}",
+        f"    ip daddr {{ {', '.join(map(str, v4))} }} {reject}",
+        f"    ip6 daddr {{ {', '.join(map(str, v6))} }} {reject}",
         "  }",
         "}",
     ]
@@ -375,7 +424,7 @@ def attach_network(sandbox_pid: int, allow: tuple[Endpoint, ...]) -> RunNetwork:
         userns = fcntl.ioctl(netns, NS_GET_USERNS)
         firewall = subprocess.run(
             ["nsenter", f"--net=/proc/self/fd/{netns}", "nft", "-f", "-"],
-            input=firewall_rules(allow, host_addresses()).encode(),
+            input=firewall_rules(allow, host_addresses() + host_networks()).encode(),
             check=False,
             capture_output=True,
             pass_fds=(netns,),
