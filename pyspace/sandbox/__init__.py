@@ -186,11 +186,10 @@ def runner_for(app: Flask) -> Runner:
         with _creating:
             runner = app.extensions.get("runner")
             if runner is None:
-                # A starting site (the server, a worker) kills what dead processes left.
+                # A starting site (the server, a worker) kills what dead processes left; a
+                # test leaves other processes' helpers alone.
                 runner = Runner(
-                    settings_from_config(app.config),
-                    services_for(app),
-                    sweep_leftovers=bool(app.config.get("RUN_POOL_WARM_ON_START")),
+                    settings_from_config(app.config), services_for(app), not app.testing
                 )
                 app.extensions["runner"] = runner
                 atexit.register(runner.shutdown)
