@@ -165,6 +165,16 @@ def wrappable_forms(value: str, inner_only: bool = False) -> set[str]:
     return {form for form in forms if form}
 
 
+def _may_hold_wrapped_lines(text: str) -> bool:
+    """Whether `text` has what base64 or quoted-printable wrapping leaves: a soft line break, or
+    a long line ending in 40 characters without a space (a quick test before a slower one)."""
+    if "\n" not in text:
+        return False
+    if "=\n" in text or "=\r\n" in text:
+        return True
+    return any(len(line) >= 40 and " " not in line[-40:] for line in text.splitlines()[:-1])
+
+
 def _unwrapped(text: str) -> str:
     """`text` without quoted-printable soft line breaks, then without line breaks."""
     for line_break in ("=\r\n", "=\n", "\r\n", "\n"):
@@ -200,7 +210,7 @@ class Redactor:
         too, so truncation never shows the first characters of a secret.
         """
         text = self._mask_forms(text)
-        if "\n" in text and self._split_form_in(text):
+        if _may_hold_wrapped_lines(text) and self._split_form_in(text):
             text = _BASE64_LINES.sub(self._joined_masked(_LINE_BREAK), text)
             text = _QUOTED_PRINTABLE_LINES.sub(self._joined_masked(_SOFT_LINE_BREAK), text)
             if self._split_form_in(text):
