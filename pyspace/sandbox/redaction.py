@@ -18,8 +18,9 @@ Code that transforms a value any other way (reverses it, prints it one character
 still reveal it: secrets are kept safe by not giving them to code you don't trust.
 
 The cost stays proportional to the output: a fixed list of literal forms per value (found with
-`str.replace`), one regular expression per value for URL encodings, and one pass over the text
-for wrapped lines.
+`str.replace`), one regular expression per value for URL encodings (only in text holding a `%`
+or a `+`), and, only in text that looks line-wrapped, a search for a base64 or quoted-printable
+form split across line breaks.
 
 For anyone but the widget's owner a field that held a value is not masked but withheld whole
 (`WITHHELD`, see `exchange._redacted`): where a mask sits in a text would otherwise tell a

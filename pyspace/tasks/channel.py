@@ -139,7 +139,8 @@ def set_task_state(request: dict, run: RunContext) -> Answer:
     state = request.get("state")
     if not isinstance(state, dict):
         return refusal("task_state must be a dict.")
-    held_secret = run.redactor.value_contains_secret(state)
+    # A task that read another's withheld outcome may pass on what it was through its state.
+    held_secret = run.redactor.value_contains_secret(state) or run.read_withheld
     if held_secret and not run.viewer_is_owner:
         state = {"output_hidden": WITHHELD}
     text = json.dumps(run.redactor.value(state))
