@@ -79,6 +79,7 @@ def describe(error: BaseException) -> dict:
 def run_job(job: dict) -> dict:
     """Run the widget's top level, then the requested server function if any."""
     code = job["code"]
+    anvil.app._setup(job.get("widget_id"))
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
     call = job.get("call")
     background = bool(call and call.get("background"))
@@ -165,6 +166,9 @@ def main() -> None:
     apply_limits(job["limits"])
     # `site` (skipped for speed) would add these; widget code expects them to stop it.
     builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
+    # Matplotlib draws without a display, and keeps its cache in the run's own /tmp.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("MPLCONFIGDIR", "/tmp/matplotlib")
     if isinstance(sys.stdout, io.TextIOWrapper):  # always, under `python3 -I -S`
         sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)

@@ -144,7 +144,9 @@ class Runner:
                     viewer_is_owner=viewer_is_owner,
                     run_id=run_id,
                 )
-                return self._run_in_slot({"code": code, "call": call}, context, limits, on_start)
+                return self._run_in_slot(
+                    {"code": code, "call": call, "widget_id": widget_id}, context, limits, on_start
+                )
         except RunRefusedError as refusal:
             return failed(refusal.kind, str(refusal))
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from . import _channel
+from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 _callables: dict[str, Callable] = {}
 _background_tasks: dict[str, Callable] = {}
