@@ -98,6 +98,7 @@ def _init_areas(app: Flask) -> None:
     from .admin import init_app as admin
     from .auth import init_app as auth
     from .config_cli import config_cli
+    from .endpoints import init_app as endpoints
     from .examples import init_app as examples
     from .forks import init_app as forks
     from .gui import init_app as gui
@@ -109,20 +110,10 @@ def _init_areas(app: Flask) -> None:
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
-    for init_area in (
-        auth,
-        widgets,
-        secrets,
-        tables,
-        runs,
-        gui,
-        forks,
-        admin,
-        tasks,
-        examples,
-        mail,
-    ):
+    for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
         init_area(app)
+    mail(app)
+    endpoints(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)

@@ -359,6 +359,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MAIL_MAX_BYTES", int, 2 * MiB, "largest e-mail (bodies and attachments), in bytes"),
     Setting("MAIL_OUTBOX_DAYS", int, 30, "days e-mail is kept in the outbox and the mail log"),
+    # HTTP endpoints of widgets (pyspace/endpoints/)
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_ADDRESS",
+        str,
+        "60 per minute",
+        "requests one client address may make to widgets' HTTP endpoints",
+    ),
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_WIDGET",
+        str,
+        "300 per minute",
+        "requests one widget's HTTP endpoints answer, from everyone together",
+    ),
+    Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -26,6 +26,7 @@ import resource  # noqa: E402
 import traceback  # noqa: E402
 
 import anvil  # noqa: E402
+import anvil._endpoints  # noqa: E402
 import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
@@ -80,6 +81,7 @@ def run_job(job: dict) -> dict:
     """Run the widget's top level, then the requested server function if any."""
     code = job["code"]
     anvil.app._setup(job.get("widget_id"))
+    anvil._endpoints.set_origins(job.get("api_origin"), job.get("app_origin"))
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
     call = job.get("call")
     background = bool(call and call.get("background"))
@@ -102,7 +104,13 @@ def run_job(job: dict) -> dict:
 
 
 def call_server_function(call: dict) -> dict:
-    """Call the server function (or background task) the job names, after the top level ran."""
+    """Call the server function (or background task, or HTTP endpoint) the job names, after
+    the top level ran."""
+    if call.get("http") is not None:
+        try:
+            return {"error": None, "result": anvil._endpoints.dispatch(call["http"])}
+        except BaseException as error:
+            return {"error": describe(error)}
     background = bool(call.get("background"))
     if background:
         function = anvil.server.registered_background_task(call["name"])

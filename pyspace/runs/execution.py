@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Run, Widget, utcnow
-from ..sandbox import call_function, run_widget, runner_for
+from ..sandbox import call_endpoint, call_function, run_widget, runner_for
 from ..sandbox.bwrap import Sandbox
 from ..sandbox.results import RunResult, failed
 from . import history
@@ -79,6 +79,13 @@ def call_and_record(widget: Widget, fn_name: str, args: list, kwargs: dict, acto
     return _interactive(widget, "call", actor_id, call)
 
 
+def endpoint_call_and_record(widget: Widget, http: dict, actor_id: int | None) -> RunResult:
+    """Answer an HTTP request to an endpoint of the widget (`http` is the request as the
+    runtime's dispatcher takes it) and record it; the result is the HTTP answer."""
+    call = {"name": str(http["endpoint"]), "args": [], "kwargs": {}, "http": http}
+    return _interactive(widget, "http", actor_id, call)
+
+
 def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | None) -> RunResult:
     name = call["name"][:100] if call else None
     if _runs_on_queue():
@@ -92,6 +99,8 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
     started_at = utcnow()
     if call is None:
         result = run_widget(widget, actor_id)
+    elif "http" in call:
+        result = call_endpoint(widget, call, actor_id)
     else:
         result = call_function(widget, call["name"], call["args"], call["kwargs"], actor_id)
     history.record_finished(widget.id, kind, actor_id, result, started_at, task_name=name)
@@ -141,8 +150,9 @@ def execute_run(run_id: int) -> None:
         call = payload or None
     # Only the owner sees `***` in place; what anyone else started is withheld whole. A
     # schedule is the owner's own (Run now or the timetable), whoever's id the run carries.
+    # An HTTP endpoint's answer goes to whoever sent the request, never only to the owner.
     for_owner = run.kind == "scheduled" or (
-        run.actor_id is not None and run.actor_id == widget.owner_id
+        run.kind != "http" and run.actor_id is not None and run.actor_id == widget.owner_id
     )
     result, killed = _execute(
         app, run.id, widget, run.actor_id, call, for_owner, task=run.kind in TASK_KINDS

@@ -18,6 +18,15 @@ import time
 from collections.abc import Callable
 
 from . import _channel
+from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
+    HttpRequest,
+    HttpResponse,
+    get_api_origin,
+    get_app_origin,
+    http_endpoint,
+    request,
+    route,
+)
 from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 _callables: dict[str, Callable] = {}
