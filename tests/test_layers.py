@@ -12,9 +12,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pyspace"
 AREAS = {
     "admin",
     "auth",
+    "endpoints",
     "examples",
     "forks",
     "gui",
+    "mail",
     "runs",
     "secrets",
     "tables",
