@@ -82,6 +82,7 @@ def run_job(job: dict) -> dict:
     code = job["code"]
     anvil.app._setup(job.get("widget_id"))
     anvil._endpoints.set_origins(job.get("api_origin"), job.get("app_origin"))
+    anvil.server.context._setup(job.get("context") or {})
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
     call = job.get("call")
     background = bool(call and call.get("background"))

@@ -155,6 +155,7 @@ class Runner:
                     "code": code,
                     "call": call,
                     "widget_id": widget_id,
+                    "context": call_context(call, run_id),
                     **site_origins(widget_id),
                 }
                 return self._run_in_slot(job, context, limits, on_start)
@@ -216,6 +217,17 @@ def site_origins(widget_id: str) -> dict:
         return {}
     root = request.host_url.rstrip("/")
     return {"api_origin": f"{root}/_/api/{widget_id}", "app_origin": f"{root}/widgets/{widget_id}"}
+
+
+def call_context(call: dict | None, run_id: int | None) -> dict:
+    """Who started a run, for anvil.server.context: the client's type (Anvil's words:
+    "browser", "http", "background_task"), its address, and a background task's id."""
+    if call and call.get("background"):
+        return {"client_type": "background_task", "background_task_id": str(run_id)}
+    if call and call.get("http") is not None:
+        return {"client_type": "http", "ip": call["http"].get("remote_address")}
+    ip = get_remote_address() if has_request_context() else None
+    return {"client_type": "browser", "ip": ip}
 
 
 def share_key(actor_id: int | None) -> str:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from . import _channel
+from ._context import context  # noqa: F401 (anvil.server.context)
 from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     HttpRequest,
     HttpResponse,
