@@ -107,6 +107,7 @@ def _init_areas(app: Flask) -> None:
     from .secrets import init_app as secrets
     from .tables import init_app as tables
     from .tasks import init_app as tasks
+    from .widget_sessions import init_app as widget_sessions
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
@@ -114,6 +115,7 @@ def _init_areas(app: Flask) -> None:
         init_area(app)
     mail(app)
     endpoints(app)
+    widget_sessions(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)

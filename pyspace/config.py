@@ -373,6 +373,9 @@ SETTINGS: tuple[Setting, ...] = (
         "requests one widget's HTTP endpoints answer, from everyone together",
     ),
     Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
+    # anvil.server.session (pyspace/widget_sessions/)
+    Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
+    Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

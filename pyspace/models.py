@@ -542,3 +542,16 @@ class MailMessage(Model):
     # The whole message (RFC 5322 bytes), for outbox rows only.
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class WidgetSession(Model):
+    """`anvil.server.session` of one visitor's browser session on one widget (JSON values)."""
+
+    __tablename__ = "widget_sessions"
+    __table_args__ = (UniqueConstraint("widget_id", "session_id", name="uq_widget_session"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(String(64))
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

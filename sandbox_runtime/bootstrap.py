@@ -27,6 +27,7 @@ import traceback  # noqa: E402
 
 import anvil  # noqa: E402
 import anvil._endpoints  # noqa: E402
+import anvil._session  # noqa: E402
 import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
@@ -132,6 +133,8 @@ def call_server_function(call: dict) -> dict:
         anvil.server.task_state._start()
     try:
         result = function(*call.get("args", []), **call.get("kwargs", {}))
+        if not background:
+            anvil._session.session._save()
     except BaseException as error:
         return {"error": describe(error)}
     finally:

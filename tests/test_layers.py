@@ -21,6 +21,7 @@ AREAS = {
     "secrets",
     "tables",
     "tasks",
+    "widget_sessions",
     "widgets",
 }
 

@@ -72,10 +72,15 @@ def run_and_record(widget: Widget, actor_id: int | None) -> RunResult:
     return _interactive(widget, "run", actor_id, None)
 
 
-def call_and_record(widget: Widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
+def call_and_record(
+    widget: Widget, fn_name: str, args: list, kwargs: dict, actor_id, session_id=None
+) -> RunResult:
     """Call a server function of the widget (a GUI call) and record it; the result's
-    `as_call_result()` is the answer for the frame."""
+    `as_call_result()` is the answer for the frame. `session_id` names the visitor session
+    whose anvil.server.session the call uses."""
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
+    if session_id:
+        call["session"] = session_id
     return _interactive(widget, "call", actor_id, call)
 
 
@@ -102,7 +107,9 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
     elif "http" in call:
         result = call_endpoint(widget, call, actor_id)
     else:
-        result = call_function(widget, call["name"], call["args"], call["kwargs"], actor_id)
+        result = call_function(
+            widget, call["name"], call["args"], call["kwargs"], actor_id, call.get("session")
+        )
     history.record_finished(widget.id, kind, actor_id, result, started_at, task_name=name)
     return result
 

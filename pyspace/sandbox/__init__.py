@@ -150,6 +150,7 @@ class Runner:
                     actor_id=actor_id,
                     viewer_is_owner=viewer_is_owner,
                     run_id=run_id,
+                    session_id=(call or {}).get("session"),
                 )
                 job = {
                     "code": code,
@@ -251,11 +252,16 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
     )
 
 
-def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
-    """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
+def call_function(
+    widget, fn_name: str, args: list, kwargs: dict, actor_id, session_id: str | None = None
+) -> RunResult:
+    """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox
+    (with the visitor session `session_id`'s anvil.server.session, when given)."""
     # current_app is a proxy at run time: the runner keeps the app object itself.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
+    if session_id:
+        call["session"] = session_id
     return runner_for(app).run(
         widget.id,
         widget.server_code,

@@ -28,6 +28,7 @@ from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     request,
     route,
 )
+from ._session import get_session_id, session  # noqa: F401 (anvil.server.session)
 from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 _callables: dict[str, Callable] = {}

@@ -29,7 +29,7 @@ def fake_runner(monkeypatch):
     """Replace the sandbox with a recorder: the call route's job ends where the runner's begins."""
     calls = []
 
-    def call_function(widget, fn_name, args, kwargs, actor_id):
+    def call_function(widget, fn_name, args, kwargs, actor_id, session_id=None):
         calls.append(
             {"widget": widget.id, "fn": fn_name, "args": args, "kwargs": kwargs, "actor": actor_id}
         )

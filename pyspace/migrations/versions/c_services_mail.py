@@ -1,4 +1,4 @@
-"""mail messages: the outbox and the log the daily mail limits count
+"""mail messages (the outbox and the log the daily mail limits count) and widget sessions
 
 Revision ID: c_services_mail
 Revises: b4_tables
@@ -40,9 +40,25 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_mail_messages_created_at"), ["created_at"])
         batch_op.create_index(batch_op.f("ix_mail_messages_widget_id"), ["widget_id"])
+    op.create_table(
+        "widget_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("widget_id", sa.String(length=32), nullable=False),
+        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("data_json", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["widget_id"], ["widgets.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("widget_id", "session_id", name="uq_widget_session"),
+    )
+    with op.batch_alter_table("widget_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_widget_sessions_updated_at"), ["updated_at"])
 
 
 def downgrade():
+    with op.batch_alter_table("widget_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_widget_sessions_updated_at"))
+    op.drop_table("widget_sessions")
     with op.batch_alter_table("mail_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mail_messages_widget_id"))
         batch_op.drop_index(batch_op.f("ix_mail_messages_created_at"))
