@@ -350,7 +350,7 @@ SETTINGS: tuple[Setting, ...] = (
         "MAIL_FROM",
         str,
         "",
-        "the site's From address (widgets' mail comes from it); empty: no-reply@<SERVER_NAME>",
+        "the site's From address (widgets' mail comes from it); empty: no-reply@localhost",
     ),
     Setting("MAIL_RECIPIENTS_PER_MESSAGE", int, 10, "to + cc + bcc addresses in one e-mail"),
     Setting("MAIL_PER_WIDGET_PER_DAY", int, 50, "e-mails one widget may send in 24 hours"),
