@@ -319,7 +319,7 @@ class ExtractionCounter(Model):
     __table_args__ = (UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),)
 
 
-RUN_KINDS = ("run", "call", "task", "scheduled")
+RUN_KINDS = ("run", "call", "task", "scheduled", "http")
 RUN_STATUSES = ("queued", "running", "completed", "failed", "killed", "missing", "skipped")
 # A run in one of these has not ended yet.
 ACTIVE_RUN_STATUSES = ("queued", "running")
