@@ -29,7 +29,13 @@ from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     route,
 )
 from ._session import get_session_id, session  # noqa: F401 (anvil.server.session)
-from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
+from ._unavailable import ServiceNotAdded, UnavailableObject  # noqa: F401 (anvil.server.ServiceNotAdded)
+
+# Browser cookies are not provided (a GUI widget's frame has none): anvil.server.session keeps
+# a visitor's data between calls instead. Using them raises ServiceNotAdded.
+cookies = UnavailableObject.namespace(
+    "cookies (use anvil.server.session)", "anvil.server.cookies", ("local", "shared")
+)
 
 _callables: dict[str, Callable] = {}
 _background_tasks: dict[str, Callable] = {}

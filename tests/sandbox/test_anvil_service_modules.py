@@ -51,6 +51,7 @@ for use in (
     lambda: anvil.stripe.new_customer("a@example.org"),
     lambda: anvil.pdf.render_form("Form1"),
     lambda: anvil.google.sheets.open_by_key("k"),
+    lambda: anvil.server.cookies.local["cart"],
 ):
     try:
         use()
@@ -79,7 +80,7 @@ def test_anvil_editor_module_header_imports_and_unprovided_services_refuse_on_us
     assert lines[1] == "0:00:00 <anvil.tz.tzoffset (1.5 hour offset)>"
     assert lines[2] == "app True published True"
     refusals = [line for line in lines if line.startswith("refused: ")]
-    assert len(refusals) == 9
+    assert len(refusals) == 10
     for service in (
         "Google",
         "Data Files",
@@ -90,6 +91,7 @@ def test_anvil_editor_module_header_imports_and_unprovided_services_refuse_on_us
         "PDF rendering",
         "Google (Sheets)",
         "Google (Drive)",
+        "cookies (use anvil.server.session)",
     ):
         assert any(f"needs the {service} service" in line for line in refusals), service
     assert "refused: anvil.google.auth.login() needs the Google service" in lines[3]
