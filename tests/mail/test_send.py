@@ -107,6 +107,8 @@ attempt("big", to="a@example.org", attachments=[anvil.BlobMedia("application/zip
 attempt("bad", to="not an address")
 attempt("header", to="a@example.org\\nBcc: evil@example.org")
 attempt("secret", to=anvil.secrets.get_secret("api_key") + "@example.org")
+binary = b"\\x00\\xff" + anvil.secrets.get_secret("api_key").encode()
+attempt("binary", to="a@example.org", attachments=[anvil.BlobMedia("application/zip", binary)])
 for n in range(3):
     attempt("daily%d" % n, to="a@example.org")
 """
@@ -127,6 +129,9 @@ def test_limits_refuse_with_send_failure(app, alice, mailbox):
     assert lines["header"].startswith("refused: Not an e-mail address")
     assert lines["secret"] == (
         "refused: An address of this e-mail holds a secret value the run read."
+    )
+    assert lines["binary"] == (
+        "refused: The attachment 'attachment' holds a secret value the run read: it is not sent."
     )
     assert lines["daily0"] == "sent" and lines["daily1"] == "sent"
     assert lines["daily2"].startswith("refused: This widget has sent its 2 e-mails for today")
