@@ -446,7 +446,7 @@ class DataTable(Model):
             return f"A {what} needs a name."
         if len(name) > TABLE_NAME_MAX:
             return f"{what.capitalize()} names can be at most {TABLE_NAME_MAX} characters."
-        if not SECRET_NAME_RE.match(name):
+        if not SECRET_NAME_RE.fullmatch(name):
             return "Use letters, digits and underscores, not starting with a digit (like readings)."
         return None
 

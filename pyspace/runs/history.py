@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from ..bounded_input import MAX_INT
 from ..database import begin_bookkeeping, rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, utcnow
@@ -208,7 +209,8 @@ class HistoryPage:
 
 def history_page(widget_id: str, page: int = 1, kind: str = "", status: str = "") -> HistoryPage:
     """One page of the widget's runs, newest first, filtered by kind and status if given."""
-    page = max(1, page)
+    # Past the last page whose offset a database integer can hold, every page is empty anyway.
+    page = min(max(1, page), MAX_INT // HISTORY_PAGE_SIZE)
     query = select(Run).where(Run.widget_id == widget_id)
     if kind:
         query = query.where(Run.kind == kind)
