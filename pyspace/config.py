@@ -289,7 +289,16 @@ SETTINGS: tuple[Setting, ...] = (
         2.0,
         "a running task's worker says it is alive this often; silent 5× as long: `missing`",
     ),
-    Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
+    Setting(
+        "QUEUE_WORKERS",
+        int,
+        None,
+        "runs one queue consumer executes at once (each `./manage.sh worker` host adds its own); "
+        "more than TASKS_PER_USER, so one account's tasks never hold every worker",
+        shown_default="2 per CPU core, at least 4",
+    ),
+    Setting("SCHEDULES_PER_WIDGET", int, 5, "schedules one widget may have"),
+    Setting("SCHEDULES_PER_USER", int, 20, "schedules one account may have in all its widgets"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
     # Accounts: log-in throttling, sign-up, quotas (issue 12, sections 3 and 5)

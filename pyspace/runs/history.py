@@ -26,6 +26,8 @@ HISTORY_PAGE_SIZE = 20
 # How much of a run's output the history keeps (the runner already caps what a run may print).
 STORED_OUTPUT_CHARS = 64 * 1024
 FAILED_STATUSES = ("failed", "killed", "missing")
+# How many of the latest runs the fair queue looks at to see when each account was last served.
+FAIRNESS_WINDOW_RUNS = 5000
 
 
 def worker_name() -> str:
@@ -85,6 +87,54 @@ def claim_run(run_id: int) -> bool:
     )
     db.session.commit()
     return claimed == 1
+
+
+def claim_next_run() -> int | None:
+    """Claim the queued run that is fairest to start next, and return its id (None: nothing
+    queued). Fair means round-robin across accounts: the account with the fewest runs running
+    goes first; among equals, the one whose last run started longest ago (or never); then its
+    run queued longest. So a flood of one account's runs waits behind each other account's
+    next run, never in front of it."""
+    from ..models import Widget
+
+    running = (
+        select(Widget.owner_id.label("owner_id"), func.count().label("busy"))
+        .select_from(Run)
+        .join(Widget, Widget.id == Run.widget_id)
+        .where(Run.status == "running")
+        .group_by(Widget.owner_id)
+        .subquery()
+    )
+    # When each account's last run started, among the site's latest runs (a range of the
+    # primary key, so the look-up stays small however long the history): an account with
+    # no start among them has waited longest anyway.
+    window_start = select(func.coalesce(func.max(Run.id), 0) - FAIRNESS_WINDOW_RUNS)
+    served = (
+        select(Widget.owner_id.label("owner_id"), func.max(Run.started_at).label("last_start"))
+        .select_from(Run)
+        .join(Widget, Widget.id == Run.widget_id)
+        .where(Run.id > window_start.scalar_subquery(), Run.started_at.is_not(None))
+        .group_by(Widget.owner_id)
+        .subquery()
+    )
+    fairest = (
+        select(Run.id)
+        .join(Widget, Widget.id == Run.widget_id)
+        .outerjoin(running, running.c.owner_id == Widget.owner_id)
+        .outerjoin(served, served.c.owner_id == Widget.owner_id)
+        .where(Run.status == "queued")
+        .order_by(func.coalesce(running.c.busy, 0), served.c.last_start.asc().nulls_first(), Run.id)
+        .limit(1)
+    )
+    # Another consumer may claim the same run between the choice and the claim: choose again.
+    for _ in range(10):
+        run_id = db.session.scalar(fairest)
+        db.session.rollback()  # end the read: the claim is a write transaction of its own
+        if run_id is None:
+            return None
+        if claim_run(run_id):
+            return run_id
+    return None
 
 
 def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | None:
