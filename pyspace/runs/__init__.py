@@ -9,5 +9,9 @@ from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Run button's routes into the app."""
+    """Plug the Run button's routes, and the filter the history shows stored fields with, into
+    the app."""
+    from .history import shown_field
+
     app.register_blueprint(bp)
+    app.add_template_filter(shown_field, "shown_field")

@@ -23,8 +23,13 @@ from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, utcnow
 from ..sandbox.results import RunResult
 
 HISTORY_PAGE_SIZE = 20
-# How much of a run's output the history keeps (the runner already caps what a run may print).
+# How much of each text field of a run the history keeps (stdout, stderr, error message,
+# traceback, return value): the start and the end of anything longer, so one run can't store
+# megabytes (the runner caps what a run may print, but not what it raises or returns).
 STORED_OUTPUT_CHARS = 64 * 1024
+# How much of each field one page of the history shows (the start and the end), so a page of
+# HISTORY_PAGE_SIZE runs stays well under a megabyte.
+SHOWN_FIELD_CHARS = 4 * 1024
 FAILED_STATUSES = ("failed", "killed", "missing")
 # How many of the latest runs the fair queue looks at to see when each account was last served.
 FAIRNESS_WINDOW_RUNS = 5000
@@ -164,16 +169,38 @@ def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
     run.status = status
     run.finished_at = now
     run.duration_ms = int(result.duration_ms)
-    run.stdout = result.stdout[:STORED_OUTPUT_CHARS]
-    run.stderr = result.stderr[:STORED_OUTPUT_CHARS]
+    run.stdout = clipped(result.stdout)
+    run.stderr = clipped(result.stderr)
     if killed:
         run.error_type, run.error_message = "BackgroundTaskKilled", "The task was killed."
     elif error:
         run.error_type = str(error.get("type", "Error"))[:100]
-        run.error_message = str(error.get("message", ""))
-        run.error_traceback = str(error.get("traceback") or "") or None
-    run.return_json = json.dumps(result.result) if result.ok and result.result is not None else None
+        run.error_message = clipped(str(error.get("message", "")))
+        run.error_traceback = clipped(str(error.get("traceback") or "")) or None
+    run.return_json = _stored_json(result.result) if result.ok else None
     run.args_json = None  # a launch's arguments are only needed until it ran
+
+
+def clipped(text: str, limit: int = STORED_OUTPUT_CHARS) -> str:
+    """`text`, or for text over `limit` characters its start and its end around a note of how
+    much was cut (what went wrong is often at the end: a traceback's last line)."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - 100)  # room for the note
+    note = f"\n… {len(text) - keep:,} characters cut …\n"
+    return text[: keep // 2] + note + text[len(text) - (keep - keep // 2) :]
+
+
+def _stored_json(value) -> str | None:
+    """A return value as the history stores it: its JSON, or, past the cap, the start and the
+    end of that JSON as a string (a value cut in two is no longer the value)."""
+    if value is None:
+        return None
+    text = json.dumps(value)
+    if len(text) <= STORED_OUTPUT_CHARS:
+        return text
+    # JSON text is ASCII: quoting it again at most doubles it (each `"` and `\\`).
+    return json.dumps(clipped(text, STORED_OUTPUT_CHARS // 2 - 100))
 
 
 def mark_missing(stale_after: timedelta) -> list[int]:
@@ -284,8 +311,29 @@ def _loads(text: str | None):
     return json.loads(text) if text else None
 
 
-def run_as_json(run: Run) -> dict:
-    """A run as the history's JSON shows it (everything in it is already redacted)."""
+def shown_field(text: str | None) -> str:
+    """A stored field as one page of the history shows it (start and end, SHOWN_FIELD_CHARS)."""
+    return clipped(text or "", SHOWN_FIELD_CHARS)
+
+
+def run_as_json(run: Run, page: bool = False) -> dict:
+    """A run as the history's JSON shows it (everything in it is already redacted); for a
+    `page` of the history, each text field's start and end only (`shown_field`)."""
+    if page:
+        return {
+            **run_as_json(run),
+            "stdout": shown_field(run.stdout),
+            "stderr": shown_field(run.stderr),
+            "error": {"type": run.error_type, "message": shown_field(run.error_message)}
+            if run.error_type
+            else None,
+            "state": _loads(run.state_json)
+            if len(run.state_json or "") <= SHOWN_FIELD_CHARS
+            else shown_field(run.state_json),
+            "return_value": _loads(run.return_json)
+            if len(run.return_json or "") <= SHOWN_FIELD_CHARS
+            else shown_field(run.return_json),
+        }
     return {
         "id": run.id,
         "kind": run.kind,

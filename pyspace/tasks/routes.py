@@ -172,7 +172,7 @@ def history(widget_id: str):
     status = form.status.data if form.status.validate(form) else ""
     page = history_page(widget.id, query_int("page", 1, minimum=1), kind, status)
     if _wants_json():
-        return jsonify({"runs": [run_as_json(run) for run in page.runs]})
+        return jsonify({"runs": [run_as_json(run, page=True) for run in page.runs]})
     base = url_for("tasks.history", widget_id=widget.id)
     return make_response(
         render_partial_or_page(
