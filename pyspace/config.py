@@ -338,6 +338,12 @@ SETTINGS: tuple[Setting, ...] = (
         "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
     ),
     Setting("QUOTA_SECRETS_PER_WIDGET", int, 500, "secrets one widget may have"),
+    Setting(
+        "QUOTA_STORAGE_BYTES",
+        int,
+        100 * MiB,
+        "bytes one account may keep in all: code, data-table values and run history",
+    ),
     # Data tables (pyspace/tables/)
     Setting("TABLES_MAX_ROWS", int, 100_000, "rows a widget's data tables may hold in all"),
     Setting(

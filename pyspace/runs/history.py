@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from .. import quotas
 from ..bounded_input import MAX_INT
 from ..database import begin_bookkeeping, rows_changed
 from ..extensions import db
-from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, utcnow
+from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, Widget, utcnow
 from ..sandbox.results import RunResult
 
 HISTORY_PAGE_SIZE = 20
@@ -27,6 +28,19 @@ HISTORY_PAGE_SIZE = 20
 # traceback, return value): the start and the end of anything longer, so one run can't store
 # megabytes (the runner caps what a run may print, but not what it raises or returns).
 STORED_OUTPUT_CHARS = 64 * 1024
+# The fields a run stores, counted against its owner's storage budget (`stored_bytes`).
+STORED_FIELDS = (
+    "stdout",
+    "stderr",
+    "error_message",
+    "error_traceback",
+    "state_json",
+    "return_json",
+)
+# A run storing more than this is checked against its owner's storage budget; past it, each
+# field keeps OVER_BUDGET_CHARS (its start and end).
+HISTORY_FREE_BYTES = 4 * 1024
+OVER_BUDGET_CHARS = 1024
 # How much of each field one page of the history shows (the start and the end), so a page of
 # HISTORY_PAGE_SIZE runs stays well under a megabyte.
 SHOWN_FIELD_CHARS = 4 * 1024
@@ -100,8 +114,6 @@ def claim_next_run() -> int | None:
     goes first; among equals, the one whose last run started longest ago (or never); then its
     run queued longest. So a flood of one account's runs waits behind each other account's
     next run, never in front of it."""
-    from ..models import Widget
-
     running = (
         select(Widget.owner_id.label("owner_id"), func.count().label("busy"))
         .select_from(Run)
@@ -179,6 +191,33 @@ def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
         run.error_traceback = clipped(str(error.get("traceback") or "")) or None
     run.return_json = _stored_json(result.result) if result.ok else None
     run.args_json = None  # a launch's arguments are only needed until it ran
+    _keep_within_budget(run)
+
+
+def _stored_size(run: Run) -> int:
+    return sum(len((getattr(run, field) or "").encode("utf-8")) for field in STORED_FIELDS)
+
+
+def _keep_within_budget(run: Run) -> None:
+    """Count what the run stores (`stored_bytes`); past its owner's storage budget, keep only
+    the start and end of each field, and say why in its stderr. The run itself is always
+    recorded. (A run storing at most HISTORY_FREE_BYTES is not looked up against the budget:
+    HISTORY_MAX_RUNS bounds what small runs keep.)"""
+    size = _stored_size(run)
+    if size > HISTORY_FREE_BYTES:
+        owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == run.widget_id))
+        refused = quotas.storage_error(owner_id, size) if owner_id is not None else None
+        if refused:
+            for field in ("stdout", "stderr", "error_message", "error_traceback"):
+                value = getattr(run, field)
+                if value:
+                    setattr(run, field, clipped(value, OVER_BUDGET_CHARS))
+            if run.return_json and len(run.return_json) > OVER_BUDGET_CHARS:
+                run.return_json = json.dumps(clipped(run.return_json, OVER_BUDGET_CHARS // 2))
+            note = f"[py.space: this run's output was not kept in full. {refused}]"
+            run.stderr = f"{run.stderr}\n{note}" if run.stderr else note
+            size = _stored_size(run)
+    run.stored_bytes = size
 
 
 def clipped(text: str, limit: int = STORED_OUTPUT_CHARS) -> str:
@@ -375,7 +414,6 @@ def result_of(run: Run) -> RunResult:
 
 def active_task_count(owner_id: int) -> int:
     """Background and scheduled tasks of `owner_id`'s widgets that are queued or running."""
-    from ..models import Widget
 
     count = db.session.scalar(
         select(func.count())

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import quotas
 from ..database import rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, SCHEDULE_EVERY, Run, Schedule, Widget, utcnow
@@ -175,36 +176,10 @@ def new_schedule(widget: Widget, task_name: str, interval: Interval, enabled: bo
 
 def check_schedule_count(widget: Widget) -> None:
     """Raise ScheduleError if the widget (SCHEDULES_PER_WIDGET) or its owner's account
-    (SCHEDULES_PER_USER) already has as many schedules as it may."""
-    per_widget = int(current_app.config["SCHEDULES_PER_WIDGET"])
-    per_user = int(current_app.config["SCHEDULES_PER_USER"])
-    in_widget = (
-        db.session.scalar(
-            select(func.count()).select_from(Schedule).where(Schedule.widget_id == widget.id)
-        )
-        or 0
-    )
-    if in_widget >= per_widget:
-        raise ScheduleError(
-            "task_name",
-            f"This widget has {in_widget} schedules, the most one widget may have here "
-            f"({per_widget}). Delete one it no longer needs first.",
-        )
-    in_account = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Schedule)
-            .join(Widget, Widget.id == Schedule.widget_id)
-            .where(Widget.owner_id == widget.owner_id)
-        )
-        or 0
-    )
-    if in_account >= per_user:
-        raise ScheduleError(
-            "task_name",
-            f"Your widgets have {in_account} schedules, the most one account may have here "
-            f"({per_user}). Delete schedules you no longer need first.",
-        )
+    (SCHEDULES_PER_USER) already has as many schedules as it may, or the account's storage
+    budget is used up."""
+    if refused := quotas.new_schedules_error(widget.owner_id, widget.id, 1):
+        raise ScheduleError("task_name", refused)
 
 
 def task_cap_error(owner_id: int) -> str | None:
