@@ -390,3 +390,90 @@ def test_a_background_task_id_that_is_no_number_is_no_such_task(small_limits, ap
         assert db.session.scalar(db.select(Run.status).filter_by(widget_id=widget_id)) == (
             "completed"
         )
+
+
+# --- The fuzz pass over every channel op -----------------------------------------------------
+
+CHANNEL_KEYS = [
+    "id",
+    "name",
+    "table",
+    "values",
+    "filters",
+    "order",
+    "offset",
+    "limit",
+    "args",
+    "kwargs",
+    "state",
+    "plaintext",
+    "ciphertext",
+]
+CHANNEL_HOSTILE = [
+    None,
+    "",
+    "\u00b2",
+    HUGE,
+    "9" * 5000,
+    -1,
+    10**30,
+    1.5,
+    float("inf"),
+    True,
+    [],
+    {},
+    ["x"] * 3,
+    {"$datetime": "0001-01-01T00:00:00+01:00"},
+    {"$datetime": "9999-12-31T23:59:59-01:00"},
+    {"$date": "²"},
+    {"t": {"$datetime": "not a date"}},
+    "echo\n",
+    "\x00",
+    "a" * 5000,
+]
+
+
+def _nested(depth: int):
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_fuzzing_every_channel_op_answers_and_never_raises(app, alice):
+    """Each op, each request field it may read, each hostile value: an answer (ok or a
+    refusal), never an exception (which would end the run as a 500, unrecorded)."""
+    from pyspace.extensions import db
+    from pyspace.models import Widget
+    from pyspace.runs import history
+    from pyspace.sandbox.services import RunContext, services_for
+    from pyspace.tables import schema
+
+    widget_id = alice.create_widget("W")
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "t")
+        for name, type_ in (("c", "text"), ("when", "datetime"), ("o", "simple_object")):
+            schema.add_column(table, name, type_)
+        run_id = history.new_run(widget_id, "task", None, task_name="nap").id
+    # As deep as the channel's parser lets a request through (deeper ends the run cleanly).
+    deep = _nested(900)
+    services = services_for(app)
+    assert len(services) >= 10
+    for op in sorted(services):
+        for key in CHANNEL_KEYS:
+            for number, hostile in enumerate([*CHANNEL_HOSTILE, deep, {"o": deep}]):
+                request = {"op": op, "table": "t", "name": "nap", key: hostile}
+                with app.app_context():
+                    run = RunContext(widget_id, alice_id(app), viewer_is_owner=True, run_id=run_id)
+                    try:
+                        answer = services[op](request, run)
+                    except Exception as error:  # the assertion names what broke
+                        raise AssertionError((op, key, number, error)) from error
+                    assert isinstance(answer, dict) and "ok" in answer, (op, key, number)
+
+
+def alice_id(app) -> int:
+    from pyspace.extensions import db
+    from pyspace.models import User
+
+    return db.session.scalar(db.select(User.id).filter_by(username="alice"))
