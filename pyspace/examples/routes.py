@@ -5,8 +5,8 @@ from flask_login import current_user, login_required
 
 from .. import quotas
 from ..extensions import limiter
+from ..forms import EmptyForm
 from ..htmx import redirect_to
-from ..tables.forms import ButtonForm
 from . import bp
 from .catalog import all_examples, example_by_slug
 from .setup import use_example
@@ -19,7 +19,7 @@ def _user_key() -> str:
 @bp.get("/examples")
 def gallery():
     """Starter widgets to copy: what each teaches and what it sets up."""
-    return render_template("examples/gallery.html", examples=all_examples(), form=ButtonForm())
+    return render_template("examples/gallery.html", examples=all_examples(), form=EmptyForm())
 
 
 @bp.post("/examples/<slug>/use")
@@ -31,7 +31,7 @@ def use(slug: str):
     example = example_by_slug(slug)
     if example is None:
         abort(404)
-    ButtonForm()
+    EmptyForm()
     code = {name: getattr(example, name) for name in quotas.CODE_FIELDS}
     # The same quotas as creating or forking a widget: how many, code, storage.
     if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):

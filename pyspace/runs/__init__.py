@@ -3,15 +3,18 @@ history (`execution.py`, `history.py`), and the queue that carries run ids (`que
 
 from flask import Blueprint, Flask
 
+from ..sandbox.check import sandbox_cli
+
 bp = Blueprint("runs", __name__)
 
 from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Run button's routes, and the filter the history shows stored fields with, into
-    the app."""
+    """Plug the Run button's route, `flask sandbox check`, and the filter the history shows
+    stored fields with, into the app."""
     from .history import shown_field
 
     app.register_blueprint(bp)
+    app.cli.add_command(sandbox_cli)
     app.add_template_filter(shown_field, "shown_field")
