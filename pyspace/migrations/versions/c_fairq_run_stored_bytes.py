@@ -1,7 +1,7 @@
 """Runs record how many bytes they store (the per-account storage budget counts them).
 
 Revision ID: c_fairq_run_bytes
-Revises: b4_tables
+Revises: c_guard_run_secret_fields
 Create Date: 2026-12-02
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c_fairq_run_bytes"
-down_revision = "b4_tables"
+down_revision = "c_guard_run_secret_fields"
 branch_labels = None
 depends_on = None
 
