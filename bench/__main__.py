@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
 table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, tasks,
-tables, http (as a user feels it: real HTTP against the site served as `./manage.sh serve`
-serves it)."""
+fairtasks, tables, http (as a user feels it: real HTTP against the site served as
+`./manage.sh serve` serves it)."""
 
 import argparse
 import sys
@@ -19,6 +19,7 @@ GROUPS = (
     "keys",
     "fairness",
     "tasks",
+    "fairtasks",
     "tables",
     "http",
 )
@@ -39,6 +40,7 @@ SIZES = {
     "flood_seconds": (30, 3),
     "fair_samples": (20, 3),
     "schedule_samples": (20, 2),
+    "fair_start_samples": (20, 2),
     "task_runs": (40, 4),
     "task_rounds": (3, 1),
     "add_row_calls": (1000, 20),
@@ -110,6 +112,8 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         if "tasks" in groups:
             tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
             tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
+        if "fairtasks" in groups:
+            tasks.bench_fair_start(app, report, size["fair_start_samples"], workdir)
         if "tables" in groups:
             tables.bench_add_row(app, report, size["add_row_calls"])
             tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])

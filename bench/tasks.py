@@ -1,6 +1,7 @@
 """Task benchmarks: how late a schedule's run starts after its due time (the real consumer and
-scheduler, default tick), and runs per second with 1 and 2 queue workers on Redis against the
-same runs executed locally, in this process, one after another.
+scheduler, default tick), how soon one account's task starts while another's schedules keep
+its task cap full (the fair queue), and runs per second with 1 and 2 queue workers on Redis
+against the same runs executed locally, in this process, one after another.
 
 Consumers are started with `flask --app app tasks consumer`, as `./manage.sh serve` and
 `./manage.sh worker` start them, against this run's throw-away database.
@@ -8,6 +9,7 @@ Consumers are started with `flask --app app tasks consumer`, as `./manage.sh ser
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -17,8 +19,8 @@ from pathlib import Path
 from pyspace.extensions import db
 from pyspace.models import Run, Schedule, Widget, utcnow
 from pyspace.runs import history
-from pyspace.runs.execution import execute_run
-from pyspace.runs.queue import enqueue_run
+from pyspace.runs.execution import execute_run, launch_task
+from pyspace.runs.queue import enqueue_run, queue_workers
 from pyspace.tasks import schedules
 
 from .measure import Report
@@ -204,3 +206,88 @@ def bench_runs_per_second(app, report: Report, runs: int, rounds: int) -> None:
             unit="runs/s",
             baseline="task runs, local (one process, in turn)",
         )
+
+
+HOG_CODE = """
+import time
+import anvil.server
+
+@anvil.server.background_task
+def hog():
+    time.sleep(HOG_SECONDS)
+
+@anvil.server.background_task
+def hello():
+    print('Hello, world!')
+"""
+
+
+def _p95(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return samples[0]
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def bench_fair_start(app, report: Report, samples: int, workdir: str) -> None:
+    """Another account's task start delay while one account's schedules keep its task cap
+    full: as many schedules of a long task as a widget may have (5), all due at once (the
+    scheduler queues TASKS_PER_USER of them and skips the rest), then `samples` launches of a
+    hello task by a second account, each timed from queued to started. The real consumer
+    (`flask tasks consumer` with its default workers and the scheduler) on a SQLite queue.
+    Target (issue 23): p95 < 5 s."""
+    hog_seconds = 30 + 3 * samples
+    with app.app_context():
+        hog = Widget(
+            owner_id=make_user("hog"),
+            title="Hog",
+            server_code=HOG_CODE.replace("HOG_SECONDS", str(hog_seconds)),
+        )
+        db.session.add(hog)
+        db.session.flush()
+        for _ in range(int(app.config["SCHEDULES_PER_WIDGET"])):
+            schedules.new_schedule(hog, "hog", schedules.Interval("hour", n=1), enabled=True)
+        db.session.execute(
+            db.update(Schedule)
+            .where(Schedule.widget_id == hog.id)
+            .values(next_run_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        hog_id = hog.id
+    bystander = _task_widget(app, "bystander")
+    queue_url = "sqlite:///" + str(Path(workdir) / "fair-queue.sqlite")
+    saved_url = app.config["QUEUE_URL"]
+    app.config["QUEUE_URL"] = queue_url
+    app.extensions.pop("huey", None)
+    consumer = _consumer(app, queue_url, workers=queue_workers(app), scheduler=True)
+
+    def hog_running() -> bool:
+        with app.app_context():
+            db.session.expire_all()
+            running = db.session.scalar(
+                db.select(db.func.count())
+                .select_from(Run)
+                .where(Run.widget_id == hog_id, Run.status == "running")
+            )
+            return running == int(app.config["TASKS_PER_USER"])
+
+    delays = []
+    try:
+        _wait(hog_running, timeout=60)
+        for _ in range(samples + 1):  # the first also warms the consumer up: not counted
+            with app.app_context():
+                run = launch_task(bystander, "hello", [], {}, None)
+                run_id, queued_at = run.id, run.created_at
+            _wait(lambda run_id=run_id: _finished(app, [run_id]), timeout=60)
+            with app.app_context():
+                started_at = db.session.get(Run, run_id).started_at
+            delays.append((started_at - queued_at).total_seconds() * 1000)
+        still_full = hog_running()
+    finally:
+        _stop([consumer])
+        app.config["QUEUE_URL"] = saved_url
+        app.extensions.pop("huey", None)
+    delays = delays[1:]
+    name = "other account's task: queued → started, one account's cap full"
+    p95 = _p95(delays)
+    report.add(name, delays, p95=p95, hog_cap_full_throughout=still_full)
+    report.check(name, "p95 < 5 s", p95 < 5000 and still_full)

@@ -289,7 +289,16 @@ SETTINGS: tuple[Setting, ...] = (
         2.0,
         "a running task's worker says it is alive this often; silent 5× as long: `missing`",
     ),
-    Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
+    Setting(
+        "QUEUE_WORKERS",
+        int,
+        None,
+        "runs one queue consumer executes at once (each `./manage.sh worker` host adds its own); "
+        "more than TASKS_PER_USER, so one account's tasks never hold every worker",
+        shown_default="2 per CPU core, at least 4",
+    ),
+    Setting("SCHEDULES_PER_WIDGET", int, 5, "schedules one widget may have"),
+    Setting("SCHEDULES_PER_USER", int, 20, "schedules one account may have in all its widgets"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
     # Accounts: log-in throttling, sign-up, quotas
@@ -329,6 +338,12 @@ SETTINGS: tuple[Setting, ...] = (
         "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
     ),
     Setting("QUOTA_SECRETS_PER_WIDGET", int, 500, "secrets one widget may have"),
+    Setting(
+        "QUOTA_STORAGE_BYTES",
+        int,
+        100 * MiB,
+        "bytes one account may keep in all: code, data-table values and run history",
+    ),
     # Data tables (pyspace/tables/)
     Setting("TABLES_MAX_ROWS", int, 100_000, "rows a widget's data tables may hold in all"),
     Setting(

@@ -358,6 +358,8 @@ class Run(Model):
     state_json: Mapped[str | None] = mapped_column(Text, default=None)
     return_json: Mapped[str | None] = mapped_column(Text, default=None)
     args_json: Mapped[str | None] = mapped_column(Text, default=None)
+    # Bytes of the text fields above as stored (the account's storage budget counts them).
+    stored_bytes: Mapped[int] = mapped_column(default=0, server_default="0")
     # The process running it (host:pid) and its last sign of life: a run whose worker stops
     # beating is marked `missing`.
     worker: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -454,7 +456,7 @@ class DataTable(Model):
             return f"A {what} needs a name."
         if len(name) > TABLE_NAME_MAX:
             return f"{what.capitalize()} names can be at most {TABLE_NAME_MAX} characters."
-        if not SECRET_NAME_RE.match(name):
+        if not SECRET_NAME_RE.fullmatch(name):
             return "Use letters, digits and underscores, not starting with a digit (like readings)."
         return None
 

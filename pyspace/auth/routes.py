@@ -17,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import quotas
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..models import User
@@ -192,9 +193,12 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    """Your account: change your password, log out everywhere."""
+    """Your account: the storage it uses, change your password, log out everywhere."""
     return render_template(
-        "auth/account.html", password_form=ChangePasswordForm(), everywhere_form=EmptyForm()
+        "auth/account.html",
+        password_form=ChangePasswordForm(),
+        everywhere_form=EmptyForm(),
+        storage=quotas.storage_use(current_user.id),
     )
 
 

@@ -3,6 +3,7 @@
 from flask import abort, flash, render_template, url_for
 from flask_login import current_user, login_required
 
+from .. import quotas
 from ..extensions import limiter
 from ..forms import EmptyForm
 from ..htmx import redirect_to
@@ -31,6 +32,11 @@ def use(slug: str):
     if example is None:
         abort(404)
     EmptyForm()
+    code = {name: getattr(example, name) for name in quotas.CODE_FIELDS}
+    # The same quotas as creating or forking a widget: how many, code, storage.
+    if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):
+        flash(f"Not created: {error}", "error")
+        return redirect_to(url_for("examples.gallery"))
     widget = use_example(example, current_user)
     message = f"Created your own “{example.title}”. It is private until you make it public."
     if example.secrets:

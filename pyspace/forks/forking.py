@@ -91,6 +91,13 @@ def fork_widget(original: Widget, new_owner: User) -> Widget:
     return fork
 
 
+def schedule_count(widget_id: str) -> int:
+    """How many schedules the widget has (a fork copies each, disabled)."""
+    return db.session.scalar(
+        db.select(func.count()).select_from(Schedule).filter_by(widget_id=widget_id)
+    )
+
+
 def disabled_schedule_count(widget_id: str) -> int:
     """How many of the widget's schedules are disabled (a fork's copies start so)."""
     return db.session.scalar(

@@ -37,7 +37,11 @@ def fork(widget_id: str):
             url_for("auth.login", next=url_for("widgets.show", widget_id=original.id))
         )
     code = {name: getattr(original, name) for name in quotas.CODE_FIELDS}
-    if error := quotas.new_widget_error(current_user.id, quotas.code_bytes(**code)):
+    error = quotas.new_widget_error(current_user.id, quotas.code_bytes(**code))
+    schedules = forking.schedule_count(original.id)
+    if not error and schedules:
+        error = quotas.new_schedules_error(current_user.id, None, schedules)
+    if error:
         flash(f"Not forked: {error}", "error")
         return redirect_to(url_for("widgets.show", widget_id=original.id))
     copy = forking.fork_widget(original, current_user)

@@ -10,7 +10,8 @@ from flask import current_app
 from ..extensions import db
 from ..models import User, Widget
 
-FUNCTION_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# Matched with fullmatch: "$" would also accept a trailing newline ("echo\n").
+FUNCTION_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
 class CallRequestError(ValueError):
@@ -102,7 +103,7 @@ def parse_call(fn_name: str, body: bytes, limits: CallLimits) -> tuple[list, dic
     Raises CallRequestError (a 400, or a 413 for a body over `limits`) for anything else:
     not JSON, NaN or infinite numbers, integers too long for Python to parse.
     """
-    if not FUNCTION_NAME_RE.match(fn_name):
+    if not FUNCTION_NAME_RE.fullmatch(fn_name):
         raise CallRequestError(f"{fn_name[:100]!r} is not a function name.")
     if len(body) > limits.max_bytes:
         raise CallRequestError(

@@ -11,6 +11,10 @@ from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Run button's route and `flask sandbox check` into the app."""
+    """Plug the Run button's route, `flask sandbox check`, and the filter the history shows
+    stored fields with, into the app."""
+    from .history import shown_field
+
     app.register_blueprint(bp)
     app.cli.add_command(sandbox_cli)
+    app.add_template_filter(shown_field, "shown_field")

@@ -4,8 +4,10 @@
   kwargs, actor_id)` (a GUI server call) run in this process with RUNS_ON=web, or are queued
   and answered by a worker with RUNS_ON=queue; either way they leave a Run in the history.
 - `launch_task(widget_id, name, args, kwargs, actor_id)` queues a background task.
-- `execute_run(run_id)` is what a queue consumer does with a run id: claim it, run it in a fresh
-  sandbox (with a heartbeat, and a watcher that kills it when asked), store the outcome.
+- `execute_next_run()` is what a queue consumer does for each message: claim the queued run
+  fairest to start (round-robin across accounts), run it in a fresh sandbox (with a heartbeat,
+  and a watcher that kills it when asked), store the outcome. `execute_run(run_id)` does the
+  same for one given run.
 """
 
 import contextlib
@@ -135,10 +137,24 @@ def _wait_for(run_id: int) -> RunResult:
     return failed("ServerBusy", "No worker answered in time. Please try again in a moment.")
 
 
+def execute_next_run() -> int | None:
+    """A consumer's job: claim the queued run fairest to start now (`history.claim_next_run`,
+    round-robin across accounts), run it and store the outcome. Returns its id, None if no run
+    was queued. The queue's message is only the signal that a run is waiting: whichever run
+    its id names, the fairest one goes first."""
+    run_id = history.claim_next_run()
+    if run_id is not None:
+        _execute_claimed(run_id)
+    return run_id
+
+
 def execute_run(run_id: int) -> None:
-    """Execute a queued run here (a consumer's job): claim it, run it, store the outcome."""
-    if not history.claim_run(run_id):
-        return
+    """Execute this queued run here: claim it, run it, store the outcome."""
+    if history.claim_run(run_id):
+        _execute_claimed(run_id)
+
+
+def _execute_claimed(run_id: int) -> None:
     run = db.session.get(Run, run_id)
     widget = db.session.get(Widget, run.widget_id) if run else None
     if run is None or widget is None:

@@ -16,15 +16,37 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from .. import quotas
+from ..bounded_input import MAX_INT
 from ..database import begin_bookkeeping, rows_changed
 from ..extensions import db
-from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, utcnow
+from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, Widget, utcnow
 from ..sandbox.results import RunResult
 
 HISTORY_PAGE_SIZE = 20
-# How much of a run's output the history keeps (the runner already caps what a run may print).
+# How much of each text field of a run the history keeps (stdout, stderr, error message,
+# traceback, return value): the start and the end of anything longer, so one run can't store
+# megabytes (the runner caps what a run may print, but not what it raises or returns).
 STORED_OUTPUT_CHARS = 64 * 1024
+# The fields a run stores, counted against its owner's storage budget (`stored_bytes`).
+STORED_FIELDS = (
+    "stdout",
+    "stderr",
+    "error_message",
+    "error_traceback",
+    "state_json",
+    "return_json",
+)
+# A run storing more than this is checked against its owner's storage budget; past it, each
+# field keeps OVER_BUDGET_CHARS (its start and end).
+HISTORY_FREE_BYTES = 4 * 1024
+OVER_BUDGET_CHARS = 1024
+# How much of each field one page of the history shows (the start and the end), so a page of
+# HISTORY_PAGE_SIZE runs stays well under a megabyte.
+SHOWN_FIELD_CHARS = 4 * 1024
 FAILED_STATUSES = ("failed", "killed", "missing")
+# How many of the latest runs the fair queue looks at to see when each account was last served.
+FAIRNESS_WINDOW_RUNS = 5000
 
 
 def worker_name() -> str:
@@ -86,6 +108,52 @@ def claim_run(run_id: int) -> bool:
     return claimed == 1
 
 
+def claim_next_run() -> int | None:
+    """Claim the queued run that is fairest to start next, and return its id (None: nothing
+    queued). Fair means round-robin across accounts: the account with the fewest runs running
+    goes first; among equals, the one whose last run started longest ago (or never); then its
+    run queued longest. So a flood of one account's runs waits behind each other account's
+    next run, never in front of it."""
+    running = (
+        select(Widget.owner_id.label("owner_id"), func.count().label("busy"))
+        .select_from(Run)
+        .join(Widget, Widget.id == Run.widget_id)
+        .where(Run.status == "running")
+        .group_by(Widget.owner_id)
+        .subquery()
+    )
+    # When each account's last run started, among the site's latest runs (a range of the
+    # primary key, so the look-up stays small however long the history): an account with
+    # no start among them has waited longest anyway.
+    window_start = select(func.coalesce(func.max(Run.id), 0) - FAIRNESS_WINDOW_RUNS)
+    served = (
+        select(Widget.owner_id.label("owner_id"), func.max(Run.started_at).label("last_start"))
+        .select_from(Run)
+        .join(Widget, Widget.id == Run.widget_id)
+        .where(Run.id > window_start.scalar_subquery(), Run.started_at.is_not(None))
+        .group_by(Widget.owner_id)
+        .subquery()
+    )
+    fairest = (
+        select(Run.id)
+        .join(Widget, Widget.id == Run.widget_id)
+        .outerjoin(running, running.c.owner_id == Widget.owner_id)
+        .outerjoin(served, served.c.owner_id == Widget.owner_id)
+        .where(Run.status == "queued")
+        .order_by(func.coalesce(running.c.busy, 0), served.c.last_start.asc().nulls_first(), Run.id)
+        .limit(1)
+    )
+    # Another consumer may claim the same run between the choice and the claim: choose again.
+    for _ in range(10):
+        run_id = db.session.scalar(fairest)
+        db.session.rollback()  # end the read: the claim is a write transaction of its own
+        if run_id is None:
+            return None
+        if claim_run(run_id):
+            return run_id
+    return None
+
+
 def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | None:
     """Store a run's (already redacted) outcome, update its schedule's failure streak, and
     apply the widget's retention. Returns the run, or None if it was deleted meanwhile."""
@@ -113,19 +181,68 @@ def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
     run.status = status
     run.finished_at = now
     run.duration_ms = int(result.duration_ms)
-    run.stdout = result.stdout[:STORED_OUTPUT_CHARS]
-    run.stderr = result.stderr[:STORED_OUTPUT_CHARS]
+    run.stdout = clipped(result.stdout)
+    run.stderr = clipped(result.stderr)
     if killed:
         run.error_type, run.error_message = "BackgroundTaskKilled", "The task was killed."
     elif error:
         run.error_type = str(error.get("type", "Error"))[:100]
-        run.error_message = str(error.get("message", ""))
-        run.error_traceback = str(error.get("traceback") or "") or None
-    run.return_json = json.dumps(result.result) if result.ok and result.result is not None else None
+        run.error_message = clipped(str(error.get("message", "")))
+        run.error_traceback = clipped(str(error.get("traceback") or "")) or None
+    run.return_json = _stored_json(result.result) if result.ok else None
     # Once set (also by a task_state that held a value), it stays set.
     run.held_secret = bool(run.held_secret) or result.held_secret
     run.withheld_fields = ",".join(sorted(result.withheld)) or None
     run.args_json = None  # a launch's arguments are only needed until it ran
+    _keep_within_budget(run)
+
+
+def _stored_size(run: Run) -> int:
+    return sum(len((getattr(run, field) or "").encode("utf-8")) for field in STORED_FIELDS)
+
+
+def _keep_within_budget(run: Run) -> None:
+    """Count what the run stores (`stored_bytes`); past its owner's storage budget, keep only
+    the start and end of each field, and say why in its stderr. The run itself is always
+    recorded. (A run storing at most HISTORY_FREE_BYTES is not looked up against the budget:
+    HISTORY_MAX_RUNS bounds what small runs keep.)"""
+    size = _stored_size(run)
+    if size > HISTORY_FREE_BYTES:
+        owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == run.widget_id))
+        refused = quotas.storage_error(owner_id, size) if owner_id is not None else None
+        if refused:
+            for field in ("stdout", "stderr", "error_message", "error_traceback"):
+                value = getattr(run, field)
+                if value:
+                    setattr(run, field, clipped(value, OVER_BUDGET_CHARS))
+            if run.return_json and len(run.return_json) > OVER_BUDGET_CHARS:
+                run.return_json = json.dumps(clipped(run.return_json, OVER_BUDGET_CHARS // 2))
+            note = f"[py.space: this run's output was not kept in full. {refused}]"
+            run.stderr = f"{run.stderr}\n{note}" if run.stderr else note
+            size = _stored_size(run)
+    run.stored_bytes = size
+
+
+def clipped(text: str, limit: int = STORED_OUTPUT_CHARS) -> str:
+    """`text`, or for text over `limit` characters its start and its end around a note of how
+    much was cut (what went wrong is often at the end: a traceback's last line)."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - 100)  # room for the note
+    note = f"\n… {len(text) - keep:,} characters cut …\n"
+    return text[: keep // 2] + note + text[len(text) - (keep - keep // 2) :]
+
+
+def _stored_json(value) -> str | None:
+    """A return value as the history stores it: its JSON, or, past the cap, the start and the
+    end of that JSON as a string (a value cut in two is no longer the value)."""
+    if value is None:
+        return None
+    text = json.dumps(value)
+    if len(text) <= STORED_OUTPUT_CHARS:
+        return text
+    # JSON text is ASCII: quoting it again at most doubles it (each `"` and `\\`).
+    return json.dumps(clipped(text, STORED_OUTPUT_CHARS // 2 - 100))
 
 
 def mark_missing(stale_after: timedelta) -> list[int]:
@@ -211,7 +328,8 @@ class HistoryPage:
 
 def history_page(widget_id: str, page: int = 1, kind: str = "", status: str = "") -> HistoryPage:
     """One page of the widget's runs, newest first, filtered by kind and status if given."""
-    page = max(1, page)
+    # Past the last page whose offset a database integer can hold, every page is empty anyway.
+    page = min(max(1, page), MAX_INT // HISTORY_PAGE_SIZE)
     query = select(Run).where(Run.widget_id == widget_id)
     if kind:
         query = query.where(Run.kind == kind)
@@ -235,8 +353,29 @@ def _loads(text: str | None):
     return json.loads(text) if text else None
 
 
-def run_as_json(run: Run) -> dict:
-    """A run as the history's JSON shows it (everything in it is already redacted)."""
+def shown_field(text: str | None) -> str:
+    """A stored field as one page of the history shows it (start and end, SHOWN_FIELD_CHARS)."""
+    return clipped(text or "", SHOWN_FIELD_CHARS)
+
+
+def run_as_json(run: Run, page: bool = False) -> dict:
+    """A run as the history's JSON shows it (everything in it is already redacted); for a
+    `page` of the history, each text field's start and end only (`shown_field`)."""
+    if page:
+        return {
+            **run_as_json(run),
+            "stdout": shown_field(run.stdout),
+            "stderr": shown_field(run.stderr),
+            "error": {"type": run.error_type, "message": shown_field(run.error_message)}
+            if run.error_type
+            else None,
+            "state": _loads(run.state_json)
+            if len(run.state_json or "") <= SHOWN_FIELD_CHARS
+            else shown_field(run.state_json),
+            "return_value": _loads(run.return_json)
+            if len(run.return_json or "") <= SHOWN_FIELD_CHARS
+            else shown_field(run.return_json),
+        }
     return {
         "id": run.id,
         "kind": run.kind,
@@ -280,7 +419,6 @@ def result_of(run: Run) -> RunResult:
 
 def active_task_count(owner_id: int) -> int:
     """Background and scheduled tasks of `owner_id`'s widgets that are queued or running."""
-    from ..models import Widget
 
     count = db.session.scalar(
         select(func.count())

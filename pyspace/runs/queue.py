@@ -1,9 +1,11 @@
 """The job queue (Huey): carries run ids — never code, arguments or values — to consumers.
 
 One machine: SQLite storage in `instance/queue.sqlite`, nothing else to run. Many machines:
-`QUEUE_URL=redis://…` on every host. Whoever takes a run id from the queue claims the run in the
-database first (`history.claim_run`), so a run executes at most once even if the queue delivered
-its id twice.
+`QUEUE_URL=redis://…` on every host. A message only says "a run is waiting": the consumer that
+takes it claims the fairest queued run in the database (`history.claim_next_run`: the account
+with the fewest runs running first, then the run queued longest), not the run the message
+names. So the queue is round-robin across accounts rather than first-come, and a run executes
+at most once even if the queue delivered a message twice.
 """
 
 import os
@@ -35,10 +37,10 @@ def make_huey(app: Flask) -> Huey:
 
     @huey.task(name="execute_run")
     def execute_run_task(run_id: int) -> None:
-        from ..runs.execution import execute_run
+        from ..runs.execution import execute_next_run
 
         with app.app_context():
-            execute_run(int(run_id))
+            execute_next_run()
 
     huey.pyspace_execute_run = execute_run_task
     return huey
@@ -60,8 +62,19 @@ def enqueue_run(run_id: int) -> None:
     huey_for(current_app._get_current_object()).pyspace_execute_run(run_id)  # type: ignore[attr-defined]
 
 
+def queue_workers(app: Flask) -> int:
+    """How many runs one consumer executes at once: QUEUE_WORKERS, by default 2 per CPU core
+    and at least 4 (a task mostly waits on its sandbox, and more workers than TASKS_PER_USER
+    leave room for other accounts while one account's tasks run)."""
+    configured = app.config.get("QUEUE_WORKERS")
+    if configured:
+        return int(configured)
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
 def work_once(app: Flask) -> bool:
-    """Take one run id off the queue and execute it here; False if the queue was empty.
+    """Take one message off the queue and execute the fairest queued run here; False if the
+    queue was empty.
     (The consumer does this in a loop; tests and benchmarks call it directly.)"""
     huey = huey_for(app)
     task = huey.dequeue()

@@ -79,12 +79,23 @@ def check_value(table: str, column: str, type_: str, value: Any) -> Any:
             f"not {type(value).__name__} {_short(value)}"
         )
     if type_ == "datetime":
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None)
+        return _naive_utc(table, column, value)
     if type_ == "number":
         return float(value)
     return value
+
+
+def _naive_utc(table: str, column: str, value: datetime) -> datetime:
+    # 0001-01-01T00:00+01:00 and 9999-12-31T23:59-01:00 are valid datetimes whose UTC time
+    # falls outside the years 1–9999 a datetime can hold.
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        raise TableValueError(
+            f"Column {column!r} of table {table!r}: {value.isoformat()} is outside the years "
+            "1–9999 in UTC."
+        ) from None
+    return utc.replace(tzinfo=None)
 
 
 def from_cell(type_: str, stored: Any) -> Any:
@@ -107,7 +118,7 @@ def value_size(value: Any) -> int:
 def _is_simple_object(value: Any) -> bool:
     try:
         json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # nested deeper than JSON can be written
         return False
     return True
 
@@ -148,9 +159,15 @@ def _parse_date(text: str) -> date:
 
 def _parse_datetime(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not a date and time like 2026-11-28T09:30:00Z.") from None
+    try:
+        if value.tzinfo is not None:
+            value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1–9999 in UTC.") from None
+    return value
 
 
 def _parse_object(text: str) -> Any:
@@ -158,6 +175,8 @@ def _parse_object(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise ValueError(f"{text[:40]!r} is not JSON (a simple object).") from None
+    except RecursionError:
+        raise ValueError("The simple object is nested too deeply.") from None
 
 
 PARSERS = {

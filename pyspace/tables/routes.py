@@ -6,6 +6,8 @@ gets the page (`tables/page.html`, `tables/rows_page.html`) in the state it aske
 Errors come back as the same partial with a 422 and the message next to the field.
 """
 
+import re
+
 from flask import (
     Response,
     abort,
@@ -29,6 +31,7 @@ from .queries import count_rows, newest_row_ids, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
 PAGE_SIZE = 50
+EDITED_ID_RE = re.compile(r"[0-9]{1,18}")
 
 
 # Table names and rows are the owner's alone.
@@ -182,8 +185,11 @@ def rows(widget_id: str, table_id: int):
     if not _wants_json():
         edit = request.args.get("edit", "")
         row_id, _, column_id = edit.partition("-")
+        # ASCII digits of a database id only: int('²') fails, as do 5,000 digits.
         editing = (
-            (int(row_id), int(column_id)) if row_id.isdigit() and column_id.isdigit() else None
+            (int(row_id), int(column_id))
+            if EDITED_ID_RE.fullmatch(row_id) and EDITED_ID_RE.fullmatch(column_id)
+            else None
         )
         return _rows_view(widget, table, edit=editing)
     context = _rows_context(widget, table, _page_number())

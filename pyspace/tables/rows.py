@@ -1,7 +1,8 @@
 """Writing rows: add, update, delete — values checked against their columns, quotas kept.
 
 Used by the channel services (widget code) and by the Data panel (the owner), so both obey
-the same types and the same per-widget quotas (`TABLES_MAX_ROWS`, `TABLES_MAX_BYTES`).
+the same types and the same per-widget quotas (`TABLES_MAX_ROWS`, `TABLES_MAX_BYTES`), and the
+owner's storage budget (`quotas.storage_error`).
 Each function commits, or rolls back and raises.
 """
 
@@ -10,9 +11,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
+from .. import quotas
 from ..database import rows_changed
 from ..extensions import db
-from ..models import DataCell, DataColumn, DataRow, DataTable
+from ..models import DataCell, DataColumn, DataRow, DataTable, Widget
 from .columns import CELL_FIELD, TableValueError, check_value, value_size
 from .queries import no_such_column
 
@@ -77,6 +79,9 @@ def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
+    owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == table.widget_id))
+    if owner_id is not None and (full := quotas.storage_error(owner_id, max(0, more_bytes))):
+        raise RowChangeError(full)
 
 
 def _count(table: DataTable, rows: int, size: int) -> None:

@@ -7,6 +7,7 @@ constraint would refuse it.
 
 from sqlalchemy import delete, func, select, update
 
+from .. import quotas
 from ..extensions import db
 from ..models import COLUMN_TYPES, DataCell, DataColumn, DataRow, DataTable, Widget
 
@@ -66,7 +67,9 @@ def _commit() -> None:
 
 
 def create_table(widget: Widget, name: str) -> DataTable:
-    """A new empty table of `widget`."""
+    """A new empty table of `widget` (refused once its owner's storage budget is used up)."""
+    if full := quotas.storage_error(widget.owner_id, 0):
+        raise TableChangeError(full)
     table = DataTable(widget_id=widget.id, name=_table_name(widget.id, name))
     db.session.add(table)
     _commit()

@@ -14,9 +14,11 @@ budget: otherwise a visitor could launch tasks with guesses and read back "faile
 
 import json
 import logging
+import re
 
 from sqlalchemy import select, update
 
+from ..bounded_input import MAX_INT
 from ..database import rows_changed
 from ..extensions import db
 from ..models import Run, utcnow
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_STATE_BYTES = 64 * 1024
 LISTED_TASKS = 50
+TASK_ID_RE = re.compile(r"[0-9]{1,19}")
 TERMINATION = {"completed": "completed", "failed": "failed", "killed": "killed"}
 
 
@@ -60,7 +63,9 @@ def task_info(task: Run, reader: RunContext) -> dict:
 
 def _task_of(request: dict, run: RunContext) -> Run | None:
     task_id = str(request.get("id", ""))
-    if not task_id.isdigit():
+    # ASCII digits within a database integer: '²' is a digit to str.isdigit() but not to
+    # int(), and 30 or 5,000 digits are past SQLite's integers and Python's int() limit.
+    if not TASK_ID_RE.fullmatch(task_id) or int(task_id) > MAX_INT:
         return None
     return db.session.scalar(
         select(Run).where(

@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..runs.queue import huey_for
+from ..runs.queue import huey_for, queue_workers
 from .scheduler import scheduler_loop
 from .schedules import tick
 
@@ -48,7 +48,7 @@ def consumer(workers: int | None, no_scheduler: bool) -> None:
     """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    count = workers or int(app.config["QUEUE_WORKERS"])
+    count = workers or queue_workers(app)
     click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
     run_consumer(app, count, scheduler=not no_scheduler)
 

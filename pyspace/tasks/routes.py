@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..access import owned_widget_or_404
+from ..bounded_input import query_int
 from ..extensions import db
 from ..forks import forking
 from ..forms import EmptyForm
@@ -159,9 +160,9 @@ def history(widget_id: str):
     form = HistoryFilterForm(request.args)
     kind = form.kind.data if form.kind.validate(form) else ""
     status = form.status.data if form.status.validate(form) else ""
-    page = history_page(widget.id, request.args.get("page", 1, type=int), kind, status)
+    page = history_page(widget.id, query_int("page", 1, minimum=1), kind, status)
     if _wants_json():
-        return jsonify({"runs": [run_as_json(run) for run in page.runs]})
+        return jsonify({"runs": [run_as_json(run, page=True) for run in page.runs]})
     base = url_for("tasks.history", widget_id=widget.id)
     context = {"widget": widget, "runs": page, "form": form, "base": base}
     return respond("tasks/_history.html", "tasks/history_page.html", context)

@@ -6,7 +6,9 @@ finds enabled schedules whose `next_run_at` has come and *claims* each occurrenc
 process's UPDATE can match, however many run the scheduler, and the run it then inserts is
 also unique per (schedule, occurrence). The next occurrence is always in the future, so after
 downtime a missed occurrence runs once, late — never a backlog. If the schedule's previous run
-is still queued or running, the occurrence is recorded as `skipped`.
+is still queued or running, or its owner already has TASKS_PER_USER tasks queued or running
+(scheduled runs count against the same cap as launched ones), the occurrence is recorded as
+`skipped` with the reason.
 """
 
 import ast
@@ -19,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import quotas
 from ..database import rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, SCHEDULE_EVERY, Run, Schedule, Widget, utcnow
@@ -144,6 +147,7 @@ def create_schedule(widget: Widget, task_name: str, interval: Interval) -> Sched
 def new_schedule(widget: Widget, task_name: str, interval: Interval, enabled: bool) -> Schedule:
     """A schedule for one of the widget's background tasks, added to the caller's transaction
     (a disabled one is what an example or a fork starts with)."""
+    check_schedule_count(widget)
     if task_name not in background_task_names(widget.server_code):
         raise ScheduleError(
             "task_name",
@@ -170,6 +174,26 @@ def new_schedule(widget: Widget, task_name: str, interval: Interval, enabled: bo
     return schedule
 
 
+def check_schedule_count(widget: Widget) -> None:
+    """Raise ScheduleError if the widget (SCHEDULES_PER_WIDGET) or its owner's account
+    (SCHEDULES_PER_USER) already has as many schedules as it may, or the account's storage
+    budget is used up."""
+    if refused := quotas.new_schedules_error(widget.owner_id, widget.id, 1):
+        raise ScheduleError("task_name", refused)
+
+
+def task_cap_error(owner_id: int) -> str | None:
+    """Why `owner_id` can't have one more task queued or running (TASKS_PER_USER), or None.
+    Launched and scheduled tasks count alike."""
+    limit = int(current_app.config["TASKS_PER_USER"])
+    if history.active_task_count(owner_id) >= limit:
+        return (
+            f"Too many background tasks: an account may have at most {limit} queued or "
+            "running (launched and scheduled alike)."
+        )
+    return None
+
+
 def set_enabled(schedule: Schedule, enabled: bool) -> None:
     """Enable (from the next occurrence on) or disable a schedule."""
     schedule.enabled = enabled
@@ -181,14 +205,9 @@ def set_enabled(schedule: Schedule, enabled: bool) -> None:
 def run_now(schedule: Schedule, actor_id: int) -> Run:
     """Queue the schedule's task once, now, outside its timetable (within TASKS_PER_USER, like
     a launch: raises ScheduleError past it)."""
-    limit = int(current_app.config["TASKS_PER_USER"])
-    owner_id = schedule.widget.owner_id
-    if history.active_task_count(owner_id) >= limit:
-        raise ScheduleError(
-            "run_now",
-            f"Too many background tasks: an account may have at most {limit} queued or "
-            "running. Wait for one to finish and try again.",
-        )
+    refused = task_cap_error(schedule.widget.owner_id)
+    if refused:
+        raise ScheduleError("run_now", f"{refused} Wait for one to finish and try again.")
     run = history.new_run(
         schedule.widget_id,
         "scheduled",
@@ -291,6 +310,15 @@ def _claim(schedule_id: int, occurrence: datetime, now: datetime) -> Run | None:
         .where(Run.schedule_id == schedule_id, Run.status.in_(ACTIVE_RUN_STATUSES))
         .limit(1)
     )
+    skipped_because = None
+    if still_going:
+        skipped_because = "Skipped: the previous run of this schedule was still going."
+    else:
+        # A scheduled run takes one of its owner's TASKS_PER_USER like a launched task: an
+        # account's schedules can't hold more of the queue's workers than its launches can.
+        at_cap = task_cap_error(schedule.widget.owner_id)
+        if at_cap:
+            skipped_because = f"Skipped: {at_cap}"
     run = Run(
         widget_id=schedule.widget_id,
         kind="scheduled",
@@ -298,11 +326,11 @@ def _claim(schedule_id: int, occurrence: datetime, now: datetime) -> Run | None:
         schedule_id=schedule_id,
         actor_id=None,
         scheduled_for=occurrence,
-        status="skipped" if still_going else "queued",
+        status="skipped" if skipped_because else "queued",
     )
-    if still_going:
+    if skipped_because:
         run.finished_at = now
-        run.error_message = "Skipped: the previous run of this schedule was still going."
+        run.error_message = skipped_because
     db.session.add(run)
     try:
         db.session.commit()

@@ -158,10 +158,12 @@ HOSTILE = [
     "a" * 5000,
     "NaN",
     "1e999",
+    "\u00b2",
+    "echo\n",
 ]
 # Query strings: every argument a view reads, with the values that broke them before.
-QUERY_NAMES = ["page", "before", "after", "focus", "next"]
-QUERY_HOSTILE = [HUGE, "-1", "../../etc/passwd", "\x00", "é✓🙂", "a" * 5000]
+QUERY_NAMES = ["page", "before", "after", "focus", "next", "edit"]
+QUERY_HOSTILE = [HUGE, "-1", "../../etc/passwd", "\x00", "é✓🙂", "a" * 5000, "\u00b2", "²-²"]
 
 
 def _fuzz_urls(app, rule, values: dict) -> list[str]:
@@ -251,3 +253,227 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
                 seen.add(rule.endpoint)
     assert seen == set(ROUTES) - {"auth.logout", "widgets.delete", "admin.disable_user"}
     assert requests > 1000
+
+
+# --- Data tables, history, task ids and names: each answered a 500 -------------------------
+
+OUT_OF_RANGE_DATETIMES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+DEEP_OBJECT = "[" * 200_000 + "]" * 200_000
+
+
+def _table_with(app, widget_id: str, type_: str) -> tuple[int, int]:
+    """A table `t` with one column `c` of `type_`: (table id, column id)."""
+    from pyspace.extensions import db
+    from pyspace.models import Widget
+    from pyspace.tables import schema
+
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "t")
+        column = schema.add_column(table, "c", type_)
+        return table.id, column.id
+
+
+def _row_count(app) -> int:
+    from pyspace.extensions import db
+    from pyspace.models import DataRow
+
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(DataRow))
+
+
+@pytest.mark.parametrize(
+    "type_, text",
+    [("datetime", text) for text in OUT_OF_RANGE_DATETIMES] + [("simple_object", DEEP_OBJECT)],
+    ids=["datetime-year-1-east", "datetime-year-9999-west", "object-nested-200000"],
+)
+def test_a_value_a_cell_cant_hold_is_a_422_when_adding_a_row(app, alice, type_, text):
+    widget_id = alice.create_widget("W")
+    table_id, column_id = _table_with(app, widget_id, type_)
+    base = f"/widgets/{widget_id}/tables/{table_id}/rows"
+    response = alice.post(base, {f"col-{column_id}": text}, htmx=True)
+    assert response.status_code == 422
+    assert _row_count(app) == 0
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE_DATETIMES)
+def test_an_out_of_range_datetime_is_a_422_when_saving_a_cell(app, alice, text):
+    from pyspace.extensions import db
+    from pyspace.models import DataTable
+    from pyspace.tables.rows import add_row
+
+    widget_id = alice.create_widget("W")
+    table_id, column_id = _table_with(app, widget_id, "datetime")
+    with app.app_context():
+        row_id = add_row(db.session.get(DataTable, table_id), {})
+    url = f"/widgets/{widget_id}/tables/{table_id}/rows/{row_id}/cells/{column_id}"
+    response = alice.post(url, {"value": text}, htmx=True)
+    assert response.status_code == 422
+    assert "outside the years 1–9999" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "type_, text",
+    [("datetime", text) for text in OUT_OF_RANGE_DATETIMES]
+    + [("simple_object", '"' + DEEP_OBJECT + '"')],
+    ids=["datetime-year-1-east", "datetime-year-9999-west", "object-nested-200000"],
+)
+def test_a_csv_cell_a_column_cant_hold_is_a_422_naming_the_line(app, alice, type_, text):
+    widget_id = alice.create_widget("W")
+    table_id, _ = _table_with(app, widget_id, type_)
+    url = f"/widgets/{widget_id}/tables/{table_id}/import"
+    response = alice.post(url, {"csv": f"c\n{text}\n", "step": "apply"}, htmx=True)
+    assert response.status_code == 422
+    assert "Line 2" in response.get_data(as_text=True)
+    assert _row_count(app) == 0
+
+
+def test_a_datetime_at_the_edge_of_the_range_in_utc_is_still_stored(app, alice):
+    widget_id = alice.create_widget("W")
+    table_id, column_id = _table_with(app, widget_id, "datetime")
+    base = f"/widgets/{widget_id}/tables/{table_id}/rows"
+    response = alice.post(base, {f"col-{column_id}": "9999-12-31T23:59:59+01:00"}, htmx=True)
+    assert response.status_code == 200
+    assert _row_count(app) == 1
+
+
+@pytest.mark.parametrize("edit", ["²-²", f"{HUGE}-1", "9" * 5000 + "-1"])
+def test_an_odd_cell_to_edit_shows_the_rows_without_editing(app, alice, edit):
+    widget_id = alice.create_widget("W")
+    table_id, _ = _table_with(app, widget_id, "text")
+    response = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/rows?edit={edit}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["read-ings", "readings!", "r\u00e9adings"])
+def test_a_table_name_must_match_the_name_rule_whole(app, alice, name):
+    widget_id = alice.create_widget("W")
+    response = alice.post(f"/widgets/{widget_id}/tables", {"name": name}, htmx=True)
+    assert response.status_code == 422
+    assert "Use letters, digits and underscores" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "²", str(2**63 - 1)])
+def test_a_huge_or_odd_history_page_is_a_400_or_an_empty_page(app, alice, page):
+    widget_id = alice.create_widget("W")
+    response = alice.client.get(f"/widgets/{widget_id}/history?page={page}")
+    if page == str(2**63 - 1):  # a page number a database integer holds: simply empty
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert "must be a whole number" in response.get_data(as_text=True)
+
+
+def test_a_server_function_name_with_a_trailing_newline_is_refused(app, alice, public_gui):
+    token = frame_boot(alice.client, public_gui)["callToken"]
+    response = call(alice.client, public_gui, "greet%0A", token)
+    assert response.status_code == 400
+    assert "is not a function name" in strict_json(response)["error"]["message"]
+
+
+def test_a_background_task_id_that_is_no_number_is_no_such_task(small_limits, app, alice):
+    code = (
+        "import anvil.server\n"
+        "for task_id in ['\\u00b2', '9' * 30, '9' * 5000, '-1', ' 1', '1\\n']:\n"
+        "    try:\n"
+        "        anvil.server.get_background_task(task_id)\n"
+        "    except Exception as error:\n"
+        "        print(type(error).__name__)\n"
+    )
+    widget_id = alice.create_widget("Ids", server_code=code)
+    answer = run_json(alice, widget_id)
+    assert answer["ok"] is True, answer
+    assert answer["stdout"].split() == ["BackgroundTaskNotFound"] * 6
+    with app.app_context():
+        from pyspace.extensions import db
+        from pyspace.models import Run
+
+        assert db.session.scalar(db.select(Run.status).filter_by(widget_id=widget_id)) == (
+            "completed"
+        )
+
+
+# --- The fuzz pass over every channel op -----------------------------------------------------
+
+CHANNEL_KEYS = [
+    "id",
+    "name",
+    "table",
+    "values",
+    "filters",
+    "order",
+    "offset",
+    "limit",
+    "args",
+    "kwargs",
+    "state",
+    "plaintext",
+    "ciphertext",
+]
+CHANNEL_HOSTILE = [
+    None,
+    "",
+    "\u00b2",
+    HUGE,
+    "9" * 5000,
+    -1,
+    10**30,
+    1.5,
+    float("inf"),
+    True,
+    [],
+    {},
+    ["x"] * 3,
+    {"$datetime": "0001-01-01T00:00:00+01:00"},
+    {"$datetime": "9999-12-31T23:59:59-01:00"},
+    {"$date": "²"},
+    {"t": {"$datetime": "not a date"}},
+    "echo\n",
+    "\x00",
+    "a" * 5000,
+]
+
+
+def _nested(depth: int):
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_fuzzing_every_channel_op_answers_and_never_raises(app, alice):
+    """Each op, each request field it may read, each hostile value: an answer (ok or a
+    refusal), never an exception (which would end the run as a 500, unrecorded)."""
+    from pyspace.extensions import db
+    from pyspace.models import Widget
+    from pyspace.runs import history
+    from pyspace.sandbox.services import RunContext, services_for
+    from pyspace.tables import schema
+
+    widget_id = alice.create_widget("W")
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "t")
+        for name, type_ in (("c", "text"), ("when", "datetime"), ("o", "simple_object")):
+            schema.add_column(table, name, type_)
+        run_id = history.new_run(widget_id, "task", None, task_name="nap").id
+    # As deep as the channel's parser lets a request through (deeper ends the run cleanly).
+    deep = _nested(900)
+    services = services_for(app)
+    assert len(services) >= 10
+    for op in sorted(services):
+        for key in CHANNEL_KEYS:
+            for number, hostile in enumerate([*CHANNEL_HOSTILE, deep, {"o": deep}]):
+                request = {"op": op, "table": "t", "name": "nap", key: hostile}
+                with app.app_context():
+                    run = RunContext(widget_id, alice_id(app), viewer_is_owner=True, run_id=run_id)
+                    try:
+                        answer = services[op](request, run)
+                    except Exception as error:  # the assertion names what broke
+                        raise AssertionError((op, key, number, error)) from error
+                    assert isinstance(answer, dict) and "ok" in answer, (op, key, number)
+
+
+def alice_id(app) -> int:
+    from pyspace.extensions import db
+    from pyspace.models import User
+
+    return db.session.scalar(db.select(User.id).filter_by(username="alice"))
