@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c_fairq_run_bytes"
-down_revision = "c_guard_run_secret_fields"
+down_revision = "c_services_mail"
 branch_labels = None
 depends_on = None
 
