@@ -13,16 +13,20 @@ committed in place and says how many rows went in.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
 from ..models import DataCell, DataColumn, DataRow, DataTable, utcnow
 from .columns import CELL_FIELD, TableValueError, check_value, value_size
 from .queries import no_such_column
+
+# The tables themselves, for Core multi-row inserts (see add_rows).
+ROWS = cast(Table, DataRow.__table__)
+CELLS = cast(Table, DataCell.__table__)
 
 
 class RowChangeError(ValueError):
@@ -136,9 +140,7 @@ def add_rows(
             # different types one statement at a time).
             new_ids = list(
                 db.session.scalars(
-                    insert(DataRow.__table__).returning(
-                        DataRow.__table__.c.id, sort_by_parameter_order=True
-                    ),
+                    insert(ROWS).returning(ROWS.c.id, sort_by_parameter_order=True),
                     [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
                 )
             )
@@ -148,7 +150,7 @@ def add_rows(
                     if cell:
                         by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
             for new in by_column.values():
-                db.session.execute(insert(DataCell.__table__), new)
+                db.session.execute(insert(CELLS), new)
             _count(table_id, len(batch), size)
             commit_batch(started)
         except Exception as error:
