@@ -513,3 +513,21 @@ class DataCell(Model):
         Index("ix_data_cells_date", "column_id", "date_value", "row_id"),
         Index("ix_data_cells_datetime", "column_id", "datetime_value", "row_id"),
     )
+
+
+class TableImport(Model):
+    """A CSV import running into one of a widget's tables, and how far it has got.
+
+    One per widget at a time (the primary key): claiming it is how an import refuses to start
+    twice. Its batches update `rows_done` (the Data panel polls it); a claim whose import stopped
+    moving for tables/imports.py's STALE_AFTER (its process died) can be taken over."""
+
+    __tablename__ = "table_imports"
+
+    widget_id: Mapped[str] = mapped_column(
+        ForeignKey("widgets.id", ondelete="CASCADE"), primary_key=True
+    )
+    table_id: Mapped[int] = mapped_column(ForeignKey("data_tables.id", ondelete="CASCADE"))
+    rows_total: Mapped[int] = mapped_column()
+    rows_done: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,7 @@ from flask import (
 from ..access import owned_widget_or_404
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import DataColumn, DataTable, Widget
-from . import bp, csv_io, schema
+from . import bp, csv_io, imports, schema
 from .columns import format_text, json_value, parse_text
 from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
 from .queries import count_rows, newest_row_ids, row_values
@@ -401,9 +401,31 @@ def import_csv(widget_id: str, table_id: int):
     try:
         added = csv_io.apply_import(table, plan)
     except RowChangeError as error:
+        # 409: another import into this widget is still running; 422: this one was refused.
+        status = 409 if isinstance(error, csv_io.ImportRunningError) else 422
         return _rows_view(
-            widget, table, 422, error=str(error), error_for="import", csv_plan=plan, csv_text=text
+            widget,
+            table,
+            status,
+            error=str(error),
+            error_for="import",
+            csv_plan=plan,
+            csv_text=text,
         )
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=_toast(f"Imported {added} row(s)."))
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/import/status")
+def import_status(widget_id: str, table_id: int):
+    """How far the import running into this table has got: a small fragment the import form
+    polls while its request is in flight (empty when no import runs)."""
+    _, table = _owned_table_or_404(widget_id, table_id)
+    running = imports.running_import(table)
+    return render_template(
+        "tables/_import_status.html",
+        rows_done=running.rows_done if running else None,
+        rows_total=running.rows_total if running else None,
+        status_url=request.path,
+    )

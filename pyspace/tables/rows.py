@@ -121,8 +121,9 @@ def add_rows(
 
     Every value is checked and the quota counted before anything is written (a bad value or a
     full quota: nothing is added); then rows go in batches, one short transaction each, with
-    one multi-row INSERT for the rows and one for their cells. `on_batch(rows_so_far)` is
-    called after each batch's commit (an import's progress)."""
+    one multi-row INSERT for the rows and one per column for their cells.
+    `on_batch(rows_so_far)` is called in each batch's transaction, before its commit (an
+    import records its progress so)."""
     columns = columns_by_name(table)
     planned = [_cells(table, columns, values) for values in rows]
     _check_quota(table, len(planned), _planned_size(planned))
@@ -152,6 +153,8 @@ def add_rows(
             for new in by_column.values():
                 db.session.execute(insert(CELLS), new)
             _count(table_id, len(batch), size)
+            if on_batch is not None:
+                on_batch(len(ids) + len(batch))
             commit_batch(started)
         except Exception as error:
             db.session.rollback()
@@ -161,8 +164,6 @@ def add_rows(
                 f"Stopped after adding {len(ids):,} of {len(planned):,} rows: {error}", len(ids)
             ) from error
         ids += new_ids
-        if on_batch is not None:
-            on_batch(len(ids))
     return ids
 
 
