@@ -401,16 +401,10 @@ def import_csv(widget_id: str, table_id: int):
     try:
         added = csv_io.apply_import(table, plan)
     except RowChangeError as error:
-        # 409: another import into this widget is still running; 422: this one was refused.
-        status = 409 if isinstance(error, csv_io.ImportRunningError) else 422
+        # Refused (the quota), stopped part-way, or another import into this widget still runs:
+        # the message says which, next to the form (a 422, which htmx swaps in).
         return _rows_view(
-            widget,
-            table,
-            status,
-            error=str(error),
-            error_for="import",
-            csv_plan=plan,
-            csv_text=text,
+            widget, table, 422, error=str(error), error_for="import", csv_plan=plan, csv_text=text
         )
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
