@@ -139,9 +139,11 @@ def add_rows(
             # Core inserts, one executemany for the rows and one per column for their cells
             # (a column's cells all have the same keys; the ORM's bulk insert ran cells of
             # different types one statement at a time).
-            new_ids = list(
+            # One multi-row INSERT … RETURNING. New rows are alike until their cells go in, so
+            # any id may go to any row: sorted, they keep the planned order (oldest first).
+            new_ids = sorted(
                 db.session.scalars(
-                    insert(ROWS).returning(ROWS.c.id, sort_by_parameter_order=True),
+                    insert(ROWS).returning(ROWS.c.id),
                     [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
                 )
             )
