@@ -66,9 +66,7 @@ def _title(app, widget_id) -> str:
         return db.session.get(Widget, widget_id).title
 
 
-def test_a_save_that_cannot_get_the_database_answers_503_with_retry_after(
-    app, alice, write_lock
-):
+def test_a_save_that_cannot_get_the_database_answers_503_with_retry_after(app, alice, write_lock):
     widget_id = alice.create_widget("Before")
     token = alice.csrf_token()
     write_lock.hold()
