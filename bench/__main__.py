@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
 table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, tasks,
-tables, http (as a user feels it: real HTTP against the site served as `./manage.sh serve`
+tables, writes, http (as a user feels it: real HTTP against the site served as `./manage.sh serve`
 serves it)."""
 
 import argparse
@@ -20,6 +20,7 @@ GROUPS = (
     "fairness",
     "tasks",
     "tables",
+    "writes",
     "http",
 )
 # (full, quick) sizes: repetitions, secrets, requests.
@@ -44,6 +45,8 @@ SIZES = {
     "add_row_calls": (1000, 20),
     "search_rows": (100_000, 2_000),
     "search_repeat": (50, 3),
+    "import_rows": (100_000, 2_000),
+    "bystander_tries": (30, 3),
 }
 
 
@@ -69,7 +72,7 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fairness, fork, keys, over_http, pages, runs, tables, tasks, throughput
+    from . import fairness, fork, keys, over_http, pages, runs, tables, tasks, throughput, writes
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
@@ -110,6 +113,13 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         if "tasks" in groups:
             tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
             tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
+        if "writes" in groups:
+            writes.bench_writes(
+                report,
+                str(Path(workdir) / "writes"),
+                size["import_rows"],
+                size["bystander_tries"],
+            )
         if "tables" in groups:
             tables.bench_add_row(app, report, size["add_row_calls"])
             tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])

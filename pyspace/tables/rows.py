@@ -74,9 +74,13 @@ def widget_usage(widget_id: str) -> tuple[int, int]:
 
 
 def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
+    _check_widget_quota(table.widget_id, more_rows, more_bytes)
+
+
+def _check_widget_quota(widget_id: str, more_rows: int, more_bytes: int) -> None:
     if more_rows <= 0 and more_bytes <= 0:
         return
-    rows, size = widget_usage(table.widget_id)
+    rows, size = widget_usage(widget_id)
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
     if more_rows > 0 and rows + more_rows > max_rows:
@@ -127,7 +131,8 @@ def add_rows(
     columns = columns_by_name(table)
     planned = [_cells(table, columns, values) for values in rows]
     _check_quota(table, len(planned), _planned_size(planned))
-    table_id = table.id
+    # Plain values: the ORM objects expire at each batch's commit (reloading them is a query).
+    table_id, widget_id = table.id, table.widget_id
     ids: list[int] = []
     size_of_batch = batch_rows()
     for batch in batches(planned, size_of_batch):
@@ -135,7 +140,7 @@ def add_rows(
         try:
             # Checked again batch by batch: another writer may have filled the quota meanwhile.
             size = _planned_size(batch)
-            _check_quota(table, len(batch), size)
+            _check_widget_quota(widget_id, len(batch), size)
             # Core inserts, one executemany for the rows and one per column for their cells
             # (a column's cells all have the same keys; the ORM's bulk insert ran cells of
             # different types one statement at a time).
@@ -149,9 +154,11 @@ def add_rows(
             )
             by_column: dict[int, list[dict]] = {}
             for row_id, cells in zip(new_ids, batch, strict=True):
-                for column, cell in cells.items():
+                for cell in cells.values():
                     if cell:
-                        by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
+                        by_column.setdefault(cell["column_id"], []).append(
+                            {**cell, "row_id": row_id}
+                        )
             for new in by_column.values():
                 db.session.execute(insert(CELLS), new)
             _count(table_id, len(batch), size)
