@@ -178,9 +178,10 @@ def begin_batch(last: bool) -> float:
     return time.monotonic()
 
 
-def commit_batch(started: float) -> None:
-    """Commit one batch of bulk work begun at `started` (`begin_batch`), then step aside
-    about as long as it held the database, so writers waiting for it get their turn.
+def commit_batch(started: float, more: bool) -> None:
+    """Commit one batch of bulk work begun at `started` (`begin_batch`); if `more` batches
+    follow, step aside about as long as it held the database, so writers waiting for it get
+    their turn.
 
     SQLite has one writer and its waiting writers poll: a bulk writer that began its next batch
     right after committing would win almost every time. Stepping aside halves a bulk job's
@@ -188,7 +189,7 @@ def commit_batch(started: float) -> None:
     from .extensions import db
 
     db.session.commit()
-    if db.engine.dialect.name != "sqlite":
-        return  # PostgreSQL locks rows, not the database: nobody else waits on the batch
+    if not more or db.engine.dialect.name != "sqlite":
+        return  # done; or PostgreSQL, which locks rows, not the database: nobody waits
     held = time.monotonic() - started
     time.sleep(min(max(held, MIN_STEP_ASIDE_SECONDS), MAX_STEP_ASIDE_SECONDS))

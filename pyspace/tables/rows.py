@@ -103,14 +103,6 @@ def _count(table_id: int, rows: int, size: int) -> None:
     )
 
 
-class PartlyWrittenError(RowChangeError):
-    """Bulk work that stopped part-way; `done` rows were written (or deleted) before."""
-
-    def __init__(self, message: str, done: int):
-        super().__init__(message)
-        self.done = done
-
-
 def batch_rows() -> int:
     """Rows one transaction of bulk work handles (the BULK_WRITE_BATCH_ROWS setting)."""
     return max(1, int(current_app.config["BULK_WRITE_BATCH_ROWS"]))
@@ -136,16 +128,16 @@ def add_rows(
     ids: list[int] = []
     size_of_batch = batch_rows()
     for batch in batches(planned, size_of_batch):
-        started = begin_batch(last=len(ids) + len(batch) == len(planned))
+        last = len(ids) + len(batch) == len(planned)
+        started = begin_batch(last=last)
         try:
             # Checked again batch by batch: another writer may have filled the quota meanwhile.
             size = _planned_size(batch)
             _check_widget_quota(widget_id, len(batch), size)
-            # Core inserts, one executemany for the rows and one per column for their cells
-            # (a column's cells all have the same keys; the ORM's bulk insert ran cells of
-            # different types one statement at a time).
-            # One multi-row INSERT … RETURNING. New rows are alike until their cells go in, so
-            # any id may go to any row: sorted, they keep the planned order (oldest first).
+            # Core inserts: one multi-row INSERT … RETURNING for the rows, one executemany per
+            # column for their cells (a column's cells all have the same keys). New rows are
+            # alike until their cells go in, so any id may go to any row: sorted, the ids keep
+            # the planned order (oldest first).
             new_ids = sorted(
                 db.session.scalars(
                     insert(ROWS).returning(ROWS.c.id),
@@ -164,13 +156,13 @@ def add_rows(
             _count(table_id, len(batch), size)
             if on_batch is not None:
                 on_batch(len(ids) + len(batch))
-            commit_batch(started)
+            commit_batch(started, more=not last)
         except Exception as error:
             db.session.rollback()
             if not ids:
                 raise
-            raise PartlyWrittenError(
-                f"Stopped after adding {len(ids):,} of {len(planned):,} rows: {error}", len(ids)
+            raise RowChangeError(
+                f"Stopped after adding {len(ids):,} of {len(planned):,} rows: {error}"
             ) from error
         ids += new_ids
     return ids
@@ -259,7 +251,7 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
             removed = rows_changed(delete(DataRow).where(*chosen))
             # Written even when nothing went: a fully synced commit after unsynced batches.
             _count(table_id, -removed, -(size or 0))
-            commit_batch(started)
+            commit_batch(started, more=not last)
         except Exception:
             db.session.rollback()
             raise
