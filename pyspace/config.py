@@ -187,7 +187,7 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         "runs per client address when not logged in",
     ),
-    # Runs: network of its own and fair shares (issue 11, sections 3 and 4)
+    # Runs: network of its own and fair shares
     Setting(
         "RUN_NETWORK_ALLOW",
         list,
@@ -232,7 +232,7 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
     ),
-    # Sandbox confinement: cgroups, seccomp, checkout location (issue 11, sections 1, 2, 5)
+    # Sandbox confinement: cgroups, seccomp, checkout location
     Setting("RUN_CPU_CORES", float, 1.0, "CPUs' worth of time all of a run's processes may use"),
     Setting(
         "SANDBOX_SHARE_DIR",
@@ -241,7 +241,7 @@ SETTINGS: tuple[Setting, ...] = (
         "where the world-readable copy of the sandbox runtime and packages is made",
         shown_default="/var/lib/pyspace/sandbox (root), else ~/.cache/pyspace/sandbox",
     ),
-    # Redaction and bad input (issue 12, sections 1, 2, 6)
+    # Redaction and bad input
     Setting(
         "EXTRACTION_BUDGET",
         int,
@@ -292,7 +292,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
-    # Accounts: log-in throttling, sign-up, quotas (issue 12, sections 3 and 5)
+    # Accounts: log-in throttling, sign-up, quotas
     Setting(
         "LOGIN_FREE_FAILURES",
         int,
@@ -344,6 +344,45 @@ SETTINGS: tuple[Setting, ...] = (
         "rows one transaction of bulk work writes or deletes (CSV import, add_rows, deleting a "
         "table): a few milliseconds each, so other accounts' writes never wait long",
     ),
+    # E-mail from widgets (pyspace/mail/)
+    Setting(
+        "SMTP_URL",
+        str,
+        "",
+        "mail server: smtp://user:password@host:port, smtps://… (TLS), smtp://host:port?starttls=1;"
+        " empty: mail is kept in the site's outbox, nothing leaves the machine",
+        secret=True,
+    ),
+    Setting(
+        "MAIL_FROM",
+        str,
+        "",
+        "the site's From address (widgets' mail comes from it); empty: no-reply@localhost",
+    ),
+    Setting("MAIL_RECIPIENTS_PER_MESSAGE", int, 10, "to + cc + bcc addresses in one e-mail"),
+    Setting("MAIL_PER_WIDGET_PER_DAY", int, 50, "e-mails one widget may send in 24 hours"),
+    Setting(
+        "MAIL_PER_ACCOUNT_PER_DAY", int, 200, "e-mails all of an account's widgets may send a day"
+    ),
+    Setting("MAIL_MAX_BYTES", int, 2 * MiB, "largest e-mail (bodies and attachments), in bytes"),
+    Setting("MAIL_OUTBOX_DAYS", int, 30, "days e-mail is kept in the outbox and the mail log"),
+    # HTTP endpoints of widgets (pyspace/endpoints/)
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_ADDRESS",
+        str,
+        "60 per minute",
+        "requests one client address may make to widgets' HTTP endpoints",
+    ),
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_WIDGET",
+        str,
+        "300 per minute",
+        "requests one widget's HTTP endpoints answer, from everyone together",
+    ),
+    Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
+    # anvil.server.session (pyspace/widget_sessions/)
+    Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
+    Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from .database import is_database_busy
 from .extensions import db
-from .htmx import render_partial_or_page
+from .htmx import respond
 
 # How long a client is asked to wait after a write found the database busy.
 BUSY_RETRY_AFTER_SECONDS = 2
@@ -38,13 +38,8 @@ def render_error(status: int, message: str | None = None):
     if _wants_json():
         error = {"type": title, "message": message or default_message}
         return jsonify({"ok": False, "error": error}), status
-    return render_partial_or_page(
-        "errors/_message.html",
-        "errors/page.html",
-        status=status,
-        title=title,
-        message=message or default_message,
-    ), status
+    context = {"status": status, "title": title, "message": message or default_message}
+    return respond("errors/_message.html", "errors/page.html", context, status)
 
 
 def register(app: Flask) -> None:

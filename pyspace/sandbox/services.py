@@ -33,8 +33,14 @@ class RunContext:
     viewer_is_owner: bool = False
     # The run's row in the history (pyspace/tasks/), when it has one.
     run_id: int | None = None
+    # The visitor session whose anvil.server.session the run uses (GUI calls), if any.
+    session_id: str | None = None
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
+    # Set by a channel service that answered with another run's outcome withheld because it
+    # held a secret value (a task's, `tasks/channel.py`): whatever this run shows anyone but
+    # the owner is then withheld whole, as it may tell what the withheld outcome was.
+    read_withheld: bool = False
     # One dict per service, for what it remembers within this run (values read, counters).
     memo: dict[str, Any] = field(default_factory=dict)
 

@@ -1,7 +1,7 @@
 """table imports: one running CSV import per widget, with its progress
 
 Revision ID: c_writes_table_imports
-Revises: b4_tables
+Revises: c_services_mail
 Create Date: 2026-12-02 00:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c_writes_table_imports"
-down_revision = "b4_tables"
+down_revision = "c_services_mail"
 branch_labels = None
 depends_on = None
 

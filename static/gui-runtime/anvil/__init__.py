@@ -6,6 +6,8 @@ here (see anvil/secrets.py), and so does `anvil.tables` (anvil/tables/__init__.p
 data is read by its server functions.
 """
 
+from . import app  # noqa: F401 (anvil.app, as in Anvil)
+
 SECRETS_IN_CLIENT_MESSAGE = (
     "Secrets are only available in server code. For security reasons, secrets aren't available "
     "to client code, which runs in the viewer's browser: read the secret in a server function "
@@ -27,6 +29,11 @@ class SecretsUnavailableError(ImportError):
 
 class TablesUnavailableError(ImportError):
     """Raised when client code imports anvil.tables: tables are reached through server code."""
+
+
+def is_server_side() -> bool:
+    """False: this is client code (in server code it is True)."""
+    return False
 
 
 def __getattr__(name):

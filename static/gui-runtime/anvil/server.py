@@ -14,6 +14,8 @@ import json
 import _pyspace_frame
 from pyodide.ffi import can_run_sync, run_sync
 
+from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
+
 
 class ServerError(Exception):
     """An error from the server side of a call; subclasses carry the server's exception type."""
