@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only GROUP,...] [--out DIR]`: run the benchmarks, print the
 table, write the JSON. Groups: pages, panel, fork, throughput, runs, keys, fairness, tasks,
-fairtasks, tables, http (as a user feels it: real HTTP against the site served as
+fairtasks, tables, writes, http (as a user feels it: real HTTP against the site served as
 `./manage.sh serve` serves it)."""
 
 import argparse
@@ -21,6 +21,7 @@ GROUPS = (
     "tasks",
     "fairtasks",
     "tables",
+    "writes",
     "http",
 )
 # (full, quick) sizes: repetitions, secrets, requests.
@@ -46,6 +47,8 @@ SIZES = {
     "add_row_calls": (1000, 20),
     "search_rows": (100_000, 2_000),
     "search_repeat": (50, 3),
+    "import_rows": (100_000, 2_000),
+    "bystander_tries": (30, 3),
 }
 
 
@@ -71,52 +74,66 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
     """Measure the chosen groups in a throw-away database under `workdir`."""
     from pyspace.sandbox import shutdown_runner
 
-    from . import fairness, fork, keys, over_http, pages, runs, tables, tasks, throughput
+    from . import fairness, fork, keys, over_http, pages, runs, tables, tasks, throughput, writes
     from .sample_data import make_app
 
     size = {key: value[1 if quick else 0] for key, value in SIZES.items()}
     report = Report()
     # Long enough for the get_secret loop; the runner's other limits stay as configured.
     app = make_app(workdir, RUN_WALL_SECONDS=60)
+
+    def runs_group() -> None:
+        runs.bench_python_start(app, report, size["start_repeat"])
+        cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
+        runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
+        runs.bench_get_secret(app, report, size["get_secret_calls"])
+
+    def tasks_group() -> None:
+        tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
+        tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
+
+    def tables_group() -> None:
+        tables.bench_add_row(app, report, size["add_row_calls"])
+        tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])
+
+    measure = {
+        "panel": lambda: pages.bench_secrets_panel(
+            app, report, size["panel_repeat"], size["panel_sizes"]
+        ),
+        "pages": lambda: pages.bench_widget_pages(app, report, size["page_repeat"]),
+        "fork": lambda: fork.bench_fork(
+            app, report, size["fork_repeat"], workdir, size["fork_secrets"]
+        ),
+        "throughput": lambda: throughput.bench_throughput(
+            report,
+            str(Path(workdir) / "throughput"),
+            size["throughput_rounds"],
+            size["throughput_requests"],
+        ),
+        "runs": runs_group,
+        "keys": lambda: keys.bench_keys(app, report, size["key_calls"]),
+        "http": lambda: over_http.bench_over_http(report, quick),
+        "fairness": lambda: fairness.bench_fairness(
+            report,
+            str(Path(workdir) / "fairness"),
+            size["flood_runs"],
+            size["flood_seconds"],
+            size["fair_samples"],
+        ),
+        "tasks": tasks_group,
+        "fairtasks": lambda: tasks.bench_fair_start(
+            app, report, size["fair_start_samples"], workdir
+        ),
+        "writes": lambda: writes.bench_writes(
+            report, str(Path(workdir) / "writes"), size["import_rows"], size["bystander_tries"]
+        ),
+        "tables": tables_group,
+    }
     try:
-        if "panel" in groups:
-            pages.bench_secrets_panel(app, report, size["panel_repeat"], size["panel_sizes"])
-        if "pages" in groups:
-            pages.bench_widget_pages(app, report, size["page_repeat"])
-        if "fork" in groups:
-            fork.bench_fork(app, report, size["fork_repeat"], workdir, size["fork_secrets"])
-        if "throughput" in groups:
-            throughput.bench_throughput(
-                report,
-                str(Path(workdir) / "throughput"),
-                size["throughput_rounds"],
-                size["throughput_requests"],
-            )
-        if "runs" in groups:
-            runs.bench_python_start(app, report, size["start_repeat"])
-            cold_app = make_app(str(Path(workdir) / "cold"), RUN_POOL_SIZE=0)
-            runs.bench_hello_run(app, cold_app, report, size["run_repeat"])
-            runs.bench_get_secret(app, report, size["get_secret_calls"])
-        if "keys" in groups:
-            keys.bench_keys(app, report, size["key_calls"])
-        if "http" in groups:
-            over_http.bench_over_http(report, quick)
-        if "fairness" in groups:
-            fairness.bench_fairness(
-                report,
-                str(Path(workdir) / "fairness"),
-                size["flood_runs"],
-                size["flood_seconds"],
-                size["fair_samples"],
-            )
-        if "tasks" in groups:
-            tasks.bench_schedule_latency(app, report, size["schedule_samples"], workdir)
-            tasks.bench_runs_per_second(app, report, size["task_runs"], size["task_rounds"])
-        if "fairtasks" in groups:
-            tasks.bench_fair_start(app, report, size["fair_start_samples"], workdir)
-        if "tables" in groups:
-            tables.bench_add_row(app, report, size["add_row_calls"])
-            tables.bench_ordered_search(app, report, size["search_rows"], size["search_repeat"])
+        # In the order the groups are listed, whatever order they were asked for in.
+        for group in GROUPS:
+            if group in groups:
+                measure[group]()
     finally:
         shutdown_runner(app)
     return report

@@ -352,6 +352,13 @@ SETTINGS: tuple[Setting, ...] = (
         64 * MiB,
         "bytes of values a widget's data tables may hold in all (each value counted as JSON)",
     ),
+    Setting(
+        "BULK_WRITE_BATCH_ROWS",
+        int,
+        200,
+        "rows one transaction of bulk work writes or deletes (CSV import, add_rows, deleting a "
+        "table): a few milliseconds each, so other accounts' writes never wait long",
+    ),
     # E-mail from widgets (pyspace/mail/)
     Setting(
         "SMTP_URL",

@@ -1,15 +1,37 @@
 """Database helpers: engine settings that make SQLite safe for many writers, a connection pool
-as large as the web server's request threads, and counting the rows a statement changed (the
-tasks area claims runs and schedules that way)."""
+as large as the web server's request threads, counting the rows a statement changed (the
+tasks area claims runs and schedules that way), and sharing the one writer fairly:
 
+- bulk work (tables' CSV import, `add_rows`, deleting a table or all its rows) commits in short
+  batches (`commit_batch`), stepping aside after each so another account's write waits
+  milliseconds, not the whole import;
+- `is_database_busy` tells a write that could not get the database (SQLite's busy timeout,
+  PostgreSQL's lock timeout) from other errors: errors.py answers it with 503 + Retry-After;
+- `retry_when_busy` repeats a run's own bookkeeping (runs/history.py) rather than losing it.
+"""
+
+import logging
 import sqlite3
-from collections.abc import Mapping
-from typing import Any, cast
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL error codes for "could not get the lock in time" (lock_timeout, NOWAIT) and for a
+# deadlock, which the server broke by failing one side: both are worth trying again.
+POSTGRES_BUSY_CODES = ("55P03", "40P01")
+# After a batch of bulk work the writer steps aside as long as the batch held the database
+# (SQLite polls a waiting writer every few to 100 ms, so the gap must be long enough to be
+# seen), within these bounds.
+MIN_STEP_ASIDE_SECONDS = 0.002
+MAX_STEP_ASIDE_SECONDS = 0.05
 # Connections beyond one per request thread, for threads that are not requests (a CLI command,
 # the scheduler of a queue consumer); they are closed again when returned.
 SPARE_CONNECTIONS = 10
@@ -98,3 +120,76 @@ def rows_changed(statement: Executable) -> int:
     from .extensions import db
 
     return cast(CursorResult, db.session.execute(statement)).rowcount
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Whether `error` is a write that could not get the database in time (SQLite "database
+    is locked" after the busy timeout, PostgreSQL's lock timeout or a broken deadlock): the same
+    write may succeed a moment later."""
+    if not isinstance(error, OperationalError):
+        return False
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return "database is locked" in str(original) or "database is busy" in str(original)
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return code in POSTGRES_BUSY_CODES
+
+
+def retry_when_busy(write: Callable[[], T], attempts: int = 6, first_wait: float = 0.05) -> T:
+    """`write()` (which commits), tried again after a rollback while the database is busy,
+    waiting twice as long each time (0.05 s, 0.1 s, … 1.6 s, on top of each try's own busy
+    timeout). For records that must not be lost to a moment of contention: a run's history row.
+    `write` starts from scratch each time (the rollback forgot what it added)."""
+    from .extensions import db
+
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError as error:
+            db.session.rollback()
+            if not is_database_busy(error) or attempt == attempts - 1:
+                raise
+            log.warning("database busy; trying the write again (%d of %d)", attempt + 2, attempts)
+            time.sleep(first_wait * 2**attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size` (bulk work's transactions)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def begin_batch(last: bool) -> float:
+    """Start one batch of bulk work; its start time, for `commit_batch`.
+
+    Batches before the last commit without waiting for the disk (`begin_bookkeeping`: each
+    fsync would hold SQLite's one writer for milliseconds); the last one syncs fully, and with
+    it every batch before (syncing the WAL syncs all it holds)."""
+    from .extensions import db
+
+    if not last:
+        begin_bookkeeping()
+    else:
+        connection = db.session.connection()
+        raw = connection.connection.dbapi_connection
+        if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+            raw.execute("PRAGMA synchronous = FULL")
+    return time.monotonic()
+
+
+def commit_batch(started: float, more: bool) -> None:
+    """Commit one batch of bulk work begun at `started` (`begin_batch`); if `more` batches
+    follow, step aside about as long as it held the database, so writers waiting for it get
+    their turn.
+
+    SQLite has one writer and its waiting writers poll: a bulk writer that began its next batch
+    right after committing would win almost every time. Stepping aside halves a bulk job's
+    speed at worst and keeps every other write's wait to a few batches."""
+    from .extensions import db
+
+    db.session.commit()
+    if not more or db.engine.dialect.name != "sqlite":
+        return  # done; or PostgreSQL, which locks rows, not the database: nobody waits
+    held = time.monotonic() - started
+    time.sleep(min(max(held, MIN_STEP_ASIDE_SECONDS), MAX_STEP_ASIDE_SECONDS))

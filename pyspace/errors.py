@@ -1,11 +1,16 @@
 """Error pages in the site's style, and fragments for htmx requests."""
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, make_response, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .database import is_database_busy
 from .extensions import db
 from .htmx import respond
+
+# How long a client is asked to wait after a write found the database busy.
+BUSY_RETRY_AFTER_SECONDS = 2
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -53,6 +58,27 @@ def register(app: Flask) -> None:
         # Flask-Limiter's own message says which limit was hit ("Too many failed log-ins…").
         limit = getattr(error, "limit", None)
         return render_error(429, error.description if limit and limit.error_message else None)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        """A write that could not get the database in time (another write held it past the
+        busy or lock timeout): 503 with Retry-After, nothing changed. Any other database
+        error is a fault like any other (500)."""
+        db.session.rollback()
+        if not is_database_busy(error):
+            raise error
+        current_app.logger.warning(
+            "database busy: answered 503 to %s %s", request.method, request.path
+        )
+        response = make_response(
+            render_error(
+                503,
+                "The site is busy saving other changes. Nothing was changed: "
+                "try again in a moment.",
+            )
+        )
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

@@ -565,3 +565,21 @@ class WidgetSession(Model):
     session_id: Mapped[str] = mapped_column(String(64))
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class TableImport(Model):
+    """A CSV import running into one of a widget's tables, and how far it has got.
+
+    One per widget at a time (the primary key): claiming it is how an import refuses to start
+    twice. Its batches update `rows_done` (the Data panel polls it); a claim whose import stopped
+    moving for tables/imports.py's STALE_AFTER (its process died) can be taken over."""
+
+    __tablename__ = "table_imports"
+
+    widget_id: Mapped[str] = mapped_column(
+        ForeignKey("widgets.id", ondelete="CASCADE"), primary_key=True
+    )
+    table_id: Mapped[int] = mapped_column(ForeignKey("data_tables.id", ondelete="CASCADE"))
+    rows_total: Mapped[int] = mapped_column()
+    rows_done: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,10 @@ EXPECTED = [
     "add_row, one call (20 calls in one run)",
     "bare SQLAlchemy: 48 newest of 2,000 rows",
     "search(order_by('when', ascending=False))[:48], 2,000 rows",
+    "bystander Run press, quiet",
+    "bystander Run press during a 2,000-row import",
+    "bystander log-in during a 2,000-row import",
+    "CSV import of 2,000 rows over HTTP",
 ]
 
 

@@ -26,7 +26,7 @@ from .devices import device_for, remember_device
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
 from .join_codes import use_join_code
 from .sessions import end_all_sessions, restart_this_session, start_session
-from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
+from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -145,14 +145,18 @@ def login():
     if form.validate_on_submit():
         username = User.normalize_username(form.username.data)
         user = db.session.scalar(db.select(User).filter_by(username=username))
-        keys = throttle_keys(username, get_remote_address(), device_for(user.id if user else None))
-        wait = seconds_to_wait(keys)
+        # The attempt is counted as a failure before the password is checked (one atomic step
+        # with the check of the wait), so guesses sent at once can't all slip through.
+        keys, wait = reserve_attempt(
+            username, get_remote_address(), device_for(user.id if user else None)
+        )
         if wait:
             return _too_many_failures(form, wait)
         if not User.password_matches(user, form.password.data):
             record_failure(keys)
             form.password.errors.append("Wrong username or password.")
         elif user.is_disabled:
+            give_back(keys)
             form.username.errors.append("This account has been disabled by an administrator.")
         else:
             forget_failures(keys)
@@ -209,10 +213,10 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         # Guessing the current password from a borrowed session is throttled like a log-in.
-        keys = throttle_keys(
+        # Counted before the check, as for a log-in.
+        keys, wait = reserve_attempt(
             current_user.username, get_remote_address(), device_for(current_user.id)
         )
-        wait = seconds_to_wait(keys)
         if wait:
             form.current_password.errors.append(
                 f"Slow down: too many wrong passwords. Try again in {_duration(wait)}."
@@ -221,6 +225,7 @@ def change_password():
             record_failure(keys)
             form.current_password.errors.append("That is not your current password.")
         else:
+            forget_failures(keys)
             user = current_user._get_current_object()
             user.set_password(form.new_password.data)
             end_all_sessions(user)

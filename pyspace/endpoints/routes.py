@@ -15,7 +15,7 @@ from flask import Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
 
 from ..access import owned_widget_or_404
-from ..auth.throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
+from ..auth.throttle import forget_failures, record_failure, reserve_attempt
 from ..extensions import db, limiter
 from ..htmx import respond
 from ..models import User, Widget
@@ -58,8 +58,8 @@ def _logged_in_user(credentials: tuple[str, str] | None):
         return plain(401, "This endpoint needs a py.space username and password.", BASIC_CHALLENGE)
     username = User.normalize_username(credentials[0])
     user = db.session.scalar(db.select(User).filter_by(username=username))
-    keys = throttle_keys(username, get_remote_address(), None)
-    wait = seconds_to_wait(keys)
+    # Counted before the password is checked, atomically with the check of the wait.
+    keys, wait = reserve_attempt(username, get_remote_address(), None)
     if wait:
         return plain(429, "Too many failed log-ins: try again later.", {"Retry-After": str(wait)})
     if not User.password_matches(user, credentials[1]) or user is None or user.is_disabled:

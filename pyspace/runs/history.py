@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from .. import quotas
 from ..bounded_input import MAX_INT
-from ..database import begin_bookkeeping, rows_changed
+from ..database import begin_bookkeeping, retry_when_busy, rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, Widget, utcnow
 from ..sandbox.results import RunResult
@@ -47,6 +47,9 @@ SHOWN_FIELD_CHARS = 4 * 1024
 FAILED_STATUSES = ("failed", "killed", "missing")
 # How many of the latest runs the fair queue looks at to see when each account was last served.
 FAIRNESS_WINDOW_RUNS = 5000
+# Runs one prune deletes at most (runs keep up to 64 KB of output each): every recorded run
+# prunes, so a lowered HISTORY_MAX_RUNS is reached within a few runs, each a short write.
+PRUNE_BATCH_RUNS = 50
 
 
 def worker_name() -> str:
@@ -78,34 +81,43 @@ def record_finished(
 ) -> Run:
     """Record a run that already ran here (an interactive run in the web process): one insert
     and the widget's retention, in one commit that does not wait for the disk, so a Run press
-    pays for one write and no sync."""
-    begin_bookkeeping()
-    run = Run(
-        widget_id=widget_id,
-        kind=kind,
-        actor_id=actor_id,
-        started_at=started_at,
-        worker=worker_name(),
-        **fields,
-    )
-    db.session.add(run)
-    _store_outcome(run, result, killed=False)
-    prune_history(widget_id, commit=False)
-    db.session.commit()
-    return run
+    pays for one write and no sync. Tried again while the database is busy: the run happened,
+    its record must not be lost to another account's write."""
+
+    def write() -> Run:
+        begin_bookkeeping()
+        run = Run(
+            widget_id=widget_id,
+            kind=kind,
+            actor_id=actor_id,
+            started_at=started_at,
+            worker=worker_name(),
+            **fields,
+        )
+        db.session.add(run)
+        _store_outcome(run, result, killed=False)
+        prune_history(widget_id, commit=False)
+        db.session.commit()
+        return run
+
+    return retry_when_busy(write)
 
 
 def claim_run(run_id: int) -> bool:
     """Mark a queued run as running here; False if it is not queued any more (killed before it
     started, or already taken by another worker the queue delivered it to)."""
-    now = utcnow()
-    claimed = rows_changed(
-        update(Run)
-        .where(Run.id == run_id, Run.status == "queued")
-        .values(status="running", started_at=now, heartbeat_at=now, worker=worker_name())
-    )
-    db.session.commit()
-    return claimed == 1
+
+    def write() -> bool:
+        now = utcnow()
+        claimed = rows_changed(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "queued")
+            .values(status="running", started_at=now, heartbeat_at=now, worker=worker_name())
+        )
+        db.session.commit()
+        return claimed == 1
+
+    return retry_when_busy(write)
 
 
 def claim_next_run() -> int | None:
@@ -156,15 +168,20 @@ def claim_next_run() -> int | None:
 
 def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | None:
     """Store a run's (already redacted) outcome, update its schedule's failure streak, and
-    apply the widget's retention. Returns the run, or None if it was deleted meanwhile."""
-    run = db.session.get(Run, run_id, populate_existing=True)
-    if run is None:
-        return None
-    _store_outcome(run, result, killed)
-    _count_towards_streak(run)
-    prune_history(run.widget_id, commit=False)  # in the same transaction: one commit per run
-    db.session.commit()
-    return run
+    apply the widget's retention. Returns the run, or None if it was deleted meanwhile. Tried
+    again while the database is busy (the outcome must not be lost)."""
+
+    def write() -> Run | None:
+        run = db.session.get(Run, run_id, populate_existing=True)
+        if run is None:
+            return None
+        _store_outcome(run, result, killed)
+        _count_towards_streak(run)
+        prune_history(run.widget_id, commit=False)  # in the same transaction: one commit per run
+        db.session.commit()
+        return run
+
+    return retry_when_busy(write)
 
 
 def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
@@ -291,7 +308,7 @@ def _count_towards_streak(run: Run) -> None:
 
 def prune_history(widget_id: str, commit: bool = True) -> int:
     """Delete the widget's finished runs beyond HISTORY_MAX_RUNS (newest kept) or older than
-    HISTORY_MAX_DAYS; returns how many went."""
+    HISTORY_MAX_DAYS, the oldest PRUNE_BATCH_RUNS of them at most; returns how many went."""
     keep = max(1, int(current_app.config["HISTORY_MAX_RUNS"]))
     oldest = utcnow() - timedelta(days=int(current_app.config["HISTORY_MAX_DAYS"]))
     finished = (Run.widget_id == widget_id, Run.status.not_in(ACTIVE_RUN_STATUSES))
@@ -305,9 +322,15 @@ def prune_history(widget_id: str, commit: bool = True) -> int:
         .limit(1)
         .scalar_subquery()
     )
+    expired = (
+        select(Run.id)
+        .where(*finished, or_(Run.created_at < oldest, Run.id < boundary))
+        .order_by(Run.id)
+        .limit(PRUNE_BATCH_RUNS)
+    )
     removed = rows_changed(
         delete(Run)
-        .where(*finished, or_(Run.created_at < oldest, Run.id < boundary))
+        .where(Run.id.in_(expired.scalar_subquery()))
         # The session holds none of the pruned runs (old, finished ones): skipping the ORM's
         # look-up of which loaded objects to update takes 1.05 ms to 0.9 ms a recorded run.
         .execution_options(synchronize_session=False)

@@ -16,12 +16,17 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DataRow, DataTable
+from . import imports
 from .columns import TableValueError, check_value, format_text, parse_text
 from .queries import row_values
-from .rows import add_rows, columns_by_name
+from .rows import RowChangeError, add_rows, columns_by_name
 
 EXPORT_BATCH = 1000
 PREVIEW_ROWS = 10
+
+
+class ImportRunningError(RowChangeError):
+    """Another import into the same widget's tables is still running."""
 
 
 @dataclass
@@ -92,8 +97,21 @@ def _plan_row(table, columns, plan: CsvPlan, line: int, values: list[str]) -> No
 
 
 def apply_import(table: DataTable, plan: CsvPlan) -> int:
-    """Add the planned rows in one transaction (all or none); how many were added."""
-    return len(add_rows(table, plan.rows))
+    """Add the planned rows; how many were added. Every value was checked by `plan_import`
+    and the quota is counted before the first row is written (a refusal adds nothing); the
+    rows then go in short batches (rows.add_rows) that record the import's progress.
+
+    At most one import per widget at a time: a second one gets ImportRunningError."""
+    error = imports.claim(table, len(plan.rows))
+    if error:
+        raise ImportRunningError(error)
+    widget_id = table.widget_id
+    try:
+        return len(
+            add_rows(table, plan.rows, on_batch=lambda done: imports.progress(widget_id, done))
+        )
+    finally:
+        imports.release(widget_id)
 
 
 def export_lines(table: DataTable) -> Iterator[str]:

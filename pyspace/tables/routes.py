@@ -24,7 +24,7 @@ from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
 from ..security_headers import no_store
-from . import bp, csv_io, schema
+from . import bp, csv_io, imports, schema
 from .columns import format_text, json_value, parse_text
 from .forms import CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
 from .queries import count_rows, newest_row_ids, row_values
@@ -395,9 +395,25 @@ def import_csv(widget_id: str, table_id: int):
     try:
         added = csv_io.apply_import(table, plan)
     except RowChangeError as error:
+        # Refused (the quota), stopped part-way, or another import into this widget still runs:
+        # the message says which, next to the form (a 422, which htmx swaps in).
         return _rows_view(
             widget, table, 422, error=str(error), error_for="import", csv_plan=plan, csv_text=text
         )
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=toast(f"Imported {added} row(s)."))
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/import/status")
+def import_status(widget_id: str, table_id: int):
+    """How far the import running into this table has got: a small fragment the import form
+    polls while its request is in flight (empty when no import runs)."""
+    _, table = _owned_table_or_404(widget_id, table_id)
+    running = imports.running_import(table)
+    context = {
+        "rows_done": running.rows_done if running else None,
+        "rows_total": running.rows_total if running else None,
+        "status_url": request.path,
+    }
+    return respond("tables/_import_status.html", None, context)

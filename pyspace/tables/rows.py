@@ -4,19 +4,31 @@ Used by the channel services (widget code) and by the Data panel (the owner), so
 the same types and the same per-widget quotas (`TABLES_MAX_ROWS`, `TABLES_MAX_BYTES`), and the
 owner's storage budget (`quotas.storage_error`).
 Each function commits, or rolls back and raises.
+
+Bulk work (adding many rows, deleting many) is written in batches of `BULK_WRITE_BATCH_ROWS`,
+each its own short transaction (`database.commit_batch`): SQLite has one writer, and a 40,000-row
+import in one transaction made every other account's writes wait out the busy timeout. Every
+value is checked, and the quota counted, before the first batch is written; a failure part-way
+(the database gone, the quota filled meanwhile by another writer) leaves the batches already
+committed in place and says how many rows went in.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from .. import quotas
-from ..database import rows_changed
+from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
-from ..models import DataCell, DataColumn, DataRow, DataTable, Widget
+from ..models import DataCell, DataColumn, DataRow, DataTable, Widget, utcnow
 from .columns import CELL_FIELD, TableValueError, check_value, value_size
 from .queries import no_such_column
+
+# The tables themselves, for Core multi-row inserts (see add_rows).
+ROWS = cast(Table, DataRow.__table__)
+CELLS = cast(Table, DataCell.__table__)
 
 
 class RowChangeError(ValueError):
@@ -64,9 +76,13 @@ def widget_usage(widget_id: str) -> tuple[int, int]:
 
 
 def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
+    _check_widget_quota(table.widget_id, more_rows, more_bytes)
+
+
+def _check_widget_quota(widget_id: str, more_rows: int, more_bytes: int) -> None:
     if more_rows <= 0 and more_bytes <= 0:
         return
-    rows, size = widget_usage(table.widget_id)
+    rows, size = widget_usage(widget_id)
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
     if more_rows > 0 and rows + more_rows > max_rows:
@@ -79,41 +95,86 @@ def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
-    owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == table.widget_id))
+    owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if owner_id is not None and (full := quotas.storage_error(owner_id, max(0, more_bytes))):
         raise RowChangeError(full)
 
 
-def _count(table: DataTable, rows: int, size: int) -> None:
+def _count(table_id: int, rows: int, size: int) -> None:
     db.session.execute(
         update(DataTable)
-        .where(DataTable.id == table.id)
+        .where(DataTable.id == table_id)
         .values(row_count=DataTable.row_count + rows, byte_count=DataTable.byte_count + size)
     )
 
 
-def add_rows(table: DataTable, rows: list[dict[str, Any]]) -> list[int]:
-    """Add `rows` (column name → value) to `table`, all or none; their ids, in order."""
+def batch_rows() -> int:
+    """Rows one transaction of bulk work handles (the BULK_WRITE_BATCH_ROWS setting)."""
+    return max(1, int(current_app.config["BULK_WRITE_BATCH_ROWS"]))
+
+
+def add_rows(
+    table: DataTable,
+    rows: list[dict[str, Any]],
+    on_batch: Callable[[int], None] | None = None,
+) -> list[int]:
+    """Add `rows` (column name → value) to `table`; their ids, in order.
+
+    Every value is checked and the quota counted before anything is written (a bad value or a
+    full quota: nothing is added); then rows go in batches, one short transaction each, with
+    one multi-row INSERT for the rows and one per column for their cells.
+    `on_batch(rows_so_far)` is called in each batch's transaction, before its commit (an
+    import records its progress so)."""
     columns = columns_by_name(table)
     planned = [_cells(table, columns, values) for values in rows]
-    size = sum(cell["size_bytes"] for cells in planned for cell in cells.values() if cell)
-    try:
-        _check_quota(table, len(planned), size)
-        ids: list[int] = []
-        for cells in planned:
-            row_id = db.session.execute(
-                insert(DataRow).values(table_id=table.id).returning(DataRow.id)
-            ).scalar_one()
-            ids.append(row_id)
-            new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
-            if new:
-                db.session.execute(insert(DataCell), new)
-        _count(table, len(planned), size)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    _check_quota(table, len(planned), _planned_size(planned))
+    # Plain values: the ORM objects expire at each batch's commit (reloading them is a query).
+    table_id, widget_id = table.id, table.widget_id
+    ids: list[int] = []
+    size_of_batch = batch_rows()
+    for batch in batches(planned, size_of_batch):
+        last = len(ids) + len(batch) == len(planned)
+        started = begin_batch(last=last)
+        try:
+            # Checked again batch by batch: another writer may have filled the quota meanwhile.
+            size = _planned_size(batch)
+            _check_widget_quota(widget_id, len(batch), size)
+            # Core inserts: one multi-row INSERT … RETURNING for the rows, one executemany per
+            # column for their cells (a column's cells all have the same keys). New rows are
+            # alike until their cells go in, so any id may go to any row: sorted, the ids keep
+            # the planned order (oldest first).
+            new_ids = sorted(
+                db.session.scalars(
+                    insert(ROWS).returning(ROWS.c.id),
+                    [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
+                )
+            )
+            by_column: dict[int, list[dict]] = {}
+            for row_id, cells in zip(new_ids, batch, strict=True):
+                for cell in cells.values():
+                    if cell:
+                        by_column.setdefault(cell["column_id"], []).append(
+                            {**cell, "row_id": row_id}
+                        )
+            for new in by_column.values():
+                db.session.execute(insert(CELLS), new)
+            _count(table_id, len(batch), size)
+            if on_batch is not None:
+                on_batch(len(ids) + len(batch))
+            commit_batch(started, more=not last)
+        except Exception as error:
+            db.session.rollback()
+            if not ids:
+                raise
+            raise RowChangeError(
+                f"Stopped after adding {len(ids):,} of {len(planned):,} rows: {error}"
+            ) from error
+        ids += new_ids
     return ids
+
+
+def _planned_size(planned) -> int:
+    return sum(cell["size_bytes"] for cells in planned for cell in cells.values() if cell)
 
 
 def add_row(table: DataTable, values: dict[str, Any]) -> int:
@@ -150,7 +211,7 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
         new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
         if new:
             db.session.execute(insert(DataCell), new)
-        _count(table, 0, new_size - old_size)
+        _count(table.id, 0, new_size - old_size)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -158,25 +219,48 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
 
 
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
-    """Delete rows `row_ids` of `table` (None: all of them); how many went."""
+    """Delete rows `row_ids` of `table` (None: all of them); how many went.
+
+    In batches, one short transaction each (cells, rows and the table's counts together), so
+    emptying a big table never holds the database for long."""
     in_table = DataRow.table_id == table.id
-    chosen = [in_table] if row_ids is None else [in_table, DataRow.id.in_(row_ids)]
-    try:
-        size = (
-            db.session.scalar(
+    table_id = table.id
+    size_of_batch = batch_rows()
+    wanted = None if row_ids is None else list(row_ids)
+    gone = 0
+    synced = True
+    while True:
+        try:
+            if wanted is None:
+                batch = list(
+                    db.session.scalars(
+                        select(DataRow.id).where(in_table).order_by(DataRow.id).limit(size_of_batch)
+                    )
+                )
+                last = len(batch) < size_of_batch
+            else:
+                batch, wanted = wanted[:size_of_batch], wanted[size_of_batch:]
+                last = not wanted
+            if not batch and synced:
+                return gone
+            started = begin_batch(last=last)
+            chosen = (in_table, DataRow.id.in_(batch))
+            size = db.session.scalar(
                 select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
                     DataCell.row_id.in_(select(DataRow.id).where(*chosen))
                 )
             )
-            or 0
-        )
-        db.session.execute(
-            delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
-        )
-        gone = rows_changed(delete(DataRow).where(*chosen))
-        _count(table, -gone, -size)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return gone
+            db.session.execute(
+                delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
+            )
+            removed = rows_changed(delete(DataRow).where(*chosen))
+            # Written even when nothing went: a fully synced commit after unsynced batches.
+            _count(table_id, -removed, -(size or 0))
+            commit_batch(started, more=not last)
+        except Exception:
+            db.session.rollback()
+            raise
+        gone += removed
+        synced = last
+        if last:
+            return gone

@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select, update
 
 from .. import quotas
 from ..extensions import db
-from ..models import COLUMN_TYPES, DataCell, DataColumn, DataRow, DataTable, Widget
+from ..models import COLUMN_TYPES, DataCell, DataColumn, DataTable, Widget
+from .rows import delete_rows
 
 RESERVED_COLUMN = "id"
 
@@ -82,10 +83,9 @@ def rename_table(table: DataTable, name: str) -> None:
 
 
 def delete_table(table: DataTable) -> None:
-    """Delete a table with its columns and rows (cells first: one statement each)."""
-    rows = select(DataRow.id).where(DataRow.table_id == table.id)
-    db.session.execute(delete(DataCell).where(DataCell.row_id.in_(rows)))
-    db.session.execute(delete(DataRow).where(DataRow.table_id == table.id))
+    """Delete a table with its columns and rows: the rows in short batches first
+    (rows.delete_rows), so a big table never holds the database for long, then the table."""
+    delete_rows(table)
     db.session.delete(table)
     _commit()
 

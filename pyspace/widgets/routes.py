@@ -13,6 +13,7 @@ from ..forks import forking
 from ..htmx import redirect_to
 from ..models import User, Widget
 from ..secrets.leaks import leak_warnings
+from ..tables.schema import delete_table, tables_of
 from ..tasks.schedules import failing_schedules
 from . import bp
 from .forms import NewWidgetForm
@@ -167,6 +168,10 @@ def delete(widget_id: str):
     """Delete a widget with its secrets and audit log (owner only)."""
     widget = owned_widget_or_404(widget_id)
     title = widget.title
+    # Its data tables may hold many rows: emptied in short batches first, so the delete below
+    # (which cascades to everything else) never holds the database for long.
+    for table in tables_of(widget.id):
+        delete_table(table)
     db.session.delete(widget)
     db.session.commit()
     flash(f"Deleted “{title}”.", "info")
