@@ -101,6 +101,7 @@ def _init_areas(app: Flask) -> None:
     from .examples import init_app as examples
     from .forks import init_app as forks
     from .gui import init_app as gui
+    from .operations import init_app as operations
     from .runs import init_app as runs
     from .secrets import init_app as secrets
     from .tables import init_app as tables
@@ -108,7 +109,19 @@ def _init_areas(app: Flask) -> None:
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
-    for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
+    for init_area in (
+        auth,
+        widgets,
+        secrets,
+        tables,
+        runs,
+        gui,
+        forks,
+        admin,
+        tasks,
+        examples,
+        operations,
+    ):
         init_area(app)
     errors.register(app)
     htmx.register(app)

@@ -292,6 +292,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
+    # Operations: health, metrics, backups (pyspace/operations/)
+    Setting(
+        "HEALTH_MIN_FREE_MB",
+        int,
+        200,
+        "/healthz reports the disk as full below this many free megabytes in instance/",
+    ),
+    Setting(
+        "HEALTH_CONSUMER_SECONDS",
+        float,
+        60.0,
+        "/healthz reports the queue consumer dead when its heartbeat is older (0: not checked, "
+        "for web hosts whose consumers run elsewhere)",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        str,
+        "",
+        "bearer token that lets a non-loopback client read /metrics (empty: loopback only)",
+        secret=True,
+    ),
+    Setting(
+        "BACKUP_DIR",
+        str,
+        "",
+        "the queue consumer writes a daily backup here (empty: no scheduled backups)",
+    ),
+    Setting("BACKUP_KEEP", int, 7, "scheduled backups kept in BACKUP_DIR (older ones deleted)"),
     # Accounts: log-in throttling, sign-up, quotas
     Setting(
         "LOGIN_FREE_FAILURES",

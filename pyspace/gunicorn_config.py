@@ -25,3 +25,12 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
+
+
+def when_ready(server) -> None:
+    """Log a line when the web server starts serving (and, below, when it stops)."""
+    server.log.info("py.space web server started on %s", bind)
+
+
+def on_exit(server) -> None:
+    server.log.info("py.space web server stopped")

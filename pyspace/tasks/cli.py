@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from ..operations.heartbeat import heartbeat_loop
 from ..runs.queue import huey_for
 from .scheduler import scheduler_loop
 from .schedules import tick
@@ -22,6 +23,13 @@ tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue co
 def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
     """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
     stopping = threading.Event()
+    # The heartbeat /healthz reads to tell that a consumer is alive (operations/heartbeat.py).
+    threading.Thread(
+        target=heartbeat_loop, args=(app, stopping), name="heartbeat", daemon=True
+    ).start()
+    log.info(
+        "queue consumer started: %d workers, scheduler %s", workers, "on" if scheduler else "off"
+    )
     if scheduler:
         threading.Thread(
             target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
@@ -39,6 +47,7 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
         ).run()
     finally:
         stopping.set()
+        log.info("queue consumer stopped")
 
 
 @tasks_cli.command("consumer")
