@@ -3,6 +3,10 @@
 #   ./manage.sh serve               set everything up and run the site on http://127.0.0.1:5000
 #   ./manage.sh worker [options]    run a queue consumer only (a worker host:
 #                                   PYSPACE_QUEUE_URL=redis://…; options of `flask tasks consumer`)
+#   ./manage.sh backup [FILE] [--with-keys]
+#                                   write a backup of the running site (database + manifest)
+#   ./manage.sh restore FILE [--keys KEYFILE] [--force]
+#                                   restore a backup into this (empty) instance
 #   ./manage.sh test [pytest args]  set everything up and run lint, types and the test suite
 # All are idempotent: they install only what is missing. serve and worker install what serving
 # needs (requirements.txt); test adds the test tools (requirements-test.txt).
@@ -98,6 +102,13 @@ worker() {
   exec "$VENV/bin/flask" --app app tasks consumer "$@"
 }
 
+# Backups are read by the site's user only: they hold password hashes and encrypted secrets.
+site_command() {
+  python_env
+  umask 077
+  exec "$VENV/bin/flask" --app app site "$@"
+}
+
 run_tests() {
   python_env chromium postgresql redis-server
   # The queue tests run against a throwaway Redis on loopback (and skip without one).
@@ -118,5 +129,7 @@ case "${1:-}" in
   serve) shift; serve "$@" ;;
   test) shift; REQUIREMENTS=requirements-test.txt; run_tests "$@" ;;
   worker) shift; worker "$@" ;;
-  *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
+  backup) shift; site_command backup "$@" ;;
+  restore) shift; site_command restore "$@" ;;
+  *) echo "usage: $0 serve | worker | backup [FILE] | restore FILE | test [pytest args]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,228 @@
+"""Backups taken while 10 clients write restore into a fresh instance: every account logs in,
+every secret reads back, every row written before the backup is there, schedules come back
+disabled, and the manifest's counts are the restored database's."""
+
+import json
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from pyspace import create_app
+from pyspace.extensions import db
+from pyspace.models import DataCell, DataColumn, DataRow, DataTable, Run, Schedule, Secret, User
+from pyspace.operations.backup import read_manifest, restore_backup, write_backup
+from pyspace.sandbox import shutdown_runner
+from pyspace.secrets import vault
+from tests.conftest import PASSWORD, Accounts
+
+USERS = ("alice", "bob", "carol")
+WRITERS = 10
+
+
+def site_config(instance: Path) -> dict:
+    # No SECRETS_KEY or SECRET_KEY: the site keeps its keys in instance/, as a real one does.
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'pyspace.sqlite'}",
+        "RATELIMIT_ENABLED": False,
+        "RUN_POOL_SIZE": 0,
+    }
+
+
+@pytest.fixture
+def make_site(tmp_path):
+    apps = []
+
+    def make(name: str, migrate: bool = True):
+        app = create_app(site_config(tmp_path / name))
+        if migrate:
+            with app.app_context():
+                flask_migrate.upgrade()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        shutdown_runner(app)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def fill_site(app) -> dict[str, str]:
+    """Accounts, widgets, secrets, a table with rows, schedules and run history; returns the
+    secret values by secret name."""
+    values = {}
+    for username in USERS:
+        accounts = Accounts(app.test_client())
+        assert accounts.register(username).status_code == 302
+        accounts.create_widget(title=f"{username}'s widget")
+    with app.app_context():
+        for user in db.session.scalars(select(User)):
+            widget_id = user.widgets[0].id
+            for n in range(3):
+                name = f"{user.username}_key_{n}"
+                values[name] = f"value-of-{name}-" + "x" * n
+                db.session.add(
+                    Secret(
+                        widget_id=widget_id,
+                        name=name,
+                        ciphertext=vault.encrypt_value(values[name]),
+                        fingerprint=vault.fingerprint(values[name]),
+                    )
+                )
+            db.session.add(Schedule(widget_id=widget_id, task_name="tick", every="hour"))
+            for n in range(5):
+                db.session.add(Run(widget_id=widget_id, kind="run", status="ok", stdout=f"{n}"))
+            table = DataTable(widget_id=widget_id, name="readings")
+            table.columns.append(DataColumn(name="n", type="number"))
+            db.session.add(table)
+        db.session.commit()
+    return values
+
+
+def write_rows(app, stopping: threading.Event, written: list[int]) -> None:
+    """One client writing rows (a row and its cell per transaction) until told to stop."""
+    with app.app_context():
+        column = db.session.scalars(select(DataColumn)).first()
+        n = 0
+        while not stopping.is_set():
+            try:
+                row = DataRow(table_id=column.table_id)
+                db.session.add(row)
+                db.session.flush()
+                db.session.add(DataCell(row_id=row.id, column_id=column.id, number_value=n))
+                db.session.commit()
+                written.append(row.id)
+                n += 1
+            except OperationalError:  # locked for longer than the busy timeout: try again
+                db.session.rollback()
+        db.session.remove()
+
+
+def restored_counts(app) -> dict[str, int]:
+    from pyspace.operations.backup import _counts_and_revision
+
+    with app.app_context():
+        counts, _ = _counts_and_revision(db.session.connection())
+    return counts
+
+
+def test_a_backup_under_load_restores_into_a_fresh_instance(make_site, tmp_path):
+    original = make_site("original")
+    values = fill_site(original)
+    stopping = threading.Event()
+    written: list[list[int]] = [[] for _ in range(WRITERS)]
+    writers = [
+        threading.Thread(target=write_rows, args=(original, stopping, written[i]))
+        for i in range(WRITERS)
+    ]
+    for writer in writers:
+        writer.start()
+    try:
+        deadline = time.time() + 30
+        while sum(map(len, written)) < 50 and time.time() < deadline:
+            time.sleep(0.05)
+        before_backup = {row_id for rows in written for row_id in list(rows)}
+        manifest, key_file = write_backup(original, tmp_path / "site.tar.gz", with_keys=True)
+        # The writers go on after the snapshot: none of that may be torn into it.
+        time.sleep(0.2)
+    finally:
+        stopping.set()
+        for writer in writers:
+            writer.join(30)
+    assert len(before_backup) >= 50
+    assert manifest["counts"]["data_rows"] >= len(before_backup)
+    with original.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DataRow)) > len(before_backup)
+
+    archive = tmp_path / "site.tar.gz"
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert sorted(names) == ["database.sqlite", "manifest.json"]
+    assert manifest["schema_revision"] and manifest["release"]
+    keys = json.loads(key_file.read_text())
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    archive_bytes = archive.read_bytes()
+    assert keys["secrets_key"].encode() not in archive_bytes
+
+    fresh = make_site("restored", migrate=False)
+    report = restore_backup(fresh, archive, keys_file=key_file)
+    assert report.secrets_unreadable == 0 and report.secrets_checked == len(values)
+    assert report.schedules_disabled == len(USERS)
+    assert any("never runs them beside the original" in m for m in report.messages)
+    assert restored_counts(fresh) == manifest["counts"]
+
+    with fresh.app_context():
+        restored_rows = set(db.session.scalars(select(DataRow.id)))
+        assert before_backup <= restored_rows
+        # Every row came with its cell: no torn transaction.
+        assert db.session.scalar(select(func.count()).select_from(DataCell)) == len(restored_rows)
+        schedules = db.session.scalars(select(Schedule)).all()
+        assert len(schedules) == len(USERS) and not any(s.enabled for s in schedules)
+        secrets = db.session.scalars(select(Secret)).all()
+        assert {s.name: vault.decrypt_value(s.ciphertext) for s in secrets} == values
+        assert db.session.scalar(select(func.count()).select_from(Run)) == 5 * len(USERS)
+    for username in USERS:
+        response = Accounts(fresh.test_client()).login(username, PASSWORD)
+        assert response.status_code == 302, username
+
+
+def test_restore_without_the_keys_says_how_many_secrets_do_not_decrypt(make_site, tmp_path):
+    original = make_site("original")
+    values = fill_site(original)
+    write_backup(original, tmp_path / "site.tar.gz")
+    fresh = make_site("restored", migrate=False)
+    result = fresh.test_cli_runner().invoke(args=["site", "restore", str(tmp_path / "site.tar.gz")])
+    assert result.exit_code == 1
+    assert f"{len(values)} of {len(values)} secret value(s) can't be decrypted" in result.output
+    assert "--keys" in result.output
+    assert "schedule(s) disabled" in result.output
+
+
+def test_restore_refuses_to_overwrite_a_site_without_force(make_site, tmp_path):
+    original = make_site("original")
+    fill_site(original)
+    write_backup(original, tmp_path / "site.tar.gz")
+    other = make_site("other")
+    Accounts(other.test_client()).register("dave")
+    runner = other.test_cli_runner()
+    refused = runner.invoke(args=["site", "restore", str(tmp_path / "site.tar.gz")])
+    assert refused.exit_code != 0 and "--force" in refused.output
+    with other.app_context():
+        assert db.session.scalars(select(User.username)).all() == ["dave"]
+
+
+def test_backup_command_warns_that_the_key_file_reads_every_secret(make_site, tmp_path):
+    site = make_site("original")
+    fill_site(site)
+    result = site.test_cli_runner().invoke(
+        args=["site", "backup", str(tmp_path / "b.tar.gz"), "--with-keys"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "anyone who has both files can read every secret" in result.output
+    assert (tmp_path / "b.tar.gz.keys").exists()
+    assert read_manifest(tmp_path / "b.tar.gz")["counts"]["users"] == len(USERS)
+
+
+def test_a_damaged_archive_is_refused(make_site, tmp_path):
+    site = make_site("original")
+    fill_site(site)
+    manifest, _ = write_backup(site, tmp_path / "b.tar.gz")
+    manifest["files"]["database.sqlite"] = "0" * 64
+    with tarfile.open(tmp_path / "b.tar.gz") as tar:
+        tar.extractall(tmp_path / "x", filter="data")
+    (tmp_path / "x" / "manifest.json").write_text(json.dumps(manifest))
+    with tarfile.open(tmp_path / "bad.tar.gz", "w:gz") as tar:
+        for name in ("manifest.json", "database.sqlite"):
+            tar.add(tmp_path / "x" / name, arcname=name)
+    fresh = make_site("restored", migrate=False)
+    result = fresh.test_cli_runner().invoke(args=["site", "restore", str(tmp_path / "bad.tar.gz")])
+    assert result.exit_code != 0 and "checksum" in result.output
