@@ -104,7 +104,7 @@ worker() {
 
 # Backups are read by the site's user only: they hold password hashes and encrypted secrets.
 site_command() {
-  python_env
+  [[ -x $VENV/bin/flask ]] || python_env
   umask 077
   exec "$VENV/bin/flask" --app app site "$@"
 }

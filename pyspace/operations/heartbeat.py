@@ -42,3 +42,17 @@ def beat_age(app: Flask) -> float | None:
         return max(0.0, time.time() - os.stat(heartbeat_path(app)).st_mtime)
     except FileNotFoundError:
         return None
+
+
+def start_consumer_threads(app: Flask, stopping: threading.Event) -> None:
+    """The operations threads every queue consumer runs until `stopping` is set: the heartbeat
+    /healthz reads and, with BACKUP_DIR set, the daily backup."""
+    from .scheduled import backup_loop
+
+    threading.Thread(
+        target=heartbeat_loop, args=(app, stopping), name="heartbeat", daemon=True
+    ).start()
+    if app.config.get("BACKUP_DIR"):
+        threading.Thread(
+            target=backup_loop, args=(app, stopping), name="backups", daemon=True
+        ).start()

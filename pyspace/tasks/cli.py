@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..operations.heartbeat import heartbeat_loop
+from ..operations.heartbeat import start_consumer_threads
 from ..runs.queue import huey_for
 from .scheduler import scheduler_loop
 from .schedules import tick
@@ -23,10 +23,8 @@ tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue co
 def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
     """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
     stopping = threading.Event()
-    # The heartbeat /healthz reads to tell that a consumer is alive (operations/heartbeat.py).
-    threading.Thread(
-        target=heartbeat_loop, args=(app, stopping), name="heartbeat", daemon=True
-    ).start()
+    # The heartbeat /healthz reads, and the daily backup (pyspace/operations/).
+    start_consumer_threads(app, stopping)
     log.info(
         "queue consumer started: %d workers, scheduler %s", workers, "on" if scheduler else "off"
     )

@@ -3,6 +3,7 @@ every secret reads back, every row written before the backup is there, schedules
 disabled, and the manifest's counts are the restored database's."""
 
 import json
+import os
 import tarfile
 import threading
 import time
@@ -226,3 +227,22 @@ def test_a_damaged_archive_is_refused(make_site, tmp_path):
     fresh = make_site("restored", migrate=False)
     result = fresh.test_cli_runner().invoke(args=["site", "restore", str(tmp_path / "bad.tar.gz")])
     assert result.exit_code != 0 and "checksum" in result.output
+
+
+def test_daily_backups_keep_the_newest_few(make_site, tmp_path):
+    from pyspace.operations.scheduled import DAY_SECONDS, backup_if_due, backups_in
+
+    site = make_site("original")
+    fill_site(site)
+    folder = tmp_path / "backups"
+    site.config.update(BACKUP_DIR=str(folder), BACKUP_KEEP=2)
+    start = time.time()
+    assert backup_if_due(site, now=start) is not None
+    assert backup_if_due(site, now=start + 60) is None  # not a day yet
+    for day in (1, 2, 3):
+        made = backup_if_due(site, now=start + day * DAY_SECONDS + 1)
+        assert made is not None
+        os.utime(made, (start + day * DAY_SECONDS + 1,) * 2)
+    kept = backups_in(folder)
+    assert len(kept) == 2 and kept[-1] == made
+    assert read_manifest(kept[-1])["counts"]["users"] == len(USERS)
