@@ -34,3 +34,12 @@ def when_ready(server) -> None:
 
 def on_exit(server) -> None:
     server.log.info("py.space web server stopped")
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ended leaves its metrics files behind, summed by /metrics (multiprocess
+    mode, PROMETHEUS_MULTIPROC_DIR); this marks them as a dead process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

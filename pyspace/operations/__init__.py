@@ -12,8 +12,11 @@ from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the health endpoint and the operator commands into the app."""
+    """Plug health, metrics and the operator commands into the app."""
     from .cli import site_cli
+    from .metrics import count_requests, listen_to_models
 
     app.register_blueprint(bp)
+    count_requests(app)
+    listen_to_models()
     app.cli.add_command(site_cli)
