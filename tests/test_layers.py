@@ -15,6 +15,7 @@ AREAS = {
     "examples",
     "forks",
     "gui",
+    "operations",
     "runs",
     "secrets",
     "tables",

@@ -1,14 +1,16 @@
 """`GET /healthz`: open to anyone (load balancers and uptime checkers don't log in), read-only,
-rate-limited per client address. `GET /metrics`: loopback or METRICS_TOKEN only."""
+rate-limited per client address. `GET /metrics`: loopback or METRICS_TOKEN only.
+`GET /admin/status`: admins only (404 to anyone else, as every admin page)."""
 
 import hmac
 import ipaddress
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, jsonify, render_template, request
 
+from ..admin.routes import admin_required
 from ..extensions import limiter
-from . import bp
-from .health import health_report
+from . import bp, status
+from .health import check_consumer, check_database, check_disk, health_report
 from .metrics import CONTENT_TYPE_LATEST, exposition
 
 
@@ -39,3 +41,26 @@ def metrics():
         abort(404)
     body = exposition(current_app._get_current_object())  # type: ignore[attr-defined]
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+@bp.get("/admin/status")
+@admin_required
+def admin_status():
+    """The site at a glance for admins: runs, queue, failing schedules, storage, alerts."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    checks = {
+        "Database": check_database(),
+        "Queue consumer": check_consumer(app),
+        "Disk": check_disk(app),
+    }
+    return render_template(
+        "operations/status.html",
+        checks=checks,
+        runs=status.runs_last_hour(),
+        queue=status.queue_depth(),
+        schedules=status.failing_schedules(),
+        accounts=status.largest_accounts(),
+        alerts=status.recent_alerts(),
+        blocks=status.active_extraction_blocks(),
+        pool_ready=status.warm_pool_idle(app),
+    )
