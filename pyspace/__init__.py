@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The instance path is given to Flask itself so that instance/config.py is read from it too.
     app = Flask(
         __name__,
-        instance_path=(test_config or {}).get("INSTANCE_PATH"),
+        instance_path=_instance_path(test_config),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -56,6 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         runner_for(app)
     return app
+
+
+def _instance_path(test_config: dict | None) -> str | None:
+    """The test's INSTANCE_PATH, else PYSPACE_INSTANCE_PATH (a service keeps its instance in
+    /var/lib/pyspace), else None: Flask's instance/ beside the code."""
+    path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PYSPACE_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
 
 
 def _init_extensions(app: Flask) -> None:

@@ -129,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="instance/secrets.key",
     ),
     Setting(
+        "INSTANCE_PATH",
+        str,
+        None,
+        "folder of the database, the keys and the queue (read from the environment only)",
+        shown_default="instance/ in the checkout",
+    ),
+    Setting(
         "SESSION_COOKIE_SECURE",
         bool,
         False,

@@ -1,5 +1,5 @@
-"""`flask site …`: operator commands (backup and restore). `./manage.sh backup|restore` call
-them."""
+"""`flask site …`: operator commands (backup, restore, systemd units). `./manage.sh backup`,
+`restore` and `install-service` call them."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,8 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .backup import KEYS_WARNING, BackupError, restore_backup, write_backup
+from .service import ServicePlan, write_units
 
-site_cli = AppGroup("site", help="Operate the site: backups and restores.")
+site_cli = AppGroup("site", help="Operate the site: backups, restores and service units.")
 
 
 def default_archive_name() -> str:
@@ -71,3 +72,18 @@ def restore_command(archive: Path, keys_file: Path | None, force: bool) -> None:
         click.echo(message)
     if report.secrets_unreadable:
         raise SystemExit(1)
+
+
+@site_cli.command("service-units")
+@click.option("--dir", "folder", default="/etc/systemd/system", type=click.Path(path_type=Path))
+@click.option("--user", default="pyspace", help="The system user the services run as.")
+@click.option("--instance", default="/var/lib/pyspace", type=click.Path(path_type=Path))
+@click.option("--bind", default="127.0.0.1:5000", help="Where gunicorn listens.")
+def service_units(folder: Path, user: str, instance: Path, bind: str) -> None:
+    """Write the systemd units of the web server and the queue consumer."""
+    checkout = Path(__file__).resolve().parents[2]
+    plan = ServicePlan(
+        checkout=checkout, venv=checkout / ".venv", user=user, instance=instance, bind=bind
+    )
+    for path in write_units(plan, folder):
+        click.echo(f"wrote {path}")
