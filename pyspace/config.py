@@ -326,6 +326,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "the queue consumer writes a daily backup here (empty: no scheduled backups)",
     ),
+    Setting(
+        "LOG_FORMAT",
+        str,
+        "text",
+        "log lines of the web server and the consumer: text, or json (one object per line)",
+        choices=("text", "json"),
+    ),
     Setting("BACKUP_KEEP", int, 7, "scheduled backups kept in BACKUP_DIR (older ones deleted)"),
     # Accounts: log-in throttling, sign-up, quotas
     Setting(

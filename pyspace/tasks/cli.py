@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from ..log_format import configure_logging
 from ..operations.heartbeat import start_consumer_threads
 from ..runs.queue import huey_for
 from .scheduler import scheduler_loop
@@ -53,7 +54,7 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Only execute runs; don't fire schedules.")
 def consumer(workers: int | None, no_scheduler: bool) -> None:
     """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)  # text, or JSON lines with PYSPACE_LOG_FORMAT=json
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     count = workers or int(app.config["QUEUE_WORKERS"])
     click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
