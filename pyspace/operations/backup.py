@@ -313,7 +313,7 @@ def restore_backup(
     with app.app_context():
         if manifest.get("schema_revision"):
             # Brings a backup of an earlier release up to this one's schema.
-            flask_migrate.upgrade()
+            flask_migrate.upgrade(revision="heads")
         # A restored copy must never fire a schedule beside the original site.
         disabled = (
             db.session.query(Schedule).filter(Schedule.enabled.is_(True)).update({"enabled": False})

@@ -246,3 +246,40 @@ def test_daily_backups_keep_the_newest_few(make_site, tmp_path):
     kept = backups_in(folder)
     assert len(kept) == 2 and kept[-1] == made
     assert read_manifest(kept[-1])["counts"]["users"] == len(USERS)
+
+
+def test_a_backup_of_a_previous_release_restores_into_this_one(tmp_path):
+    """A site still on the first schema, backed up, restores here and is migrated to today's."""
+    from tests.test_upgrade_from_previous_release import (
+        PREVIOUS_RELEASE,
+        SECRET_NAME,
+        SECRET_VALUE,
+        WIDGET_ID,
+        _app,
+        _fill_as_previous_release,
+        _flask_db,
+    )
+
+    old_folder = tmp_path / "old"
+    old_folder.mkdir(mode=0o700)
+    key = vault.new_key()
+    (old_folder / "secrets.key").write_text(key + "\n")
+    old = _app(old_folder)
+    _flask_db(old, "upgrade", PREVIOUS_RELEASE)
+    _fill_as_previous_release(old_folder / "pyspace.sqlite", key)
+    manifest, key_file = write_backup(old, tmp_path / "old.tar.gz", with_keys=True)
+    assert manifest["schema_revision"] == PREVIOUS_RELEASE
+
+    fresh = _app(tmp_path / "new")
+    report = restore_backup(fresh, tmp_path / "old.tar.gz", keys_file=key_file)
+    assert report.schema_revision != PREVIOUS_RELEASE
+    assert report.secrets_checked == 1 and report.secrets_unreadable == 0
+    assert Accounts(fresh.test_client()).login("olduser", PASSWORD).status_code == 302
+    from pyspace.secrets.lookup import value_for_run
+
+    with fresh.app_context():
+        assert value_for_run(WIDGET_ID, SECRET_NAME, 1) == SECRET_VALUE
+        db.session.remove()
+        db.engine.dispose()
+    with old.app_context():
+        db.engine.dispose()
