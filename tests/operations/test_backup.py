@@ -4,6 +4,7 @@ disabled, and the manifest's counts are the restored database's."""
 
 import json
 import os
+import shutil
 import tarfile
 import threading
 import time
@@ -283,3 +284,69 @@ def test_a_backup_of_a_previous_release_restores_into_this_one(tmp_path):
         db.engine.dispose()
     with old.app_context():
         db.engine.dispose()
+
+
+def _postgres_databases(names):
+    """Fresh databases beside the suite's PostgreSQL test database; their URLs."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["PYSPACE_TEST_DATABASE_URL"])
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        for name in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return [base.set(database=name).render_as_string(hide_password=False) for name in names]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PYSPACE_TEST_DATABASE_URL", "").startswith("postgresql")
+    or not shutil.which("pg_dump"),
+    reason="needs PYSPACE_TEST_DATABASE_URL (PostgreSQL) and pg_dump",
+)
+def test_a_postgresql_backup_under_load_restores_into_an_empty_database(tmp_path):
+    source_url, target_url = _postgres_databases(["pyspace_ops_source", "pyspace_ops_target"])
+    config = site_config(tmp_path / "original")
+    original = create_app({**config, "SQLALCHEMY_DATABASE_URI": source_url})
+    with original.app_context():
+        flask_migrate.upgrade(revision="heads")
+    values = fill_site(original)
+    stopping = threading.Event()
+    written: list[int] = []
+    writers = [
+        threading.Thread(target=write_rows, args=(original, stopping, written)) for _ in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    try:
+        assert wait_until(lambda: len(written) >= 20)
+        before_backup = set(written)
+        manifest, key_file = write_backup(original, tmp_path / "pg.tar.gz", with_keys=True)
+    finally:
+        stopping.set()
+        for writer in writers:
+            writer.join(30)
+    assert manifest["database"] == "postgresql"
+    fresh_config = site_config(tmp_path / "restored")
+    fresh = create_app({**fresh_config, "SQLALCHEMY_DATABASE_URI": target_url})
+    report = restore_backup(fresh, tmp_path / "pg.tar.gz", keys_file=key_file)
+    assert report.secrets_unreadable == 0 and report.secrets_checked == len(values)
+    assert restored_counts(fresh) == manifest["counts"]
+    with fresh.app_context():
+        assert before_backup <= set(db.session.scalars(select(DataRow.id)))
+        assert not any(db.session.scalars(select(Schedule.enabled)))
+        db.session.remove()
+        db.engine.dispose()
+    with original.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def wait_until(predicate, timeout: float = 30) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
