@@ -28,6 +28,12 @@ def _may_read_metrics() -> bool:
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
+    if not current_app.config.get("TRUSTED_PROXIES") and (
+        "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    ):
+        # A reverse proxy on this machine makes every visitor look like loopback: a proxied
+        # request counts as loopback only when TRUSTED_PROXIES says which address is real.
+        return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:

@@ -108,3 +108,9 @@ def test_metrics_add_up_over_processes_in_multiprocess_mode(tmp_path):
     ).stdout
     found = samples(out)
     assert found[("pyspace_runs_finished_total", (("kind", "run"), ("status", "completed")))] == 4
+
+
+def test_metrics_refuse_visitors_proxied_through_a_local_proxy(app, client):
+    proxied = {"X-Forwarded-For": "203.0.113.7"}
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", headers=proxied).status_code == 404
