@@ -135,6 +135,11 @@ class SiteCollector(Collector):
             value=idle if idle is not None else 0,
         )
         yield GaugeMetricFamily(
+            "pyspace_instance_used_bytes",
+            "Bytes in the instance folder's files (database, queue, keys)",
+            value=status.instance_used_bytes(self.app),
+        )
+        yield GaugeMetricFamily(
             "pyspace_instance_disk_free_bytes",
             "Free bytes on the instance folder's disk",
             value=status.disk_free_bytes(self.app),

@@ -2,6 +2,7 @@
 schedules, the largest accounts and recent extraction alerts. Shared by `/metrics` (the numbers)
 and `/admin/status` (the page). Every function only reads."""
 
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -180,3 +181,13 @@ def warm_pool_idle(app: Flask) -> int | None:
 
 def disk_free_bytes(app: Flask) -> int:
     return shutil.disk_usage(app.instance_path).free
+
+
+def instance_used_bytes(app: Flask) -> int:
+    """Bytes in the instance folder's files (database, queue, keys; not its subfolders)."""
+    total = 0
+    with os.scandir(app.instance_path) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total

@@ -71,6 +71,8 @@ def test_metrics_scraped_over_http_count_requests_runs_queue_and_alerts(app, wid
     assert after[alerts] == before.get(alerts, 0) + 1
     assert after[("pyspace_warm_pool_ready", ())] == 3
     assert after[("pyspace_instance_disk_free_bytes", ())] > 0
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert after[("pyspace_instance_used_bytes", ())] > 0  # the database's file
 
 
 def test_metrics_do_not_exist_for_other_addresses_without_the_token(app, client):
