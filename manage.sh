@@ -88,7 +88,7 @@ serve() {
   # The queue consumer (background and scheduled tasks, and the scheduler) runs beside the web
   # server and stops with it; with no PYSPACE_QUEUE_URL its queue is instance/queue.sqlite.
   # /metrics adds up the counts of the web server and the consumer: both write them here.
-  export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/metrics}
+  export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${PYSPACE_INSTANCE_PATH:-$PWD/instance}/metrics}
   mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
   log "Starting the queue consumer"
