@@ -233,7 +233,13 @@ def _site_exists(app: Flask) -> bool:
 
 
 def _install_keys(app: Flask, keys_file: Path, messages: list[str]) -> None:
-    keys = json.loads(Path(keys_file).read_text())
+    try:
+        keys = json.loads(Path(keys_file).read_text())
+        secrets_key, session_key = keys["secrets_key"], keys["flask_secret_key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BackupError(
+            f"{keys_file} is not a key file written by `backup --with-keys`."
+        ) from None
     if app.config.get("SECRETS_KEY"):
         messages.append(
             "PYSPACE_SECRETS_KEY is set, so it is used, not the key file's secrets key."
@@ -241,8 +247,8 @@ def _install_keys(app: Flask, keys_file: Path, messages: list[str]) -> None:
     else:
         path = Path(app.config["SECRETS_KEY_FILE"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_private(path, keys["secrets_key"] + "\n")
-    _write_private(Path(app.instance_path) / "flask_secret_key", keys["flask_secret_key"] + "\n")
+        _write_private(path, secrets_key + "\n")
+    _write_private(Path(app.instance_path) / "flask_secret_key", session_key + "\n")
     vault.init_app(app)  # read the key just written
 
 

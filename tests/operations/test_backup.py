@@ -350,3 +350,21 @@ def wait_until(predicate, timeout: float = 30) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_restore_refuses_a_file_that_is_not_a_key_file(make_site, tmp_path):
+    original = make_site("original")
+    fill_site(original)
+    write_backup(original, tmp_path / "site.tar.gz")
+    (tmp_path / "not-keys").write_text("hello")
+    fresh = make_site("restored", migrate=False)
+    result = fresh.test_cli_runner().invoke(
+        args=[
+            "site",
+            "restore",
+            str(tmp_path / "site.tar.gz"),
+            "--keys",
+            str(tmp_path / "not-keys"),
+        ]
+    )
+    assert result.exit_code != 0 and "is not a key file" in result.output
