@@ -3,6 +3,12 @@
 #   ./manage.sh serve               set everything up and run the site on http://127.0.0.1:5000
 #   ./manage.sh worker [options]    run a queue consumer only (a worker host:
 #                                   PYSPACE_QUEUE_URL=redis://…; options of `flask tasks consumer`)
+#   ./manage.sh backup [FILE] [--with-keys]
+#                                   write a backup of the running site (database + manifest)
+#   ./manage.sh restore FILE [--keys KEYFILE] [--force]
+#                                   restore a backup into this (empty) instance
+#   ./manage.sh install-service     (as root) run the site as systemd services on boot, as the
+#                                   system user pyspace with the instance in /var/lib/pyspace
 #   ./manage.sh test [pytest args]  set everything up and run lint, types and the test suite
 # All are idempotent: they install only what is missing. serve and worker install what serving
 # needs (requirements.txt); test adds the test tools (requirements-test.txt).
@@ -81,6 +87,10 @@ serve() {
   "$VENV/bin/python" -c 'import pyspace.gui.snapshot as s; raise SystemExit(s.main())'
   # The queue consumer (background and scheduled tasks, and the scheduler) runs beside the web
   # server and stops with it; with no PYSPACE_QUEUE_URL its queue is instance/queue.sqlite.
+  # /metrics adds up the counts of the web server and the consumer: both write them here.
+  export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${PYSPACE_INSTANCE_PATH:-$PWD/instance}/metrics}
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
   log "Starting the queue consumer"
   "$VENV/bin/flask" --app app tasks consumer &
   consumer=$!
@@ -96,6 +106,49 @@ worker() {
   # web hosts; the web hosts run the migrations.
   log "py.space worker: executing queued runs (Ctrl-C stops it)"
   exec "$VENV/bin/flask" --app app tasks consumer "$@"
+}
+
+# Backups are read by the site's user only: they hold password hashes and encrypted secrets.
+site_command() {
+  [[ -x $VENV/bin/flask ]] || python_env
+  umask 077
+  exec "$VENV/bin/flask" --app app site "$@"
+}
+
+install_service() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-service writes /etc/systemd/system and adds a system user: run it as root" >&2
+    exit 1
+  fi
+  python_env chromium
+  local user=pyspace instance=/var/lib/pyspace
+  if ! id "$user" >/dev/null 2>&1; then
+    log "Adding the system user $user (home $instance)"
+    useradd --system --home-dir "$instance" --shell /usr/sbin/nologin "$user"
+  fi
+  install -d -m 0700 -o "$user" -g "$user" "$instance"
+  # The service user reads the code and runs the virtualenv; it never writes the checkout.
+  chmod o+rx "$PWD" "$PWD/.." 2>/dev/null || true
+  log "Writing the systemd units"
+  "$VENV/bin/flask" --app app site service-units --user "$user" --instance "$instance"
+  systemctl daemon-reload
+  systemctl enable --now pyspace-web.service pyspace-worker.service
+  log "py.space runs as $user on ${PYSPACE_BIND:-127.0.0.1:5000}; settings go in /etc/pyspace.env"
+  cat <<'HINT'
+Put a TLS proxy in front and set PYSPACE_SESSION_COOKIE_SECURE=true and PYSPACE_TRUSTED_PROXIES=1
+in /etc/pyspace.env. Caddy (certificates are automatic):
+    py.example.org {
+        reverse_proxy 127.0.0.1:5000
+    }
+nginx (with a certificate from certbot):
+    location / {
+        proxy_pass http://127.0.0.1:5000;
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+Check it: curl -s http://127.0.0.1:5000/healthz ; logs: journalctl -u pyspace-web -u pyspace-worker
+HINT
 }
 
 run_tests() {
@@ -118,5 +171,8 @@ case "${1:-}" in
   serve) shift; serve "$@" ;;
   test) shift; REQUIREMENTS=requirements-test.txt; run_tests "$@" ;;
   worker) shift; worker "$@" ;;
-  *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
+  backup) shift; site_command backup "$@" ;;
+  restore) shift; site_command restore "$@" ;;
+  install-service) shift; install_service "$@" ;;
+  *) echo "usage: $0 serve | worker | backup [FILE] | restore FILE | install-service | test [pytest args]" >&2; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The instance path is given to Flask itself so that instance/config.py is read from it too.
     app = Flask(
         __name__,
-        instance_path=(test_config or {}).get("INSTANCE_PATH"),
+        instance_path=_instance_path(test_config),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -56,6 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         runner_for(app)
     return app
+
+
+def _instance_path(test_config: dict | None) -> str | None:
+    """The test's INSTANCE_PATH, else PYSPACE_INSTANCE_PATH (a service keeps its instance in
+    /var/lib/pyspace), else None: Flask's instance/ beside the code."""
+    path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PYSPACE_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -103,6 +110,7 @@ def _init_areas(app: Flask) -> None:
     from .forks import init_app as forks
     from .gui import init_app as gui
     from .mail import init_app as mail
+    from .operations import init_app as operations
     from .runs import init_app as runs
     from .secrets import init_app as secrets
     from .tables import init_app as tables
@@ -111,11 +119,23 @@ def _init_areas(app: Flask) -> None:
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
-    for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
+    for init_area in (
+        auth,
+        widgets,
+        secrets,
+        tables,
+        runs,
+        gui,
+        forks,
+        admin,
+        tasks,
+        examples,
+        mail,
+        endpoints,
+        widget_sessions,
+        operations,
+    ):
         init_area(app)
-    mail(app)
-    endpoints(app)
-    widget_sessions(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)

@@ -129,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="instance/secrets.key",
     ),
     Setting(
+        "INSTANCE_PATH",
+        str,
+        None,
+        "folder of the database, the keys and the queue (read from the environment only)",
+        shown_default="instance/ in the checkout",
+    ),
+    Setting(
         "SESSION_COOKIE_SECURE",
         bool,
         False,
@@ -301,6 +308,41 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULES_PER_USER", int, 20, "schedules one account may have in all its widgets"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
+    # Operations: health, metrics, backups (pyspace/operations/)
+    Setting(
+        "HEALTH_MIN_FREE_MB",
+        int,
+        200,
+        "/healthz reports the disk as full below this many free megabytes in instance/",
+    ),
+    Setting(
+        "HEALTH_CONSUMER_SECONDS",
+        float,
+        60.0,
+        "/healthz reports the queue consumer dead when its heartbeat is older (0: not checked, "
+        "for web hosts whose consumers run elsewhere)",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        str,
+        "",
+        "bearer token that lets a non-loopback client read /metrics (empty: loopback only)",
+        secret=True,
+    ),
+    Setting(
+        "BACKUP_DIR",
+        str,
+        "",
+        "the queue consumer writes a daily backup here (empty: no scheduled backups)",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        str,
+        "text",
+        "log lines of the web server and the consumer: text, or json (one object per line)",
+        choices=("text", "json"),
+    ),
+    Setting("BACKUP_KEEP", int, 7, "scheduled backups kept in BACKUP_DIR (older ones deleted)"),
     # Accounts: log-in throttling, sign-up, quotas
     Setting(
         "LOGIN_FREE_FAILURES",

@@ -8,6 +8,7 @@ serve pages: page loads never wait behind runs.
 
 import os
 
+from pyspace.log_format import gunicorn_logconfig, wants_json
 from pyspace.sandbox.fairness import request_threads_from_environment
 
 bind = os.environ.get("PYSPACE_BIND", "127.0.0.1:5000")
@@ -18,10 +19,23 @@ accesslog = "-"
 # The site's own log (the warm pool's readiness, cgroup and network set-up, refused runs) goes
 # to stderr beside gunicorn's: without a handler on the root logger Python drops INFO messages.
 # gunicorn's own loggers stop propagating, so their lines are not printed twice.
-logconfig_dict = {
-    "root": {"level": "INFO", "handlers": ["error_console"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
-    },
-}
+# PYSPACE_LOG_FORMAT=json: one JSON object per line (pyspace/log_format.py).
+logconfig_dict = gunicorn_logconfig(wants_json())
+
+
+def when_ready(server) -> None:
+    """Log a line when the web server starts serving (and, below, when it stops)."""
+    server.log.info("py.space web server started on %s", bind)
+
+
+def on_exit(server) -> None:
+    server.log.info("py.space web server stopped")
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ended leaves its metrics files behind, summed by /metrics (multiprocess
+    mode, PROMETHEUS_MULTIPROC_DIR); this marks them as a dead process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

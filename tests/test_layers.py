@@ -17,6 +17,7 @@ AREAS = {
     "forks",
     "gui",
     "mail",
+    "operations",
     "runs",
     "secrets",
     "tables",

@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from ..log_format import configure_logging
+from ..operations.heartbeat import start_consumer_threads
 from ..runs.queue import huey_for, queue_workers
 from .scheduler import scheduler_loop
 from .schedules import tick
@@ -22,6 +24,11 @@ tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue co
 def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
     """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
     stopping = threading.Event()
+    # The heartbeat /healthz reads, and the daily backup (pyspace/operations/).
+    start_consumer_threads(app, stopping)
+    log.info(
+        "queue consumer started: %d workers, scheduler %s", workers, "on" if scheduler else "off"
+    )
     if scheduler:
         threading.Thread(
             target=scheduler_loop, args=(app, stopping), name="scheduler", daemon=True
@@ -39,6 +46,7 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
         ).run()
     finally:
         stopping.set()
+        log.info("queue consumer stopped")
 
 
 @tasks_cli.command("consumer")
@@ -46,7 +54,7 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Only execute runs; don't fire schedules.")
 def consumer(workers: int | None, no_scheduler: bool) -> None:
     """Execute queued runs (background, scheduled and, with RUNS_ON=queue, interactive ones)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)  # text, or JSON lines with PYSPACE_LOG_FORMAT=json
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     count = workers or queue_workers(app)
     click.echo(f"py.space consumer: {count} workers, scheduler {'off' if no_scheduler else 'on'}")
