@@ -20,7 +20,6 @@ import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import io  # noqa: E402
-import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
 import traceback  # noqa: E402
@@ -32,7 +31,11 @@ import anvil.server  # noqa: E402
 import anvil.tables  # noqa: E402  (imported ahead, like the rest of the runtime)
 import anvil.tables.query  # noqa: E402
 import anvil.users  # noqa: E402
-from anvil import _channel  # noqa: E402
+from anvil import (  # noqa: E402, F401  (rows, searches, tasks cross)
+    _channel,
+    _serialise,
+    _server_values,
+)
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.
 WIDGET_FILENAME = "server_code.py"
@@ -113,7 +116,7 @@ def call_server_function(call: dict) -> dict:
         kind = "background task" if background else "server function"
         return {
             "error": {
-                "type": "NoSuchFunction",
+                "type": "NoServerFunctionError",
                 "traceback": "",
                 "message": f"No {kind} {call['name']!r} is registered with {decorator}",
             }
@@ -121,7 +124,9 @@ def call_server_function(call: dict) -> dict:
     if background:
         anvil.server.task_state._start()
     try:
-        result = function(*call.get("args", []), **call.get("kwargs", {}))
+        args = _serialise.decode(call.get("args", []))
+        kwargs = _serialise.decode(call.get("kwargs", {}))
+        result = function(*args, **kwargs)
     except BaseException as error:
         return {"error": describe(error)}
     finally:
@@ -131,19 +136,14 @@ def call_server_function(call: dict) -> dict:
             with contextlib.suppress(Exception):
                 anvil.server.task_state._flush(force=True)
     try:
-        # NaN and Infinity are not JSON: the page (and the site's JSON answers) could not
-        # carry them.
-        json.dumps(result, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return {
-            "error": {
-                "type": "TypeError",
-                "traceback": "",
-                "message": "The server function returned a value that is not JSON "
-                f"(strings, numbers, lists, dicts): {error}",
-            }
-        }
-    return {"error": None, "result": result}
+        # Portable values as tagged JSON; NaN and Infinity are refused (the page and the site's
+        # JSON answers could not carry them).
+        encoded = _serialise.encode(result, "result", "The server function returned")
+    except _serialise.SerializationError as error:
+        return {"error": {"type": "SerializationError", "traceback": "", "message": str(error)}}
+    except BaseException as error:  # a __serialize__ or a Media of the code's own failed
+        return {"error": describe(error)}
+    return {"error": None, "result": encoded}
 
 
 def preload(modules: list) -> None:
