@@ -8,6 +8,8 @@
 - A `Task` is sent by id; one that arrives is `get_background_task(id)`.
 """
 
+import inspect
+
 from . import _serialise, server, tables
 
 # Rows sent inline with a search; the rest are fetched a page at a time as the client iterates.
@@ -32,22 +34,16 @@ def decode_row(data: dict, decode_nested):
 
 
 def _query(search) -> dict:
-    return {
-        "filters": search._filters,
-        "order": search._order,
-        "start": search._start,
-        "stop": search._stop,
-    }
+    # The search's own description (filters, order...) as the tables module keeps it.
+    spec = getattr(search, "_search", None)
+    if spec is None:
+        spec = {"filters": search._filters, "order": search._order}
+    return {"search": spec, "start": search._start, "stop": search._stop}
 
 
 def encode_search(search, encode_nested) -> dict:
-    stop = search._start + FIRST_PAGE_ROWS
-    if search._stop is not None:
-        stop = min(stop, search._stop)
-    first = list(
-        tables.SearchIterator(search._table, search._filters, search._order, search._start, stop)
-    )
-    more = len(first) == FIRST_PAGE_ROWS and (search._stop is None or stop < search._stop)
+    first = list(search[:FIRST_PAGE_ROWS])
+    more = len(first) == FIRST_PAGE_ROWS and len(search) > FIRST_PAGE_ROWS
     return {
         _serialise.TAG: "search",
         "table": _table_name(search),
@@ -60,9 +56,10 @@ def encode_search(search, encode_nested) -> dict:
 def decode_search(data: dict, decode_nested):
     query = data["query"]
     table = tables.app_tables[str(data["table"])]
-    return tables.SearchIterator(
-        table, query["filters"], query["order"], int(query["start"] or 0), query["stop"]
-    )
+    start, stop, spec = int(query["start"] or 0), query["stop"], query["search"]
+    if "search" in inspect.signature(tables.SearchIterator).parameters:
+        return tables.SearchIterator(table, spec, start, stop)
+    return tables.SearchIterator(table, spec["filters"], spec["order"], start, stop)
 
 
 def encode_task(task, encode_nested) -> dict:
