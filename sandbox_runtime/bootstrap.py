@@ -163,6 +163,9 @@ def main() -> None:
         _channel.send({"op": "ready"})
         job = _channel.receive()
     apply_limits(job["limits"])
+    _serialise.Limits.media_bytes = int(
+        job["limits"].get("media_bytes", _serialise.Limits.media_bytes)
+    )
     # `site` (skipped for speed) would add these; widget code expects them to stop it.
     builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
     if isinstance(sys.stdout, io.TextIOWrapper):  # always, under `python3 -I -S`

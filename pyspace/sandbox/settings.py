@@ -18,6 +18,8 @@ IDLE_SANDBOX_MB = 20
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
 # The automatic size spends at most this share of the machine's memory on idle sandboxes.
 AUTO_MEMORY_SHARE = 1 / 32
+# The most Media one value may carry: base64 of it (4/3 larger) fits in one channel message.
+MEDIA_BYTES_CEILING = 5 * 1024 * 1024
 
 
 def auto_pool_size(memory_bytes: int | None = None) -> int:
@@ -38,6 +40,8 @@ class Limits:
     max_processes: int = 8
     output_bytes: int = 256 * 1024
     scratch_mb: int = 16
+    # Media bytes one portable value may carry (sandbox_runtime/anvil/_serialise.py).
+    media_bytes: int = 4 * 1024 * 1024
     network: bool = True
     cpu_cores: float = 1.0
     # host:port entries a run may reach despite the network's rules (see network.py).
@@ -48,7 +52,7 @@ class Limits:
         return {
             key: value
             for key, value in asdict(self).items()
-            if key in ("cpu_seconds", "memory_mb", "max_processes", "scratch_mb")
+            if key in ("cpu_seconds", "memory_mb", "max_processes", "scratch_mb", "media_bytes")
         }
 
 
@@ -79,10 +83,16 @@ def settings_from_config(config) -> RunnerSettings:
         max_processes=int(config.get("RUN_MAX_PROCESSES", Limits.max_processes)),
         output_bytes=int(config.get("RUN_OUTPUT_BYTES", Limits.output_bytes)),
         scratch_mb=int(config.get("RUN_SCRATCH_MB", Limits.scratch_mb)),
+        media_bytes=int(config.get("RUN_MEDIA_MAX_BYTES", Limits.media_bytes)),
         network=bool(config.get("RUN_NETWORK", Limits.network)),
         cpu_cores=float(config.get("RUN_CPU_CORES", Limits.cpu_cores)),
         network_allow=tuple(config.get("RUN_NETWORK_ALLOW") or ()),
     )
+    if not 0 < limits.media_bytes <= MEDIA_BYTES_CEILING:
+        # Media crosses base64-encoded inside one channel message (bwrap.MAX_FRAME_BYTES).
+        raise ConfigError(
+            f"PYSPACE_RUN_MEDIA_MAX_BYTES must be between 1 and {MEDIA_BYTES_CEILING} bytes."
+        )
     try:
         parse_allow_list(limits.network_allow)
     except ValueError as error:

@@ -159,12 +159,15 @@ def test_every_value_type_round_trips_through_a_server_function(app, alice, widg
     assert kinds == {"aware": "datetime", "day": "date", "media": "BlobMedia", "nested": "list"}
 
 
-def test_a_portable_class_defined_on_both_sides_crosses(app, alice, widget_id):
-    @client_side.portable_class
-    class Point:
-        def __init__(self, x, y):
-            self.x, self.y = x, y
+@client_side.portable_class
+class Point:
+    """The client code's side of the server code's Point."""
 
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+
+def test_a_portable_class_defined_on_both_sides_crosses(app, alice, widget_id):
     token = frame_boot(alice.client, widget_id)["callToken"]
     received = client_side.decode(_result(alice.client, widget_id, token, "make_point"))
     assert isinstance(received["p"], Point) and (received["p"].x, received["p"].y) == (1, 2)

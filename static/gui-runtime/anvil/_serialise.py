@@ -23,12 +23,18 @@ import base64
 import datetime
 import math
 
-from ._media import MAX_MEDIA_BYTES, BlobMedia, Media, URLMedia
+from ._media import BlobMedia, Media, URLMedia
 
 TAG = "$t"
 # How deeply lists, dicts and portable objects may nest in one value (the host counts the
 # encoded JSON's own nesting against its limit too).
 MAX_DEPTH = 24
+
+
+class Limits:
+    """The Media bytes one value may carry (the sandbox's bootstrap sets the site's setting)."""
+
+    media_bytes = 4 * 1024 * 1024
 
 
 class SerializationError(Exception):
@@ -141,10 +147,11 @@ class _Encoder:
         except Exception as error:  # a Media subclass of the code's own, or a failed fetch
             raise self.error(path, f"its bytes could not be read: {error}") from None
         self.media_bytes += len(data)
-        if self.media_bytes > MAX_MEDIA_BYTES:
+        if self.media_bytes > Limits.media_bytes:
             raise SerializationError(
-                f"{self.action} more Media than allowed at {path}: at most "
-                f"{MAX_MEDIA_BYTES // (1024 * 1024)} MB of Media can cross in one value."
+                f"{self.action} more Media than can cross at {path}: one value may carry at "
+                f"most {Limits.media_bytes / (1024 * 1024):g} MB of Media "
+                f"({self.media_bytes / (1024 * 1024):.1f} MB so far)."
             )
         return {
             TAG: "media",
