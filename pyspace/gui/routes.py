@@ -113,7 +113,7 @@ def call(widget_id: str, fn_name: str):
 
 @bp.post("/widgets/<widget_id>/call/-/rows")
 @csrf.exempt
-@limiter.limit("120 per minute", key_func=_caller_key)
+@limiter.limit("300 per minute", key_func=_caller_key)
 def rows(widget_id: str):
     """The next page of a search a server function returned to this frame (`{"ref", "offset"}`
     in, `{"ok": true, "rows": [...], "more": bool}` out), or its length (`{"ref", "count":
@@ -128,7 +128,7 @@ def rows(widget_id: str):
 
 @bp.post("/widgets/<widget_id>/call/-/task")
 @csrf.exempt
-@limiter.limit("120 per minute", key_func=_caller_key)
+@limiter.limit("300 per minute", key_func=_caller_key)
 def task(widget_id: str):
     """A background task's progress for client code's `Task` (`{"ref"}` in): its state,
     termination status, error and return value, withheld as any result would be."""

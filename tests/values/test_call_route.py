@@ -85,6 +85,18 @@ def server_to_server(day):
 def missing_inside():
     return anvil.server.call("no_such_function")
 
+@anvil.server.background_task
+def reveal():
+    return {"k": "key=" + anvil.secrets.get_secret("api_key")}
+
+@anvil.server.callable
+def secret_task():
+    return anvil.server.launch_background_task("reveal")
+
+@anvil.server.callable
+def task_by_id(task_id):
+    return anvil.server.get_background_task(task_id)
+
 @anvil.server.callable
 def secret_inside():
     key = anvil.secrets.get_secret("api_key")
@@ -347,3 +359,20 @@ def test_a_secret_inside_a_value_is_masked_for_the_owner_and_withheld_from_other
     _status, answer = _call(bob.client, widget_id, other, "secret_inside")
     assert answer["ok"] is False and answer["error"]["type"] == "OutputHidden"
     assert SECRET not in json.dumps(answer)
+
+
+def test_a_tasks_secret_is_masked_for_the_owner_and_withheld_from_another_viewer(
+    app, alice, bob, widget_id
+):
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    with consumer(app):
+        task = _result(alice.client, widget_id, token, "secret_task")
+        info = _wait_for_task(alice.client, widget_id, token, task["ref"])
+    assert info["return_value"] == {"k": "key=***"} and info["withheld"] == []
+    other = frame_boot(bob.client, widget_id)["callToken"]
+    shared = _result(bob.client, widget_id, other, "task_by_id", task["id"])
+    status, answer = _ask(bob.client, widget_id, other, "task", {"ref": shared["ref"]})
+    assert status == 200 and answer["task"]["termination_status"] == "completed"
+    assert answer["task"]["withheld"] == ["return_value"]
+    assert answer["task"]["return_value"] is None
+    assert SECRET not in json.dumps(answer) and "***" not in json.dumps(answer)
