@@ -145,15 +145,24 @@ def picture(event):
     image = answer["image"]
     document.getElementById("picture").src = image.get_url()
     show("picture-info", f"{image.content_type} {image.length} {image.name} {answer['when']}")
+    timers["image"] = image
 
 
-for button_id, handler in [("launch", launch), ("refuse", refuse), ("show", picture)]:
+def download(event):
+    import anvil.media
+
+    anvil.media.download(timers["image"])
+
+
+for button_id, handler in [
+    ("launch", launch), ("refuse", refuse), ("show", picture), ("download", download)
+]:
     document.getElementById(button_id).addEventListener("click", handler)
 """
 
 TASK_HTML = """\
 <button id="launch">Count</button> <button id="refuse">Refuse</button>
-<button id="show">Picture</button>
+<button id="show">Picture</button> <button id="download">Download</button>
 <p id="progress"></p><p id="result"></p><p id="failure"></p>
 <img id="picture" alt="a red dot"><p id="picture-info"></p>
 """
@@ -243,4 +252,9 @@ def test_client_code_polls_a_task_to_completion_and_shows_media(app, page, scree
     image = frame.locator("#picture")
     expect(image).to_have_attribute("src", re.compile(r"^blob:"))
     expect(image).to_have_js_property("naturalWidth", 1)  # the PNG decoded: one pixel wide
+    with page.expect_download() as downloading:
+        frame.get_by_role("button", name="Download").click()
+    download = downloading.value
+    assert download.suggested_filename == "dot.png"
+    assert Path(download.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     screenshot("gui-task-and-media")

@@ -276,3 +276,29 @@ def test_client_task_return_value_decodes_portable_values():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True datetime.date(2024, 5, 1)"
+
+
+@pytest.mark.parametrize(
+    "site_error, anvil_error",
+    [
+        ("NoServerFunctionError", "NoServerFunctionError"),
+        ("SerializationError", "SerializationError"),
+        ("TimeLimitExceeded", "TimeoutError"),
+        ("CPULimitExceeded", "ExecutionTerminatedError"),
+        ("MemoryError", "ExecutionTerminatedError"),
+        ("SandboxError", "InternalError"),
+    ],
+)
+def test_client_code_gets_anvils_error_classes(site_error, anvil_error):
+    result = run_client(
+        f"""
+        import anvil.server
+        try:
+            anvil.server.call("f")
+        except anvil.server.{anvil_error} as error:
+            print("caught", isinstance(error, anvil.server.ServerError), error)
+        """,
+        {"f": {"ok": False, "error": {"type": site_error, "message": "it went wrong"}}},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "caught True it went wrong"
