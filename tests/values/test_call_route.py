@@ -86,6 +86,19 @@ def missing_inside():
     return anvil.server.call("no_such_function")
 
 @anvil.server.background_task
+def use_stored(values):
+    values["row"].update(complete=True)
+    names = [row["name"] for row in values["rows"]]
+    return {"names": names, "p": values["p"], "row": values["row"]}
+
+@anvil.server.callable
+def stored_through_task():
+    first = app_tables.tasks.search()[0]
+    return anvil.server.launch_background_task(
+        "use_stored", {"row": first, "rows": app_tables.tasks.search(), "p": Point(5, 6)}
+    )
+
+@anvil.server.background_task
 def reveal():
     return {"k": "key=" + anvil.secrets.get_secret("api_key")}
 
@@ -376,3 +389,26 @@ def test_a_tasks_secret_is_masked_for_the_owner_and_withheld_from_another_viewer
     assert answer["task"]["withheld"] == ["return_value"]
     assert answer["task"]["return_value"] is None
     assert SECRET not in json.dumps(answer) and "***" not in json.dumps(answer)
+
+
+def test_rows_searches_and_portable_objects_go_through_a_background_task(app, alice, widget_id):
+    _add_rows(app, widget_id, 3)
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    with consumer(app):
+        task = _result(alice.client, widget_id, token, "stored_through_task")
+        info = _wait_for_task(alice.client, widget_id, token, task["ref"])
+    assert info["termination_status"] == "completed", info
+    returned = info["return_value"]
+    assert returned["names"] == ["task 0", "task 1", "task 2"]
+    assert returned["row"]["values"] == {"name": "task 0", "complete": True}
+    assert returned["row"]["ref"]  # a row in a task's return value can be sent back too
+    point = client_side.decode(returned["p"])
+    assert isinstance(point, Point) and (point.x, point.y) == (5, 6)
+    answer = call(
+        alice.client,
+        widget_id,
+        "update_task",
+        token,
+        {"args": [returned["row"], False], "kwargs": {}},
+    ).get_json()
+    assert answer == {"ok": True, "result": "task 0"}
