@@ -412,3 +412,24 @@ def test_rows_searches_and_portable_objects_go_through_a_background_task(app, al
         {"args": [returned["row"], False], "kwargs": {}},
     ).get_json()
     assert answer == {"ok": True, "result": "task 0"}
+
+
+def test_a_result_nested_past_the_channels_limit_is_refused_before_redaction(app, alice):
+    code = (
+        "import os, anvil._channel as channel, anvil.secrets, anvil.server\n"
+        "@anvil.server.callable\n"
+        "def deep():\n"
+        "    anvil.secrets.get_secret('api_key')\n"
+        "    value = []\n"
+        "    for _ in range(900):\n"
+        "        value = [value]\n"
+        "    channel.send({'op': 'done', 'error': None, 'result': value})\n"
+        "    os._exit(0)\n"
+    )
+    widget_id = alice.create_widget("Deep", "gui", visibility="public", server_code=code)
+    add_secret(app, widget_id, "api_key", SECRET)
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    status, answer = _call(alice.client, widget_id, token, "deep")
+    assert status == 200 and answer["ok"] is False
+    assert answer["error"]["type"] == "SerializationError"
+    assert "nested more than 64" in answer["error"]["message"]
