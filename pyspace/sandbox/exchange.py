@@ -16,17 +16,9 @@ from .services import Answer, Handler, RunContext, refusal
 from .settings import Limits
 from .wire import ChannelError, encode_frame
 
-
-def _answer(request: dict, run: RunContext, services: Mapping[str, Handler]) -> Answer:
-    handler = services.get(str(request.get("op")))
-    if handler is None:
-        return refusal(f"The site does not know the request {request.get('op')!r}.")
-    return handler(request, run)
-
-
-# How deeply lists and dicts may nest in a function's result (tags of portable values
-# included): well above what anvil/_serialise.py lets code send.
-MAX_RESULT_DEPTH = 64
+# How deeply lists and dicts may nest in a request or result from the sandbox (tags of portable
+# values included): well above what anvil/_serialise.py lets code send.
+MAX_VALUE_DEPTH = 64
 
 
 def nesting_depth(value: object) -> int:
@@ -42,6 +34,16 @@ def nesting_depth(value: object) -> int:
             deepest = max(deepest, depth + 1)
             pending.extend((child, depth + 1) for child in item)
     return deepest
+
+
+def _answer(request: dict, run: RunContext, services: Mapping[str, Handler]) -> Answer:
+    handler = services.get(str(request.get("op")))
+    if handler is None:
+        return refusal(f"The site does not know the request {request.get('op')!r}.")
+    if nesting_depth(request) > MAX_VALUE_DEPTH:
+        # Services walk what they are sent (redaction, JSON): never a structure this deep.
+        return refusal(f"The request nests more than {MAX_VALUE_DEPTH} lists and dicts deep.")
+    return handler(request, run)
 
 
 def _exit_reason(returncode: int | None, limits: Limits) -> RunResult:
@@ -191,12 +193,12 @@ def execute(
     if done is not None:
         reported = done.get("error")
         outcome = RunResult(ok=reported is None, error=reported, result=done.get("result"))
-        if nesting_depth(outcome.result) > MAX_RESULT_DEPTH:
+        if nesting_depth(outcome.result) > MAX_VALUE_DEPTH:
             # The runtime never nests a value this deep (anvil/_serialise.py): code wrote its
             # own frame. Refused before anything walks it (redaction recurses per level).
             outcome = failed(
                 "SerializationError",
-                f"The server function returned a value nested more than {MAX_RESULT_DEPTH} "
+                f"The server function returned a value nested more than {MAX_VALUE_DEPTH} "
                 "lists and dicts deep.",
             )
     # `wait` returns None only once "done" has arrived, so there is always an outcome here.

@@ -433,3 +433,22 @@ def test_a_result_nested_past_the_channels_limit_is_refused_before_redaction(app
     assert status == 200 and answer["ok"] is False
     assert answer["error"]["type"] == "SerializationError"
     assert "nested more than 64" in answer["error"]["message"]
+
+
+def test_task_state_nested_past_the_channels_limit_is_refused(app, alice):
+    code = (
+        "import anvil._channel as channel, anvil.server\n"
+        "@anvil.server.callable\n"
+        "def deep():\n"
+        "    value = {}\n"
+        "    for _ in range(900):\n"
+        "        value = {'v': value}\n"
+        "    return channel.ask({'op': 'set_task_state', 'state': value})\n"
+    )
+    widget_id = alice.create_widget("Deep state", "gui", visibility="public", server_code=code)
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    answer = _result(alice.client, widget_id, token, "deep")
+    assert answer == {
+        "ok": False,
+        "message": "The request nests more than 64 lists and dicts deep.",
+    }
