@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# py.space's two commands:
-#   ./manage.sh serve   set everything up and run the site on http://127.0.0.1:5000
-#   ./manage.sh test    set everything up and run the whole test suite
-#   ./manage.sh worker  run a queue consumer only (a worker host: PYSPACE_QUEUE_URL=redis://…)
-# Both are idempotent: they install only what is missing.
+# py.space's commands:
+#   ./manage.sh serve               set everything up and run the site on http://127.0.0.1:5000
+#   ./manage.sh worker [options]    run a queue consumer only (a worker host:
+#                                   PYSPACE_QUEUE_URL=redis://…; options of `flask tasks consumer`)
+#   ./manage.sh test [pytest args]  set everything up and run lint, types and the test suite
+# All are idempotent: they install only what is missing. serve and worker install what serving
+# needs (requirements.txt); test adds the test tools (requirements-test.txt).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
+# The Python packages to install: test sets requirements-test.txt (which includes this one).
+REQUIREMENTS=requirements.txt
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -35,11 +39,11 @@ python_env() {
     "$PYTHON" -m venv "$VENV"
   fi
   local want stamp=$VENV/.requirements.sha
-  want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.txt "$REQUIREMENTS" | sha256sum | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     log "Installing Python packages"
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -r requirements-test.txt
+    "$VENV/bin/pip" install -q -r "$REQUIREMENTS"
     echo "$want" > "$stamp"
   fi
   if [[ -x scripts/install-sandbox-packages.sh ]]; then
@@ -70,7 +74,7 @@ serve() {
   # Copies the sandbox's files where its user can read them and starts one real sandbox:
   # stops here with the cause and the fix when widget code couldn't run.
   log "Checking that a sandbox starts"
-  "$VENV/bin/python" -m pyspace.sandbox.check
+  "$VENV/bin/flask" --app app sandbox check
   # Once per Pyodide version: Python started in Chromium and saved, restored by every GUI
   # frame instead of starting again (pyspace/gui/snapshot.py). Without it frames are slower.
   log "Checking the GUI frames' Pyodide snapshot"
@@ -112,7 +116,7 @@ run_tests() {
 
 case "${1:-}" in
   serve) shift; serve "$@" ;;
-  test) shift; run_tests "$@" ;;
+  test) shift; REQUIREMENTS=requirements-test.txt; run_tests "$@" ;;
   worker) shift; worker "$@" ;;
   *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
 esac

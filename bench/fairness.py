@@ -3,7 +3,7 @@
 
 One account fires `flood` parallel runs of `time.sleep(flood_seconds)` while another account
 loads `GET /` and presses Run on a hello widget; the same bystander figures are measured with
-no flood first, in the same run. Target (issue 11): the bystander's p95s within 2x of the quiet
+no flood first, in the same run. Target: the bystander's p95s within 2x of the quiet
 ones. (Many accounts pressing Run at once, the classroom burst, is measured by `--only http`.)
 """
 

@@ -1,5 +1,5 @@
 """Figures measured as a user feels them: real HTTP against the site served as `./manage.sh serve`
-serves it (issue 16's figures 1, 2, 3 and 5).
+serves it.
 
 1. Hello run, `POST /widgets/<wid>/run` (JSON), against a cold sandboxed `python3 -I -S -c pass`.
 2. A run of `import requests, anvil.secrets`, against a cold sandboxed

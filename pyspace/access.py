@@ -1,6 +1,6 @@
 """Finding widgets for the current user: 404 — never a hint — when they may not see it."""
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,14 @@ def visible_widget_or_404(widget_id: str) -> Widget:
     if widget is None or not widget.is_visible_to(current_user):
         abort(404)
     return widget
+
+
+def load_owned_widget(endpoint: str | None, values: dict | None) -> None:
+    """`url_value_preprocessor` of the blueprints whose `url_prefix` is `/widgets/<widget_id>/…`
+    and whose every route is the owner's alone: the widget goes into `g.widget` (the views get no
+    `widget_id`), and anyone but its owner gets 404 before any view runs."""
+    if values is not None and "widget_id" in values:
+        g.widget = owned_widget_or_404(values.pop("widget_id"))
 
 
 def owned_widget_or_404(widget_id: str) -> Widget:

@@ -19,7 +19,7 @@ ACTION_VERBS = {
     "export": "exported the values of",
     "protect": "made write-only",
     "describe": "described",
-    # A caller got too many results withheld for holding a secret value (runs/extraction.py).
+    # A caller got too many results withheld for holding a secret value (extraction.py).
     "extraction": "Possible extraction attempt",
 }
 ACTIONS = tuple(ACTION_VERBS)

@@ -194,7 +194,7 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute",
         "runs per client address when not logged in",
     ),
-    # Runs: network of its own and fair shares (issue 11, sections 3 and 4)
+    # Runs: network of its own and fair shares
     Setting(
         "RUN_NETWORK_ALLOW",
         list,
@@ -239,7 +239,7 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "UNSAFE: where bubblewrap can't start, run widget code as a plain process",
     ),
-    # Sandbox confinement: cgroups, seccomp, checkout location (issue 11, sections 1, 2, 5)
+    # Sandbox confinement: cgroups, seccomp, checkout location
     Setting("RUN_CPU_CORES", float, 1.0, "CPUs' worth of time all of a run's processes may use"),
     Setting(
         "SANDBOX_SHARE_DIR",
@@ -248,7 +248,7 @@ SETTINGS: tuple[Setting, ...] = (
         "where the world-readable copy of the sandbox runtime and packages is made",
         shown_default="/var/lib/pyspace/sandbox (root), else ~/.cache/pyspace/sandbox",
     ),
-    # Redaction and bad input (issue 12, sections 1, 2, 6)
+    # Redaction and bad input
     Setting(
         "EXTRACTION_BUDGET",
         int,
@@ -299,7 +299,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUEUE_WORKERS", int, 2, "runs one queue consumer executes at once"),
     Setting("HISTORY_MAX_RUNS", int, 1000, "finished runs kept per widget"),
     Setting("HISTORY_MAX_DAYS", int, 30, "days finished runs are kept"),
-    # Accounts: log-in throttling, sign-up, quotas (issue 12, sections 3 and 5)
+    # Accounts: log-in throttling, sign-up, quotas
     Setting(
         "LOGIN_FREE_FAILURES",
         int,

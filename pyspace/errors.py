@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
-from .htmx import render_partial_or_page
+from .htmx import respond
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -33,13 +33,8 @@ def render_error(status: int, message: str | None = None):
     if _wants_json():
         error = {"type": title, "message": message or default_message}
         return jsonify({"ok": False, "error": error}), status
-    return render_partial_or_page(
-        "errors/_message.html",
-        "errors/page.html",
-        status=status,
-        title=title,
-        message=message or default_message,
-    ), status
+    context = {"status": status, "title": title, "message": message or default_message}
+    return respond("errors/_message.html", "errors/page.html", context, status)
 
 
 def register(app: Flask) -> None:

@@ -1,8 +1,8 @@
-"""One place that decides between an htmx fragment and a full page."""
+"""One place that decides between an htmx fragment and a full page, and sets htmx's headers."""
 
 import json
 
-from flask import Flask, Response, redirect, render_template, request
+from flask import Flask, Response, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 
@@ -11,9 +11,24 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render_partial_or_page(partial: str, page: str, **context) -> str:
-    """Render `partial` for htmx requests and `page` (which includes the partial) otherwise."""
-    return render_template(partial if is_htmx() else page, **context)
+def toast(message: str, level: str = "success") -> dict:
+    """The HX-Trigger event that shows `message` in a toast (`static/js/htmx-feedback.js`)."""
+    return {"toast": {"message": message, "level": level}}
+
+
+def respond(
+    partial: str,
+    page: str | None,
+    context: dict,
+    status: int = 200,
+    events: dict | None = None,
+) -> Response:
+    """Answer `partial` to htmx and `page` (which includes the partial) to a plain browser —
+    `partial` to both when `page` is None — with `status` and the HX-Trigger `events` (a
+    `toast(...)`, a "refresh the panel" event)."""
+    template = partial if page is None or is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    return trigger(response, **(events or {}))
 
 
 def redirect_to(url: str) -> BaseResponse:
@@ -27,6 +42,8 @@ def redirect_to(url: str) -> BaseResponse:
 
 def trigger(response: Response, **events) -> Response:
     """Attach htmx client events (toasts, panel refreshes) to `response` via HX-Trigger."""
+    if not events:
+        return response
     existing = response.headers.get("HX-Trigger")
     merged = json.loads(existing) if existing else {}
     merged.update(events)

@@ -363,6 +363,14 @@ class Run(Model):
     worker: Mapped[str | None] = mapped_column(String(100), default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     kill_requested: Mapped[bool] = mapped_column(default=False)
+    # Whether any of its output, error, state or return value held a secret value the run
+    # read (stored masked for the owner, withheld for anyone else): a run that is not the
+    # owner's reads such a task back withheld whole (tasks/channel.py).
+    held_secret: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The fields withheld whole from the person who started it, comma-separated
+    # (`RunResult.withheld`): a queued interactive run's answer counts against the caller's
+    # extraction budget like one run in the web process.
+    withheld_fields: Mapped[str | None] = mapped_column(String(200), default=None)
 
     actor: Mapped[User | None] = relationship()
 

@@ -49,6 +49,14 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def no_store(response: Response) -> Response:
+    """`Cache-Control: no-store`: the after-request hook of the blueprints whose every answer is
+    one owner's alone (`bp.after_request(no_store)`), so no shared cache or back button keeps
+    any."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app: Flask) -> None:
     """Send the security headers with every response (and HSTS once the site is on HTTPS)."""
     app.after_request(add_security_headers)

@@ -1,7 +1,7 @@
 """Measure how long a GUI widget's public page takes to become usable in Chromium: from
 navigation until Pyodide has booted and the widget's client code has run. Cold (a fresh browser
 profile, empty caches) and cached (the same profile, loading the page again, as a returning
-visitor does). Prints the median, min and max of each against issue 16's targets.
+visitor does). Prints the median, min and max of each against its targets.
 
 Note that "cached" helps the page around the frame only: the frame is an opaque origin
 (sandbox without allow-same-origin), and Chromium neither stores nor reuses HTTP cache entries
@@ -41,7 +41,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
 READY = "html[data-pyspace=ready]"
-# Issue 16, figure 4: seconds from navigation to the client code having run.
+# Targets: seconds from navigation to the client code having run.
 TARGETS = {"cold": 1.0, "cached": 0.5}
 
 

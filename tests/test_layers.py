@@ -75,7 +75,6 @@ def test_shared_modules_and_the_sandbox_never_import_an_area():
     assert offenders == {}
 
 
-@pytest.mark.xfail(strict=True, reason="runs -> widgets -> tasks -> runs: being untied")
 def test_areas_do_not_import_each_other_in_a_circle():
     graph = {area: targets & AREAS for area, targets in _graph().items() if area in AREAS}
 

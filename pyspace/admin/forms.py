@@ -8,10 +8,6 @@ from ..auth.join_codes import MAX_DAYS_LIMIT, MAX_USES_LIMIT
 from ..models import JOIN_CODE_NOTE_MAX
 
 
-class EmptyForm(FlaskForm):
-    """A button that only needs the CSRF token."""
-
-
 class JoinCodeForm(FlaskForm):
     note = StringField(
         "Note (who it is for)",

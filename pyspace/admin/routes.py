@@ -2,16 +2,17 @@
 
 from functools import wraps
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth.join_codes import all_join_codes, create_join_code, delete_join_code
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..forms import EmptyForm
+from ..htmx import is_htmx, respond, toast
 from ..models import JoinCode, User, utcnow
 from . import bp
 from .accounts import UserRow, set_disabled, users_with_widget_counts, widget_count
-from .forms import EmptyForm, JoinCodeForm
+from .forms import JoinCodeForm
 
 
 def admin_required(view):
@@ -58,8 +59,7 @@ def _change_disabled(user_id: int, disabled: bool):
     if is_htmx():
         # The row swaps itself; the toast says what happened.
         row = UserRow(user, widget_count(user))
-        response = make_response(render_template("admin/_user_row.html", row=row))
-        return trigger(response, toast={"message": message, "level": level})
+        return respond("admin/_user_row.html", None, {"row": row}, events=toast(message, level))
     flash(message, level)
     return redirect(url_for("admin.users"))
 

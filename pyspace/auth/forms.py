@@ -7,10 +7,6 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ..models import User
 
 
-class EmptyForm(FlaskForm):
-    """A button that only needs the CSRF token (Log out everywhere)."""
-
-
 class LoginForm(FlaskForm):
     username = StringField(
         "Username",

@@ -18,10 +18,11 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, limiter
+from ..forms import EmptyForm
 from ..models import User
 from . import bp
 from .devices import device_for, remember_device
-from .forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm
+from .forms import ChangePasswordForm, LoginForm, RegisterForm
 from .join_codes import use_join_code
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys

@@ -4,8 +4,8 @@ from flask import abort, flash, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import limiter
+from ..forms import EmptyForm
 from ..htmx import redirect_to
-from ..tables.forms import ButtonForm
 from . import bp
 from .catalog import all_examples, example_by_slug
 from .setup import use_example
@@ -18,7 +18,7 @@ def _user_key() -> str:
 @bp.get("/examples")
 def gallery():
     """Starter widgets to copy: what each teaches and what it sets up."""
-    return render_template("examples/gallery.html", examples=all_examples(), form=ButtonForm())
+    return render_template("examples/gallery.html", examples=all_examples(), form=EmptyForm())
 
 
 @bp.post("/examples/<slug>/use")
@@ -30,7 +30,7 @@ def use(slug: str):
     example = example_by_slug(slug)
     if example is None:
         abort(404)
-    ButtonForm()
+    EmptyForm()
     widget = use_example(example, current_user)
     message = f"Created your own “{example.title}”. It is private until you make it public."
     if example.secrets:

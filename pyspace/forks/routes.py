@@ -1,6 +1,6 @@
 """Fork views: copy a widget the user can see into a private widget of their own."""
 
-from flask import Response, flash, render_template, url_for
+from flask import flash, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -8,14 +8,11 @@ from .. import quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import redirect_to
+from ..security_headers import no_store
 from . import bp, forking
 
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Secret names are for the owner only: no shared cache or back button may keep them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Secret names are for the owner only.
+bp.after_request(no_store)
 
 
 def _forker_key() -> str:

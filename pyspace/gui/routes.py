@@ -4,9 +4,9 @@ from flask import abort, jsonify, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from .. import extraction
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
-from ..runs import extraction
 from ..runs.execution import call_and_record
 from ..sandbox.results import REFUSAL_STATUS
 from . import bp

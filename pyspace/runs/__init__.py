@@ -3,11 +3,14 @@ history (`execution.py`, `history.py`), and the queue that carries run ids (`que
 
 from flask import Blueprint, Flask
 
+from ..sandbox.check import sandbox_cli
+
 bp = Blueprint("runs", __name__)
 
 from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Run button's routes into the app."""
+    """Plug the Run button's route and `flask sandbox check` into the app."""
     app.register_blueprint(bp)
+    app.cli.add_command(sandbox_cli)

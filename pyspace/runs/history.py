@@ -122,6 +122,9 @@ def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
         run.error_message = str(error.get("message", ""))
         run.error_traceback = str(error.get("traceback") or "") or None
     run.return_json = json.dumps(result.result) if result.ok and result.result is not None else None
+    # Once set (also by a task_state that held a value), it stays set.
+    run.held_secret = bool(run.held_secret) or result.held_secret
+    run.withheld_fields = ",".join(sorted(result.withheld)) or None
     run.args_json = None  # a launch's arguments are only needed until it ran
 
 
@@ -270,6 +273,8 @@ def result_of(run: Run) -> RunResult:
         error=error,
         duration_ms=float(run.duration_ms or 0),
         result=_loads(run.return_json),
+        withheld=set(run.withheld_fields.split(",")) if run.withheld_fields else set(),
+        held_secret=run.held_secret,
     )
 
 

@@ -3,21 +3,22 @@
 from flask import current_app, jsonify, render_template, request
 from flask_login import current_user
 
+from .. import extraction
 from ..access import visible_widget_or_404
+from ..editor_form import EditWidgetForm, save_edits
 from ..extensions import limiter
-from ..htmx import is_htmx, trigger
+from ..htmx import is_htmx, respond
 from ..sandbox.results import REFUSAL_STATUS, failed
-from ..widgets.forms import EditWidgetForm, save_edits
-from . import bp, extraction
+from . import bp
 from .execution import run_and_record
 
 
 def _anonymous_rate_limit() -> str:
-    return current_app.config.get("RUN_ANONYMOUS_RATE_LIMIT", "10 per minute")
+    return current_app.config["RUN_ANONYMOUS_RATE_LIMIT"]
 
 
 def _account_rate_limit() -> str:
-    return current_app.config.get("RUN_USER_RATE_LIMIT", "60 per minute")
+    return current_app.config["RUN_USER_RATE_LIMIT"]
 
 
 def _account_key() -> str:
@@ -99,11 +100,9 @@ def run(widget_id: str):
         return jsonify(result.as_json()), status
     if not is_htmx():
         return render_template("runs/page.html", widget=widget, result=result, saved=saved), status
-    # The fragment carries even a refusal, so it shows where the person is looking.
-    response = current_app.make_response(
-        render_template("runs/_result.html", widget=widget, result=result, saved=saved)
+    # The fragment carries even a refusal (with a 200, so htmx swaps it in), so it shows where
+    # the person is looking. editor.js listens for widget-saved to clear "Unsaved changes".
+    context = {"widget": widget, "result": result, "saved": saved}
+    return respond(
+        "runs/_result.html", None, context, events={"widget-saved": True} if saved else None
     )
-    if saved:
-        # editor.js listens for this to clear "Unsaved changes".
-        trigger(response, **{"widget-saved": True})
-    return response

@@ -36,7 +36,7 @@ from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .exchange import execute
 from .fairness import FairQueue, RunRefusedError
 from .host import HostProblemError, SandboxHost, host_for
-from .network import network_problem
+from .network import network_problem, sweep_leftover_helpers
 from .pool import READY_TIMEOUT, WarmPool
 from .results import RunResult, failed
 from .services import ChannelServices, RunContext, services_for
@@ -51,7 +51,9 @@ _creating = threading.Lock()
 class Runner:
     """One app's runner: its settings, its warm pool and its cap on concurrent runs."""
 
-    def __init__(self, settings: RunnerSettings, services: ChannelServices):
+    def __init__(
+        self, settings: RunnerSettings, services: ChannelServices, sweep_leftovers: bool = False
+    ):
         self.settings = settings
         # Every area has registered its services by the time the first run starts.
         self.services = services
@@ -69,6 +71,8 @@ class Runner:
             log.warning("runs get no network: %s", network_problem())
             limits = dataclasses.replace(settings.limits, network=False)
             settings = dataclasses.replace(settings, limits=limits)
+        elif self.sandboxed and settings.limits.network and sweep_leftovers:
+            sweep_leftover_helpers()
         self.settings = settings
         self.queue = FairQueue(
             settings.max_concurrent, settings.per_user_concurrent, settings.queue_length
@@ -182,7 +186,11 @@ def runner_for(app: Flask) -> Runner:
         with _creating:
             runner = app.extensions.get("runner")
             if runner is None:
-                runner = Runner(settings_from_config(app.config), services_for(app))
+                # A starting site (the server, a worker) kills what dead processes left; a
+                # test leaves other processes' helpers alone.
+                runner = Runner(
+                    settings_from_config(app.config), services_for(app), not app.testing
+                )
                 app.extensions["runner"] = runner
                 atexit.register(runner.shutdown)
     return runner

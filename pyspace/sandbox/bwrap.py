@@ -10,9 +10,17 @@ namespaces, may create no user namespace of its own, and runs under a seccomp fi
 itself as uid 65534, so even the kernel's accounting (RLIMIT_NPROC) sees an unprivileged user.
 Its network namespace is always its own: with the network on, `network.py` gives it
 outbound-only access before any code runs.
+
+What the host is and does stays out of sight: the host's load, uptime, kernel version and boot
+command line in /proc read as neutral files (`HIDDEN_PROC_FILES`), and bubblewrap reads its
+arguments from a file descriptor (`--args`), so the sandbox's PID 1 — a copy of bubblewrap —
+shows no host path in its command line. (The `uname` system call still tells the kernel's
+release.)
 """
 
+import atexit
 import contextlib
+import functools
 import os
 import queue
 import shutil
@@ -51,6 +59,15 @@ NETWORK_FILES = (
 )
 # Messages from the sandbox larger than this are refused (results, requests).
 MAX_FRAME_BYTES = 8 * 1024 * 1024
+# What a run reads instead of the host's own: its load, uptime, kernel and boot command line.
+HIDDEN_PROC_FILES = {
+    "/proc/loadavg": "0.00 0.00 0.00 1/1 1\n",
+    "/proc/uptime": "0.00 0.00\n",
+    "/proc/version": "Linux version sandbox\n",
+    "/proc/cmdline": "\n",
+    "/proc/sys/kernel/osrelease": "sandbox\n",
+    "/proc/sys/kernel/version": "sandbox\n",
+}
 
 
 def bwrap_command(
@@ -102,6 +119,7 @@ def bwrap_command(
         "/etc/localtime",
         "--proc",
         "/proc",
+        *_hidden_proc_binds(),
         "--dev",
         "/dev",
         # Only the two size-capped scratch mounts are writable: a write anywhere else (the
@@ -154,6 +172,43 @@ def bwrap_command(
         INSIDE_PACKAGES,
     ]
     return command
+
+
+@functools.cache
+def _neutral_proc_dir() -> str:
+    """A folder of this process with the neutral contents of HIDDEN_PROC_FILES (mode 0711,
+    files 0644: bubblewrap, running as nobody, binds them by name)."""
+    path = tempfile.mkdtemp(prefix="pyspace-proc-")
+    os.chmod(path, 0o711)
+    for name, content in HIDDEN_PROC_FILES.items():
+        file = os.path.join(path, name.strip("/").replace("/", "-"))
+        with open(file, "w") as neutral:
+            neutral.write(content)
+        os.chmod(file, 0o644)
+    atexit.register(_remove_neutral_proc_dir, path, os.getpid())
+    return path
+
+
+def _remove_neutral_proc_dir(path: str, owner_pid: int) -> None:
+    # A forked child inherits the registration; only the process that made the folder removes it.
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _hidden_proc_binds() -> list[str]:
+    folder = _neutral_proc_dir()
+    binds = []
+    for name in HIDDEN_PROC_FILES:
+        binds += ["--ro-bind", os.path.join(folder, name.strip("/").replace("/", "-")), name]
+    return binds
+
+
+def _arguments_fd(arguments: list[str]) -> int:
+    """A file descriptor holding `arguments` NUL-separated, for bubblewrap's `--args`."""
+    fd = os.memfd_create("bwrap-args", 0)
+    os.write(fd, b"".join(argument.encode() + b"\0" for argument in arguments))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def bare_python_command(
@@ -302,6 +357,7 @@ class _Launch:
     passed: list[int] = field(default_factory=list)
     cgroup: RunCgroup | None = None
     seccomp_fd: int | None = None
+    arguments_fd: int | None = None
     scratch: str | None = None
 
     def close_fds(self) -> None:
@@ -309,6 +365,9 @@ class _Launch:
         if self.seccomp_fd is not None:
             os.close(self.seccomp_fd)
             self.seccomp_fd = None
+        if self.arguments_fd is not None:
+            os.close(self.arguments_fd)
+            self.arguments_fd = None
 
     def undo(self) -> None:
         """Remove what was made for a sandbox that never started."""
@@ -333,9 +392,13 @@ def _sandboxed_launch(
         launch.passed.append(launch.seccomp_fd)
     if info_fd is not None:
         launch.passed.append(info_fd)
-    launch.command = bwrap_command(
-        limits, packages_dir, fd, runtime_dir, launch.seccomp_fd, info_fd
-    )
+    command = bwrap_command(limits, packages_dir, fd, runtime_dir, launch.seccomp_fd, info_fd)
+    # Read from a descriptor, the options (host paths) are not in the command line that the
+    # sandbox's PID 1, a copy of bubblewrap, shows inside; the code's command has none.
+    inside = command.index(PYTHON)
+    launch.arguments_fd = _arguments_fd(command[1:inside])
+    launch.passed.append(launch.arguments_fd)
+    launch.command = [command[0], "--args", str(launch.arguments_fd), "--", *command[inside:]]
     if host is not None and host.cgroups is not None:
         try:
             launch.cgroup = host.cgroups.create(

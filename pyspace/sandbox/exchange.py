@@ -249,12 +249,18 @@ def _redacted(
     duration_ms: float,
 ) -> RunResult:
     """`outcome` with every secret value the run read masked (for the owner) or every field
-    that held one withheld whole (for anyone else)."""
+    that held one withheld whole (for anyone else). A run that read another run's withheld
+    outcome (`run.read_withheld`) shows anyone but the owner nothing at all."""
     redactor = run.redactor
+    # Everything such a run shows could say what the withheld outcome was.
+    withhold_all = run.read_withheld and not run.viewer_is_owner
+    outcome.held_secret = withhold_all
 
     def shown(name: str, text: str, cut: bool = False) -> str:
         masked = redactor.text(text, cut)
-        if masked == text or run.viewer_is_owner:
+        if masked != text:
+            outcome.held_secret = True
+        if run.viewer_is_owner or (masked == text and not withhold_all):
             return masked
         outcome.withheld.add(name)
         return WITHHELD
@@ -272,7 +278,9 @@ def _redacted(
             "message": shown("error.message", str(outcome.error.get("message", ""))),
             "traceback": shown("error.traceback", str(outcome.error.get("traceback", ""))),
         }
-    if run.viewer_is_owner or not redactor.value_contains_secret(outcome.result):
+    result_held_secret = redactor.value_contains_secret(outcome.result)
+    outcome.held_secret = outcome.held_secret or result_held_secret
+    if run.viewer_is_owner or not (result_held_secret or withhold_all):
         outcome.result = redactor.value(outcome.result)
     else:
         # A function's result is withheld as a whole: the call fails with the notice.

@@ -6,7 +6,7 @@ served from a root-owned, world-readable copy: `/var/lib/pyspace/sandbox/<conten
 root, `~/.cache/pyspace/sandbox/<content hash>/` for anyone else (whose sandboxes run as
 themselves). A change to either makes a new copy (a new hash); copies unused for a week go.
 
-`python -m pyspace.sandbox.check` (run by `./manage.sh serve`) makes the copy and checks that
+`flask sandbox check` (run by `./manage.sh serve`) makes the copy and checks that
 a real sandbox starts, and stops with the cause and the fix when it doesn't.
 """
 

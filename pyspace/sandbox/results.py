@@ -27,6 +27,8 @@ class RunResult:
     # Fields ("stdout", "stderr", "error.type", "error.message", "error.traceback", "result")
     # replaced whole by the WITHHELD notice because they held a secret value the run read.
     withheld: set[str] = field(default_factory=set)
+    # Whether any field held a secret value the run read (masked or withheld).
+    held_secret: bool = False
 
     def withheld_from_run(self) -> bool:
         """Whether the run's answer (`as_json`) hides a field that held a secret value."""

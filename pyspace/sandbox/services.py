@@ -35,6 +35,10 @@ class RunContext:
     run_id: int | None = None
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
+    # Set by a channel service that answered with another run's outcome withheld because it
+    # held a secret value (a task's, `tasks/channel.py`): whatever this run shows anyone but
+    # the owner is then withheld whole, as it may tell what the withheld outcome was.
+    read_withheld: bool = False
     # One dict per service, for what it remembers within this run (values read, counters).
     memo: dict[str, Any] = field(default_factory=dict)
 

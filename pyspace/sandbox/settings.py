@@ -1,19 +1,23 @@
 """The runner's configuration, captured once per app from the settings declared in
-`pyspace/config.py` (names `RUN_*`, `SANDBOX_*`, `ALLOW_UNSANDBOXED_RUNS`)."""
+`pyspace/config.py` (names `RUN_*`, `SANDBOX_*`, `ALLOW_UNSANDBOXED_RUNS`). Their defaults are
+declared there only: a config without a setting (a test's partial one) gets that default."""
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import SETTINGS_BY_NAME, ConfigError
 from .install import default_share_dir
 from .network import parse_allow_list
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Where SANDBOX_PACKAGES_DIR points when it is not set.
+DEFAULT_PACKAGES_DIR = PROJECT_DIR / ".sandbox" / "site-packages"
+RUNTIME_DIR = PROJECT_DIR / "sandbox_runtime"
 
 # The warm pool's default size. A class of 30 pressing Run together is the case it is sized for;
 # the proportional set size of one idle pooled sandbox (bubblewrap, Python with the runtime and
-# `requests` imported): 19 MB measured on Debian 12 (README, Performance), rounded up.
+# `requests` imported): 19 MB measured on Debian 12 (bench/README.md), rounded up.
 IDLE_SANDBOX_MB = 20
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
 # The automatic size spends at most this share of the machine's memory on idle sandboxes.
@@ -34,18 +38,18 @@ def auto_pool_size(memory_bytes: int | None = None) -> int:
 class Limits:
     """The limits every sandbox gets, pooled or not."""
 
-    wall_seconds: float = 5.0
-    cpu_seconds: int = 3
-    memory_mb: int = 256
-    max_processes: int = 8
-    output_bytes: int = 256 * 1024
-    scratch_mb: int = 16
+    wall_seconds: float
+    cpu_seconds: int
+    memory_mb: int
+    max_processes: int
+    output_bytes: int
+    scratch_mb: int
     # Media bytes one portable value may carry (sandbox_runtime/anvil/_serialise.py).
-    media_bytes: int = 4 * 1024 * 1024
-    network: bool = True
-    cpu_cores: float = 1.0
+    media_bytes: int
+    network: bool
+    cpu_cores: float
     # host:port entries a run may reach despite the network's rules (see network.py).
-    network_allow: tuple[str, ...] = ()
+    network_allow: tuple[str, ...]
 
     def for_sandbox(self) -> dict:
         """The limits the sandbox applies to itself (the host enforces wall time and output)."""
@@ -61,32 +65,37 @@ class RunnerSettings:
     """Everything the runner needs from the config, captured once per app."""
 
     limits: Limits
-    pool_size: int = 2
-    max_concurrent: int = 4
-    per_user_concurrent: int = 2
-    queue_length: int = 32
-    queue_seconds: float = 20.0
-    packages_dir: str = str(PROJECT_DIR / ".sandbox" / "site-packages")
-    allow_unsandboxed: bool = False
-    runtime_dir: str = str(PROJECT_DIR / "sandbox_runtime")
+    pool_size: int
+    max_concurrent: int
+    per_user_concurrent: int
+    queue_length: int
+    queue_seconds: float
+    packages_dir: str
+    allow_unsandboxed: bool
     # Where the world-readable copy of the runtime and packages is made (see install.py).
-    share_dir: str = field(default_factory=default_share_dir)
+    share_dir: str
+    runtime_dir: str = str(RUNTIME_DIR)
+    # Imported by every warm sandbox before it waits for a run.
     preload_modules: tuple[str, ...] = ("requests",)
 
 
 def settings_from_config(config) -> RunnerSettings:
-    """Read the RUN_* keys (see the table above) from a Flask config."""
+    """Read the RUN_*, SANDBOX_* and ALLOW_UNSANDBOXED_RUNS settings from a Flask config."""
+
+    def setting(name: str):
+        return config.get(name, SETTINGS_BY_NAME[name].default)
+
     limits = Limits(
-        wall_seconds=float(config.get("RUN_WALL_SECONDS", Limits.wall_seconds)),
-        cpu_seconds=max(1, int(config.get("RUN_CPU_SECONDS", Limits.cpu_seconds))),
-        memory_mb=int(config.get("RUN_MEMORY_MB", Limits.memory_mb)),
-        max_processes=int(config.get("RUN_MAX_PROCESSES", Limits.max_processes)),
-        output_bytes=int(config.get("RUN_OUTPUT_BYTES", Limits.output_bytes)),
-        scratch_mb=int(config.get("RUN_SCRATCH_MB", Limits.scratch_mb)),
-        media_bytes=int(config.get("RUN_MEDIA_MAX_BYTES", Limits.media_bytes)),
-        network=bool(config.get("RUN_NETWORK", Limits.network)),
-        cpu_cores=float(config.get("RUN_CPU_CORES", Limits.cpu_cores)),
-        network_allow=tuple(config.get("RUN_NETWORK_ALLOW") or ()),
+        wall_seconds=float(setting("RUN_WALL_SECONDS")),
+        cpu_seconds=max(1, int(setting("RUN_CPU_SECONDS"))),
+        memory_mb=int(setting("RUN_MEMORY_MB")),
+        max_processes=int(setting("RUN_MAX_PROCESSES")),
+        output_bytes=int(setting("RUN_OUTPUT_BYTES")),
+        scratch_mb=int(setting("RUN_SCRATCH_MB")),
+        media_bytes=int(setting("RUN_MEDIA_MAX_BYTES")),
+        network=bool(setting("RUN_NETWORK")),
+        cpu_cores=float(setting("RUN_CPU_CORES")),
+        network_allow=tuple(setting("RUN_NETWORK_ALLOW") or ()),
     )
     if not 0 < limits.media_bytes <= MEDIA_BYTES_CEILING:
         # Media crosses base64-encoded inside one channel message (bwrap.MAX_FRAME_BYTES).
@@ -99,17 +108,14 @@ def settings_from_config(config) -> RunnerSettings:
         raise ConfigError(f"PYSPACE_RUN_NETWORK_ALLOW: {error}") from None
     return RunnerSettings(
         limits=limits,
-        pool_size=_pool_size(config.get("RUN_POOL_SIZE")),
-        max_concurrent=max(1, int(config.get("RUN_MAX_CONCURRENT", RunnerSettings.max_concurrent))),
-        per_user_concurrent=max(
-            1, int(config.get("RUN_PER_USER_CONCURRENT", RunnerSettings.per_user_concurrent))
-        ),
-        queue_length=max(0, int(config.get("RUN_QUEUE_LENGTH", RunnerSettings.queue_length))),
-        queue_seconds=float(config.get("RUN_QUEUE_SECONDS", RunnerSettings.queue_seconds)),
-        packages_dir=str(config.get("SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir),
-        allow_unsandboxed=bool(config.get("ALLOW_UNSANDBOXED_RUNS", False)),
-        share_dir=str(config.get("SANDBOX_SHARE_DIR") or default_share_dir()),
-        preload_modules=tuple(config.get("RUN_PRELOAD_MODULES", RunnerSettings.preload_modules)),
+        pool_size=_pool_size(setting("RUN_POOL_SIZE")),
+        max_concurrent=max(1, int(setting("RUN_MAX_CONCURRENT"))),
+        per_user_concurrent=max(1, int(setting("RUN_PER_USER_CONCURRENT"))),
+        queue_length=max(0, int(setting("RUN_QUEUE_LENGTH"))),
+        queue_seconds=float(setting("RUN_QUEUE_SECONDS")),
+        packages_dir=str(setting("SANDBOX_PACKAGES_DIR") or DEFAULT_PACKAGES_DIR),
+        allow_unsandboxed=bool(setting("ALLOW_UNSANDBOXED_RUNS")),
+        share_dir=str(setting("SANDBOX_SHARE_DIR") or default_share_dir()),
     )
 
 

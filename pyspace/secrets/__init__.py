@@ -2,10 +2,13 @@
 
 from flask import Blueprint, Flask
 
+from ..access import load_owned_widget
 from ..errors import render_error
 from ..sandbox.services import services_for
 
-bp = Blueprint("secrets", __name__)
+# Every route is one widget's and its owner's alone: the widget is loaded into g.widget.
+bp = Blueprint("secrets", __name__, url_prefix="/widgets/<widget_id>/secrets")
+bp.url_value_preprocessor(load_owned_widget)
 
 from . import channel, cli, key_routes, routes, vault  # noqa: E402,F401
 

@@ -17,10 +17,6 @@ def _stripped(text: str | None) -> str | None:
     return text.strip() if isinstance(text, str) else text
 
 
-class EmptyForm(FlaskForm):
-    """A button that only needs its CSRF token: create, delete, write-only, reveal, export."""
-
-
 class RenameSecretForm(FlaskForm):
     name = StringField(
         "Name",

@@ -6,46 +6,47 @@ Generate key for a key without key material (a fork's). Nobody ever sees a key's
 is nothing to view, set or export.
 """
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 
-from ..access import owned_widget_or_404
 from ..errors import render_error
+from ..forms import EmptyForm
 from ..htmx import is_htmx
 from . import bp
 from .changes import SecretChangeError, create_key, generate_key, secret_of
-from .key_forms import KeyButtonForm
-from .routes import _back_to_panel, _changed, _panel, _row
+from .panel import back_to_panel, changed_events, render_panel, render_row
 
 
-@bp.post("/widgets/<widget_id>/secrets/keys", endpoint="create_key")
-def create_key_view(widget_id: str):
+@bp.post("/keys", endpoint="create_key")
+def create_key_view():
     """Create Key: a new encryption key named new_key_N, generated here, ready to be renamed."""
-    widget = owned_widget_or_404(widget_id)
-    if not KeyButtonForm().validate_on_submit():
+    widget = g.widget
+    if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         key = create_key(widget, current_user.id)
     except SecretChangeError as error:
         return render_error(503, str(error))
     if not is_htmx():
-        return _back_to_panel(widget, key)
-    return _panel(widget, focus_id=key.id, events=_changed(f"Created the key {key.name}."))
+        return back_to_panel(widget, key)
+    return render_panel(
+        widget, focus_id=key.id, events=changed_events(f"Created the key {key.name}.")
+    )
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/generate", endpoint="generate_key")
-def generate_key_view(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/generate", endpoint="generate_key")
+def generate_key_view(secret_id: int):
     """Generate key: new key material for a key that has none (a fork gets names only)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     key = secret_of(widget, secret_id)
     if key is None or not key.is_key:
         abort(404)
-    if not KeyButtonForm().validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         generate_key(key, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, key, 422, error=str(error))
+        return render_row(widget, key, 422, error=str(error))
     if not is_htmx():
-        return _back_to_panel(widget, key)
-    return _row(widget, key, events=_changed(f"Generated a new key for {key.name}."))
+        return back_to_panel(widget, key)
+    return render_row(widget, key, events=changed_events(f"Generated a new key for {key.name}."))

@@ -16,8 +16,6 @@ from sqlalchemy import bindparam, func
 from ..extensions import db
 from ..models import Secret
 
-PAGE_SIZE = 200
-
 # Everything secrets/_secret_row.html and _row_edit.html read, and nothing more.
 ROW_COLUMNS = (
     Secret.id,
@@ -71,8 +69,8 @@ class RowBlock:
 
 
 def page_size() -> int:
-    """How many rows the panel (and each "Show more") renders; `SECRETS_PAGE_SIZE` overrides."""
-    return current_app.config.get("SECRETS_PAGE_SIZE", PAGE_SIZE)
+    """How many rows the panel (and each "Show more") renders: `SECRETS_PAGE_SIZE`."""
+    return current_app.config["SECRETS_PAGE_SIZE"]
 
 
 def _in_range(query, bounded: bool):

@@ -6,17 +6,17 @@ row in the state it asked for. Every POST is read through a form of `forms.py`; 
 a valid CSRF token are refused by CSRFProtect. Every answer is `Cache-Control: no-store`.
 """
 
-from flask import Response, abort, flash, make_response, render_template, request, url_for
+from flask import Response, abort, flash, g, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit
-from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..errors import render_error
-from ..htmx import is_htmx, redirect_to, render_partial_or_page, retarget, trigger
+from ..forms import EmptyForm
+from ..htmx import is_htmx, redirect_to, retarget, toast
 from ..models import Secret, Widget
+from ..security_headers import no_store
 from . import bp
 from .changes import (
     NOTHING_TO_MOVE,
@@ -32,14 +32,14 @@ from .changes import (
     set_secret_value,
 )
 from .forms import (
-    EmptyForm,
     ImportDotenvForm,
     MoveToSecretForm,
     RenameSecretForm,
     SecretDetailsForm,
     SetValueForm,
 )
-from .listing import count_secrets, panel_blocks, rows_after
+from .listing import rows_after
+from .panel import back_to_panel, changed_events, render_panel, render_row
 from .timing import ago
 from .transfer import apply_import, env_example, env_with_values, plan_import
 
@@ -49,16 +49,13 @@ bp.add_app_template_global(ago)
 bp.add_app_template_filter(audit.verb, "audit_verb")
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Secret names (and, after View value, a value) are for the owner only: no shared cache or
-    back button may keep any answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Secret names (and, after View value, a value) are for the owner only.
+bp.after_request(no_store)
 
 
-def _owned_secret_or_404(widget_id: str, secret_id: int) -> tuple[Widget, Secret]:
-    widget = owned_widget_or_404(widget_id)
+def _secret_or_404(secret_id: int) -> tuple[Widget, Secret]:
+    """The owned widget (`g.widget`, loaded by the blueprint) and its secret `secret_id`, or 404."""
+    widget = g.widget
     secret = secret_of(widget, secret_id)
     if secret is None:
         abort(404)
@@ -77,167 +74,71 @@ def _first_error(form: FlaskForm) -> str:
     return next(error for errors in form.errors.values() for error in errors)
 
 
-def _panel(
-    widget: Widget,
-    status: int = 200,
-    focus_id: int | None = None,
-    mode: str | None = None,
-    revealed: str | None = None,
-    error: str | None = None,
-    events: dict | None = None,
-    after: int = 0,
-    form: FlaskForm | None = None,
-) -> Response:
-    """The panel (one page of rows, from secret id `after` on): a fragment for htmx, the full
-    page otherwise. `focus_id`'s row gets focus, shown in `mode`/`revealed`/`error` if given."""
-    total = count_secrets(widget.id)
-    blocks = panel_blocks(widget.id, total, after, focus_id)
-    if after and focus_id is None and blocks[0].rows:
-        focus_id = blocks[0].rows[0].id  # a page further on: start at its first row
-    context = {
-        "widget": widget,
-        "base": url_for("secrets.panel", widget_id=widget.id),
-        "blocks": blocks,
-        "secret_total": total,
-        "after": after,
-        "focus_id": focus_id,
-        "row_mode": mode,
-        "row_revealed": revealed,
-        "row_error": error,
-        "row_form": form,
-        "events": audit.recent_events(widget.id),
-    }
-    response = make_response(
-        render_partial_or_page("secrets/_panel.html", "secrets/page.html", **context), status
-    )
-    return trigger(response, **events) if events else response
-
-
-def _row(
-    widget: Widget,
-    secret: Secret,
-    status: int = 200,
-    mode: str | None = None,
-    revealed: str | None = None,
-    error: str | None = None,
-    focus: str = "name",
-    events: dict | None = None,
-    form: FlaskForm | None = None,
-) -> Response:
-    """One secret's row (display or edit) for htmx; the panel page with that row otherwise.
-
-    An edit row shows `form` (what was sent, after an error) or a fresh form of its `mode`."""
-    if mode and form is None:
-        form = _edit_form(mode, secret)
-    if not is_htmx():
-        return _panel(
-            widget,
-            status,
-            focus_id=secret.id,
-            mode=mode,
-            revealed=revealed,
-            error=error,
-            form=form,
-        )
-    template = "secrets/_row_edit.html" if mode else "secrets/_row.html"
-    response = make_response(
-        render_template(
-            template,
-            widget=widget,
-            secret=secret,
-            mode=mode,
-            revealed=revealed,
-            error=error,
-            focus=focus,
-            form=form,
-        ),
-        status,
-    )
-    return trigger(response, **events) if events else response
-
-
-def _edit_form(mode: str, secret: Secret) -> FlaskForm:
-    """The edit row's form, filled from the secret (never with its value)."""
-    if mode == "name":
-        return RenameSecretForm(formdata=None, name=secret.name)
-    if mode == "details":
-        return SecretDetailsForm(formdata=None, obj=secret)
-    return SetValueForm(formdata=None)
-
-
-def _changed(message: str) -> dict:
-    # secretsChanged refreshes the panel's audit list; toast confirms without moving focus.
-    return {"secretsChanged": True, "toast": {"message": message, "level": "success"}}
-
-
-def _back_to_panel(widget: Widget, secret: Secret) -> BaseResponse:
-    # No #fragment: browsers skip autofocus when the URL has one, and focus should land on the row.
-    return redirect_to(url_for("secrets.panel", widget_id=widget.id, focus=secret.id))
-
-
-@bp.get("/widgets/<widget_id>/secrets")
-def panel(widget_id: str):
+@bp.get("")
+def panel():
     """The Secrets panel: names and whether each has a value — never the values."""
-    return _panel(owned_widget_or_404(widget_id), focus_id=query_int("focus", None))
+    return render_panel(g.widget, focus_id=query_int("focus", None))
 
 
-@bp.get("/widgets/<widget_id>/secrets/more")
-def more(widget_id: str):
+@bp.get("/more")
+def more():
     """Show more: the next page of rows after `after` (and before `before`), which htmx appends
     in place of the control; without JavaScript, the panel page starting there."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     after = query_int("after", 0)
     if not is_htmx():
-        return _panel(widget, after=after)
+        return render_panel(widget, after=after)
     block = rows_after(widget.id, after, query_int("before", None))
     return render_template(
         "secrets/_rows.html", block=block, base=url_for("secrets.panel", widget_id=widget.id)
     )
 
 
-@bp.get("/widgets/<widget_id>/secrets/audit")
-def audit_list(widget_id: str):
+@bp.get("/audit")
+def audit_list():
     """The widget's recent secret activity (the panel refreshes it after each change)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     return render_template("secrets/_audit_list.html", events=audit.recent_events(widget.id))
 
 
-@bp.post("/widgets/<widget_id>/secrets")
-def create(widget_id: str):
+@bp.post("")
+def create():
     """Create Secret: a blank secret named new_secret_N, ready to be renamed."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     _submitted(EmptyForm())
     try:
         secret = create_secret(widget, current_user.id)
     except SecretChangeError as error:
         return render_error(503, str(error))
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _panel(widget, focus_id=secret.id, events=_changed(f"Created {secret.name}."))
+        return back_to_panel(widget, secret)
+    return render_panel(
+        widget, focus_id=secret.id, events=changed_events(f"Created {secret.name}.")
+    )
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>")
-def row(widget_id: str, secret_id: int):
+@bp.get("/<int:secret_id>")
+def row(secret_id: int):
     """A secret's display row (what Cancel and Hide value go back to)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     # Focus goes back to the control the user came from (the name, Set value or View value).
     focus = request.args.get("focus", "name")
-    return _row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
+    return render_row(widget, secret, focus=focus if focus in ("name", "value", "view") else "name")
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/edit/<any(name, value, details):mode>")
-def edit_row(widget_id: str, secret_id: int, mode: str):
+@bp.get("/<int:secret_id>/edit/<any(name, value, details):mode>")
+def edit_row(secret_id: int, mode: str):
     """The row as a form: rename (`name`), set value (`value`) or description (`details`)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     if mode == "value" and secret.is_key:
         abort(404)
-    return _row(widget, secret, mode=mode)
+    return render_row(widget, secret, mode=mode)
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/name")
-def rename(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/name")
+def rename(secret_id: int):
     """Rename a secret; a bad or taken name comes back next to the row, old name kept."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     old_name = secret.name
     form = RenameSecretForm()
     try:
@@ -245,93 +146,93 @@ def rename(widget_id: str, secret_id: int):
             raise SecretChangeError(_first_error(form))
         rename_secret(secret, form.name.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="name", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="name", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
+        return back_to_panel(widget, secret)
     message = (
         f"Renamed {old_name} to {secret.name}." if old_name != secret.name else "Name unchanged."
     )
-    return _row(widget, secret, events=_changed(message))
+    return render_row(widget, secret, events=changed_events(message))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/value")
-def set_value(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/value")
+def set_value(secret_id: int):
     """Set (replace) a secret's value; the value is never echoed back."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     form = SetValueForm()
     try:
         if not form.validate_on_submit():
             raise SecretChangeError(_first_error(form))
         set_secret_value(secret, form.value.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="value", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="value", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
+        return back_to_panel(widget, secret)
     message = (
         f"Value of {secret.name} cleared." if secret.is_blank else f"Value of {secret.name} saved."
     )
-    return _row(widget, secret, focus="value", events=_changed(message))
+    return render_row(widget, secret, focus="value", events=changed_events(message))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/reveal")
-def reveal(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/reveal")
+def reveal(secret_id: int):
     """View value: the owner's emergency look at a value, recorded in the audit log.
 
     A POST with a CSRF token (it decrypts and audits: no other site may make the owner do it).
     htmx gets the row with the value; a plain form post the panel page with that row open."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     try:
         value = reveal_value(secret, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, error=str(error))
-    return _row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
+        return render_row(widget, secret, 422, error=str(error))
+    return render_row(widget, secret, revealed=value, focus="hide", events={"secretsChanged": True})
 
 
-@bp.get("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
-def confirm_delete(widget_id: str, secret_id: int):
+@bp.get("/<int:secret_id>/delete")
+def confirm_delete(secret_id: int):
     """Without JavaScript, Delete asks here (htmx asks with hx-confirm)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     return render_template("secrets/confirm_delete.html", widget=widget, secret=secret)
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/delete")
-def delete(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/delete")
+def delete(secret_id: int):
     """Delete a secret; the panel comes back with focus on Create Secret."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     name = secret.name
     delete_secret(secret, current_user.id)
     if not is_htmx():
         return redirect_to(url_for("secrets.panel", widget_id=widget.id))
-    return _panel(widget, events={"toast": {"message": f"Deleted {name}.", "level": "success"}})
+    return render_panel(widget, events=toast(f"Deleted {name}."))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/details")
-def details(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/details")
+def details(secret_id: int):
     """Set a secret's description (visible to anyone who can fork the widget) and required flag."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     form = SecretDetailsForm()
     try:
         if not form.validate_on_submit():
             raise SecretChangeError(_first_error(form))
         describe_secret(secret, form.description.data, form.required.data, current_user.id)
     except SecretChangeError as error:
-        return _row(widget, secret, 422, mode="details", error=str(error), form=form)
+        return render_row(widget, secret, 422, mode="details", error=str(error), form=form)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _row(widget, secret, events=_changed(f"Details of {secret.name} saved."))
+        return back_to_panel(widget, secret)
+    return render_row(widget, secret, events=changed_events(f"Details of {secret.name} saved."))
 
 
-@bp.post("/widgets/<widget_id>/secrets/<int:secret_id>/write-only")
-def write_only(widget_id: str, secret_id: int):
+@bp.post("/<int:secret_id>/write-only")
+def write_only(secret_id: int):
     """Make a secret write-only: its value can never be viewed again (cannot be undone)."""
-    widget, secret = _owned_secret_or_404(widget_id, secret_id)
+    widget, secret = _secret_or_404(secret_id)
     _submitted(EmptyForm())
     make_write_only(secret, current_user.id)
     if not is_htmx():
-        return _back_to_panel(widget, secret)
-    return _row(widget, secret, events=_changed(f"{secret.name} is now write-only."))
+        return back_to_panel(widget, secret)
+    return render_row(widget, secret, events=changed_events(f"{secret.name} is now write-only."))
 
 
 def _import_form(
@@ -359,16 +260,16 @@ def _import_form(
     return make_response(render_template(template, **context), status)
 
 
-@bp.get("/widgets/<widget_id>/secrets/import")
-def import_form(widget_id: str):
+@bp.get("/import")
+def import_form():
     """Paste or upload a .env file to create or update many secrets at once."""
-    return _import_form(owned_widget_or_404(widget_id), ImportDotenvForm())
+    return _import_form(g.widget, ImportDotenvForm())
 
 
-@bp.post("/widgets/<widget_id>/secrets/import")
-def import_dotenv(widget_id: str):
+@bp.post("/import")
+def import_dotenv():
     """Preview (`step=preview`) or apply a .env import; one bad line and nothing is applied."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = _submitted(ImportDotenvForm())
     upload = form.dotenv_file.data
     if upload and upload.filename:
@@ -405,22 +306,22 @@ def import_dotenv(widget_id: str):
     count = sum(change.action != "unchanged" for change in applied)
     if not is_htmx():
         return redirect_to(url_for("secrets.panel", widget_id=widget.id))
-    response = _panel(widget, events=_changed(f"Imported {count} change(s) from .env."))
+    response = render_panel(widget, events=changed_events(f"Imported {count} change(s) from .env."))
     # The import form sits in its own box: the panel replaces it.
     return retarget(response, "#secrets-panel", "innerHTML")
 
 
-@bp.get("/widgets/<widget_id>/secrets/env.example")
-def export_example(widget_id: str):
+@bp.get("/env.example")
+def export_example():
     """`.env.example`: the names, values blank, descriptions as comments."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     return _attachment(env_example(widget), ".env.example")
 
 
-@bp.post("/widgets/<widget_id>/secrets/export")
-def export_values(widget_id: str):
+@bp.post("/export")
+def export_values():
     """`.env` with the values: owner only, audited (write-only values are left out)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     _submitted(EmptyForm())
     return _attachment(env_with_values(widget, current_user.id), ".env")
 
@@ -432,10 +333,10 @@ def _attachment(text: str, filename: str) -> Response:
     return response
 
 
-@bp.post("/widgets/<widget_id>/secrets/move")
-def move(widget_id: str):
+@bp.post("/move")
+def move():
     """ "Move to a secret": take the value on a server-code line into a secret, rewrite the line."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = MoveToSecretForm()
     try:
         if not form.validate_on_submit():

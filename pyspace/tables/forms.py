@@ -8,10 +8,6 @@ from wtforms.fields.choices import SelectChoice
 from ..models import COLUMN_TYPES
 
 
-class ButtonForm(FlaskForm):
-    """A button that only needs its CSRF token (delete, and the like)."""
-
-
 class NameForm(FlaskForm):
     """Create or rename a table or a column."""
 

@@ -18,23 +18,21 @@ from flask import (
 )
 
 from ..access import owned_widget_or_404
-from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
+from ..forms import EmptyForm
+from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
+from ..security_headers import no_store
 from . import bp, csv_io, schema
 from .columns import format_text, json_value, parse_text
-from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
+from .forms import CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
 from .queries import count_rows, newest_row_ids, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
 PAGE_SIZE = 50
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Table names and rows are the owner's alone: no shared cache or back button may keep any
-    answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Table names and rows are the owner's alone.
+bp.after_request(no_store)
 
 
 def _owned_table_or_404(widget_id: str, table_id: int) -> tuple[Widget, DataTable]:
@@ -62,10 +60,6 @@ def _owned_row_or_404(widget_id: str, table_id: int, row_id: int) -> tuple[Widge
     return widget, table, row_id
 
 
-def _toast(message: str) -> dict:
-    return {"toast": {"message": message, "level": "success"}}
-
-
 # --- The list of tables ----------------------------------------------------------------------
 
 
@@ -84,10 +78,7 @@ def _panel(
         "error_for": error_for,
         "typed": _typed_back(error),
     }
-    response = make_response(
-        render_partial_or_page("tables/_panel.html", "tables/page.html", **context), status
-    )
-    return trigger(response, **events) if events else response
+    return respond("tables/_panel.html", "tables/page.html", context, status, events)
 
 
 @bp.get("/widgets/<widget_id>/tables")
@@ -107,7 +98,7 @@ def create(widget_id: str):
         return _panel(widget, 422, str(error), "create")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Created the table {table.name}."))
+    return _rows_view(widget, table, events=toast(f"Created the table {table.name}."))
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/rename")
@@ -120,19 +111,19 @@ def rename(widget_id: str, table_id: int):
         return _rows_view(widget, table, 422, error=str(error), error_for="rename")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Renamed the table to {table.name}."))
+    return _rows_view(widget, table, events=toast(f"Renamed the table to {table.name}."))
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/delete")
 def delete(widget_id: str, table_id: int):
     """Delete a table with its columns and rows."""
     widget, table = _owned_table_or_404(widget_id, table_id)
-    ButtonForm()
+    EmptyForm()
     name = table.name
     schema.delete_table(table)
     if not is_htmx():
         return redirect_to(url_for("tables.panel", widget_id=widget.id))
-    return _panel(widget, events=_toast(f"Deleted the table {name}."))
+    return _panel(widget, events=toast(f"Deleted the table {name}."))
 
 
 # --- One table: columns and rows -------------------------------------------------------------
@@ -175,10 +166,7 @@ def _rows_view(
     context.update(error=error, error_for=error_for, edit=None, csv_plan=None, csv_text="")
     context["typed"] = _typed_back(error)
     context.update(extra)
-    response = make_response(
-        render_partial_or_page("tables/_rows.html", "tables/rows_page.html", **context), status
-    )
-    return trigger(response, **events) if events else response
+    return respond("tables/_rows.html", "tables/rows_page.html", context, status, events)
 
 
 def _wants_json() -> bool:
@@ -227,7 +215,7 @@ def add_column(widget_id: str, table_id: int):
         return _rows_view(widget, table, 422, error=str(error), error_for="add-column")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Added the column {column.name}."))
+    return _rows_view(widget, table, events=toast(f"Added the column {column.name}."))
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/rename")
@@ -239,19 +227,19 @@ def rename_column(widget_id: str, table_id: int, column_id: int):
         return _rows_view(widget, table, 422, error=str(error), error_for=f"column-{column.id}")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Renamed the column to {column.name}."))
+    return _rows_view(widget, table, events=toast(f"Renamed the column to {column.name}."))
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/delete")
 def delete_column(widget_id: str, table_id: int, column_id: int):
     """Delete a column and every value in it."""
     widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    ButtonForm()
+    EmptyForm()
     name = column.name
     schema.delete_column(table, column)
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Deleted the column {name}."))
+    return _rows_view(widget, table, events=toast(f"Deleted the column {name}."))
 
 
 def _typed(table: DataTable, texts: dict[str, str]) -> dict:
@@ -269,14 +257,14 @@ def _typed(table: DataTable, texts: dict[str, str]) -> dict:
 def add(widget_id: str, table_id: int):
     """Add a row from the Add row form (one field per column; empty is no value)."""
     widget, table = _owned_table_or_404(widget_id, table_id)
-    ButtonForm()
+    EmptyForm()
     try:
         add_row(table, _typed(table, row_values_from(request.form, table.columns)))
     except RowChangeError as error:
         return _rows_view(widget, table, 422, error=str(error), error_for="add-row")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast("Added a row."))
+    return _rows_view(widget, table, events=toast("Added a row."))
 
 
 def _typed_back(error: str | None) -> dict:
@@ -348,11 +336,11 @@ def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
 def delete_row(widget_id: str, table_id: int, row_id: int):
     """Delete a row; htmx removes it from the page (an empty 200)."""
     widget, table, row_id = _owned_row_or_404(widget_id, table_id, row_id)
-    ButtonForm()
+    EmptyForm()
     delete_rows(table, [row_id])
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return trigger(make_response(""), **_toast("Deleted a row."))
+    return trigger(make_response(""), **toast("Deleted a row."))
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -406,4 +394,4 @@ def import_csv(widget_id: str, table_id: int):
         )
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
-    return _rows_view(widget, table, events=_toast(f"Imported {added} row(s)."))
+    return _rows_view(widget, table, events=toast(f"Imported {added} row(s)."))

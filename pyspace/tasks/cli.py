@@ -1,8 +1,7 @@
 """`flask tasks …`: the queue consumer (with the scheduler) and one scheduler pass.
 
 `./manage.sh serve` starts `flask tasks consumer` beside the web server; `./manage.sh worker`
-runs one on a worker host. Every consumer also runs the scheduler: claiming occurrences in the
-database makes each fire once however many consumers there are.
+runs one on a worker host. Every consumer also runs the scheduler loop (`scheduler.py`).
 """
 
 import logging
@@ -13,21 +12,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ..runs.queue import huey_for
+from .scheduler import scheduler_loop
 from .schedules import tick
 
 log = logging.getLogger(__name__)
 tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue consumer.")
-
-
-def scheduler_loop(app: Flask, stopping: threading.Event) -> None:
-    """Run `tick` every SCHEDULER_TICK_SECONDS until `stopping` is set."""
-    interval = max(0.05, float(app.config["SCHEDULER_TICK_SECONDS"]))
-    while not stopping.wait(interval):
-        try:
-            with app.app_context():
-                tick()
-        except Exception:  # a database hiccup: try again at the next tick
-            log.exception("scheduler tick failed")
 
 
 def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:

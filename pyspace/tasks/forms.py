@@ -16,10 +16,6 @@ EVERY_CHOICES = [
 ]
 
 
-class EmptyForm(FlaskForm):
-    """Buttons that only need the CSRF token (enable, disable, run now, delete)."""
-
-
 class ScheduleForm(FlaskForm):
     """A new schedule; the domain (`schedules.create_schedule`) checks the rules."""
 

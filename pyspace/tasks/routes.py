@@ -4,18 +4,20 @@ Each view renders the same partial for htmx and a page around it for a browser w
 JavaScript. The History answers `Accept: application/json` with `{"runs": [...]}`.
 """
 
-from flask import Response, abort, jsonify, make_response, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..access import owned_widget_or_404
 from ..extensions import db
 from ..forks import forking
-from ..htmx import render_partial_or_page, trigger
+from ..forms import EmptyForm
+from ..htmx import respond, toast
 from ..models import Schedule, Widget
 from ..runs.history import history_page, run_as_json
+from ..security_headers import no_store
 from . import bp, schedules
-from .forms import EmptyForm, HistoryFilterForm, ScheduleForm
+from .forms import HistoryFilterForm, ScheduleForm
 from .schedules import Interval, ScheduleError
 
 
@@ -35,12 +37,8 @@ def _schedule_form(widget: Widget) -> ScheduleForm:
     return form
 
 
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Schedules and run history (outputs included) are the owner's alone: no shared cache or
-    back button may keep any answer of this blueprint."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Schedules and run history (outputs included) are the owner's alone.
+bp.after_request(no_store)
 
 
 def _panel(
@@ -69,11 +67,7 @@ def _panel(
             secret.name for secret in forking.blank_secrets(widget.id) if secret.required
         ],
     }
-    response = make_response(
-        render_partial_or_page("tasks/_schedules.html", "tasks/schedules_page.html", **context),
-        status,
-    )
-    return trigger(response, **events) if events else response
+    return respond("tasks/_schedules.html", "tasks/schedules_page.html", context, status, events)
 
 
 @bp.get("/widgets/<widget_id>/schedules")
@@ -100,9 +94,7 @@ def create_schedule(widget_id: str):
         except ScheduleError as error:
             form[error.field].errors = [*form[error.field].errors, str(error)]
         else:
-            return _panel(
-                widget, events={"toast": {"message": "Schedule added.", "level": "success"}}
-            )
+            return _panel(widget, events=toast("Schedule added."))
     if not form.task_name.choices:
         form.task_name.errors = [
             "This widget has no background tasks: decorate a function in the server code with "
@@ -116,7 +108,7 @@ def _schedule_action(widget_id: str, schedule_id: int, act, message: str):
     if not EmptyForm().validate():
         abort(400)
     act(schedule)
-    return _panel(widget, events={"toast": {"message": message, "level": "success"}})
+    return _panel(widget, events=toast(message))
 
 
 @bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/run-now")
@@ -129,9 +121,7 @@ def run_now(widget_id: str, schedule_id: int):
         schedules.run_now(schedule, current_user.id)
     except ScheduleError as error:
         return _panel(widget, status=422, panel_error=str(error))
-    return _panel(
-        widget, events={"toast": {"message": "Queued: see the History.", "level": "success"}}
-    )
+    return _panel(widget, events=toast("Queued: see the History."))
 
 
 @bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/enable")
@@ -173,13 +163,5 @@ def history(widget_id: str):
     if _wants_json():
         return jsonify({"runs": [run_as_json(run) for run in page.runs]})
     base = url_for("tasks.history", widget_id=widget.id)
-    return make_response(
-        render_partial_or_page(
-            "tasks/_history.html",
-            "tasks/history_page.html",
-            widget=widget,
-            runs=page,
-            form=form,
-            base=base,
-        )
-    )
+    context = {"widget": widget, "runs": page, "form": form, "base": base}
+    return respond("tasks/_history.html", "tasks/history_page.html", context)

@@ -4,18 +4,18 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy.orm import defer, joinedload
 
-from .. import quotas
+from .. import extraction, quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
+from ..editor_form import EditWidgetForm, save_edits
 from ..extensions import db
 from ..forks import forking
 from ..htmx import redirect_to
 from ..models import User, Widget
-from ..runs import extraction
 from ..secrets.leaks import leak_warnings
 from ..tasks.schedules import failing_schedules
 from . import bp
-from .forms import EditWidgetForm, NewWidgetForm, save_edits
+from .forms import NewWidgetForm
 from .starter_code import starter_code
 
 

@@ -1,6 +1,6 @@
 """Content that htmx swaps in is live at once: a form submitted the moment it appears goes
 through htmx, not as a plain page load (htmx wires new content when it settles, which is
-20 ms later by default; a quick click in between used to leave the editor)."""
+20 ms later by default; a quick click in between must not leave the editor)."""
 
 from playwright.sync_api import expect
 

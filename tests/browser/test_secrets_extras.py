@@ -1,5 +1,5 @@
-"""Issue 8 in real Chromium: .env import with preview, write-only, and a leak warning's one-click
-fix."""
+"""The Secrets panel's extras in real Chromium: .env import with preview, write-only, and a leak
+warning's one-click fix."""
 
 from playwright.sync_api import expect
 

@@ -5,11 +5,12 @@ new secret appears — focused — even though it lies beyond the first page."""
 from playwright.sync_api import expect
 from sqlalchemy import insert
 
+from pyspace.config import SETTINGS_BY_NAME
 from pyspace.extensions import db
 from pyspace.models import Secret
-from pyspace.secrets.listing import PAGE_SIZE
 from tests.browser.conftest import ARTIFACTS, assert_accessible, new_widget, sign_up
 
+PAGE_SIZE = SETTINGS_BY_NAME["SECRETS_PAGE_SIZE"].default
 EXTRA = 7  # secrets beyond the first page
 
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from pyspace.extensions import db
 from pyspace.models import Run, Schedule, utcnow
-from pyspace.tasks.cli import scheduler_loop
+from pyspace.tasks.scheduler import scheduler_loop
 from tests.browser.conftest import sign_up
 from tests.browser.test_gui_widgets import add_widget, booted_frame
 from tests.tasks.helpers import TASK_CONFIG, consumer, wait_for

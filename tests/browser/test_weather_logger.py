@@ -1,4 +1,4 @@
-"""The weather-logger example end to end in real Chromium (issue 14's "done when").
+"""The weather-logger example end to end in real Chromium.
 
 A loopback fake of OpenWeatherMap's current-weather API is started by the test and put on the
 run network's allow list. Alice uses the example from the gallery, points `API_URL` at the fake

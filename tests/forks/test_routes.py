@@ -1,4 +1,4 @@
-"""Forking: the fork gets everything but the secret values (issue 6)."""
+"""Forking: the fork gets everything but the secret values."""
 
 from datetime import datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Runs work wherever the checkout lives, and a sandbox that can't start says why (issue 11, 5).
+"""Runs work wherever the checkout lives, and a sandbox that can't start says why.
 
 As root, sandboxes run as uid 65534, which can't read a checkout in a 0700 directory such as
 /root: the runtime and the packages are served from a world-readable copy the setup makes.

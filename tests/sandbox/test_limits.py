@@ -1,4 +1,4 @@
-"""A run's memory, processes and CPU are capped as a whole by a cgroup of its own (issue 11, 1).
+"""A run's memory, processes and CPU are capped as a whole by a cgroup of its own.
 
 Per-process rlimits alone let a run hold gigabytes in memory files (memfd) or spread its memory
 over several processes; the cgroup counts all of it. Where the machine has no writable cgroup

@@ -1,7 +1,7 @@
-"""Widget code runs under a seccomp filter with no user namespaces of its own (issue 11, 2).
+"""Widget code runs under a seccomp filter with no user namespaces of its own.
 
-Each attack here worked inside a run before: it now fails with EPERM, not a crash. Ordinary
-code (threads, subprocesses, sqlite3, multiprocessing, requests) still works.
+Each attack here fails inside a run with EPERM, not a crash. Ordinary code (threads,
+subprocesses, sqlite3, multiprocessing, requests) still works.
 """
 
 import pytest

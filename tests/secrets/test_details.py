@@ -1,4 +1,5 @@
-"""Issue 8 in the panel: descriptions and the required flag, write-only secrets, reveal notices."""
+"""The panel's secret details: descriptions and the required flag, write-only secrets, reveal
+notices."""
 
 import pytest
 

@@ -7,12 +7,14 @@ import pytest
 from flask import url_for
 from sqlalchemy import event, insert
 
+from pyspace.config import SETTINGS_BY_NAME
 from pyspace.extensions import db
 from pyspace.models import Secret
 from pyspace.secrets import vault
-from pyspace.secrets.listing import PAGE_SIZE
 
 HX = {"HX-Request": "true"}
+# The panel renders SECRETS_PAGE_SIZE rows at a time; the tests run with its default.
+PAGE_SIZE = SETTINGS_BY_NAME["SECRETS_PAGE_SIZE"].default
 VALUE = "sk-live-paging-4Hk8Wq"
 
 

@@ -1,5 +1,5 @@
-"""Bad input gets a 4xx, never a 500 (issue 12, section 6): each input that answered a 500
-page, and a fuzz pass over every route's parameters and query strings."""
+"""Bad input gets a 4xx, never a 500: inputs that could reach a 500 page, one by one, and a fuzz
+pass over every route's parameters and query strings."""
 
 import json
 import re

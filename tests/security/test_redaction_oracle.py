@@ -1,7 +1,7 @@
-"""Redaction is not an oracle (issue 12, section 1): the attacks that found a secret through
-where `***` fell, and the budget that stops one-bit-at-a-time guessing.
+"""Redaction is not an oracle: the attacks that would find a secret through where `***` falls,
+and the budget that stops one-bit-at-a-time guessing.
 
-Each attack is made as the issue describes it: an anonymous visitor of a public GUI widget takes
+Each attack is made as an attacker would: an anonymous visitor of a public GUI widget takes
 the call token from the frame and calls the starter `greet(name)` with crafted arguments. The
 widget's server code reads a secret at top level, as real widgets do.
 """

@@ -276,16 +276,18 @@ if __name__ == "__main__":
 
 
 def test_task_state_writes_are_throttled_and_the_last_state_always_arrives(app, alice, monkeypatch):
-    from pyspace.tasks import channel
+    from pyspace.sandbox.services import services_for
 
     sent = []
-    store = channel.SERVICES["set_task_state"]
+    registry = services_for(app)
+    store = registry["set_task_state"]
 
     def counting(request, run):
         sent.append(request["state"])
         return store(request, run)
 
-    monkeypatch.setitem(channel.SERVICES, "set_task_state", counting)
+    # The runner answers from the app's registry, filled when the app was made.
+    monkeypatch.setitem(registry._handlers, "set_task_state", counting)
     code = """
 import anvil.server
 

@@ -11,7 +11,8 @@ Counters live in the database (not Flask-Limiter's storage): they must be shared
 process without Redis, outlive a restart, disappear with their widget, and the owner's alert
 (an audit event) is written in the same transaction as the block that caused it.
 
-Used by the Run route (`runs/routes.py`) and the GUI call route (`gui/routes.py`).
+Shared by the Run route (`runs/routes.py`) and the GUI call route (`gui/routes.py`), which count
+and refuse, and the editor (`widgets/routes.py`), which shows the owner's alerts.
 """
 
 from datetime import timedelta
@@ -20,9 +21,9 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..extensions import db
-from ..models import AuditEvent, ExtractionCounter, Widget, utcnow
+from . import audit
+from .extensions import db
+from .models import AuditEvent, ExtractionCounter, Widget, utcnow
 
 WINDOW = timedelta(hours=1)
 BLOCK = timedelta(hours=1)
