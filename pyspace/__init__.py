@@ -98,18 +98,24 @@ def _init_areas(app: Flask) -> None:
     from .admin import init_app as admin
     from .auth import init_app as auth
     from .config_cli import config_cli
+    from .endpoints import init_app as endpoints
     from .examples import init_app as examples
     from .forks import init_app as forks
     from .gui import init_app as gui
+    from .mail import init_app as mail
     from .runs import init_app as runs
     from .secrets import init_app as secrets
     from .tables import init_app as tables
     from .tasks import init_app as tasks
+    from .widget_sessions import init_app as widget_sessions
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
     for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
         init_area(app)
+    mail(app)
+    endpoints(app)
+    widget_sessions(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)

@@ -344,6 +344,45 @@ SETTINGS: tuple[Setting, ...] = (
         64 * MiB,
         "bytes of values a widget's data tables may hold in all (each value counted as JSON)",
     ),
+    # E-mail from widgets (pyspace/mail/)
+    Setting(
+        "SMTP_URL",
+        str,
+        "",
+        "mail server: smtp://user:password@host:port, smtps://… (TLS), smtp://host:port?starttls=1;"
+        " empty: mail is kept in the site's outbox, nothing leaves the machine",
+        secret=True,
+    ),
+    Setting(
+        "MAIL_FROM",
+        str,
+        "",
+        "the site's From address (widgets' mail comes from it); empty: no-reply@localhost",
+    ),
+    Setting("MAIL_RECIPIENTS_PER_MESSAGE", int, 10, "to + cc + bcc addresses in one e-mail"),
+    Setting("MAIL_PER_WIDGET_PER_DAY", int, 50, "e-mails one widget may send in 24 hours"),
+    Setting(
+        "MAIL_PER_ACCOUNT_PER_DAY", int, 200, "e-mails all of an account's widgets may send a day"
+    ),
+    Setting("MAIL_MAX_BYTES", int, 2 * MiB, "largest e-mail (bodies and attachments), in bytes"),
+    Setting("MAIL_OUTBOX_DAYS", int, 30, "days e-mail is kept in the outbox and the mail log"),
+    # HTTP endpoints of widgets (pyspace/endpoints/)
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_ADDRESS",
+        str,
+        "60 per minute",
+        "requests one client address may make to widgets' HTTP endpoints",
+    ),
+    Setting(
+        "ENDPOINT_RATE_LIMIT_PER_WIDGET",
+        str,
+        "300 per minute",
+        "requests one widget's HTTP endpoints answer, from everyone together",
+    ),
+    Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
+    # anvil.server.session (pyspace/widget_sessions/)
+    Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
+    Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -319,7 +319,7 @@ class ExtractionCounter(Model):
     __table_args__ = (UniqueConstraint("widget_id", "caller", name="uq_extraction_widget_caller"),)
 
 
-RUN_KINDS = ("run", "call", "task", "scheduled")
+RUN_KINDS = ("run", "call", "task", "scheduled", "http")
 RUN_STATUSES = ("queued", "running", "completed", "failed", "killed", "missing", "skipped")
 # A run in one of these has not ended yet.
 ACTIVE_RUN_STATUSES = ("queued", "running")
@@ -521,3 +521,45 @@ class DataCell(Model):
         Index("ix_data_cells_date", "column_id", "date_value", "row_id"),
         Index("ix_data_cells_datetime", "column_id", "datetime_value", "row_id"),
     )
+
+
+class MailMessage(Model):
+    """An e-mail a widget sent (`anvil.email.send`): kept whole in the outbox when the site has
+    no mail server, as a log line (no body) once it was handed to one. The rows of the last 24
+    hours are what the daily limits count."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (Index("ix_mail_messages_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str | None] = mapped_column(
+        ForeignKey("widgets.id", ondelete="CASCADE"), index=True, default=None
+    )
+    # Whose daily cap the message counts against: the widget's owner.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # "outbox" (kept here, not sent), "sent" (handed to the mail server) or "failed".
+    status: Mapped[str] = mapped_column(String(10))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(400))
+    recipients: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(400), default="")
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    # The whole message (RFC 5322 bytes), for outbox rows only.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class WidgetSession(Model):
+    """`anvil.server.session` of one visitor's browser session on one widget (JSON values)."""
+
+    __tablename__ = "widget_sessions"
+    __table_args__ = (UniqueConstraint("widget_id", "session_id", name="uq_widget_session"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(String(64))
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

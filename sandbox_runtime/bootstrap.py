@@ -25,6 +25,8 @@ import resource  # noqa: E402
 import traceback  # noqa: E402
 
 import anvil  # noqa: E402
+import anvil._endpoints  # noqa: E402
+import anvil._session  # noqa: E402
 import anvil.http  # noqa: E402  (requests itself is imported on first use)
 import anvil.secrets  # noqa: E402
 import anvil.server  # noqa: E402
@@ -82,6 +84,9 @@ def describe(error: BaseException) -> dict:
 def run_job(job: dict) -> dict:
     """Run the widget's top level, then the requested server function if any."""
     code = job["code"]
+    anvil.app._setup(job.get("widget_id"))
+    anvil._endpoints.set_origins(job.get("api_origin"), job.get("app_origin"))
+    anvil.server.context._setup(job.get("context") or {})
     linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
     call = job.get("call")
     background = bool(call and call.get("background"))
@@ -104,7 +109,13 @@ def run_job(job: dict) -> dict:
 
 
 def call_server_function(call: dict) -> dict:
-    """Call the server function (or background task) the job names, after the top level ran."""
+    """Call the server function (or background task, or HTTP endpoint) the job names, after
+    the top level ran."""
+    if call.get("http") is not None:
+        try:
+            return {"error": None, "result": anvil._endpoints.dispatch(call["http"])}
+        except BaseException as error:
+            return {"error": describe(error)}
     background = bool(call.get("background"))
     if background:
         function = anvil.server.registered_background_task(call["name"])
@@ -127,6 +138,8 @@ def call_server_function(call: dict) -> dict:
         args = _serialise.decode(call.get("args", []))
         kwargs = _serialise.decode(call.get("kwargs", {}))
         result = function(*args, **kwargs)
+        if not background:
+            anvil._session.session._save()
     except BaseException as error:
         return {"error": describe(error)}
     finally:
@@ -135,9 +148,13 @@ def call_server_function(call: dict) -> dict:
             # (A state that is not JSON is dropped: the run's outcome still counts.)
             with contextlib.suppress(Exception):
                 anvil.server.task_state._flush(force=True)
+    return portable_outcome(result)
+
+
+def portable_outcome(result) -> dict:
+    """The "done" message's outcome for a function's `result`: portable values as tagged JSON
+    (NaN and Infinity refused: the page and the site's JSON answers could not carry them)."""
     try:
-        # Portable values as tagged JSON; NaN and Infinity are refused (the page and the site's
-        # JSON answers could not carry them).
         encoded = _serialise.encode(result, "result", "The server function returned")
     except _serialise.SerializationError as error:
         return {"error": {"type": "SerializationError", "traceback": "", "message": str(error)}}
@@ -168,6 +185,9 @@ def main() -> None:
     )
     # `site` (skipped for speed) would add these; widget code expects them to stop it.
     builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
+    # Matplotlib draws without a display, and keeps its cache in the run's own /tmp.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("MPLCONFIGDIR", "/tmp/matplotlib")
     if isinstance(sys.stdout, io.TextIOWrapper):  # always, under `python3 -I -S`
         sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)

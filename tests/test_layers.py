@@ -12,13 +12,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pyspace"
 AREAS = {
     "admin",
     "auth",
+    "endpoints",
     "examples",
     "forks",
     "gui",
+    "mail",
     "runs",
     "secrets",
     "tables",
     "tasks",
+    "widget_sessions",
     "widgets",
 }
 

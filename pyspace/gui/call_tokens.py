@@ -33,12 +33,26 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def issue_call_token(widget_id: str, actor_id: int | None) -> str:
+def issue_call_token(widget_id: str, actor_id: int | None, visitor: str | None = None) -> str:
     """A token that lets the frame of `widget_id` call its functions on behalf of `actor_id`,
-    while the viewer's current sessions last."""
+    while the viewer's current sessions last. `visitor` names the browser session whose
+    anvil.server.session the calls use (see widget_sessions/)."""
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     generation = actor.session_generation if actor is not None else None
-    return _serializer().dumps({"widget": widget_id, "actor": actor_id, "session": generation})
+    payload = {"widget": widget_id, "actor": actor_id, "session": generation}
+    if visitor:
+        payload["visitor"] = visitor
+    return _serializer().dumps(payload)
+
+
+def visitor_for_call_token(token: str) -> str | None:
+    """The visitor session a token (already checked by actor_for_call_token) was issued for."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        return None
+    visitor = payload.get("visitor") if isinstance(payload, dict) else None
+    return visitor if isinstance(visitor, str) else None
 
 
 def actor_for_call_token(

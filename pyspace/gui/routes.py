@@ -10,7 +10,12 @@ from ..extensions import csrf, limiter
 from ..runs.execution import call_and_record
 from ..sandbox.results import REFUSAL_STATUS
 from . import bp
-from .call_tokens import CallTokenError, actor_for_call_token, issue_call_token
+from .call_tokens import (
+    CallTokenError,
+    actor_for_call_token,
+    issue_call_token,
+    visitor_for_call_token,
+)
 from .calls import (
     CallerGoneError,
     CallRequestError,
@@ -24,6 +29,7 @@ from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_p
 from .references import ValueReferenceError, resolved_from_frame, signed_for_frame
 from .snapshot import SNAPSHOT_PREFIX
 from .values import rows_page, task_answer, value_route_request
+from .visitors import visitor_session_id
 
 
 @bp.get("/widgets/<widget_id>/frame")
@@ -36,7 +42,7 @@ def frame(widget_id: str):
     viewer = current_user if current_user.is_authenticated else None
     boot = frame_boot_config(
         widget,
-        issue_call_token(widget.id, viewer.id if viewer else None),
+        issue_call_token(widget.id, viewer.id if viewer else None, visitor_session_id(viewer)),
         viewer.username if viewer else None,
     )
     response = make_response(render_template("gui/frame.html", widget=widget, boot=boot))
@@ -101,7 +107,8 @@ def call(widget_id: str, fn_name: str):
     # The runner runs the server code in a fresh sandbox; every secret value it read is masked
     # for the owner, and any answer that held one is withheld whole from everyone else. The
     # call is recorded in the run history (and runs on a worker with RUNS_ON=queue).
-    result = call_and_record(widget, fn_name, args, kwargs, actor_id)
+    visitor = visitor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""))
+    result = call_and_record(widget, fn_name, args, kwargs, actor_id, session_id=visitor)
     if result.withheld_from_call():
         extraction.count_withheld(widget, caller, actor_id)
     answer = result.as_call_result()

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Run, Widget, utcnow
-from ..sandbox import call_function, run_widget, runner_for
+from ..sandbox import call_endpoint, call_function, run_widget, runner_for
 from ..sandbox.bwrap import Sandbox
 from ..sandbox.results import RunResult, failed
 from . import history
@@ -72,11 +72,23 @@ def run_and_record(widget: Widget, actor_id: int | None) -> RunResult:
     return _interactive(widget, "run", actor_id, None)
 
 
-def call_and_record(widget: Widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
+def call_and_record(
+    widget: Widget, fn_name: str, args: list, kwargs: dict, actor_id, session_id=None
+) -> RunResult:
     """Call a server function of the widget (a GUI call) and record it; the result's
-    `as_call_result()` is the answer for the frame."""
+    `as_call_result()` is the answer for the frame. `session_id` names the visitor session
+    whose anvil.server.session the call uses."""
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
+    if session_id:
+        call["session"] = session_id
     return _interactive(widget, "call", actor_id, call)
+
+
+def endpoint_call_and_record(widget: Widget, http: dict, actor_id: int | None) -> RunResult:
+    """Answer an HTTP request to an endpoint of the widget (`http` is the request as the
+    runtime's dispatcher takes it) and record it; the result is the HTTP answer."""
+    call = {"name": str(http["endpoint"]), "args": [], "kwargs": {}, "http": http}
+    return _interactive(widget, "http", actor_id, call)
 
 
 def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | None) -> RunResult:
@@ -92,8 +104,12 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
     started_at = utcnow()
     if call is None:
         result = run_widget(widget, actor_id)
+    elif "http" in call:
+        result = call_endpoint(widget, call, actor_id)
     else:
-        result = call_function(widget, call["name"], call["args"], call["kwargs"], actor_id)
+        result = call_function(
+            widget, call["name"], call["args"], call["kwargs"], actor_id, call.get("session")
+        )
     history.record_finished(widget.id, kind, actor_id, result, started_at, task_name=name)
     return result
 
@@ -141,8 +157,9 @@ def execute_run(run_id: int) -> None:
         call = payload or None
     # Only the owner sees `***` in place; what anyone else started is withheld whole. A
     # schedule is the owner's own (Run now or the timetable), whoever's id the run carries.
+    # An HTTP endpoint's answer goes to whoever sent the request, never only to the owner.
     for_owner = run.kind == "scheduled" or (
-        run.actor_id is not None and run.actor_id == widget.owner_id
+        run.kind != "http" and run.actor_id is not None and run.actor_id == widget.owner_id
     )
     result, killed = _execute(
         app, run.id, widget, run.actor_id, call, for_owner, task=run.kind in TASK_KINDS

@@ -29,7 +29,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app, has_request_context, request
 from flask_limiter.util import get_remote_address
 
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
@@ -42,7 +42,14 @@ from .results import RunResult, failed
 from .services import ChannelServices, RunContext, services_for
 from .settings import Limits, RunnerSettings, settings_from_config
 
-__all__ = ["RunResult", "call_function", "run_widget", "runner_for", "shutdown_runner"]
+__all__ = [
+    "RunResult",
+    "call_endpoint",
+    "call_function",
+    "run_widget",
+    "runner_for",
+    "shutdown_runner",
+]
 
 log = logging.getLogger(__name__)
 _creating = threading.Lock()
@@ -147,8 +154,16 @@ class Runner:
                     actor_id=actor_id,
                     viewer_is_owner=viewer_is_owner,
                     run_id=run_id,
+                    session_id=(call or {}).get("session"),
                 )
-                return self._run_in_slot({"code": code, "call": call}, context, limits, on_start)
+                job = {
+                    "code": code,
+                    "call": call,
+                    "widget_id": widget_id,
+                    "context": call_context(call, run_id),
+                    **site_origins(widget_id),
+                }
+                return self._run_in_slot(job, context, limits, on_start)
         except RunRefusedError as refusal:
             return failed(refusal.kind, str(refusal))
 
@@ -204,6 +219,26 @@ def shutdown_runner(app: Flask) -> None:
         atexit.unregister(runner.shutdown)
 
 
+def site_origins(widget_id: str) -> dict:
+    """Where the site serves the widget (its page and its HTTP endpoints), for
+    anvil.server.get_app_origin()/get_api_origin(); empty outside a web request (tasks)."""
+    if not has_request_context():
+        return {}
+    root = request.host_url.rstrip("/")
+    return {"api_origin": f"{root}/_/api/{widget_id}", "app_origin": f"{root}/widgets/{widget_id}"}
+
+
+def call_context(call: dict | None, run_id: int | None) -> dict:
+    """Who started a run, for anvil.server.context: the client's type (Anvil's words:
+    "browser", "http", "background_task"), its address, and a background task's id."""
+    if call and call.get("background"):
+        return {"client_type": "background_task", "background_task_id": str(run_id)}
+    if call and call.get("http") is not None:
+        return {"client_type": "http", "ip": call["http"].get("remote_address")}
+    ip = get_remote_address() if has_request_context() else None
+    return {"client_type": "browser", "ip": ip}
+
+
 def share_key(actor_id: int | None) -> str:
     """Whose fair share a run started now counts against: the account, or (not logged in) the
     client's address."""
@@ -225,11 +260,16 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
     )
 
 
-def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> RunResult:
-    """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox."""
+def call_function(
+    widget, fn_name: str, args: list, kwargs: dict, actor_id, session_id: str | None = None
+) -> RunResult:
+    """Call `fn_name(*args, **kwargs)` registered by `widget`'s server code, in a fresh sandbox
+    (with the visitor session `session_id`'s anvil.server.session, when given)."""
     # current_app is a proxy at run time: the runner keeps the app object itself.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
+    if session_id:
+        call["session"] = session_id
     return runner_for(app).run(
         widget.id,
         widget.server_code,
@@ -237,6 +277,15 @@ def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> R
         call,
         share_key=share_key(actor_id),
         viewer_is_owner=_is_owner(widget, actor_id),
+    )
+
+
+def call_endpoint(widget, call: dict, actor_id: int | None) -> RunResult:
+    """Answer an HTTP request to one of `widget`'s endpoints (`call["http"]`) in a fresh
+    sandbox. Its answer goes to whoever sent the request: never treated as the owner's."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return runner_for(app).run(
+        widget.id, widget.server_code, actor_id, call, share_key=share_key(actor_id)
     )
 
 

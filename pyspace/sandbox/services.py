@@ -33,6 +33,8 @@ class RunContext:
     viewer_is_owner: bool = False
     # The run's row in the history (pyspace/tasks/), when it has one.
     run_id: int | None = None
+    # The visitor session whose anvil.server.session the run uses (GUI calls), if any.
+    session_id: str | None = None
     # Every secret value the run reads is added here, so its output can be masked.
     redactor: Redactor = field(default_factory=Redactor)
     # Set by a channel service that answered with another run's outcome withheld because it

@@ -29,7 +29,7 @@ def fake_runner(monkeypatch):
     """Replace the sandbox with a recorder: the call route's job ends where the runner's begins."""
     calls = []
 
-    def call_function(widget, fn_name, args, kwargs, actor_id):
+    def call_function(widget, fn_name, args, kwargs, actor_id, session_id=None):
         calls.append(
             {"widget": widget.id, "fn": fn_name, "args": args, "kwargs": kwargs, "actor": actor_id}
         )
@@ -254,7 +254,7 @@ def test_call_runs_the_function_as_the_viewer_the_token_names(
 def test_call_passes_the_runners_error_answer_through(app, alice, monkeypatch, public_gui):
     error = {"ok": False, "error": {"type": "ValueError", "message": "bad input"}}
     failure = RunResult(ok=False, error={**error["error"], "traceback": "secret frames"})
-    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args: failure)
+    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args, **kwargs: failure)
     token = frame_boot(alice.client, public_gui)["callToken"]
     assert call(app.test_client(), public_gui, "greet", token).get_json() == error
 

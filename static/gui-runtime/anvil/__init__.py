@@ -7,6 +7,7 @@ return (read-only here), but its `app_tables` refuses: a widget's data is read b
 functions. Media (`anvil.BlobMedia`, ...) is the same class as in server code.
 """
 
+from . import app  # noqa: F401 (anvil.app, as in Anvil)
 from ._media import BlobMedia, Media, URLMedia
 
 __all__ = ["BlobMedia", "Media", "URLMedia"]
@@ -32,6 +33,11 @@ class SecretsUnavailableError(ImportError):
 
 class TablesUnavailableError(ImportError):
     """Raised when client code imports anvil.tables: tables are reached through server code."""
+
+
+def is_server_side() -> bool:
+    """False: this is client code (in server code it is True)."""
+    return False
 
 
 def __getattr__(name):

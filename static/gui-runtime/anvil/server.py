@@ -18,6 +18,7 @@ import _pyspace_frame
 from pyodide.ffi import can_run_sync, run_sync
 
 from . import _serialise
+from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 SerializationError = _serialise.SerializationError
 portable_class = _serialise.portable_class

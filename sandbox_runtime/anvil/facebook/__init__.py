@@ -1,0 +1,1 @@
+"""anvil.facebook: Facebook sign-in, not provided by py.space (see anvil.facebook.auth)."""

@@ -1,0 +1,1 @@
+"""anvil.saml: SAML sign-in, not provided by py.space (see anvil.saml.auth)."""
