@@ -8,7 +8,6 @@ import json
 from flask import Request, current_app, jsonify
 
 from ..models import Widget
-from ..sandbox.redaction import MASK, WITHHELD
 from ..sandbox.services import RunContext, services_for
 from .call_tokens import CallTokenError, actor_for_call_token
 from .calls import CallerGoneError, error_answer, widget_for_call
@@ -111,15 +110,12 @@ def _search_length(request: dict, run: RunContext, start: int, stop):
     return {"ok": True, "count": max(0, end - start)}, 200
 
 
-def _holds_mask(value) -> bool:
-    return MASK in json.dumps(value)
-
-
 def task_answer(widget: Widget, actor_id: int | None, body: dict, call_token: str):
     """`(answer, status)`: the task `body["ref"]` names, as client code's Task sees it.
 
-    Stored task output is already masked; for anyone but the owner a field that held a secret
-    value is withheld whole, as in every other answer."""
+    Read through the tasks area's own channel service, for this viewer: to anyone but the
+    owner, a task whose outcome held a secret value reads as failed with its outcome withheld
+    whole, as it does to widget code."""
     try:
         facts = read_reference(body.get("ref"), "task", widget.id, call_token)
     except ValueReferenceError as error:
@@ -129,15 +125,6 @@ def task_answer(widget: Widget, actor_id: int | None, body: dict, call_token: st
     if not answer.get("ok"):
         return error_answer("BackgroundTaskNotFound", str(answer.get("message"))), 200
     task = dict(answer["task"])
-    withheld = []
-    if not run.viewer_is_owner:
-        for field in ("state", "return_value", "error"):
-            if task.get(field) is not None and _holds_mask(task[field]):
-                withheld.append(field)
-                task[field] = (
-                    {"type": "OutputHidden", "message": WITHHELD} if field == "error" else None
-                )
-    task["withheld"] = withheld
     task["state"] = signed_for_frame(task.get("state"), widget.id, call_token)
     task["return_value"] = signed_for_frame(task.get("return_value"), widget.id, call_token)
     return {"ok": True, "task": task}, 200

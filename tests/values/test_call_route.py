@@ -10,6 +10,7 @@ import time
 import pytest
 
 from pyspace.extensions import db
+from pyspace.gui.references import sign_reference
 from pyspace.models import Widget
 from pyspace.tables import schema
 from tests.gui.test_routes import call, frame_boot
@@ -381,12 +382,21 @@ def test_a_tasks_secret_is_masked_for_the_owner_and_withheld_from_another_viewer
     with consumer(app):
         task = _result(alice.client, widget_id, token, "secret_task")
         info = _wait_for_task(alice.client, widget_id, token, task["ref"])
-    assert info["return_value"] == {"k": "key=***"} and info["withheld"] == []
+    assert info["return_value"] == {"k": "key=***"}
     other = frame_boot(bob.client, widget_id)["callToken"]
-    shared = _result(bob.client, widget_id, other, "task_by_id", task["id"])
-    status, answer = _ask(bob.client, widget_id, other, "task", {"ref": shared["ref"]})
-    assert status == 200 and answer["task"]["termination_status"] == "completed"
-    assert answer["task"]["withheld"] == ["return_value"]
+    # A server function that hands the task to another viewer has its whole answer withheld
+    # (it read an outcome that held a secret value)...
+    _, answer = _call(bob.client, widget_id, other, "task_by_id", task["id"])
+    assert answer["ok"] is False and answer["error"]["type"] == "OutputHidden"
+    # ...and a reference to the task on another viewer's page shows it failed, outcome withheld.
+    with app.test_request_context():
+        ref = sign_reference({"kind": "task", "id": task["id"]}, widget_id, other)
+    status, answer = _ask(bob.client, widget_id, other, "task", {"ref": ref})
+    assert status == 200 and answer["task"]["termination_status"] == "failed"
+    assert answer["task"]["error"] == {
+        "type": "OutputHidden",
+        "message": "Output hidden: it contained a secret value",
+    }
     assert answer["task"]["return_value"] is None
     assert SECRET not in json.dumps(answer) and "***" not in json.dumps(answer)
 

@@ -211,7 +211,6 @@ def _task_answer(status, **fields):
         "state": {},
         "error": None,
         "return_value": None,
-        "withheld": [],
     }
     return {"ok": True, "task": {**task, **fields}}
 

@@ -151,9 +151,7 @@ class Task:
 
     def get_state(self) -> dict:
         """The task's `anvil.server.task_state`, as last sent by the task."""
-        info = self._info()
-        self._check_withheld(info, "state")
-        return _serialise.decode(info.get("state")) or {}
+        return _serialise.decode(self._info().get("state")) or {}
 
     def get_termination_status(self):
         """None while running; then "completed", "failed", "killed" or "missing"."""
@@ -178,7 +176,6 @@ class Task:
         """What the task returned (None until it completed); raises its error if it failed."""
         info = self._info()
         self._raise_if_failed(info)
-        self._check_withheld(info, "return_value")
         return _serialise.decode(info.get("return_value"))
 
     def get_start_time(self):
@@ -190,13 +187,6 @@ class Task:
             "A background task can only be killed from server code: call a server function "
             "that calls task.kill()."
         )
-
-    @staticmethod
-    def _check_withheld(info: dict, field: str) -> None:
-        if field in (info.get("withheld") or []):
-            raise _server()._error(
-                {"type": "OutputHidden", "message": "Output hidden: it contained a secret value"}
-            )
 
     @staticmethod
     def _raise_if_failed(info: dict) -> None:
