@@ -75,8 +75,11 @@ def signed_for_frame(value, widget_id: str, call_token: str):
         return [signed_for_frame(item, widget_id, call_token) for item in value]
     if not isinstance(value, dict):
         return value
-    signed = {key: signed_for_frame(item, widget_id, call_token) for key, item in value.items()}
     kind = value.get(TAG)
+    if kind == "dict" and isinstance(value.get("v"), dict):
+        # A plain dict that has a "$t" key of its own: its keys are data, not tags.
+        return {TAG: "dict", "v": _items(value["v"], signed_for_frame, widget_id, call_token)}
+    signed = _items(value, signed_for_frame, widget_id, call_token)
     if kind in REFERENCE_KINDS:
         signed["ref"] = sign_reference({"kind": kind, **_facts(value)}, widget_id, call_token)
         signed.pop("query", None)
@@ -94,4 +97,10 @@ def resolved_from_frame(value, widget_id: str, call_token: str):
     if kind in REFERENCE_KINDS:
         facts = read_reference(value.get("ref"), kind, widget_id, call_token)
         return {TAG: kind, **_facts({TAG: kind, **facts})}
-    return {key: resolved_from_frame(item, widget_id, call_token) for key, item in value.items()}
+    if kind == "dict" and isinstance(value.get("v"), dict):
+        return {TAG: "dict", "v": _items(value["v"], resolved_from_frame, widget_id, call_token)}
+    return _items(value, resolved_from_frame, widget_id, call_token)
+
+
+def _items(value: dict, walk, widget_id: str, call_token: str) -> dict:
+    return {key: walk(item, widget_id, call_token) for key, item in value.items()}
