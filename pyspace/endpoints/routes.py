@@ -17,7 +17,7 @@ from flask_limiter.util import get_remote_address
 from ..access import owned_widget_or_404
 from ..auth.throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
 from ..extensions import db, limiter
-from ..htmx import render_partial_or_page
+from ..htmx import respond
 from ..models import User, Widget
 from ..runs.execution import endpoint_call_and_record
 from . import bp
@@ -157,6 +157,8 @@ def endpoints_panel(widget_id: str):
         if endpoint.authenticate_users or endpoint.require_credentials:
             curl += "-u USERNAME:PASSWORD "
         listed.append({"endpoint": endpoint, "url": url, "curl": curl + f"'{url}'"})
-    return render_partial_or_page(
-        "endpoints/_panel.html", "endpoints/panel_page.html", widget=widget, endpoints=listed
+    return respond(
+        "endpoints/_panel.html",
+        "endpoints/panel_page.html",
+        {"widget": widget, "endpoints": listed},
     )

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..access import owned_widget_or_404
 from ..extensions import db
-from ..htmx import render_partial_or_page
+from ..htmx import respond
 from ..models import MailMessage
 from . import bp
 from .sending import mail_view, outbox_for_site, outbox_for_widget
@@ -29,12 +29,14 @@ def _smtp_configured() -> bool:
 def outbox_panel(widget_id: str):
     """The Outbox panel: the widget's recent e-mail (kept, sent or failed)."""
     widget = owned_widget_or_404(widget_id)
-    return render_partial_or_page(
+    return respond(
         "mail/_outbox.html",
         "mail/outbox_page.html",
-        widget=widget,
-        messages=outbox_for_widget(widget.id),
-        smtp_configured=_smtp_configured(),
+        {
+            "widget": widget,
+            "messages": outbox_for_widget(widget.id),
+            "smtp_configured": _smtp_configured(),
+        },
     )
 
 
@@ -45,8 +47,8 @@ def show_mail(widget_id: str, mail_id: int):
     row = db.session.get(MailMessage, mail_id)
     if row is None or row.widget_id != widget.id:
         abort(404)
-    return render_partial_or_page(
-        "mail/_message.html", "mail/message_page.html", widget=widget, view=mail_view(row)
+    return respond(
+        "mail/_message.html", "mail/message_page.html", {"widget": widget, "view": mail_view(row)}
     )
 
 
@@ -59,11 +61,10 @@ def _admin_or_404() -> None:
 def site_outbox():
     """The site's recent e-mail, every widget's (admins only)."""
     _admin_or_404()
-    return render_partial_or_page(
+    return respond(
         "mail/_site_outbox.html",
         "mail/site_outbox_page.html",
-        messages=outbox_for_site(),
-        smtp_configured=_smtp_configured(),
+        {"messages": outbox_for_site(), "smtp_configured": _smtp_configured()},
     )
 
 
@@ -74,6 +75,6 @@ def show_site_mail(mail_id: int):
     row = db.session.get(MailMessage, mail_id)
     if row is None:
         abort(404)
-    return render_partial_or_page(
-        "mail/_message.html", "mail/message_page.html", widget=None, view=mail_view(row)
+    return respond(
+        "mail/_message.html", "mail/message_page.html", {"widget": None, "view": mail_view(row)}
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyspace.sandbox.settings import RunnerSettings
+from pyspace.sandbox.settings import DEFAULT_PACKAGES_DIR
 from tests.gui.client_runtime import GUI_RUNTIME
 from tests.sandbox.helpers import SMALL_LIMITS, confinement, run_code
 
@@ -111,7 +111,7 @@ def test_email_send_failure_is_anvils_exception_class(app):
 
 
 def _matplotlib_installed() -> bool:
-    packages = os.environ.get("PYSPACE_SANDBOX_PACKAGES_DIR") or RunnerSettings.packages_dir
+    packages = os.environ.get("PYSPACE_SANDBOX_PACKAGES_DIR") or DEFAULT_PACKAGES_DIR
     return (Path(packages) / "matplotlib").is_dir()
 
 

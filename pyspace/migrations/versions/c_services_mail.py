@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c_services_mail"
-down_revision = "b4_tables"
+down_revision = "c_guard_run_secret_fields"
 branch_labels = None
 depends_on = None
 
