@@ -173,6 +173,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RUN_MAX_PROCESSES", int, 8, "processes and threads in one run (its cgroup)"),
     Setting("RUN_OUTPUT_BYTES", int, 256 * 1024, "stdout + stderr kept; more stops the run"),
     Setting("RUN_SCRATCH_MB", int, 16, "size of a run's scratch /tmp and /dev/shm"),
+    Setting(
+        "RUN_MEDIA_MAX_BYTES",
+        int,
+        4 * 1024 * 1024,
+        "Media bytes one value (a result, task argument, return value or task_state) may carry "
+        "between client code, server code and tasks; at most 5 MB (the channel's message cap)",
+    ),
     Setting("RUN_NETWORK", bool, True, "widget code may use the network"),
     Setting(
         "RUN_POOL_SIZE",

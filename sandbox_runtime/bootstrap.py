@@ -20,7 +20,6 @@ import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import io  # noqa: E402
-import json  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
 import traceback  # noqa: E402
@@ -34,7 +33,11 @@ import anvil.server  # noqa: E402
 import anvil.tables  # noqa: E402  (imported ahead, like the rest of the runtime)
 import anvil.tables.query  # noqa: E402
 import anvil.users  # noqa: E402
-from anvil import _channel  # noqa: E402
+from anvil import (  # noqa: E402, F401  (rows, searches, tasks cross)
+    _channel,
+    _serialise,
+    _server_values,
+)
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.
 WIDGET_FILENAME = "server_code.py"
@@ -124,7 +127,7 @@ def call_server_function(call: dict) -> dict:
         kind = "background task" if background else "server function"
         return {
             "error": {
-                "type": "NoSuchFunction",
+                "type": "NoServerFunctionError",
                 "traceback": "",
                 "message": f"No {kind} {call['name']!r} is registered with {decorator}",
             }
@@ -132,7 +135,9 @@ def call_server_function(call: dict) -> dict:
     if background:
         anvil.server.task_state._start()
     try:
-        result = function(*call.get("args", []), **call.get("kwargs", {}))
+        args = _serialise.decode(call.get("args", []))
+        kwargs = _serialise.decode(call.get("kwargs", {}))
+        result = function(*args, **kwargs)
         if not background:
             anvil._session.session._save()
     except BaseException as error:
@@ -143,20 +148,19 @@ def call_server_function(call: dict) -> dict:
             # (A state that is not JSON is dropped: the run's outcome still counts.)
             with contextlib.suppress(Exception):
                 anvil.server.task_state._flush(force=True)
+    return portable_outcome(result)
+
+
+def portable_outcome(result) -> dict:
+    """The "done" message's outcome for a function's `result`: portable values as tagged JSON
+    (NaN and Infinity refused: the page and the site's JSON answers could not carry them)."""
     try:
-        # NaN and Infinity are not JSON: the page (and the site's JSON answers) could not
-        # carry them.
-        json.dumps(result, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return {
-            "error": {
-                "type": "TypeError",
-                "traceback": "",
-                "message": "The server function returned a value that is not JSON "
-                f"(strings, numbers, lists, dicts): {error}",
-            }
-        }
-    return {"error": None, "result": result}
+        encoded = _serialise.encode(result, "result", "The server function returned")
+    except _serialise.SerializationError as error:
+        return {"error": {"type": "SerializationError", "traceback": "", "message": str(error)}}
+    except BaseException as error:  # a __serialize__ or a Media of the code's own failed
+        return {"error": describe(error)}
+    return {"error": None, "result": encoded}
 
 
 def preload(modules: list) -> None:
@@ -176,6 +180,9 @@ def main() -> None:
         _channel.send({"op": "ready"})
         job = _channel.receive()
     apply_limits(job["limits"])
+    _serialise.Limits.media_bytes = int(
+        job["limits"].get("media_bytes", _serialise.Limits.media_bytes)
+    )
     # `site` (skipped for speed) would add these; widget code expects them to stop it.
     builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
     # Matplotlib draws without a display, and keeps its cache in the run's own /tmp.

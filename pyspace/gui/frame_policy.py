@@ -51,6 +51,7 @@ def frame_content_security_policy(site_origin: str, widget_id: str) -> str:
         "form-action": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": [site],
-        "sandbox": ["allow-scripts"],
+        # Downloads of Media client code offers (anvil.media.download); nothing else.
+        "sandbox": ["allow-scripts", "allow-downloads"],
     }
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())

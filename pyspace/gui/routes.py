@@ -26,7 +26,9 @@ from .calls import (
 )
 from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
 from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
+from .references import ValueReferenceError, resolved_from_frame, signed_for_frame
 from .snapshot import SNAPSHOT_PREFIX
+from .values import rows_page, task_answer, value_route_request
 from .visitors import visitor_session_id
 
 
@@ -88,10 +90,16 @@ def call(widget_id: str, fn_name: str):
         return _json_error(401, "CallTokenError", str(error))
     if widget is None:
         return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
+    call_token = request.headers.get(CALL_TOKEN_HEADER, "")
     try:
         args, kwargs = parse_call(fn_name, request.get_data(cache=False), call_limits())
+        # Rows, searches and tasks sent back must be ones this page was given.
+        args = resolved_from_frame(args, widget_id, call_token)
+        kwargs = resolved_from_frame(kwargs, widget_id, call_token)
     except CallRequestError as error:
         return _json_error(error.status, error.error_type, str(error))
+    except ValueReferenceError as error:
+        return _json_error(400, "SerializationError", str(error))
     caller = extraction.caller_key(actor_id)
     refused = extraction.refusal(widget, caller, actor_id)
     if refused:
@@ -104,15 +112,46 @@ def call(widget_id: str, fn_name: str):
     if result.withheld_from_call():
         extraction.count_withheld(widget, caller, actor_id)
     answer = result.as_call_result()
+    if answer["ok"]:
+        answer["result"] = signed_for_frame(answer["result"], widget_id, call_token)
     refused_status = not answer["ok"] and REFUSAL_STATUS.get(answer["error"]["type"])
     return jsonify(answer), refused_status or 200
+
+
+@bp.post("/widgets/<widget_id>/call/-/rows")
+@csrf.exempt
+@limiter.limit("300 per minute", key_func=_caller_key)
+def rows(widget_id: str):
+    """The next page of a search a server function returned to this frame (`{"ref", "offset"}`
+    in, `{"ok": true, "rows": [...], "more": bool}` out), or its length (`{"ref", "count":
+    true}`). Authorized like a call: the token, and a `ref` this page was given."""
+    asked = value_route_request(widget_id, request)
+    if not isinstance(asked, tuple):
+        return asked
+    widget, actor_id, body = asked
+    answer, status = rows_page(widget, actor_id, body, request.headers.get(CALL_TOKEN_HEADER, ""))
+    return jsonify(answer), status
+
+
+@bp.post("/widgets/<widget_id>/call/-/task")
+@csrf.exempt
+@limiter.limit("300 per minute", key_func=_caller_key)
+def task(widget_id: str):
+    """A background task's progress for client code's `Task` (`{"ref"}` in): its state,
+    termination status, error and return value, withheld as any result would be."""
+    asked = value_route_request(widget_id, request)
+    if not isinstance(asked, tuple):
+        return asked
+    widget, actor_id, body = asked
+    answer, status = task_answer(widget, actor_id, body, request.headers.get(CALL_TOKEN_HEADER, ""))
+    return jsonify(answer), status
 
 
 @bp.after_request
 def allow_frame_calls(response):
     """Let the opaque-origin frame (Origin: null) read call answers. Credentials are never
     allowed, so no cookie-bearing request of another origin can read anything here."""
-    if request.endpoint == "gui.call":
+    if request.endpoint in ("gui.call", "gui.rows", "gui.task"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "POST"
         response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {CALL_TOKEN_HEADER}"

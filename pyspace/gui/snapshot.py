@@ -63,7 +63,7 @@ MAKER_SCRIPT = """async () => {
     _makeSnapshot: true,
   });
   pyodide.runPython(`
-import builtins, functools, importlib, json, site
+import base64, builtins, datetime, functools, importlib, json, math, mimetypes, site
 import pyodide.code, pyodide.ffi
 `);
   const response = await fetch("/snapshot", { method: "POST", body: pyodide.makeMemorySnapshot() });

@@ -16,11 +16,33 @@ from .services import Answer, Handler, RunContext, refusal
 from .settings import Limits
 from .wire import ChannelError, encode_frame
 
+# How deeply lists and dicts may nest in a request or result from the sandbox (tags of portable
+# values included): well above what anvil/_serialise.py lets code send.
+MAX_VALUE_DEPTH = 64
+
+
+def nesting_depth(value: object) -> int:
+    """How deeply lists and dicts nest in the JSON value `value` (0 for a scalar); counted
+    without recursion, so any depth the channel's parser accepted can be measured."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
 
 def _answer(request: dict, run: RunContext, services: Mapping[str, Handler]) -> Answer:
     handler = services.get(str(request.get("op")))
     if handler is None:
         return refusal(f"The site does not know the request {request.get('op')!r}.")
+    if nesting_depth(request) > MAX_VALUE_DEPTH:
+        # Services walk what they are sent (redaction, JSON): never a structure this deep.
+        return refusal(f"The request nests more than {MAX_VALUE_DEPTH} lists and dicts deep.")
     return handler(request, run)
 
 
@@ -171,6 +193,14 @@ def execute(
     if done is not None:
         reported = done.get("error")
         outcome = RunResult(ok=reported is None, error=reported, result=done.get("result"))
+        if nesting_depth(outcome.result) > MAX_VALUE_DEPTH:
+            # The runtime never nests a value this deep (anvil/_serialise.py): code wrote its
+            # own frame. Refused before anything walks it (redaction recurses per level).
+            outcome = failed(
+                "SerializationError",
+                f"The server function returned a value nested more than {MAX_VALUE_DEPTH} "
+                "lists and dicts deep.",
+            )
     # `wait` returns None only once "done" has arrived, so there is always an outcome here.
     assert outcome is not None
     outcome = _memory_verdict(outcome, memory, limits)

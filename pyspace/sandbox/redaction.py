@@ -36,6 +36,8 @@ from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+# The key that marks a tagged portable value (a date, Media, row...) in a function's result.
+PORTABLE_TAG = "$t"
 WITHHELD = "Output hidden: it contained a secret value"
 # Values this short can't be protected by redaction: one guess answers yes or no.
 SHORT_VALUE_CHARS = 4
@@ -259,8 +261,18 @@ class Redactor:
                     return text[:-length] + MASK
         return text
 
+    def data(self, data: bytes) -> bytes:
+        """`data` (a Media's bytes) with every secret value's UTF-8 forms masked."""
+        for form in self._forms:
+            data = data.replace(form.encode("utf-8"), MASK.encode("ascii"))
+        return data
+
     def value(self, value):
-        """A JSON value (a function's result) with every string, and every key, masked."""
+        """A JSON value (a function's result) with every string, and every key, masked.
+
+        Portable values arrive as tagged JSON (sandbox_runtime/anvil/_serialise.py), so the
+        strings inside dates, rows, portable objects and Media names are masked like any other;
+        a Media's base64 content is masked in its decoded bytes, so it stays valid base64."""
         if not self._values:
             return value
         if isinstance(value, str):
@@ -268,8 +280,20 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
+            if value.get(PORTABLE_TAG) == "media" and isinstance(value.get("data"), str):
+                return self._media_value(value)
             return {self.text(key): self.value(item) for key, item in value.items()}
         return value
+
+    def _media_value(self, media: dict) -> dict:
+        masked = {key: self.value(item) for key, item in media.items() if key != "data"}
+        try:
+            content = base64.b64decode(media["data"], validate=True)
+        except ValueError:
+            masked["data"] = self.text(media["data"])
+            return masked
+        masked["data"] = base64.b64encode(self.data(content)).decode("ascii")
+        return masked
 
     def value_contains_secret(self, value) -> bool:
         """Whether any string or key inside the JSON value `value` holds a secret value."""

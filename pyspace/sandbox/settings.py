@@ -22,6 +22,8 @@ IDLE_SANDBOX_MB = 20
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
 # The automatic size spends at most this share of the machine's memory on idle sandboxes.
 AUTO_MEMORY_SHARE = 1 / 32
+# The most Media one value may carry: base64 of it (4/3 larger) fits in one channel message.
+MEDIA_BYTES_CEILING = 5 * 1024 * 1024
 
 
 def auto_pool_size(memory_bytes: int | None = None) -> int:
@@ -42,6 +44,8 @@ class Limits:
     max_processes: int
     output_bytes: int
     scratch_mb: int
+    # Media bytes one portable value may carry (sandbox_runtime/anvil/_serialise.py).
+    media_bytes: int
     network: bool
     cpu_cores: float
     # host:port entries a run may reach despite the network's rules (see network.py).
@@ -52,7 +56,7 @@ class Limits:
         return {
             key: value
             for key, value in asdict(self).items()
-            if key in ("cpu_seconds", "memory_mb", "max_processes", "scratch_mb")
+            if key in ("cpu_seconds", "memory_mb", "max_processes", "scratch_mb", "media_bytes")
         }
 
 
@@ -88,10 +92,16 @@ def settings_from_config(config) -> RunnerSettings:
         max_processes=int(setting("RUN_MAX_PROCESSES")),
         output_bytes=int(setting("RUN_OUTPUT_BYTES")),
         scratch_mb=int(setting("RUN_SCRATCH_MB")),
+        media_bytes=int(setting("RUN_MEDIA_MAX_BYTES")),
         network=bool(setting("RUN_NETWORK")),
         cpu_cores=float(setting("RUN_CPU_CORES")),
         network_allow=tuple(setting("RUN_NETWORK_ALLOW") or ()),
     )
+    if not 0 < limits.media_bytes <= MEDIA_BYTES_CEILING:
+        # Media crosses base64-encoded inside one channel message (bwrap.MAX_FRAME_BYTES).
+        raise ConfigError(
+            f"PYSPACE_RUN_MEDIA_MAX_BYTES must be between 1 and {MEDIA_BYTES_CEILING} bytes."
+        )
     try:
         parse_allow_list(limits.network_allow)
     except ValueError as error:

@@ -12,6 +12,13 @@ import mimetypes
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 
+class _ObjectURLs:
+    """In the browser, the client runtime sets `make` to turn a Media's bytes into a blob: URL
+    (`<img src=...>`); in the sandbox it stays None."""
+
+    make = None
+
+
 class Media:
     """A named blob of bytes with a content type (Anvil's `anvil.Media`)."""
 
@@ -66,6 +73,7 @@ class BlobMedia(Media):
         self.content_type = str(content_type or "application/octet-stream")
         self.name = None if name is None else str(name)
         self._bytes = data
+        self._url: str | None = None
 
     def get_bytes(self) -> bytes:
         return self._bytes
@@ -73,6 +81,18 @@ class BlobMedia(Media):
     @property
     def length(self) -> int:
         return len(self._bytes)
+
+    @property
+    def url(self) -> str | None:
+        return self.get_url()
+
+    def get_url(self, download: bool = True) -> str | None:
+        # In client code: a blob: URL of the bytes, made once (as Anvil gives Media a URL).
+        if _ObjectURLs.make is None:
+            return None
+        if self._url is None:
+            self._url = _ObjectURLs.make(self)
+        return self._url
 
     def __eq__(self, other) -> bool:
         return isinstance(other, BlobMedia) and (self.content_type, self.name, self._bytes) == (

@@ -3,12 +3,15 @@
 Built on the sandbox's `requests` (imported on first use, so runs that never call a web API
 don't pay for it). Requests leave from the sandbox like any other network use by widget code:
 the run's network rules apply, and whatever the answer holds is redacted like all output.
-Unlike Anvil, a non-JSON body comes back as text (a `str`), not as a Media object.
+As in Anvil, the answer is a Media object (its bytes exactly as sent, with the response's
+content type) unless the request asked for `json=True`.
 """
 
 import json as json_module
 import re
 from urllib.parse import quote, unquote
+
+from ._media import MAX_MEDIA_BYTES, BlobMedia
 
 # Anvil's default when no timeout is given; the run's own wall time still applies.
 DEFAULT_TIMEOUT_SECONDS = 60
@@ -17,7 +20,7 @@ _BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 class HttpError(Exception):
     """The server answered with an error status: `.status` (e.g. 404) and `.content` (the body:
-    parsed JSON when the request asked for `json=True` and the body is JSON, else text)."""
+    parsed JSON when the request asked for `json=True` and the body is JSON, else Media)."""
 
     def __init__(self, status: int, content, message: str | None = None):
         self.status = status
@@ -51,7 +54,8 @@ def request(
     password: str | None = None,
     timeout: float | None = None,
 ):
-    """Make an HTTP request and return the response body.
+    """Make an HTTP request and return the response body, as Media (`.get_bytes()`,
+    `.content_type`, `.name` from the URL).
 
     With `json=True`, `data` is sent JSON-encoded (with `Content-Type: application/json`) and
     the answer is parsed from JSON. `username`/`password` use HTTP Basic authentication.
@@ -79,7 +83,7 @@ def request(
         )
     except requests.RequestException as error:
         raise HttpRequestFailed(f"The request to {url} failed: {error}") from None
-    content = response.text
+    content = _body_as_media(response, url)
     if json:
         try:
             content = response.json()
@@ -88,6 +92,17 @@ def request(
     if not 200 <= response.status_code <= 299:
         raise HttpError(response.status_code, content)
     return content
+
+
+def _body_as_media(response, url: str) -> BlobMedia:
+    if len(response.content) > MAX_MEDIA_BYTES:
+        raise HttpRequestFailed(
+            f"The response from {url} is {len(response.content) / (1024 * 1024):.1f} MB; Media is "
+            f"limited to {MAX_MEDIA_BYTES // (1024 * 1024)} MB."
+        )
+    content_type = response.headers.get("Content-Type") or "application/octet-stream"
+    name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
+    return BlobMedia(content_type, response.content, name=name)
 
 
 def url_encode(string_to_encode: str) -> str:

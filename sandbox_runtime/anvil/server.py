@@ -8,16 +8,16 @@
   (or any later run of the widget) reads with `Task.get_state()`.
 
 Everything about tasks is asked of the web app over the channel, which answers for this widget
-only. Arguments, return values and task_state hold JSON values.
+only. Arguments, return values and task_state hold portable values (see `anvil._serialise`):
+JSON, dates and datetimes, Media, rows, searches, tasks and portable classes.
 """
 
 import builtins
 import functools
-import json
 import time
 from collections.abc import Callable
 
-from . import _channel
+from . import _channel, _serialise
 from ._context import context  # noqa: F401 (anvil.server.context)
 from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     HttpRequest,
@@ -188,7 +188,7 @@ class Task:
 
     def get_state(self) -> dict:
         """The task's `anvil.server.task_state`, as last sent by the task."""
-        return self._refresh().get("state") or {}
+        return _decoded_state(self._refresh().get("state"))
 
     def is_running(self) -> bool:
         """True while the task is queued or running."""
@@ -204,32 +204,37 @@ class Task:
         status = self.get_termination_status()
         if status is None:
             return False
-        if status == "completed":
-            return True
-        error = self.get_error()
-        if error is not None:
-            raise error
-        raise BackgroundTaskError(f"The background task ended as {status}.")
+        self._raise_if_failed(self._info)
+        return True
+
+    def _raise_if_failed(self, info: dict) -> None:
+        status = info["termination_status"]
+        if status in (None, "completed"):
+            return
+        error = info.get("error") or {}
+        if status in ("killed", "missing"):
+            raise BackgroundTaskKilled(error.get("message") or f"The background task was {status}.")
+        raise _error_class(str(error.get("type") or "BackgroundTaskError"))(error.get("message"))
 
     def get_error(self):
-        """The exception the task ended with, or None."""
-        info = self._refresh()
-        error = info.get("error")
-        status = info["termination_status"]
-        if status in ("killed", "missing"):
-            message = (error or {}).get("message") or f"The background task was {status}."
-            return BackgroundTaskKilled(message)
-        if not error:
-            return None
-        return _error_class(str(error.get("type") or "BackgroundTaskError"))(error.get("message"))
+        """None unless the task failed; then raises the task's error, as Anvil does
+        (BackgroundTaskKilled if it was killed, or its worker was lost)."""
+        self._raise_if_failed(self._refresh())
 
     def get_return_value(self):
-        """What the task's function returned (None until it completed)."""
-        return self._refresh().get("return_value")
+        """What the task's function returned (None until it completed); raises the task's
+        error if it failed."""
+        info = self._refresh()
+        self._raise_if_failed(info)
+        return _serialise.decode(info.get("return_value"))
 
     def kill(self) -> None:
         """Stop the task (within a few seconds)."""
         _ask({"op": "kill_task", "id": self._info["id"]})
+
+
+def _decoded_state(state):
+    return _serialise.decode(state) if state else {}
 
 
 def launch_background_task(task_name, *args, **kwargs):
@@ -240,12 +245,15 @@ def launch_background_task(task_name, *args, **kwargs):
             "again in every background task's sandbox: launch from a function, or under "
             "`if __name__ == '__main__':`."
         )
-    try:
-        json.dumps([args, kwargs])
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"Background task arguments must be JSON values: {error}") from None
+    encoded_args = _serialise.encode(list(args), "args", "launch_background_task was given")
+    encoded_kwargs = _serialise.encode(kwargs, "kwargs", "launch_background_task was given")
     answer = _ask(
-        {"op": "launch_task", "name": str(task_name), "args": list(args), "kwargs": kwargs}
+        {
+            "op": "launch_task",
+            "name": str(task_name),
+            "args": encoded_args,
+            "kwargs": encoded_kwargs,
+        }
     )
     return Task(answer["task"])
 
@@ -294,10 +302,8 @@ class _TaskState(dict):
             return
         if not force and time.monotonic() - self._sent_at < self.INTERVAL:
             return
-        try:
-            state = json.loads(json.dumps(dict(self)))
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"anvil.server.task_state holds JSON values only: {error}") from None
+        # Always a dict: a plain dict, or {"$t": "dict", ...} when a key is the tag itself.
+        state = _serialise.encode(dict(self), "task_state", "anvil.server.task_state holds")
         self._dirty = False
         self._sent_at = time.monotonic()
         _channel.ask({"op": "set_task_state", "state": state})
@@ -344,3 +350,42 @@ class _TaskState(dict):
 
 
 task_state = _TaskState()
+
+
+# --- Portable values and Anvil's call errors (see anvil._serialise) ---
+
+SerializationError = _serialise.SerializationError
+portable_class = _serialise.portable_class
+# Anvil's older name for portable_class.
+serializable_type = portable_class
+
+
+class InternalError(Exception):
+    """Something went wrong on the site's side of a call, not in the widget's code."""
+
+
+class NoServerFunctionError(Exception):
+    """`anvil.server.call` named a function no `@anvil.server.callable` registered."""
+
+
+class TimeoutError(Exception):
+    """A call took longer than the run's time limit and was stopped."""
+
+
+class ExecutionTerminatedError(Exception):
+    """The code serving a call was stopped before it answered (it ran out of memory or CPU
+    time, or its sandbox ended)."""
+
+
+def call(function_name, *args, **kwargs):
+    """Call this widget's own server function `function_name` from server code, in this run,
+    as Anvil does: arguments and the result cross with the same portability rules as a call
+    from client code (and rows arrive as the same live rows)."""
+    name = str(function_name)
+    function = _callables.get(name)
+    if function is None:
+        raise NoServerFunctionError(f"No server function matching {name!r} has been registered")
+    sent_args = _serialise.decode(_serialise.encode(list(args), "args", "anvil.server.call sent"))
+    sent_kwargs = _serialise.decode(_serialise.encode(kwargs, "kwargs", "anvil.server.call sent"))
+    result = function(*sent_args, **sent_kwargs)
+    return _serialise.decode(_serialise.encode(result, "result", f"{name} returned"))

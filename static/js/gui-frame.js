@@ -74,9 +74,12 @@ function answerText(status, contentType, text) {
   return failure("HTTPError", "The server answered " + status + ".");
 }
 
+// fnName is a server function's name, or "-/rows" / "-/task": the routes that answer questions
+// about rows, searches and tasks a server function returned (pyspace/gui/values.py).
 function callRequest(fnName) {
+  const path = fnName.startsWith("-/") ? fnName : encodeURIComponent(fnName);
   return {
-    url: boot.callUrl + encodeURIComponent(fnName),
+    url: boot.callUrl + path,
     headers: { "Content-Type": "application/json", [boot.callTokenHeader]: boot.callToken },
   };
 }
@@ -115,6 +118,22 @@ function callServerBlocking(fnName, body) {
   } finally {
     callEnded();
   }
+}
+
+// Media client code shows or downloads: a blob: URL of its bytes (img-src and media-src allow
+// blob:), and a download through a temporary link.
+function mediaUrl(bytes, contentType) {
+  return URL.createObjectURL(new Blob([bytes], { type: contentType }));
+}
+
+function downloadMedia(bytes, contentType, name) {
+  const link = document.createElement("a");
+  link.href = mediaUrl(bytes, contentType);
+  link.download = name || "download";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
 }
 
 // --- Python event handlers: run them through callPromising, so anvil.server.call inside a
@@ -214,6 +233,7 @@ async function bootWidget() {
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
   pyodide.registerJsModule("_pyspace_frame", {
     call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
+    mediaUrl: mediaUrl, downloadMedia: downloadMedia,
   });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);

@@ -81,7 +81,7 @@ def public_gui(alice):
 def test_gui_widget_page_embeds_an_opaque_origin_frame(client, public_gui):
     html = client.get(f"/widgets/{public_gui}").get_data(as_text=True)
     iframe = re.search(r"<iframe[^>]*data-gui-frame[^>]*>", html, re.S).group(0)
-    assert 'sandbox="allow-scripts"' in iframe
+    assert 'sandbox="allow-scripts allow-downloads"' in iframe
     assert "allow-same-origin" not in html
     assert f'src="/widgets/{public_gui}/frame"' in iframe
 
@@ -134,7 +134,7 @@ def test_frame_document_is_sandboxed_by_its_own_csp(client, public_gui):
         for part in response.headers["Content-Security-Policy"].split(";")
     )
     # Opaque origin even when the frame URL is opened directly, outside the <iframe sandbox>.
-    assert csp["sandbox"] == "allow-scripts"
+    assert csp["sandbox"] == "allow-scripts allow-downloads"
     assert csp["default-src"] == "'none'"
     assert csp["form-action"] == "'none'" and csp["base-uri"] == "'none'"
     assert csp["frame-ancestors"] == "http://localhost"

@@ -1,5 +1,6 @@
-"""anvil.http in widget code, against a loopback "web API" the test starts: parsed JSON, HTTP
-errors as HttpError, Basic auth, URL encoding, and secrets sent in headers kept out of output."""
+"""anvil.http in widget code, against a loopback "web API" the test starts: parsed JSON, Media
+bodies byte for byte, HTTP errors as HttpError, Basic auth, URL encoding, and secrets sent in
+headers kept out of output."""
 
 import base64
 import http.server
@@ -17,8 +18,13 @@ from tests.sandbox.helpers import SMALL_LIMITS, add_secret
 API_SECRET = "tok-5f1e-never-print-me"
 
 
+# Every byte value, and bytes that are not UTF-8: a body that must come back exactly.
+PICTURE = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\xff\xfe"
+
+
 class _LoopbackAPI(http.server.BaseHTTPRequestHandler):
-    """/forecast: JSON; /echo: the request's headers and body back as JSON; anything else: 404."""
+    """/forecast: JSON; /echo: the request's headers and body back as JSON; /picture.png:
+    binary; /gone: a 410 with a text body; anything else: 404."""
 
     seen_authorizations: ClassVar[list] = []
 
@@ -36,6 +42,8 @@ class _LoopbackAPI(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode() if length else ""
         if self.path == "/forecast":
             self._answer(200, {"forecast": "sunny", "high": 21})
+        elif self.path in ("/picture.png", "/gone"):
+            self._answer_bytes(self.path == "/picture.png")
         elif self.path == "/echo":
             self._answer(
                 200,
@@ -48,6 +56,14 @@ class _LoopbackAPI(http.server.BaseHTTPRequestHandler):
             )
         else:
             self._answer(404, {"error": "no such page"})
+
+    def _answer_bytes(self, picture: bool) -> None:
+        body = PICTURE if picture else b"gone for good"
+        self.send_response(200 if picture else 410)
+        self.send_header("Content-Type", "image/png" if picture else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
         self._handle()
@@ -104,9 +120,36 @@ def test_request_with_json_true_returns_the_parsed_answer(api, run_code):
     assert result.stdout == "dict sunny 22\n"
 
 
-def test_request_without_json_returns_the_body_as_text(api, run_code):
-    result = run_code(f"import anvil.http\nprint(repr(anvil.http.request('{api}/forecast')))\n")
-    assert result.stdout == """'{"forecast": "sunny", "high": 21}'\n"""
+def test_request_without_json_returns_media_with_the_body(api, run_code):
+    result = run_code(
+        f"import anvil, anvil.http\nanswer = anvil.http.request('{api}/forecast')\n"
+        "print(isinstance(answer, anvil.Media), answer.content_type, answer.get_bytes())\n"
+    )
+    assert result.ok, result.error
+    assert result.stdout == """True application/json b'{"forecast": "sunny", "high": 21}'\n"""
+
+
+def test_a_binary_body_comes_back_byte_for_byte(api, run_code):
+    result = run_code(
+        f"import anvil.http\npicture = anvil.http.request('{api}/picture.png')\n"
+        "print(picture.get_bytes().hex(), picture.length, picture.content_type, picture.name)\n"
+    )
+    assert result.ok, result.error
+    assert result.stdout == f"{PICTURE.hex()} {len(PICTURE)} image/png picture.png\n"
+
+
+def test_an_error_without_json_carries_its_body_as_media(api, run_code):
+    result = run_code(
+        f"""
+import anvil.http
+try:
+    anvil.http.request('{api}/gone')
+except anvil.http.HttpError as error:
+    print(error.status, error.content.get_bytes(), error.content.content_type)
+"""
+    )
+    assert result.ok, result.error
+    assert result.stdout == "410 b'gone for good' text/plain\n"
 
 
 def test_not_found_raises_http_error_with_status_and_content(api, run_code):

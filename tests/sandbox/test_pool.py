@@ -152,12 +152,12 @@ def test_call_function_runs_a_registered_function_in_a_fresh_sandbox(app, widget
 @pytest.mark.parametrize(
     "code, name, error_type, message",
     [
-        ("x = 1\n", "missing", "NoSuchFunction", "No server function 'missing'"),
+        ("x = 1\n", "missing", "NoServerFunctionError", "No server function 'missing'"),
         (
             "import anvil.server\n@anvil.server.callable\ndef f():\n    return object()\n",
             "f",
-            "TypeError",
-            "not JSON",
+            "SerializationError",
+            "returned a value that is not portable: result (type object)",
         ),
         (
             "import anvil.server\n@anvil.server.callable\ndef f():\n    raise ValueError('nope')\n",

@@ -63,7 +63,7 @@ def test_gui_frame_keeps_its_own_policy_and_stays_framable_by_the_site(client, g
     response = client.get(f"/widgets/{gui_widget}/frame")
     assert response.status_code == 200
     policy = directives(response.headers["Content-Security-Policy"])
-    assert policy["sandbox"] == ["allow-scripts"]
+    assert policy["sandbox"] == ["allow-scripts", "allow-downloads"]
     assert policy["frame-ancestors"] == ["http://localhost"]
     assert "'wasm-unsafe-eval'" in policy["script-src"]
     assert (

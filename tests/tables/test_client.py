@@ -1,4 +1,5 @@
-"""Client code (the browser's `anvil` package) can't use anvil.tables: it says what to do."""
+"""Client code (the browser's `anvil` package) can't reach tables itself (it gets rows and
+searches from server functions): app_tables and anvil.tables.query say what to do."""
 
 from pathlib import Path
 
@@ -12,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     "statement",
     [
-        "import anvil.tables",
+        "import anvil.tables; anvil.tables.app_tables.tasks",
         "import anvil.tables.query as q",
-        "from anvil.tables import app_tables",
-        "import anvil; anvil.tables.app_tables",
+        "from anvil.tables import app_tables; app_tables['tasks']",
+        "import anvil; anvil.tables.app_tables.tasks",
     ],
 )
 def test_client_anvil_tables_refuses_and_points_to_a_server_function(statement):

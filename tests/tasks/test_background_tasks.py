@@ -82,7 +82,10 @@ if __name__ == "__main__":
         t1.is_completed()
     except ValueError as error:
         print('reraised', type(error).__name__, error)
-    print(type(t1.get_error()).__name__)
+    try:
+        t1.get_error()
+    except ValueError as error:
+        print(type(error).__name__)
     same = anvil.server.get_background_task(t2.get_id())
     print('found', same.get_task_name(), len(anvil.server.list_background_tasks()))
     try:

@@ -2,11 +2,15 @@
 
 `anvil.server.call` reaches this widget's server functions; `anvil.users.get_user()` names the
 viewer (username only). Secrets exist only in server code, so `anvil.secrets` refuses to load
-here (see anvil/secrets.py), and so does `anvil.tables` (anvil/tables/__init__.py): a widget's
-data is read by its server functions.
+here (see anvil/secrets.py). `anvil.tables` loads, for the rows and searches server functions
+return (read-only here), but its `app_tables` refuses: a widget's data is read by its server
+functions. Media (`anvil.BlobMedia`, ...) is the same class as in server code.
 """
 
 from . import app  # noqa: F401 (anvil.app, as in Anvil)
+from ._media import BlobMedia, Media, URLMedia
+
+__all__ = ["BlobMedia", "Media", "URLMedia"]
 
 SECRETS_IN_CLIENT_MESSAGE = (
     "Secrets are only available in server code. For security reasons, secrets aren't available "
@@ -41,5 +45,7 @@ def __getattr__(name):
     if name == "secrets":
         raise SecretsUnavailableError(SECRETS_IN_CLIENT_MESSAGE)
     if name == "tables":
-        raise TablesUnavailableError(TABLES_IN_CLIENT_MESSAGE)
+        import importlib
+
+        return importlib.import_module("anvil.tables")
     raise AttributeError(f"module 'anvil' has no attribute {name!r}")

@@ -4,6 +4,9 @@
 waits for the answer while the page stays responsive (and shows a spinner); elsewhere the frame
 falls back to a synchronous request. Errors raised by the server function are raised here with
 the server's type name and message.
+
+Arguments and results are Anvil's portable values (see anvil/_serialise.py): JSON, dates and
+datetimes, Media, rows and searches (read-only here), background tasks and portable classes.
 """
 
 import builtins
@@ -14,45 +17,111 @@ import json
 import _pyspace_frame
 from pyodide.ffi import can_run_sync, run_sync
 
+from . import _serialise
 from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
+
+SerializationError = _serialise.SerializationError
+portable_class = _serialise.portable_class
+# Anvil's older name for portable_class.
+serializable_type = portable_class
 
 
 class ServerError(Exception):
     """An error from the server side of a call; subclasses carry the server's exception type."""
 
 
+class InternalError(ServerError):
+    """Something went wrong on the site's side of a call, not in the widget's code."""
+
+
+class NoServerFunctionError(ServerError):
+    """`anvil.server.call` named a function no `@anvil.server.callable` registered."""
+
+
+class TimeoutError(ServerError):  # Anvil's name, inside anvil.server
+    """The call took longer than the run's time limit and was stopped."""
+
+
+class ExecutionTerminatedError(ServerError):
+    """The code serving the call was stopped before it answered (out of memory or CPU time)."""
+
+
+class BackgroundTaskError(ServerError):
+    """A background task failed (subclasses carry the task's own exception type name)."""
+
+
+class BackgroundTaskNotFound(BackgroundTaskError):  # noqa: N818 (Anvil's name)
+    """No background task of this widget has that id."""
+
+
+class BackgroundTaskKilled(BackgroundTaskError):  # noqa: N818 (Anvil's name)
+    """The background task was killed (or ran past its time limit)."""
+
+
+class _SerializationServerError(ServerError, SerializationError):
+    """A SerializationError from the server side (catchable as either)."""
+
+
+# Anvil's names for what the site reports.
+_NAMED_ERRORS = {
+    "SerializationError": _SerializationServerError,
+    "InternalError": InternalError,
+    "SandboxError": InternalError,
+    "SandboxUnavailable": InternalError,
+    "NoServerFunctionError": NoServerFunctionError,
+    "TimeLimitExceeded": TimeoutError,
+    "CPULimitExceeded": ExecutionTerminatedError,
+    "MemoryError": ExecutionTerminatedError,
+    "Killed": ExecutionTerminatedError,
+    "BackgroundTaskNotFound": BackgroundTaskNotFound,
+    "BackgroundTaskKilled": BackgroundTaskKilled,
+}
+
+
 @functools.cache
-def _error_class(type_name: str) -> type:
+def _error_class(type_name: str, base: type = ServerError) -> type:
+    if type_name in _NAMED_ERRORS:
+        return _NAMED_ERRORS[type_name]
     if not type_name.isidentifier() or type_name == "ServerError":
-        return ServerError
+        return base
     # A server ValueError can be caught here as ValueError (and as ServerError).
     builtin = getattr(builtins, type_name, None)
-    bases = (ServerError,)
+    bases: tuple = (base,)
     if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
-        bases = (ServerError, builtin)
+        bases = (base, builtin)
     try:
         return type(type_name, bases, {"__module__": __name__})
     except TypeError:  # a built-in whose layout can't be mixed in (OSError and friends)
-        return type(type_name, (ServerError,), {"__module__": __name__})
+        return type(type_name, (base,), {"__module__": __name__})
+
+
+def _error(error: dict, base: type = ServerError) -> Exception:
+    return _error_class(str(error.get("type") or base.__name__), base)(
+        str(error.get("message") or "")
+    )
+
+
+def _ask(route: str, body: dict) -> dict:
+    """Send `body` to this widget's call route `route` and return the answer (a dict)."""
+    text = json.dumps(body)
+    if can_run_sync():
+        answer_text = run_sync(_pyspace_frame.call(route, text))
+    else:
+        answer_text = _pyspace_frame.callBlocking(route, text)
+    return json.loads(answer_text)
 
 
 def call(function_name, *args, **kwargs):
     """Call the server function `function_name` registered with @anvil.server.callable and
-    return its result; arguments and results are JSON values (str, numbers, bool, None, lists,
-    dicts)."""
-    try:
-        body = json.dumps({"args": args, "kwargs": kwargs})
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"anvil.server.call arguments must be JSON values: {error}") from None
-    if can_run_sync():
-        answer_text = run_sync(_pyspace_frame.call(function_name, body))
-    else:
-        answer_text = _pyspace_frame.callBlocking(function_name, body)
-    answer = json.loads(answer_text)
+    return its result (portable values both ways)."""
+    body = {
+        "args": _serialise.encode(list(args), "args", "anvil.server.call was given"),
+        "kwargs": _serialise.encode(kwargs, "kwargs", "anvil.server.call was given"),
+    }
+    answer = _ask(str(function_name), body)
     if answer.get("ok"):
-        return answer.get("result")
-    error = answer.get("error") or {}
-    raise _error_class(str(error.get("type") or "ServerError"))(str(error.get("message") or ""))
+        return _serialise.decode(answer.get("result"))
+    raise _error(answer.get("error") or {})
 
 
 def callable(*args, **kwargs):
@@ -79,3 +148,6 @@ launch_background_task = _server_only("launch_background_task")
 background_task = _server_only("background_task")
 get_background_task = _server_only("get_background_task")
 list_background_tasks = _server_only("list_background_tasks")
+
+# Rows, searches and tasks a server function returns (they ask this module's _ask for more).
+from . import _client_values  # noqa: E402, F401
