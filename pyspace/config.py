@@ -337,6 +337,19 @@ SETTINGS: tuple[Setting, ...] = (
         64 * MiB,
         "bytes of values a widget's data tables may hold in all (each value counted as JSON)",
     ),
+    Setting(
+        "TABLES_TRANSACTION_SECONDS",
+        float,
+        5.0,
+        "longest a run's data-table transaction may stay open before it is cancelled (kept "
+        "below SQLite's 10 s busy timeout, so other writers wait for it rather than fail)",
+    ),
+    Setting(
+        "TABLES_CSV_MAX_BYTES",
+        int,
+        10 * MiB,
+        "largest CSV that to_csv() builds for widget code",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -408,7 +408,18 @@ class Schedule(Model):
 # --- Data tables (pyspace/tables/) ---------------------------------------------------------
 
 TABLE_NAME_MAX = 64
-COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "simple_object")
+COLUMN_TYPES = (
+    "text",
+    "number",
+    "bool",
+    "date",
+    "datetime",
+    "simple_object",
+    "link_single",
+    "link_multiple",
+)
+# Column types whose values are rows of another table (kept in DataLink, not DataCell).
+LINK_TYPES = ("link_single", "link_multiple")
 
 
 class DataTable(Model):
@@ -429,6 +440,7 @@ class DataTable(Model):
 
     columns: Mapped[list["DataColumn"]] = relationship(
         back_populates="table",
+        foreign_keys="DataColumn.table_id",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="DataColumn.id",
@@ -462,8 +474,14 @@ class DataColumn(Model):
     )
     name: Mapped[str] = mapped_column(String(TABLE_NAME_MAX))
     type: Mapped[str] = mapped_column(String(20))
+    # The table a link column's rows belong to (a table of the same widget); None for other
+    # types, and once that table is deleted (its links then read as None).
+    link_table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_tables.id", ondelete="SET NULL"), default=None
+    )
 
-    table: Mapped[DataTable] = relationship(back_populates="columns")
+    table: Mapped[DataTable] = relationship(back_populates="columns", foreign_keys=[table_id])
+    link_table: Mapped[DataTable | None] = relationship(foreign_keys=[link_table_id])
 
     __table_args__ = (UniqueConstraint("table_id", "name", name="uq_data_column_table_name"),)
 
@@ -512,4 +530,30 @@ class DataCell(Model):
         Index("ix_data_cells_bool", "column_id", "bool_value", "row_id"),
         Index("ix_data_cells_date", "column_id", "date_value", "row_id"),
         Index("ix_data_cells_datetime", "column_id", "datetime_value", "row_id"),
+    )
+
+
+class DataLink(Model):
+    """One value of a link column: row `row_id` links to row `target_id` (of the column's
+    `link_table`). A link_single value is one DataLink at position 0; a link_multiple value is
+    one per linked row, in order. No value is no DataLink.
+
+    `target_id` has no foreign key: deleting a row deletes the links to it (tables/rows.py),
+    so a link never points at a row id the database later gives to a new row."""
+
+    __tablename__ = "data_links"
+
+    row_id: Mapped[int] = mapped_column(
+        ForeignKey("data_rows.id", ondelete="CASCADE"), primary_key=True
+    )
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("data_columns.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        # search(player=row): the column's links to one row; and every link to a deleted row.
+        Index("ix_data_links_column_target", "column_id", "target_id", "row_id"),
+        Index("ix_data_links_target", "target_id"),
     )

@@ -8,17 +8,34 @@ Each function commits, or rolls back and raises.
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 
 from ..database import rows_changed
 from ..extensions import db
-from ..models import DataCell, DataColumn, DataRow, DataTable
-from .columns import CELL_FIELD, TableValueError, check_value, value_size
+from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
+from .columns import CELL_FIELD, RowRef, TableValueError, check_value, value_size
 from .queries import no_such_column
 
 
 class RowChangeError(ValueError):
-    """A change that can't be made (unknown column, wrong type, quota); says why."""
+    """A change that can't be made (unknown column, wrong type, quota); says why.
+
+    `error` names the Anvil exception widget code gets for it."""
+
+    def __init__(self, message: str, error: str = "TableError") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class QuotaError(RowChangeError):
+    """The widget's tables are full (Anvil's QuotaExceededError)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "QuotaExceededError")
+
+
+# A link's share of the bytes quota (a row id and its place).
+LINK_BYTES = 16
 
 
 def columns_by_name(table: DataTable) -> dict[str, DataColumn]:
@@ -33,11 +50,14 @@ def _cells(
     for name, value in values.items():
         column = columns.get(name)
         if column is None:
-            raise RowChangeError(no_such_column(table, name))
+            raise RowChangeError(no_such_column(table, name), "NoSuchColumnError")
         try:
             stored = check_value(table.name, column.name, column.type, value)
         except TableValueError as error:
             raise RowChangeError(str(error)) from None
+        if column.type in LINK_TYPES:
+            cells[column] = None if stored is None else _links(table, column, stored)
+            continue
         cells[column] = (
             None
             if stored is None
@@ -48,6 +68,55 @@ def _cells(
             }
         )
     return cells
+
+
+def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -> dict:
+    """A link value as {"links": [target ids], "size_bytes"}: each must be a row of the
+    column's table (refs naming another table, or a deleted row, are refused)."""
+    refs = [value] if isinstance(value, RowRef) else value
+    target = column.link_table
+    if target is None:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r} links to a table that was deleted."
+        )
+    for ref in refs:
+        if ref.table is not None and ref.table != target.name:
+            raise RowChangeError(
+                f"Column {column.name!r} of table {table.name!r} holds rows of table "
+                f"{target.name!r}, not of {ref.table!r}."
+            )
+    wanted = {ref.id for ref in refs}
+    found = set(
+        db.session.scalars(
+            select(DataRow.id).where(DataRow.table_id == target.id, DataRow.id.in_(wanted))
+        )
+    )
+    if found != wanted:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r}: a row given has been deleted "
+            f"(or is not a row of {target.name!r}).",
+            "RowDeleted",
+        )
+    return {"links": [ref.id for ref in refs], "size_bytes": LINK_BYTES * len(refs)}
+
+
+def _write(row_id: int, cells: dict[DataColumn, dict | None]) -> None:
+    """Insert a row's new cells and links (its old ones for these columns are gone)."""
+    new = [
+        {key: v for key, v in cell.items() if key != "links"} | {"row_id": row_id}
+        for column, cell in cells.items()
+        if cell and column.type not in LINK_TYPES
+    ]
+    if new:
+        db.session.execute(insert(DataCell), new)
+    links = [
+        {"row_id": row_id, "column_id": column.id, "position": n, "target_id": target}
+        for column, cell in cells.items()
+        if cell and column.type in LINK_TYPES
+        for n, target in enumerate(cell["links"])
+    ]
+    if links:
+        db.session.execute(insert(DataLink), links)
 
 
 def widget_usage(widget_id: str) -> tuple[int, int]:
@@ -68,12 +137,12 @@ def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
     if more_rows > 0 and rows + more_rows > max_rows:
-        raise RowChangeError(
+        raise QuotaError(
             f"This widget's tables are full: at most {max_rows:,} rows in all. "
             "Delete some rows to add more."
         )
     if more_bytes > 0 and size + more_bytes > max_bytes:
-        raise RowChangeError(
+        raise QuotaError(
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
@@ -100,9 +169,7 @@ def add_rows(table: DataTable, rows: list[dict[str, Any]]) -> list[int]:
                 insert(DataRow).values(table_id=table.id).returning(DataRow.id)
             ).scalar_one()
             ids.append(row_id)
-            new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
-            if new:
-                db.session.execute(insert(DataCell), new)
+            _write(row_id, cells)
         _count(table, len(planned), size)
         db.session.commit()
     except Exception:
@@ -132,24 +199,58 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
         return
     column_ids = [column.id for column in cells]
     try:
-        old_size = db.session.scalar(
-            select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
-                DataCell.row_id == row_id, DataCell.column_id.in_(column_ids)
+        old_size = (
+            db.session.scalar(
+                select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                    DataCell.row_id == row_id, DataCell.column_id.in_(column_ids)
+                )
             )
+            or 0
+        )
+        old_size += LINK_BYTES * (
+            db.session.scalar(
+                select(func.count()).where(
+                    DataLink.row_id == row_id, DataLink.column_id.in_(column_ids)
+                )
+            )
+            or 0
         )
         new_size = sum(cell["size_bytes"] for cell in cells.values() if cell)
         _check_quota(table, 0, new_size - old_size)
         db.session.execute(
             delete(DataCell).where(DataCell.row_id == row_id, DataCell.column_id.in_(column_ids))
         )
-        new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
-        if new:
-            db.session.execute(insert(DataCell), new)
+        db.session.execute(
+            delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
+        )
+        _write(row_id, cells)
         _count(table, 0, new_size - old_size)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+
+
+def _unlink(rows: Select) -> None:
+    """Delete `rows`' own links, and every link to them from other rows: a link to a deleted
+    row reads as None, and never points at a row a later insert gets the same id as. The
+    bytes of links from other rows go back to their tables' quotas."""
+    db.session.execute(delete(DataLink).where(DataLink.row_id.in_(rows)))
+    pointing = db.session.execute(
+        select(DataRow.table_id, func.count())
+        .join(DataLink, DataLink.row_id == DataRow.id)
+        .where(DataLink.target_id.in_(rows))
+        .group_by(DataRow.table_id)
+    ).all()
+    if not pointing:
+        return
+    db.session.execute(delete(DataLink).where(DataLink.target_id.in_(rows)))
+    for table_id, links in pointing:
+        db.session.execute(
+            update(DataTable)
+            .where(DataTable.id == table_id)
+            .values(byte_count=DataTable.byte_count - LINK_BYTES * links)
+        )
 
 
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
@@ -165,9 +266,16 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
             )
             or 0
         )
+        size += LINK_BYTES * (
+            db.session.scalar(
+                select(func.count()).where(DataLink.row_id.in_(select(DataRow.id).where(*chosen)))
+            )
+            or 0
+        )
         db.session.execute(
             delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
         )
+        _unlink(select(DataRow.id).where(*chosen))
         gone = rows_changed(delete(DataRow).where(*chosen))
         _count(table, -gone, -size)
         db.session.commit()
