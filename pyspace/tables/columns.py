@@ -267,3 +267,23 @@ def json_value(type_: str, value: Any) -> Any:
     if value is None or type_ not in ("date", "datetime"):
         return value
     return format_text(type_, value)
+
+
+def column_choices(tables: list) -> list[tuple[str, str]]:
+    """The Data panel's column types as (value, label): the plain types, then a link to each of
+    the widget's `tables` (value "link_single:<table id>"), labelled with Anvil's names."""
+    plain = [(type_, anvil_type(type_)) for type_ in CELL_FIELD]
+    links = [
+        (f"{type_}:{table.id}", f"{label} {table.name}")
+        for table in tables
+        for type_, label in (("link_single", "link to"), ("link_multiple", "links to"))
+    ]
+    return plain + links
+
+
+def type_label(column: Any) -> str:
+    """A column's type as the Data panel shows it: Anvil's name, and a link's table."""
+    if column.type in LINK_TYPES:
+        target = column.link_table.name if column.link_table is not None else "(deleted table)"
+        return f"{column.type} → {target}"
+    return anvil_type(column.type)

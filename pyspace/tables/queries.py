@@ -104,8 +104,12 @@ def _linked(column: DataColumn, value: Any) -> ColumnElement:
 
 
 def _value(table: DataTable, column: DataColumn, value: Any) -> Any:
+    value = decode_wire(value)
+    if column.type == "link_multiple" and isinstance(value, RowRef):
+        # search(members=row): the rows whose list includes `row`.
+        value = [value]
     try:
-        return check_value(table.name, column.name, column.type, decode_wire(value))
+        return check_value(table.name, column.name, column.type, value)
     except (TableValueError, ValueError) as error:
         raise QueryError(str(error)) from None
 

@@ -21,7 +21,7 @@ from ..access import owned_widget_or_404
 from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import DataColumn, DataTable, Widget
 from . import bp, csv_io, schema
-from .columns import format_text, json_value, parse_text
+from .columns import column_choices, format_text, json_value, parse_text, type_label
 from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
 from .queries import count_rows, newest_row_ids, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
@@ -158,6 +158,8 @@ def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
         "page_number": page,
         "pages": pages,
         "format_text": format_text,
+        "column_types": column_choices(schema.tables_of(widget.id)),
+        "type_labels": {column.id: type_label(column) for column in table.columns},
     }
 
 
@@ -221,8 +223,11 @@ def add_column(widget_id: str, table_id: int):
     """Add a column (`name`, `type`); existing rows have no value in it."""
     widget, table = _owned_table_or_404(widget_id, table_id)
     form = ColumnForm()
+    # A link column's type comes as "link_single:<table id>" (one choice per target table).
+    type_, _, target = (form.type.data or "").partition(":")
+    link_table = schema.table_of(widget.id, int(target)) if target.isdigit() else None
     try:
-        column = schema.add_column(table, form.name.data or "", form.type.data or "")
+        column = schema.add_column(table, form.name.data or "", type_, link_table)
     except schema.TableChangeError as error:
         return _rows_view(widget, table, 422, error=str(error), error_for="add-column")
     if not is_htmx():

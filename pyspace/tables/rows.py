@@ -8,13 +8,14 @@ Each function commits, or rolls back and raises.
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ..database import rows_changed
 from ..extensions import db
 from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
 from .columns import CELL_FIELD, RowRef, TableValueError, check_value, value_size
 from .queries import no_such_column
+from .schema import LINK_BYTES, unlink
 
 
 class RowChangeError(ValueError):
@@ -32,10 +33,6 @@ class QuotaError(RowChangeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "QuotaExceededError")
-
-
-# A link's share of the bytes quota (a row id and its place).
-LINK_BYTES = 16
 
 
 def columns_by_name(table: DataTable) -> dict[str, DataColumn]:
@@ -231,28 +228,6 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
         raise
 
 
-def _unlink(rows: Select) -> None:
-    """Delete `rows`' own links, and every link to them from other rows: a link to a deleted
-    row reads as None, and never points at a row a later insert gets the same id as. The
-    bytes of links from other rows go back to their tables' quotas."""
-    db.session.execute(delete(DataLink).where(DataLink.row_id.in_(rows)))
-    pointing = db.session.execute(
-        select(DataRow.table_id, func.count())
-        .join(DataLink, DataLink.row_id == DataRow.id)
-        .where(DataLink.target_id.in_(rows))
-        .group_by(DataRow.table_id)
-    ).all()
-    if not pointing:
-        return
-    db.session.execute(delete(DataLink).where(DataLink.target_id.in_(rows)))
-    for table_id, links in pointing:
-        db.session.execute(
-            update(DataTable)
-            .where(DataTable.id == table_id)
-            .values(byte_count=DataTable.byte_count - LINK_BYTES * links)
-        )
-
-
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
     """Delete rows `row_ids` of `table` (None: all of them); how many went."""
     in_table = DataRow.table_id == table.id
@@ -275,7 +250,7 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
         db.session.execute(
             delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
         )
-        _unlink(select(DataRow.id).where(*chosen))
+        unlink(select(DataRow.id).where(*chosen))
         gone = rows_changed(delete(DataRow).where(*chosen))
         _count(table, -gone, -size)
         db.session.commit()

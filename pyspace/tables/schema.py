@@ -5,12 +5,23 @@ widget (tables) or table (columns) is a clear error, checked before the database
 constraint would refuse it.
 """
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from ..extensions import db
-from ..models import COLUMN_TYPES, DataCell, DataColumn, DataRow, DataTable, Widget
+from ..models import (
+    COLUMN_TYPES,
+    LINK_TYPES,
+    DataCell,
+    DataColumn,
+    DataLink,
+    DataRow,
+    DataTable,
+    Widget,
+)
 
 RESERVED_COLUMN = "id"
+# A link's share of the bytes quota (as rows.py counts it).
+LINK_BYTES = 16
 
 
 class TableChangeError(ValueError):
@@ -57,6 +68,28 @@ def _column_name(table: DataTable, name: str, keep: DataColumn | None = None) ->
     return name
 
 
+def unlink(rows: Select) -> None:
+    """Delete `rows`' own links, and every link to them from other rows: a link to a deleted
+    row reads as None, and never points at a row a later insert gets the same id as. The
+    bytes of links from other rows go back to their tables' quotas."""
+    db.session.execute(delete(DataLink).where(DataLink.row_id.in_(rows)))
+    pointing = db.session.execute(
+        select(DataRow.table_id, func.count())
+        .join(DataLink, DataLink.row_id == DataRow.id)
+        .where(DataLink.target_id.in_(rows))
+        .group_by(DataRow.table_id)
+    ).all()
+    if not pointing:
+        return
+    db.session.execute(delete(DataLink).where(DataLink.target_id.in_(rows)))
+    for table_id, links in pointing:
+        db.session.execute(
+            update(DataTable)
+            .where(DataTable.id == table_id)
+            .values(byte_count=DataTable.byte_count - LINK_BYTES * links)
+        )
+
+
 def _commit() -> None:
     try:
         db.session.commit()
@@ -82,17 +115,29 @@ def delete_table(table: DataTable) -> None:
     """Delete a table with its columns and rows (cells first: one statement each)."""
     rows = select(DataRow.id).where(DataRow.table_id == table.id)
     db.session.execute(delete(DataCell).where(DataCell.row_id.in_(rows)))
+    # Its rows' links, and links to its rows from other tables (they read as None).
+    unlink(rows)
     db.session.execute(delete(DataRow).where(DataRow.table_id == table.id))
     db.session.delete(table)
     _commit()
 
 
-def add_column(table: DataTable, name: str, type_: str) -> DataColumn:
-    """A new column; existing rows have no value in it (None)."""
+def add_column(
+    table: DataTable, name: str, type_: str, link_table: DataTable | None = None
+) -> DataColumn:
+    """A new column; existing rows have no value in it (None). A link column (link_single,
+    link_multiple) holds rows of `link_table`, a table of the same widget."""
     name = _column_name(table, name)
     if type_ not in COLUMN_TYPES:
         raise TableChangeError("Choose a column type: " + ", ".join(COLUMN_TYPES) + ".")
-    column = DataColumn(table_id=table.id, name=name, type=type_)
+    if type_ in LINK_TYPES and (link_table is None or link_table.widget_id != table.widget_id):
+        raise TableChangeError("A link column links to one of this widget's tables: choose it.")
+    column = DataColumn(
+        table_id=table.id,
+        name=name,
+        type=type_,
+        link_table_id=link_table.id if type_ in LINK_TYPES and link_table else None,
+    )
     db.session.add(column)
     _commit()
     db.session.refresh(table)
@@ -110,12 +155,20 @@ def rename_column(table: DataTable, column: DataColumn, name: str) -> None:
 
 def delete_column(table: DataTable, column: DataColumn) -> None:
     """Delete a column and its values, giving their bytes back to the quota."""
-    size = db.session.scalar(
-        select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
-            DataCell.column_id == column.id
+    size = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                DataCell.column_id == column.id
+            )
         )
+        or 0
     )
     db.session.execute(delete(DataCell).where(DataCell.column_id == column.id))
+    links = db.session.scalar(
+        select(func.count()).select_from(DataLink).where(DataLink.column_id == column.id)
+    )
+    size += LINK_BYTES * (links or 0)
+    db.session.execute(delete(DataLink).where(DataLink.column_id == column.id))
     db.session.execute(
         update(DataTable)
         .where(DataTable.id == table.id)
