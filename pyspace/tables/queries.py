@@ -206,6 +206,14 @@ def _compare(table: DataTable, column: DataColumn, query: dict) -> ColumnElement
             "q.greater_than and friends compare text, numbers, dates and datetimes; "
             f"{column.name!r} is {column.type}."
         )
+    return _has_cell(column, _comparison(table, column, query))
+
+
+COMPARISONS = ("gt", "lt", "ge", "le")
+
+
+def _comparison(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
+    """The condition on the cell's value itself (`number_value > 3`)."""
     value = _value(table, column, query.get("value"))
     if value is None:
         raise QueryError(f"Can't compare {column.name!r} with None.")
@@ -216,7 +224,7 @@ def _compare(table: DataTable, column: DataColumn, query: dict) -> ColumnElement
         "ge": field >= value,
         "le": field <= value,
     }
-    return _has_cell(column, compared[query["op"]])
+    return compared[query["op"]]
 
 
 def _like(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
@@ -287,6 +295,16 @@ def _of_column(
     if op != "all_of" and not any(_is_query(value) for value in values):
         budget.spend(len(values))
         return _one_of_values(table, column, op, values)
+    if (
+        op == "all_of"
+        and values
+        and column.type in ORDERED_TYPES
+        and all(_is_query(value) and value["op"] in COMPARISONS for value in values)
+    ):
+        # q.between and its like: one range on the column's index (a row has one cell per
+        # column), where separate EXISTS could make the planner join the cells twice.
+        budget.spend(len(values))
+        return _has_cell(column, *(_comparison(table, column, value) for value in values))
     return _combined(op, [condition(table, column, value, depth + 1, budget) for value in values])
 
 
