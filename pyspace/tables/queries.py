@@ -43,7 +43,9 @@ from .columns import (
     TableValueError,
     check_value,
     decode_wire,
+    encode_wire,
     from_cell,
+    parse_text,
 )
 
 # Bounds on what one request may make the database do: far beyond any real search.
@@ -514,10 +516,44 @@ def _orderable(column: DataColumn) -> DataColumn:
     return column
 
 
-def newest_row_ids(table: DataTable, offset: int, limit: int) -> list[int]:
-    """The Data panel's page: row ids newest first."""
-    statement = select(DataRow.id).where(DataRow.table_id == table.id).order_by(DataRow.id.desc())
+def newest_row_ids(
+    table: DataTable, offset: int, limit: int, where: list[ColumnElement] | None = None
+) -> list[int]:
+    """The Data panel's page: row ids newest first (of the rows matching `where`)."""
+    statement = (
+        select(DataRow.id)
+        .where(DataRow.table_id == table.id, *(where or []))
+        .order_by(DataRow.id.desc())
+    )
     return _page(statement, offset, limit)
+
+
+PANEL_QUERY_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
+PANEL_OPS = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
+
+
+def panel_filter(table: DataTable, text: str) -> list[ColumnElement]:
+    """The Data panel's query box: `column = value` (or !=, <, >, <=, >=; the value typed as
+    in a cell, empty for no value), or words that every matching row has in its text columns."""
+    columns = {column.name: column for column in table.columns}
+    match = PANEL_QUERY_RE.match(text)
+    if match and match.group(1) in columns:
+        name, op, typed = match.groups()
+        column = columns[name]
+        try:
+            value = encode_wire(parse_text(column.type, typed))
+        except ValueError as error:
+            raise QueryError(f"{name}: {error}") from None
+        if op in PANEL_OPS:
+            return [condition(table, column, {"op": PANEL_OPS[op], "value": value})]
+        found = condition(table, column, value)
+        return [found if op == "=" else not_(found)]
+    texts = [column for column in table.columns if column.type == "text"]
+    words = WORD_RE.findall(text.lower())
+    return [
+        or_(false(), *(_has_cell(column, _has_words(_field(column), [word])) for column in texts))
+        for word in words
+    ]
 
 
 def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str, Any]]:

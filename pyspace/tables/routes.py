@@ -23,7 +23,7 @@ from ..models import DataColumn, DataTable, Widget
 from . import bp, csv_io, schema
 from .columns import column_choices, format_text, json_value, parse_text, type_label
 from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
-from .queries import count_rows, newest_row_ids, row_values
+from .queries import QueryError, count_rows, newest_row_ids, panel_filter, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
 PAGE_SIZE = 50
@@ -144,10 +144,18 @@ def _page_number() -> int:
 
 
 def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
-    total = count_rows(table, [])
+    query = request.args.get("q", "").strip()[:200]
+    try:
+        where = panel_filter(table, query) if query else []
+        query_error = None
+    except QueryError as error:
+        where, query_error = None, str(error)
+    total = count_rows(table, where) if where is not None else 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    ids = newest_row_ids(table, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    ids = (
+        newest_row_ids(table, (page - 1) * PAGE_SIZE, PAGE_SIZE, where) if where is not None else []
+    )
     values = row_values(table.columns, ids)
     return {
         "widget": widget,
@@ -159,6 +167,8 @@ def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
         "pages": pages,
         "format_text": format_text,
         "column_types": column_choices(schema.tables_of(widget.id)),
+        "query": query,
+        "query_error": query_error,
         "type_labels": {column.id: type_label(column) for column in table.columns},
     }
 
