@@ -135,6 +135,9 @@ class Widget(Model):
     html: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Data tables: add_row(new_column=...) creates the column (Anvil's "Add columns
+    # automatically when adding a new row"); off unless the owner switches it on.
+    tables_auto_columns: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)

@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app
 
 from ..extensions import db
-from ..models import DataTable
+from ..models import DataTable, Widget
 from ..sandbox.services import Answer, RunContext
 from . import transactions
 from .columns import anvil_type, decode_wire, encode_wire, format_text
@@ -27,6 +27,7 @@ from .queries import Order, QueryError, conditions, count_rows, row_ids, row_val
 from .rows import (
     QuotaError,
     RowChangeError,
+    add_missing_columns,
     add_rows,
     columns_by_name,
     delete_rows,
@@ -110,9 +111,19 @@ def list_tables(request: dict, run: RunContext) -> Answer:
     return {"ok": True, "tables": tables}
 
 
+def _with_new_columns(table: DataTable, rows: list[dict[str, Any]], run: RunContext) -> None:
+    """With the widget's auto-columns switch on, create the columns `rows` name that the table
+    lacks (as Anvil's "Add columns automatically when adding a new row")."""
+    widget = db.session.get(Widget, run.widget_id)
+    if widget is not None and widget.tables_auto_columns:
+        add_missing_columns(table, rows)
+
+
 def add(request: dict, run: RunContext) -> Answer:
     table = _table(request, run)
-    (row_id,) = add_rows(table, [_values(request.get("values"))])
+    values = _values(request.get("values"))
+    _with_new_columns(table, [values], run)
+    (row_id,) = add_rows(table, [values])
     return {"ok": True, "row": _row_answer(table, [row_id])[0]}
 
 
@@ -123,7 +134,9 @@ def add_many(request: dict, run: RunContext) -> Answer:
         raise RefusedError("add_rows takes a list of dicts of column values.")
     if len(rows) > MAX_ADD_ROWS:
         raise RefusedError(f"add_rows adds at most {MAX_ADD_ROWS:,} rows at a time.")
-    ids = add_rows(table, [_values(values) for values in rows])
+    decoded = [_values(values) for values in rows]
+    _with_new_columns(table, decoded, run)
+    ids = add_rows(table, decoded)
     return {"ok": True, "rows": _row_answer(table, ids)}
 
 

@@ -73,6 +73,28 @@ class TableValueError(ValueError):
     """A value that does not fit its column; the message names table, column and type."""
 
 
+# Python types and the column type an auto-created column gets for them, first match wins
+# (bool before number: True is an int too; datetime before date).
+INFERRED_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    ((int, float), "number"),
+    (str, "text"),
+    (datetime, "datetime"),
+    (date, "date"),
+    (RowRef, "link_single"),
+)
+
+
+def inferred_type(value: Any) -> str:
+    """The column type an auto-created column gets for its first value (not None)."""
+    for python_type, type_ in INFERRED_TYPES:
+        if isinstance(value, python_type):
+            return type_
+    if isinstance(value, list) and value and all(isinstance(item, RowRef) for item in value):
+        return "link_multiple"
+    return "simple_object"
+
+
 def decode_wire(value: Any) -> Any:
     """A value from the channel with its date/datetime/row tags turned back into Python values."""
     if isinstance(value, list) and value and all(_row_ref(item) for item in value):

@@ -27,6 +27,12 @@ class ColumnForm(FlaskForm):
     )
 
 
+class SwitchForm(FlaskForm):
+    """Turn a setting on (`on` is "1") or off."""
+
+    on = StringField("On")
+
+
 class CellForm(FlaskForm):
     value = TextAreaField("Value")
 

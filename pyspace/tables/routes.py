@@ -22,7 +22,15 @@ from ..htmx import is_htmx, redirect_to, render_partial_or_page, trigger
 from ..models import DataColumn, DataTable, Widget
 from . import bp, csv_io, schema
 from .columns import column_choices, format_text, json_value, parse_text, type_label
-from .forms import ButtonForm, CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
+from .forms import (
+    ButtonForm,
+    CellForm,
+    ColumnForm,
+    CsvImportForm,
+    NameForm,
+    SwitchForm,
+    row_values_from,
+)
 from .queries import QueryError, count_rows, newest_row_ids, panel_filter, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
@@ -77,9 +85,11 @@ def _panel(
     events: dict | None = None,
 ) -> Response:
     """The panel (every table, its columns and row count): a fragment for htmx, else the page."""
+    tables = schema.tables_of(widget.id)
     context = {
         "widget": widget,
-        "tables": schema.tables_of(widget.id),
+        "tables": tables,
+        "type_labels": {c.id: type_label(c) for table in tables for c in table.columns},
         "error": error,
         "error_for": error_for,
         "typed": _typed_back(error),
@@ -94,6 +104,18 @@ def _panel(
 def panel(widget_id: str):
     """The Data panel: the widget's tables with their columns and row counts."""
     return _panel(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/tables/auto-columns")
+def auto_columns(widget_id: str):
+    """Switch Anvil's "Add columns automatically when adding a new row" on (`on=1`) or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_auto_columns(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "on" if on else "off"
+    return _panel(widget, events=_toast(f"Adding columns automatically is {state}."))
 
 
 @bp.post("/widgets/<widget_id>/tables")

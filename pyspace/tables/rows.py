@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, insert, select, update
 from ..database import rows_changed
 from ..extensions import db
 from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
-from .columns import CELL_FIELD, RowRef, TableValueError, check_value, value_size
+from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
 from .queries import no_such_column
-from .schema import LINK_BYTES, unlink
+from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
 
 
 class RowChangeError(ValueError):
@@ -151,6 +151,31 @@ def _count(table: DataTable, rows: int, size: int) -> None:
         .where(DataTable.id == table.id)
         .values(row_count=DataTable.row_count + rows, byte_count=DataTable.byte_count + size)
     )
+
+
+def add_missing_columns(table: DataTable, rows: list[dict[str, Any]]) -> None:
+    """Create the columns `rows` name that `table` lacks, each typed by its first value that
+    is not None. A column whose values are all None is not created (it would have no type):
+    those values are dropped from `rows`, as a row has no value there anyway. A link column
+    links to the table of its first row."""
+    columns = columns_by_name(table)
+    for values in rows:
+        for name, value in list(values.items()):
+            if name in columns:
+                continue
+            if value is None:
+                if not any(other.get(name) is not None for other in rows):
+                    del values[name]
+                continue
+            type_ = inferred_type(value)
+            link_table = None
+            if type_ in LINK_TYPES:
+                first = value if isinstance(value, RowRef) else value[0]
+                link_table = table_named(table.widget_id, first.table or "")
+            try:
+                columns[name] = add_column(table, name, type_, link_table)
+            except TableChangeError as error:
+                raise RowChangeError(str(error)) from None
 
 
 def add_rows(table: DataTable, rows: list[dict[str, Any]]) -> list[int]:

@@ -98,6 +98,13 @@ def _commit() -> None:
         raise
 
 
+def set_auto_columns(widget: Widget, on: bool) -> None:
+    """Whether add_row(new_column=...) creates the column (Anvil's "Add columns
+    automatically when adding a new row")."""
+    widget.tables_auto_columns = on
+    _commit()
+
+
 def create_table(widget: Widget, name: str) -> DataTable:
     """A new empty table of `widget`."""
     table = DataTable(widget_id=widget.id, name=_table_name(widget.id, name))

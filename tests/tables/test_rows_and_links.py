@@ -251,3 +251,52 @@ def test_todolist_template_has_row(app, owner):
         seed=False,
     )
     assert printed(result) == ["Task does not exist", 0]
+
+
+def test_auto_created_columns_are_off_by_default_and_switched_on_in_the_data_panel(
+    app, alice, owner
+):
+    widget = alice.create_widget("Auto")
+    with app.app_context():
+        from pyspace.models import Widget
+        from pyspace.tables import schema
+
+        schema.create_table(db.session.get(Widget, widget), "players")
+        schema.create_table(db.session.get(Widget, widget), "events")
+    body = """
+        try:
+            app_tables.players.add_row(name="Ada")
+        except tables.NoSuchColumnError:
+            print(json.dumps("refused"))
+        """
+    assert printed(run(app, widget, body, seed=False)) == ["refused"]
+    panel = alice.client.get(f"/widgets/{widget}/tables").get_data(as_text=True)
+    assert "Add columns automatically when code adds a row" in panel
+    response = alice.post(f"/widgets/{widget}/tables/auto-columns", data={"on": "1"}, htmx=True)
+    assert response.status_code == 200 and "<strong>on</strong>" in response.get_data(as_text=True)
+    body = """
+        ada = app_tables.players.add_row(name="Ada", score=3, active=True, nothing=None)
+        app_tables.events.add_rows([
+            {"who": ada, "when": datetime(2026, 1, 1, tzinfo=timezone.utc), "day": date(2026, 1, 1),
+             "tags": {"a": [1]}},
+            {"team": [ada], "who": ada},
+        ])
+        print(json.dumps(app_tables.players.list_columns()))
+        print(json.dumps(app_tables.events.list_columns()))
+        print(json.dumps(app_tables.events.search()[1]['team'][0]['name']))
+        """
+    assert printed(run(app, widget, body, seed=False)) == [
+        [
+            {"name": "name", "type": "string"},
+            {"name": "score", "type": "number"},
+            {"name": "active", "type": "bool"},
+        ],
+        [
+            {"name": "who", "type": "link_single", "table": "players"},
+            {"name": "when", "type": "datetime"},
+            {"name": "day", "type": "date"},
+            {"name": "tags", "type": "simpleObject"},
+            {"name": "team", "type": "link_multiple", "table": "players"},
+        ],
+        "Ada",
+    ]

@@ -1,4 +1,4 @@
-"""data tables: link columns (link_single, link_multiple)
+"""data tables: link columns (link_single, link_multiple), auto-created columns switch
 
 Revision ID: c_tables_links
 Revises: b4_tables
@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("widgets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "tables_auto_columns", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
     with op.batch_alter_table("data_columns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("link_table_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -52,3 +58,5 @@ def downgrade():
     with op.batch_alter_table("data_columns", schema=None) as batch_op:
         batch_op.drop_constraint("fk_data_columns_link_table_id_data_tables", type_="foreignkey")
         batch_op.drop_column("link_table_id")
+    with op.batch_alter_table("widgets", schema=None) as batch_op:
+        batch_op.drop_column("tables_auto_columns")
