@@ -421,6 +421,8 @@ COLUMN_TYPES = (
     "link_single",
     "link_multiple",
 )
+# What client code may do with a data table: nothing (the default), search it, or also edit it.
+CLIENT_ACCESS = ("none", "search", "edit")
 # Column types whose values are rows of another table (kept in DataLink, not DataCell).
 LINK_TYPES = ("link_single", "link_multiple")
 
@@ -440,6 +442,9 @@ class DataTable(Model):
     row_count: Mapped[int] = mapped_column(default=0)
     byte_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What client (browser) code may do with the table, as Anvil's "Form code can search /
+    # edit this table": one of CLIENT_ACCESS. Server code always has full access.
+    client_access: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
 
     columns: Mapped[list["DataColumn"]] = relationship(
         back_populates="table",

@@ -110,8 +110,15 @@ def copy_table_structure(from_widget_id: str, to_widget_id: str) -> None:
     new_target = db.aliased(DataTable)
     db.session.execute(
         insert(DataTable).from_select(
-            ["widget_id", "name", "row_count", "byte_count", "created_at"],
-            db.select(literal(to_widget_id), old.name, literal(0), literal(0), literal(utcnow()))
+            ["widget_id", "name", "row_count", "byte_count", "created_at", "client_access"],
+            db.select(
+                literal(to_widget_id),
+                old.name,
+                literal(0),
+                literal(0),
+                literal(utcnow()),
+                old.client_access,
+            )
             .where(old.widget_id == from_widget_id)
             .order_by(old.id),
         )

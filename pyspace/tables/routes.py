@@ -25,6 +25,7 @@ from .columns import column_choices, format_text, json_value, parse_text, type_l
 from .forms import (
     ButtonForm,
     CellForm,
+    ClientAccessForm,
     ColumnForm,
     CsvImportForm,
     NameForm,
@@ -143,6 +144,19 @@ def rename(widget_id: str, table_id: int):
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=_toast(f"Renamed the table to {table.name}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/client-access")
+def client_access(widget_id: str, table_id: int):
+    """What client code may do with the table (`access`: none, search, edit)."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    try:
+        schema.set_client_access(table, ClientAccessForm().access.data or "")
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for="rename")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=_toast("Saved who may use the table."))
 
 
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/delete")

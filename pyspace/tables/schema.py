@@ -9,6 +9,7 @@ from sqlalchemy import Select, delete, func, select, update
 
 from ..extensions import db
 from ..models import (
+    CLIENT_ACCESS,
     COLUMN_TYPES,
     LINK_TYPES,
     DataCell,
@@ -96,6 +97,23 @@ def _commit() -> None:
     except Exception:
         db.session.rollback()
         raise
+
+
+def set_client_access(table: DataTable, access: str) -> None:
+    """What client code may do with `table`: "none", "search" or "edit" (CLIENT_ACCESS)."""
+    if access not in CLIENT_ACCESS:
+        raise TableChangeError("Client access is one of: " + ", ".join(CLIENT_ACCESS) + ".")
+    table.client_access = access
+    _commit()
+
+
+def client_table(widget_id: str, name: str, edit: bool = False) -> DataTable | None:
+    """The widget's table `name` if client (browser) code may search it (with `edit`: also
+    change it), else None. The one check for code that gives client code a table or its rows:
+    a table nobody opened to clients is never reachable from the browser."""
+    table = table_named(widget_id, name)
+    allowed = ("edit",) if edit else ("search", "edit")
+    return table if table is not None and table.client_access in allowed else None
 
 
 def set_auto_columns(widget: Widget, on: bool) -> None:

@@ -99,3 +99,28 @@ def test_data_panel_adds_a_link_column_and_shows_anvil_type_names(app, alice):
         )
     page = alice.client.get(f"{url}/rows").get_data(as_text=True)
     assert "link_single → players" in page and '<span class="badge">number</span>' in page
+
+
+def test_client_access_is_server_only_by_default_set_in_the_panel_and_forked(app, alice, bob):
+    widget_id = alice.create_widget("Shop", visibility="public")
+    with app.app_context():
+        from pyspace.models import Widget
+
+        products = schema.create_table(db.session.get(Widget, widget_id), "products")
+        schema.create_table(db.session.get(Widget, widget_id), "orders")
+        products_id = products.id
+        assert schema.client_table(widget_id, "products") is None
+    url = f"/widgets/{widget_id}/tables/{products_id}"
+    assert "search and edit it" in alice.client.get(f"{url}/rows").get_data(as_text=True)
+    assert alice.post(f"{url}/client-access", data={"access": "search"}).status_code == 302
+    assert alice.post(f"{url}/client-access", data={"access": "all"}).status_code == 422
+    # Another account can't change it (404, as for every owner-only route).
+    assert bob.post(f"{url}/client-access", data={"access": "edit"}).status_code == 404
+    with app.app_context():
+        assert schema.client_table(widget_id, "products").id == products_id
+        assert schema.client_table(widget_id, "products", edit=True) is None
+        assert schema.client_table(widget_id, "orders") is None
+    fork_id = bob.post(f"/widgets/{widget_id}/fork").headers["Location"].rstrip("/").split("/")[-2]
+    with app.app_context():
+        assert schema.table_named(fork_id, "products").client_access == "search"
+        assert schema.table_named(fork_id, "orders").client_access == "none"

@@ -1,4 +1,5 @@
-"""data tables: link columns (link_single, link_multiple), auto-created columns switch
+"""data tables: link columns (link_single, link_multiple), auto-created columns switch,
+client access per table
 
 Revision ID: c_tables_links
 Revises: b4_tables
@@ -21,6 +22,12 @@ def upgrade():
         batch_op.add_column(
             sa.Column(
                 "tables_auto_columns", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
+    with op.batch_alter_table("data_tables", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "client_access", sa.String(length=10), server_default="none", nullable=False
             )
         )
     with op.batch_alter_table("data_columns", schema=None) as batch_op:
@@ -60,3 +67,5 @@ def downgrade():
         batch_op.drop_column("link_table_id")
     with op.batch_alter_table("widgets", schema=None) as batch_op:
         batch_op.drop_column("tables_auto_columns")
+    with op.batch_alter_table("data_tables", schema=None) as batch_op:
+        batch_op.drop_column("client_access")
