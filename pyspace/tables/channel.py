@@ -19,10 +19,18 @@ from typing import Any
 from flask import current_app
 
 from ..extensions import db
-from ..models import DataTable, Widget
+from ..models import LINK_TYPES, DataTable, Widget
 from ..sandbox.services import Answer, RunContext
 from . import transactions
-from .columns import anvil_type, decode_wire, encode_wire, format_text
+from .columns import (
+    TableValueError,
+    anvil_type,
+    check_value,
+    decode_wire,
+    encode_wire,
+    format_text,
+    from_cell,
+)
 from .queries import Order, QueryError, conditions, count_rows, row_ids, row_values
 from .rows import (
     QuotaError,
@@ -114,17 +122,41 @@ def list_tables(request: dict, run: RunContext) -> Answer:
 def _with_new_columns(table: DataTable, rows: list[dict[str, Any]], run: RunContext) -> None:
     """With the widget's auto-columns switch on, create the columns `rows` name that the table
     lacks (as Anvil's "Add columns automatically when adding a new row")."""
+    names = {column.name for column in table.columns}
+    if all(name in names for values in rows for name in values):
+        return
     widget = db.session.get(Widget, run.widget_id)
     if widget is not None and widget.tables_auto_columns:
         add_missing_columns(table, rows)
+
+
+def _stored(table: DataTable, values: dict[str, Any]) -> dict[str, Any] | None:
+    """A new row's values as a read would give them, from the values just checked and
+    written (no second trip to the database: add_row is the call widgets make in loops);
+    None when the table has link columns (their rows' tables are read back instead)."""
+    columns = [(column.name, column.type) for column in table.columns]
+    if any(type_ in LINK_TYPES for _, type_ in columns):
+        return None
+    try:
+        return {
+            name: from_cell(type_, check_value(table.name, name, type_, values.get(name)))
+            for name, type_ in columns
+        }
+    except TableValueError:
+        return None  # add_rows refuses the row, saying why
 
 
 def add(request: dict, run: RunContext) -> Answer:
     table = _table(request, run)
     values = _values(request.get("values"))
     _with_new_columns(table, [values], run)
+    # Read before the commit expires the table.
+    stored = _stored(table, values)
     (row_id,) = add_rows(table, [values])
-    return {"ok": True, "row": _row_answer(table, [row_id])[0]}
+    if stored is None:
+        return {"ok": True, "row": _row_answer(table, [row_id])[0]}
+    wire = {name: encode_wire(value) for name, value in stored.items()}
+    return {"ok": True, "row": {"id": str(row_id), "values": wire}}
 
 
 def add_many(request: dict, run: RunContext) -> Answer:
