@@ -447,6 +447,19 @@ SETTINGS: tuple[Setting, ...] = (
     # anvil.server.session (pyspace/widget_sessions/)
     Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
     Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),
+    Setting(
+        "TABLES_TRANSACTION_SECONDS",
+        float,
+        5.0,
+        "longest a run's data-table transaction may stay open before it is cancelled (kept "
+        "below SQLite's 10 s busy timeout, so other writers wait for it rather than fail)",
+    ),
+    Setting(
+        "TABLES_CSV_MAX_BYTES",
+        int,
+        10 * MiB,
+        "largest CSV that to_csv() builds for widget code",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -135,6 +135,9 @@ class Widget(Model):
     html: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Data tables: add_row(new_column=...) creates the column (Anvil's "Add columns
+    # automatically when adding a new row"); off unless the owner switches it on.
+    tables_auto_columns: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
@@ -418,7 +421,20 @@ class Schedule(Model):
 # --- Data tables (pyspace/tables/) ---------------------------------------------------------
 
 TABLE_NAME_MAX = 64
-COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "simple_object")
+COLUMN_TYPES = (
+    "text",
+    "number",
+    "bool",
+    "date",
+    "datetime",
+    "simple_object",
+    "link_single",
+    "link_multiple",
+)
+# What client code may do with a data table: nothing (the default), search it, or also edit it.
+CLIENT_ACCESS = ("none", "search", "edit")
+# Column types whose values are rows of another table (kept in DataLink, not DataCell).
+LINK_TYPES = ("link_single", "link_multiple")
 
 
 class DataTable(Model):
@@ -436,9 +452,13 @@ class DataTable(Model):
     row_count: Mapped[int] = mapped_column(default=0)
     byte_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What client (browser) code may do with the table, as Anvil's "Form code can search /
+    # edit this table": one of CLIENT_ACCESS. Server code always has full access.
+    client_access: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
 
     columns: Mapped[list["DataColumn"]] = relationship(
         back_populates="table",
+        foreign_keys="DataColumn.table_id",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="DataColumn.id",
@@ -472,8 +492,14 @@ class DataColumn(Model):
     )
     name: Mapped[str] = mapped_column(String(TABLE_NAME_MAX))
     type: Mapped[str] = mapped_column(String(20))
+    # The table a link column's rows belong to (a table of the same widget); None for other
+    # types, and once that table is deleted (its links then read as None).
+    link_table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_tables.id", ondelete="SET NULL"), default=None
+    )
 
-    table: Mapped[DataTable] = relationship(back_populates="columns")
+    table: Mapped[DataTable] = relationship(back_populates="columns", foreign_keys=[table_id])
+    link_table: Mapped[DataTable | None] = relationship(foreign_keys=[link_table_id])
 
     __table_args__ = (UniqueConstraint("table_id", "name", name="uq_data_column_table_name"),)
 
@@ -583,3 +609,29 @@ class TableImport(Model):
     rows_total: Mapped[int] = mapped_column()
     rows_done: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataLink(Model):
+    """One value of a link column: row `row_id` links to row `target_id` (of the column's
+    `link_table`). A link_single value is one DataLink at position 0; a link_multiple value is
+    one per linked row, in order. No value is no DataLink.
+
+    `target_id` has no foreign key: deleting a row deletes the links to it (tables/rows.py),
+    so a link never points at a row id the database later gives to a new row."""
+
+    __tablename__ = "data_links"
+
+    row_id: Mapped[int] = mapped_column(
+        ForeignKey("data_rows.id", ondelete="CASCADE"), primary_key=True
+    )
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("data_columns.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        # search(player=row): the column's links to one row; and every link to a deleted row.
+        Index("ix_data_links_column_target", "column_id", "target_id", "row_id"),
+        Index("ix_data_links_target", "target_id"),
+    )

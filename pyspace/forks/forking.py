@@ -109,23 +109,38 @@ def copy_table_structure(from_widget_id: str, to_widget_id: str) -> None:
     """Give `to_widget_id` tables and columns like `from_widget_id`'s, empty: no row is read.
 
     Two INSERT … SELECT statements whatever the number of tables and columns; part of the
-    caller's transaction (no commit)."""
+    caller's transaction (no commit). A link column links to the fork's table of the same
+    name, never to the original's."""
     old = db.aliased(DataTable)
     new = db.aliased(DataTable)
+    old_target = db.aliased(DataTable)
+    new_target = db.aliased(DataTable)
     db.session.execute(
         insert(DataTable).from_select(
-            ["widget_id", "name", "row_count", "byte_count", "created_at"],
-            db.select(literal(to_widget_id), old.name, literal(0), literal(0), literal(utcnow()))
+            ["widget_id", "name", "row_count", "byte_count", "created_at", "client_access"],
+            db.select(
+                literal(to_widget_id),
+                old.name,
+                literal(0),
+                literal(0),
+                literal(utcnow()),
+                old.client_access,
+            )
             .where(old.widget_id == from_widget_id)
             .order_by(old.id),
         )
     )
     db.session.execute(
         insert(DataColumn).from_select(
-            ["table_id", "name", "type"],
-            db.select(new.id, DataColumn.name, DataColumn.type)
+            ["table_id", "name", "type", "link_table_id"],
+            db.select(new.id, DataColumn.name, DataColumn.type, new_target.id)
             .join(old, old.id == DataColumn.table_id)
             .join(new, (new.widget_id == to_widget_id) & (new.name == old.name))
+            .outerjoin(old_target, old_target.id == DataColumn.link_table_id)
+            .outerjoin(
+                new_target,
+                (new_target.widget_id == to_widget_id) & (new_target.name == old_target.name),
+            )
             .where(old.widget_id == from_widget_id)
             .order_by(DataColumn.id),
         )

@@ -3,15 +3,18 @@
 Values cross the sandbox channel as JSON; dates and datetimes travel as tagged ISO strings
 (`{"$date": "2026-11-28"}`, `{"$datetime": "2026-11-28T09:00:00+00:00"}`), decoded here before
 they are checked. Datetimes are stored as naive UTC and come back timezone-aware (UTC), as
-Anvil's do; a naive datetime given to a table is taken to be UTC.
+Anvil's do; a naive datetime given to a table is taken to be UTC. A row (a link column's
+value) travels as `{"$row": {"table": "players", "id": "12"}}`.
 """
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..models import COLUMN_TYPES
+from ..models import COLUMN_TYPES, LINK_TYPES
 
 # Which DataCell attribute holds each type's values.
 CELL_FIELD = {
@@ -31,16 +34,73 @@ TYPE_LABELS = {
     "date": "a date (datetime.date)",
     "datetime": "a datetime (datetime.datetime)",
     "simple_object": "a simple object (None, str, number, bool, list or dict of those)",
+    "link_single": "a row",
+    "link_multiple": "a list of rows",
 }
-assert set(CELL_FIELD) == set(COLUMN_TYPES)
+assert set(CELL_FIELD) | set(LINK_TYPES) == set(COLUMN_TYPES)
+# The names Anvil gives the types (list_columns()), where they differ from ours.
+ANVIL_TYPES = {"text": "string", "simple_object": "simpleObject"}
+# The most rows one link_multiple value may hold.
+MAX_LINKS = 1000
+
+
+def anvil_type(type_: str) -> str:
+    """The type's name as Anvil's list_columns() gives it."""
+    return ANVIL_TYPES.get(type_, type_)
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """A row given as a value: of table `table` (None: the link column's own table)."""
+
+    table: str | None
+    id: int
+
+
+def _row_ref(value: Any) -> RowRef | None:
+    if not isinstance(value, dict) or set(value) != {"$row"} or not isinstance(value["$row"], dict):
+        return None
+    ref = value["$row"]
+    try:
+        row_id = int(str(ref.get("id")))
+    except (TypeError, ValueError):
+        return None
+    table = ref.get("table")
+    return RowRef(table if isinstance(table, str) else None, row_id)
 
 
 class TableValueError(ValueError):
     """A value that does not fit its column; the message names table, column and type."""
 
 
+# Python types and the column type an auto-created column gets for them, first match wins
+# (bool before number: True is an int too; datetime before date).
+INFERRED_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    ((int, float), "number"),
+    (str, "text"),
+    (datetime, "datetime"),
+    (date, "date"),
+    (RowRef, "link_single"),
+)
+
+
+def inferred_type(value: Any) -> str:
+    """The column type an auto-created column gets for its first value (not None)."""
+    for python_type, type_ in INFERRED_TYPES:
+        if isinstance(value, python_type):
+            return type_
+    if isinstance(value, list) and value and all(isinstance(item, RowRef) for item in value):
+        return "link_multiple"
+    return "simple_object"
+
+
 def decode_wire(value: Any) -> Any:
-    """A value from the channel with its date/datetime tags turned back into Python values."""
+    """A value from the channel with its date/datetime/row tags turned back into Python values."""
+    if isinstance(value, list) and value and all(_row_ref(item) for item in value):
+        return [_row_ref(item) for item in value]
+    if _row_ref(value) is not None:
+        return _row_ref(value)
     if isinstance(value, dict) and len(value) == 1:
         ((tag, text),) = value.items()
         if tag == "$datetime" and isinstance(text, str):
@@ -52,6 +112,10 @@ def decode_wire(value: Any) -> Any:
 
 def encode_wire(value: Any) -> Any:
     """A Python value as the channel (and the JSON API) carries it."""
+    if isinstance(value, RowRef):
+        return {"$row": {"table": value.table, "id": str(value.id)}}
+    if isinstance(value, list) and value and isinstance(value[0], RowRef):
+        return [encode_wire(item) for item in value]
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -72,6 +136,10 @@ def check_value(table: str, column: str, type_: str, value: Any) -> Any:
         "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),
         "datetime": lambda v: isinstance(v, datetime),
         "simple_object": _is_simple_object,
+        "link_single": lambda v: isinstance(v, RowRef),
+        "link_multiple": lambda v: (
+            isinstance(v, (list, tuple)) and all(isinstance(item, RowRef) for item in v)
+        ),
     }[type_](value)
     if not ok:
         raise TableValueError(
@@ -82,6 +150,12 @@ def check_value(table: str, column: str, type_: str, value: Any) -> Any:
         return _naive_utc(table, column, value)
     if type_ == "number":
         return float(value)
+    if type_ == "link_multiple":
+        if len(value) > MAX_LINKS:
+            raise TableValueError(
+                f"Column {column!r} of table {table!r} holds at most {MAX_LINKS} rows."
+            )
+        return list(value)
     return value
 
 
@@ -179,6 +253,13 @@ def _parse_object(text: str) -> Any:
         raise ValueError("The simple object is nested too deeply.") from None
 
 
+def _parse_link(text: str) -> RowRef:
+    try:
+        return RowRef(None, int(text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a row id (a whole number).") from None
+
+
 PARSERS = {
     "text": lambda text: text,
     "number": _parse_number,
@@ -186,6 +267,8 @@ PARSERS = {
     "date": _parse_date,
     "datetime": _parse_datetime,
     "simple_object": _parse_object,
+    "link_single": _parse_link,
+    "link_multiple": lambda text: [_parse_link(part.strip()) for part in text.split(",")],
 }
 
 
@@ -198,23 +281,50 @@ def parse_text(type_: str, text: str) -> Any:
     return None if text == "" else PARSERS[type_](text)
 
 
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "datetime": lambda value: value.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    "date": lambda value: value.isoformat(),
+    "bool": lambda value: "true" if value else "false",
+    "simple_object": json.dumps,
+    "link_single": lambda value: str(value.id),
+    "link_multiple": lambda value: ",".join(str(ref.id) for ref in value),
+}
+
+
 def format_text(type_: str, value: Any) -> str:
     """A value as the Data panel shows it and a CSV holds it (parse_text reads it back)."""
     if value is None:
         return ""
-    if type_ == "datetime":
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if type_ in ("date",):
-        return value.isoformat()
-    if type_ == "bool":
-        return "true" if value else "false"
-    if type_ == "simple_object":
-        return json.dumps(value)
-    return str(value)
+    return FORMATTERS.get(type_, str)(value)
 
 
 def json_value(type_: str, value: Any) -> Any:
-    """A value for the rows JSON: dates and datetimes as ISO text, everything else as is."""
+    """A value for the rows JSON: dates and datetimes as ISO text, links as row ids (text),
+    everything else as is."""
+    if type_ == "link_single" and value is not None:
+        return str(value.id)
+    if type_ == "link_multiple" and value is not None:
+        return [str(ref.id) for ref in value]
     if value is None or type_ not in ("date", "datetime"):
         return value
     return format_text(type_, value)
+
+
+def column_choices(tables: list) -> list[tuple[str, str]]:
+    """The Data panel's column types as (value, label): the plain types, then a link to each of
+    the widget's `tables` (value "link_single:<table id>"), labelled with Anvil's names."""
+    plain = [(type_, anvil_type(type_)) for type_ in CELL_FIELD]
+    links = [
+        (f"{type_}:{table.id}", f"{label} {table.name}")
+        for table in tables
+        for type_, label in (("link_single", "link to"), ("link_multiple", "links to"))
+    ]
+    return plain + links
+
+
+def type_label(column: Any) -> str:
+    """A column's type as the Data panel shows it: Anvil's name, and a link's table."""
+    if column.type in LINK_TYPES:
+        target = column.link_table.name if column.link_table is not None else "(deleted table)"
+        return f"{column.type} → {target}"
+    return anvil_type(column.type)

@@ -23,6 +23,18 @@ class ColumnForm(FlaskForm):
     )
 
 
+class ClientAccessForm(FlaskForm):
+    """What client code may do with a table (checked by schema.set_client_access)."""
+
+    access = StringField("Client access")
+
+
+class SwitchForm(FlaskForm):
+    """Turn a setting on (`on` is "1") or off."""
+
+    on = StringField("On")
+
+
 class CellForm(FlaskForm):
     value = TextAreaField("Value")
 

@@ -15,15 +15,38 @@ the same on ten rows or a million. Rows with no value in the ordering column com
 rows that have one, in either direction.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import DataCell, DataColumn, DataRow, DataTable
-from .columns import CELL_FIELD, ORDERED_TYPES, TableValueError, check_value, decode_wire, from_cell
+from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
+from .columns import (
+    CELL_FIELD,
+    ORDERED_TYPES,
+    RowRef,
+    TableValueError,
+    check_value,
+    decode_wire,
+    encode_wire,
+    from_cell,
+    parse_text,
+)
 
 # Bounds on what one request may make the database do: far beyond any real search.
 MAX_FILTERS = 50
@@ -32,7 +55,12 @@ MAX_DEPTH = 8
 
 
 class QueryError(ValueError):
-    """A query widget code sent that can't be run; the message says why."""
+    """A query widget code sent that can't be run; the message says why, and `error` names
+    the Anvil exception widget code gets for it."""
+
+    def __init__(self, message: str, error: str = "TableError") -> None:
+        super().__init__(message)
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -55,19 +83,106 @@ def _has_cell(column: DataColumn, *conditions: ColumnElement) -> ColumnElement:
     )
 
 
+def _has_link(column: DataColumn, *conditions: ColumnElement) -> ColumnElement:
+    """The row links to a row in `column` (meeting `conditions`)."""
+    return (
+        exists()
+        .where(DataLink.row_id == DataRow.id, DataLink.column_id == column.id, *conditions)
+        .correlate_except(DataLink)
+    )
+
+
+def _link_targets(value: Any) -> list[int]:
+    return [ref.id for ref in ([value] if isinstance(value, RowRef) else value)]
+
+
+def _linked(column: DataColumn, value: Any) -> ColumnElement:
+    """search(player=row): the row links to `row`; for link_multiple and a list of rows,
+    to every one of them (as Anvil matches a multiple-link column)."""
+    if value is None:
+        return not_(_has_link(column))
+    targets = _link_targets(value)
+    return and_(true(), *(_has_link(column, DataLink.target_id == t) for t in targets))
+
+
 def _value(table: DataTable, column: DataColumn, value: Any) -> Any:
+    value = decode_wire(value)
+    if column.type == "link_multiple" and isinstance(value, RowRef):
+        # search(members=row): the rows whose list includes `row`.
+        value = [value]
     try:
-        return check_value(table.name, column.name, column.type, decode_wire(value))
+        return check_value(table.name, column.name, column.type, value)
     except (TableValueError, ValueError) as error:
         raise QueryError(str(error)) from None
 
 
-def _like_pattern(column: DataColumn, pattern: Any, op: str) -> str:
+WORD_RE = re.compile(r"\w+")
+RAW_TERM_RE = re.compile(r'-?"[^"]*"|\S+')
+# SQLite: one character that is not part of a word (GLOB has no "one or more").
+GLOB_SEPARATOR = "[^a-z0-9_\u00c0-\uffff]"
+
+
+def _has_words(field: ColumnElement, phrase: list[str], prefix: bool = False) -> ColumnElement:
+    """The text has the words of `phrase` next to each other, as whole words (the last one
+    only as the start of a word with `prefix`), whatever the case and punctuation around."""
+    if db.engine.dialect.name == "postgresql":
+        # \m and \M are the start and end of a word; \W+ is a run of separators.
+        pattern = "\\m" + "\\W+".join(phrase) + ("" if prefix else "\\M")
+        return field.op("~*")(pattern)
+    padded = literal(" ").concat(func.lower(field)).concat(" ")
+    end = "*" if prefix else GLOB_SEPARATOR + "*"
+    # Words in a phrase may be 1 to 3 separators apart ("clear sky", "clear, sky").
+    return or_(
+        *(
+            padded.op("GLOB")("*" + GLOB_SEPARATOR + (GLOB_SEPARATOR * n).join(phrase) + end)
+            for n in range(1, 4 if len(phrase) > 1 else 2)
+        )
+    )
+
+
+def _raw_terms(field: ColumnElement, text: str) -> ColumnElement:
+    """raw=True: terms all match, `a OR b` either, `-term` excludes, `"a b"` is a phrase,
+    `pre*` a prefix."""
+    groups: list[list[ColumnElement]] = [[]]
+    pending_or = False
+    for token in RAW_TERM_RE.findall(text):
+        if token == "OR":
+            pending_or = True
+            continue
+        negated = token.startswith("-") and len(token) > 1
+        body = token[1:] if negated else token
+        prefix = body.endswith("*") and not body.startswith('"')
+        phrase = WORD_RE.findall(body.lower())
+        if not phrase:
+            continue
+        term = _has_words(field, phrase, prefix)
+        term = not_(term) if negated else term
+        if pending_or and groups[-1]:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = False
+    return and_(true(), *(or_(*group) for group in groups if group))
+
+
+def _full_text(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
+    """Rows whose text has every word of the query (case and punctuation ignored).
+
+    A whole-word match in SQL on both databases (GLOB on SQLite, a regular expression on
+    PostgreSQL), so a search finds the same rows on either; it scans the column's text cells
+    (there is no full-text index) and does not stem words ("rains" doesn't find "rain")."""
+    text = query.get("value")
     if column.type != "text":
-        raise QueryError(f"q.{op} works on text columns; {column.name!r} is {column.type}.")
-    if not isinstance(pattern, str):
-        raise QueryError(f"q.{op} takes a pattern string, like q.{op}('%rain%').")
-    return pattern
+        raise QueryError(
+            f"q.full_text_match works on text columns; {column.name!r} is {column.type}."
+        )
+    if not isinstance(text, str):
+        raise QueryError("q.full_text_match takes the text to look for.")
+    field = _field(column)
+    if query.get("raw"):
+        return _has_cell(column, _raw_terms(field, text))
+    terms = [_has_words(field, [word]) for word in WORD_RE.findall(text.lower())]
+    return _has_cell(column, and_(true(), *terms))
 
 
 def _sqlite_glob(pattern: str) -> str:
@@ -79,6 +194,8 @@ def _sqlite_glob(pattern: str) -> str:
 
 def _equal(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
     value = _value(table, column, query.get("value"))
+    if column.type in LINK_TYPES:
+        return _linked(column, value)
     if value is None:
         return not_(_has_cell(column))
     _searchable(column)
@@ -91,6 +208,14 @@ def _compare(table: DataTable, column: DataColumn, query: dict) -> ColumnElement
             "q.greater_than and friends compare text, numbers, dates and datetimes; "
             f"{column.name!r} is {column.type}."
         )
+    return _has_cell(column, _comparison(table, column, query))
+
+
+COMPARISONS = ("gt", "lt", "ge", "le")
+
+
+def _comparison(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
+    """The condition on the cell's value itself (`number_value > 3`)."""
     value = _value(table, column, query.get("value"))
     if value is None:
         raise QueryError(f"Can't compare {column.name!r} with None.")
@@ -101,7 +226,7 @@ def _compare(table: DataTable, column: DataColumn, query: dict) -> ColumnElement
         "ge": field >= value,
         "le": field <= value,
     }
-    return _has_cell(column, compared[query["op"]])
+    return compared[query["op"]]
 
 
 def _like(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
@@ -119,28 +244,76 @@ def _like(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
     return _has_cell(column, field.like(pattern))
 
 
-def _one_of(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
-    op, values = query["op"], query.get("values")
-    if not isinstance(values, list):
-        raise QueryError(f"q.{op} takes values: q.{op}('a', 'b').")
-    if len(values) > MAX_VALUES:
-        raise QueryError(f"q.{op} takes at most {MAX_VALUES} values.")
+def _one_of_values(table: DataTable, column: DataColumn, op: str, values: list) -> ColumnElement:
+    """any_of / none_of over plain values: one IN (...) on the column's index."""
     checked = [_value(table, column, value) for value in values]
     present = [value for value in checked if value is not None]
     parts = []
-    if present:
+    if column.type == "link_single" and present:
+        parts.append(_has_link(column, DataLink.target_id.in_([ref.id for ref in present])))
+    elif column.type == "link_multiple":
+        parts += [_linked(column, value) for value in present]
+    elif present:
         _searchable(column)
         parts.append(_has_cell(column, _field(column).in_(present)))
     if len(present) < len(checked):
-        parts.append(not_(_has_cell(column)))
+        no_value = _has_link(column) if column.type in LINK_TYPES else _has_cell(column)
+        parts.append(not_(no_value))
     matched = or_(*parts) if parts else false()
     return matched if op == "any_of" else not_(matched)
 
 
-def _negated(table: DataTable, column: DataColumn, query: dict, depth: int) -> ColumnElement:
-    if depth >= MAX_DEPTH:
-        raise QueryError(f"Queries can be nested at most {MAX_DEPTH} deep.")
-    return not_(condition(table, column, query.get("query"), depth + 1))
+def _combined(op: str, parts: list[ColumnElement]) -> ColumnElement:
+    if op == "all_of":
+        return and_(true(), *parts)
+    matched = or_(false(), *parts)
+    return matched if op == "any_of" else not_(matched)
+
+
+def _is_query(value: Any) -> bool:
+    return isinstance(value, dict) and "op" in value
+
+
+def _of_values(query: dict) -> tuple[list, dict]:
+    op, values, columns = query["op"], query.get("values", []), query.get("columns") or {}
+    if not isinstance(values, list) or not isinstance(columns, dict):
+        raise QueryError(f"q.{op} takes queries or values, and column=query keywords.")
+    if len(values) + len(columns) > MAX_VALUES:
+        raise QueryError(f"q.{op} takes at most {MAX_VALUES} values.")
+    return values, columns
+
+
+def _of_column(
+    table: DataTable, column: DataColumn, query: dict, budget: "_Budget", depth: int
+) -> ColumnElement:
+    """all_of / any_of / none_of as one column's query."""
+    op = query["op"]
+    values, columns = _of_values(query)
+    if columns:
+        raise QueryError(
+            f"q.{op}(column=...) combines columns: give it to search() itself, "
+            f"not as the query for {column.name!r}."
+        )
+    if op != "all_of" and not any(_is_query(value) for value in values):
+        budget.spend(len(values))
+        return _one_of_values(table, column, op, values)
+    if (
+        op == "all_of"
+        and values
+        and column.type in ORDERED_TYPES
+        and all(_is_query(value) and value["op"] in COMPARISONS for value in values)
+    ):
+        # q.between and its like: one range on the column's index (a row has one cell per
+        # column), where separate EXISTS could make the planner join the cells twice.
+        budget.spend(len(values))
+        return _has_cell(column, *(_comparison(table, column, value) for value in values))
+    return _combined(op, [condition(table, column, value, depth + 1, budget) for value in values])
+
+
+def _negated(
+    table: DataTable, column: DataColumn, query: dict, budget: "_Budget", depth: int
+) -> ColumnElement:
+    return not_(condition(table, column, query.get("query"), depth + 1, budget))
 
 
 OPERATORS = {
@@ -151,9 +324,21 @@ OPERATORS = {
     "le": _compare,
     "like": _like,
     "ilike": _like,
-    "any_of": _one_of,
-    "none_of": _one_of,
+    "full_text_match": _full_text,
 }
+COMBINED = ("all_of", "any_of", "none_of")
+
+
+class _Budget:
+    """How many conditions one search may still build (so nesting can't multiply work)."""
+
+    def __init__(self) -> None:
+        self.left = MAX_VALUES
+
+    def spend(self, count: int = 1) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise QueryError(f"A search can have at most {MAX_VALUES} conditions and values.")
 
 
 def _searchable(column: DataColumn) -> None:
@@ -163,32 +348,85 @@ def _searchable(column: DataColumn) -> None:
         )
 
 
-def condition(table: DataTable, column: DataColumn, query: Any, depth: int = 0) -> ColumnElement:
+def condition(
+    table: DataTable,
+    column: DataColumn,
+    query: Any,
+    depth: int = 0,
+    budget: _Budget | None = None,
+) -> ColumnElement:
     """The SQL condition for `query` on `column` (correlated to DataRow)."""
-    if not isinstance(query, dict) or "op" not in query:
+    budget = budget or _Budget()
+    if depth > MAX_DEPTH:
+        raise QueryError(f"Queries can be nested at most {MAX_DEPTH} deep.")
+    budget.spend()
+    if not _is_query(query):
         query = {"op": "eq", "value": query}
-    if query["op"] == "not":
-        return _negated(table, column, query, depth)
-    operator = OPERATORS.get(query["op"])
+    op = query["op"]
+    if op == "not":
+        return _negated(table, column, query, budget, depth)
+    if op in COMBINED:
+        return _of_column(table, column, query, budget, depth)
+    operator = OPERATORS.get(op)
     if operator is None:
-        raise QueryError(f"Unknown query operator {query['op']!r}.")
+        raise QueryError(f"Unknown query operator {op!r}.")
+    if op != "eq" and column.type in LINK_TYPES:
+        raise QueryError(
+            f"Search a link column with rows (q.any_of(row1, row2)); {column.name!r} "
+            f"can't be searched with q.{op}."
+        )
     return operator(table, column, query)
+
+
+def _positional(
+    table: DataTable,
+    columns: dict[str, DataColumn],
+    query: Any,
+    budget: _Budget,
+    depth: int = 0,
+) -> ColumnElement:
+    """A query given to search() positionally: q.any_of(a=..., b=...) and nestings of them."""
+    if depth > MAX_DEPTH:
+        raise QueryError(f"Queries can be nested at most {MAX_DEPTH} deep.")
+    budget.spend()
+    if not _is_query(query) or query["op"] not in COMBINED:
+        raise QueryError(
+            "search() takes q.all_of / q.any_of / q.none_of / q.not_ (with column=query "
+            "keywords), order_by(...), and column=value keywords."
+        )
+    values, named = _of_values(query)
+    parts = [_positional(table, columns, value, budget, depth + 1) for value in values]
+    for name, value in named.items():
+        column = columns.get(name)
+        if column is None:
+            raise QueryError(no_such_column(table, name), "NoSuchColumnError")
+        parts.append(condition(table, column, value, depth + 1, budget))
+    return _combined(query["op"], parts)
 
 
 def conditions(
     table: DataTable, columns: dict[str, DataColumn], filters: list
 ) -> list[ColumnElement]:
-    """Every filter as a condition; an unknown column is an error."""
+    """Every filter as a condition; an unknown column is an error.
+
+    A filter is {"column": name, "query": q} (a column=value keyword of search()) or
+    {"query": q} (a query given to search() positionally)."""
     if len(filters) > MAX_FILTERS:
         raise QueryError(f"A search can have at most {MAX_FILTERS} conditions.")
+    budget = _Budget()
     found = []
     for item in filters:
-        if not isinstance(item, dict) or not isinstance(item.get("column"), str):
+        if not isinstance(item, dict):
+            raise QueryError("Search with column=value or column=q.something(...).")
+        if "column" not in item:
+            found.append(_positional(table, columns, item.get("query"), budget))
+            continue
+        if not isinstance(item["column"], str):
             raise QueryError("Search with column=value or column=q.something(...).")
         column = columns.get(item["column"])
         if column is None:
-            raise QueryError(no_such_column(table, item["column"]))
-        found.append(condition(table, column, item.get("query")))
+            raise QueryError(no_such_column(table, item["column"]), "NoSuchColumnError")
+        found.append(condition(table, column, item.get("query"), 0, budget))
     return found
 
 
@@ -273,15 +511,49 @@ def _ordered_by_many(
 
 
 def _orderable(column: DataColumn) -> DataColumn:
-    if column.type == "simple_object":
-        raise QueryError(f"Can't order by the simple_object column {column.name!r}.")
+    if column.type not in CELL_FIELD or column.type == "simple_object":
+        raise QueryError(f"Can't order by the {column.type} column {column.name!r}.")
     return column
 
 
-def newest_row_ids(table: DataTable, offset: int, limit: int) -> list[int]:
-    """The Data panel's page: row ids newest first."""
-    statement = select(DataRow.id).where(DataRow.table_id == table.id).order_by(DataRow.id.desc())
+def newest_row_ids(
+    table: DataTable, offset: int, limit: int, where: list[ColumnElement] | None = None
+) -> list[int]:
+    """The Data panel's page: row ids newest first (of the rows matching `where`)."""
+    statement = (
+        select(DataRow.id)
+        .where(DataRow.table_id == table.id, *(where or []))
+        .order_by(DataRow.id.desc())
+    )
     return _page(statement, offset, limit)
+
+
+PANEL_QUERY_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
+PANEL_OPS = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
+
+
+def panel_filter(table: DataTable, text: str) -> list[ColumnElement]:
+    """The Data panel's query box: `column = value` (or !=, <, >, <=, >=; the value typed as
+    in a cell, empty for no value), or words that every matching row has in its text columns."""
+    columns = {column.name: column for column in table.columns}
+    match = PANEL_QUERY_RE.match(text)
+    if match and match.group(1) in columns:
+        name, op, typed = match.groups()
+        column = columns[name]
+        try:
+            value = encode_wire(parse_text(column.type, typed))
+        except ValueError as error:
+            raise QueryError(f"{name}: {error}") from None
+        if op in PANEL_OPS:
+            return [condition(table, column, {"op": PANEL_OPS[op], "value": value})]
+        found = condition(table, column, value)
+        return [found if op == "=" else not_(found)]
+    texts = [column for column in table.columns if column.type == "text"]
+    words = WORD_RE.findall(text.lower())
+    return [
+        or_(false(), *(_has_cell(column, _has_words(_field(column), [word])) for column in texts))
+        for word in words
+    ]
 
 
 def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -293,6 +565,30 @@ def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str,
     cells = db.session.execute(select(DataCell).where(DataCell.row_id.in_(ids))).scalars()
     for cell in cells:
         column = by_id.get(cell.column_id)
-        if column is not None:
+        if column is not None and column.type in CELL_FIELD:
             values[cell.row_id][column.name] = from_cell(column.type, _field(column, cell))
+    link_columns = [column.id for column in columns if column.type in LINK_TYPES]
+    if link_columns:
+        _add_links(values, by_id, ids, link_columns)
     return values
+
+
+def _add_links(
+    values: dict[int, dict[str, Any]], by_id: dict[int, Any], ids: list[int], link_columns: list
+) -> None:
+    """Put each row's links into `values` as RowRefs (a link to a deleted row reads as None)."""
+    target = aliased(DataRow)
+    links = db.session.execute(
+        select(DataLink.row_id, DataLink.column_id, DataLink.target_id, DataTable.name)
+        .join(target, target.id == DataLink.target_id)
+        .join(DataTable, DataTable.id == target.table_id)
+        .where(DataLink.row_id.in_(ids), DataLink.column_id.in_(link_columns))
+        .order_by(DataLink.row_id, DataLink.column_id, DataLink.position)
+    )
+    for row_id, column_id, target_id, table_name in links:
+        column = by_id[column_id]
+        ref = RowRef(table_name, target_id)
+        if column.type == "link_single":
+            values[row_id][column.name] = ref
+        else:
+            values[row_id][column.name] = [*(values[row_id][column.name] or []), ref]

@@ -25,9 +25,17 @@ from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
 from ..security_headers import no_store
 from . import bp, csv_io, imports, schema
-from .columns import format_text, json_value, parse_text
-from .forms import CellForm, ColumnForm, CsvImportForm, NameForm, row_values_from
-from .queries import count_rows, newest_row_ids, row_values
+from .columns import column_choices, format_text, json_value, parse_text, type_label
+from .forms import (
+    CellForm,
+    ClientAccessForm,
+    ColumnForm,
+    CsvImportForm,
+    NameForm,
+    SwitchForm,
+    row_values_from,
+)
+from .queries import QueryError, count_rows, newest_row_ids, panel_filter, row_values
 from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
 
 PAGE_SIZE = 50
@@ -74,9 +82,11 @@ def _panel(
     events: dict | None = None,
 ) -> Response:
     """The panel (every table, its columns and row count): a fragment for htmx, else the page."""
+    tables = schema.tables_of(widget.id)
     context = {
         "widget": widget,
-        "tables": schema.tables_of(widget.id),
+        "tables": tables,
+        "type_labels": {c.id: type_label(c) for table in tables for c in table.columns},
         "error": error,
         "error_for": error_for,
         "typed": _typed_back(error),
@@ -88,6 +98,18 @@ def _panel(
 def panel(widget_id: str):
     """The Data panel: the widget's tables with their columns and row counts."""
     return _panel(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/tables/auto-columns")
+def auto_columns(widget_id: str):
+    """Switch Anvil's "Add columns automatically when adding a new row" on (`on=1`) or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_auto_columns(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "on" if on else "off"
+    return _panel(widget, events=toast(f"Adding columns automatically is {state}."))
 
 
 @bp.post("/widgets/<widget_id>/tables")
@@ -117,6 +139,19 @@ def rename(widget_id: str, table_id: int):
     return _rows_view(widget, table, events=toast(f"Renamed the table to {table.name}."))
 
 
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/client-access")
+def client_access(widget_id: str, table_id: int):
+    """What client code may do with the table (`access`: none, search, edit)."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    try:
+        schema.set_client_access(table, ClientAccessForm().access.data or "")
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for="rename")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=toast("Saved who may use the table."))
+
+
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/delete")
 def delete(widget_id: str, table_id: int):
     """Delete a table with its columns and rows."""
@@ -138,10 +173,18 @@ def _page_number() -> int:
 
 
 def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
-    total = count_rows(table, [])
+    query = request.args.get("q", "").strip()[:200]
+    try:
+        where = panel_filter(table, query) if query else []
+        query_error = None
+    except QueryError as error:
+        where, query_error = None, str(error)
+    total = count_rows(table, where) if where is not None else 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
-    ids = newest_row_ids(table, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    ids = (
+        newest_row_ids(table, (page - 1) * PAGE_SIZE, PAGE_SIZE, where) if where is not None else []
+    )
     values = row_values(table.columns, ids)
     return {
         "widget": widget,
@@ -152,6 +195,10 @@ def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
         "page_number": page,
         "pages": pages,
         "format_text": format_text,
+        "column_types": column_choices(schema.tables_of(widget.id)),
+        "query": query,
+        "query_error": query_error,
+        "type_labels": {column.id: type_label(column) for column in table.columns},
     }
 
 
@@ -215,8 +262,11 @@ def add_column(widget_id: str, table_id: int):
     """Add a column (`name`, `type`); existing rows have no value in it."""
     widget, table = _owned_table_or_404(widget_id, table_id)
     form = ColumnForm()
+    # A link column's type comes as "link_single:<table id>" (one choice per target table).
+    type_, _, target = (form.type.data or "").partition(":")
+    link_table = schema.table_of(widget.id, int(target)) if target.isdigit() else None
     try:
-        column = schema.add_column(table, form.name.data or "", form.type.data or "")
+        column = schema.add_column(table, form.name.data or "", type_, link_table)
     except schema.TableChangeError as error:
         return _rows_view(widget, table, 422, error=str(error), error_for="add-column")
     if not is_htmx():

@@ -22,9 +22,10 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from .. import quotas
 from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
-from ..models import DataCell, DataColumn, DataRow, DataTable, Widget, utcnow
-from .columns import CELL_FIELD, TableValueError, check_value, value_size
+from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable, Widget, utcnow
+from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
 from .queries import no_such_column
+from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
 
 # The tables themselves, for Core multi-row inserts (see add_rows).
 ROWS = cast(Table, DataRow.__table__)
@@ -32,7 +33,20 @@ CELLS = cast(Table, DataCell.__table__)
 
 
 class RowChangeError(ValueError):
-    """A change that can't be made (unknown column, wrong type, quota); says why."""
+    """A change that can't be made (unknown column, wrong type, quota); says why.
+
+    `error` names the Anvil exception widget code gets for it."""
+
+    def __init__(self, message: str, error: str = "TableError") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class QuotaError(RowChangeError):
+    """The widget's tables are full (Anvil's QuotaExceededError)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "QuotaExceededError")
 
 
 def columns_by_name(table: DataTable) -> dict[str, DataColumn]:
@@ -47,11 +61,14 @@ def _cells(
     for name, value in values.items():
         column = columns.get(name)
         if column is None:
-            raise RowChangeError(no_such_column(table, name))
+            raise RowChangeError(no_such_column(table, name), "NoSuchColumnError")
         try:
             stored = check_value(table.name, column.name, column.type, value)
         except TableValueError as error:
             raise RowChangeError(str(error)) from None
+        if column.type in LINK_TYPES:
+            cells[column] = None if stored is None else _links(table, column, stored)
+            continue
         cells[column] = (
             None
             if stored is None
@@ -62,6 +79,63 @@ def _cells(
             }
         )
     return cells
+
+
+def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -> dict:
+    """A link value as {"links": [target ids], "size_bytes"}: each must be a row of the
+    column's table (refs naming another table, or a deleted row, are refused)."""
+    refs = [value] if isinstance(value, RowRef) else value
+    target = column.link_table
+    if target is None:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r} links to a table that was deleted."
+        )
+    for ref in refs:
+        if ref.table is not None and ref.table != target.name:
+            raise RowChangeError(
+                f"Column {column.name!r} of table {table.name!r} holds rows of table "
+                f"{target.name!r}, not of {ref.table!r}."
+            )
+    wanted = {ref.id for ref in refs}
+    found = set(
+        db.session.scalars(
+            select(DataRow.id).where(DataRow.table_id == target.id, DataRow.id.in_(wanted))
+        )
+    )
+    if found != wanted:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r}: a row given has been deleted "
+            f"(or is not a row of {target.name!r}).",
+            "RowDeleted",
+        )
+    return {"links": [ref.id for ref in refs], "size_bytes": LINK_BYTES * len(refs)}
+
+
+def _write(row_id: int, cells: dict[DataColumn, dict | None]) -> None:
+    """Insert a row's new cells and links (its old ones for these columns are gone)."""
+    new = [
+        {key: v for key, v in cell.items() if key != "links"} | {"row_id": row_id}
+        for column, cell in cells.items()
+        if cell and column.type not in LINK_TYPES
+    ]
+    if new:
+        db.session.execute(insert(DataCell), new)
+    links = [
+        link
+        for column, cell in cells.items()
+        if cell and column.type in LINK_TYPES
+        for link in _link_rows(row_id, column, cell)
+    ]
+    if links:
+        db.session.execute(insert(DataLink), links)
+
+
+def _link_rows(row_id: int, column: DataColumn, cell: dict) -> list[dict]:
+    """The DataLink rows of one link value (`_links`' answer) of row `row_id`."""
+    return [
+        {"row_id": row_id, "column_id": column.id, "position": n, "target_id": target}
+        for n, target in enumerate(cell["links"])
+    ]
 
 
 def widget_usage(widget_id: str) -> tuple[int, int]:
@@ -86,18 +160,18 @@ def _check_widget_quota(widget_id: str, more_rows: int, more_bytes: int) -> None
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
     if more_rows > 0 and rows + more_rows > max_rows:
-        raise RowChangeError(
+        raise QuotaError(
             f"This widget's tables are full: at most {max_rows:,} rows in all. "
             "Delete some rows to add more."
         )
     if more_bytes > 0 and size + more_bytes > max_bytes:
-        raise RowChangeError(
+        raise QuotaError(
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
     owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if owner_id is not None and (full := quotas.storage_error(owner_id, max(0, more_bytes))):
-        raise RowChangeError(full)
+        raise QuotaError(full)
 
 
 def _count(table_id: int, rows: int, size: int) -> None:
@@ -106,6 +180,31 @@ def _count(table_id: int, rows: int, size: int) -> None:
         .where(DataTable.id == table_id)
         .values(row_count=DataTable.row_count + rows, byte_count=DataTable.byte_count + size)
     )
+
+
+def add_missing_columns(table: DataTable, rows: list[dict[str, Any]]) -> None:
+    """Create the columns `rows` name that `table` lacks, each typed by its first value that
+    is not None. A column whose values are all None is not created (it would have no type):
+    those values are dropped from `rows`, as a row has no value there anyway. A link column
+    links to the table of its first row."""
+    columns = columns_by_name(table)
+    for values in rows:
+        for name, value in list(values.items()):
+            if name in columns:
+                continue
+            if value is None:
+                if not any(other.get(name) is not None for other in rows):
+                    del values[name]
+                continue
+            type_ = inferred_type(value)
+            link_table = None
+            if type_ in LINK_TYPES:
+                first = value if isinstance(value, RowRef) else value[0]
+                link_table = table_named(table.widget_id, first.table or "")
+            try:
+                columns[name] = add_column(table, name, type_, link_table)
+            except TableChangeError as error:
+                raise RowChangeError(str(error)) from None
 
 
 def batch_rows() -> int:
@@ -150,14 +249,19 @@ def add_rows(
                 )
             )
             by_column: dict[int, list[dict]] = {}
+            links: list[dict] = []
             for row_id, cells in zip(new_ids, batch, strict=True):
-                for cell in cells.values():
-                    if cell:
-                        by_column.setdefault(cell["column_id"], []).append(
-                            {**cell, "row_id": row_id}
-                        )
+                for column, cell in cells.items():
+                    if not cell:
+                        continue
+                    if column.type in LINK_TYPES:
+                        links += _link_rows(row_id, column, cell)
+                    else:
+                        by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
             for new in by_column.values():
                 db.session.execute(insert(CELLS), new)
+            if links:
+                db.session.execute(insert(DataLink), links)
             _count(table_id, len(batch), size)
             if on_batch is not None:
                 on_batch(len(ids) + len(batch))
@@ -198,19 +302,31 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
         return
     column_ids = [column.id for column in cells]
     try:
-        old_size = db.session.scalar(
-            select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
-                DataCell.row_id == row_id, DataCell.column_id.in_(column_ids)
+        old_size = (
+            db.session.scalar(
+                select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                    DataCell.row_id == row_id, DataCell.column_id.in_(column_ids)
+                )
             )
+            or 0
+        )
+        old_size += LINK_BYTES * (
+            db.session.scalar(
+                select(func.count()).where(
+                    DataLink.row_id == row_id, DataLink.column_id.in_(column_ids)
+                )
+            )
+            or 0
         )
         new_size = sum(cell["size_bytes"] for cell in cells.values() if cell)
         _check_quota(table, 0, new_size - old_size)
         db.session.execute(
             delete(DataCell).where(DataCell.row_id == row_id, DataCell.column_id.in_(column_ids))
         )
-        new = [{**cell, "row_id": row_id} for cell in cells.values() if cell]
-        if new:
-            db.session.execute(insert(DataCell), new)
+        db.session.execute(
+            delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
+        )
+        _write(row_id, cells)
         _count(table.id, 0, new_size - old_size)
         db.session.commit()
     except Exception:
@@ -250,12 +366,21 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
                     DataCell.row_id.in_(select(DataRow.id).where(*chosen))
                 )
             )
+            size = (size or 0) + LINK_BYTES * (
+                db.session.scalar(
+                    select(func.count()).where(
+                        DataLink.row_id.in_(select(DataRow.id).where(*chosen))
+                    )
+                )
+                or 0
+            )
             db.session.execute(
                 delete(DataCell).where(DataCell.row_id.in_(select(DataRow.id).where(*chosen)))
             )
+            unlink(select(DataRow.id).where(*chosen))
             removed = rows_changed(delete(DataRow).where(*chosen))
             # Written even when nothing went: a fully synced commit after unsynced batches.
-            _count(table_id, -removed, -(size or 0))
+            _count(table_id, -removed, -size)
             commit_batch(started, more=not last)
         except Exception:
             db.session.rollback()

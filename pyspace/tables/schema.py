@@ -5,14 +5,25 @@ widget (tables) or table (columns) is a clear error, checked before the database
 constraint would refuse it.
 """
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from .. import quotas
 from ..extensions import db
-from ..models import COLUMN_TYPES, DataCell, DataColumn, DataTable, Widget
-from .rows import delete_rows
+from ..models import (
+    CLIENT_ACCESS,
+    COLUMN_TYPES,
+    LINK_TYPES,
+    DataCell,
+    DataColumn,
+    DataLink,
+    DataRow,
+    DataTable,
+    Widget,
+)
 
 RESERVED_COLUMN = "id"
+# A link's share of the bytes quota (as rows.py counts it).
+LINK_BYTES = 16
 
 
 class TableChangeError(ValueError):
@@ -59,12 +70,58 @@ def _column_name(table: DataTable, name: str, keep: DataColumn | None = None) ->
     return name
 
 
+def unlink(rows: Select) -> None:
+    """Delete `rows`' own links, and every link to them from other rows: a link to a deleted
+    row reads as None, and never points at a row a later insert gets the same id as. The
+    bytes of links from other rows go back to their tables' quotas."""
+    db.session.execute(delete(DataLink).where(DataLink.row_id.in_(rows)))
+    pointing = db.session.execute(
+        select(DataRow.table_id, func.count())
+        .join(DataLink, DataLink.row_id == DataRow.id)
+        .where(DataLink.target_id.in_(rows))
+        .group_by(DataRow.table_id)
+    ).all()
+    if not pointing:
+        return
+    db.session.execute(delete(DataLink).where(DataLink.target_id.in_(rows)))
+    for table_id, links in pointing:
+        db.session.execute(
+            update(DataTable)
+            .where(DataTable.id == table_id)
+            .values(byte_count=DataTable.byte_count - LINK_BYTES * links)
+        )
+
+
 def _commit() -> None:
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+
+
+def set_client_access(table: DataTable, access: str) -> None:
+    """What client code may do with `table`: "none", "search" or "edit" (CLIENT_ACCESS)."""
+    if access not in CLIENT_ACCESS:
+        raise TableChangeError("Client access is one of: " + ", ".join(CLIENT_ACCESS) + ".")
+    table.client_access = access
+    _commit()
+
+
+def client_table(widget_id: str, name: str, edit: bool = False) -> DataTable | None:
+    """The widget's table `name` if client (browser) code may search it (with `edit`: also
+    change it), else None. The one check for code that gives client code a table or its rows:
+    a table nobody opened to clients is never reachable from the browser."""
+    table = table_named(widget_id, name)
+    allowed = ("edit",) if edit else ("search", "edit")
+    return table if table is not None and table.client_access in allowed else None
+
+
+def set_auto_columns(widget: Widget, on: bool) -> None:
+    """Whether add_row(new_column=...) creates the column (Anvil's "Add columns
+    automatically when adding a new row")."""
+    widget.tables_auto_columns = on
+    _commit()
 
 
 def create_table(widget: Widget, name: str) -> DataTable:
@@ -85,17 +142,30 @@ def rename_table(table: DataTable, name: str) -> None:
 def delete_table(table: DataTable) -> None:
     """Delete a table with its columns and rows: the rows in short batches first
     (rows.delete_rows), so a big table never holds the database for long, then the table."""
+    # rows.py builds on this module (columns, links), so it is imported here, not at the top.
+    from .rows import delete_rows
+
     delete_rows(table)
     db.session.delete(table)
     _commit()
 
 
-def add_column(table: DataTable, name: str, type_: str) -> DataColumn:
-    """A new column; existing rows have no value in it (None)."""
+def add_column(
+    table: DataTable, name: str, type_: str, link_table: DataTable | None = None
+) -> DataColumn:
+    """A new column; existing rows have no value in it (None). A link column (link_single,
+    link_multiple) holds rows of `link_table`, a table of the same widget."""
     name = _column_name(table, name)
     if type_ not in COLUMN_TYPES:
         raise TableChangeError("Choose a column type: " + ", ".join(COLUMN_TYPES) + ".")
-    column = DataColumn(table_id=table.id, name=name, type=type_)
+    if type_ in LINK_TYPES and (link_table is None or link_table.widget_id != table.widget_id):
+        raise TableChangeError("A link column links to one of this widget's tables: choose it.")
+    column = DataColumn(
+        table_id=table.id,
+        name=name,
+        type=type_,
+        link_table_id=link_table.id if type_ in LINK_TYPES and link_table else None,
+    )
     db.session.add(column)
     _commit()
     db.session.refresh(table)
@@ -113,12 +183,20 @@ def rename_column(table: DataTable, column: DataColumn, name: str) -> None:
 
 def delete_column(table: DataTable, column: DataColumn) -> None:
     """Delete a column and its values, giving their bytes back to the quota."""
-    size = db.session.scalar(
-        select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
-            DataCell.column_id == column.id
+    size = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(
+                DataCell.column_id == column.id
+            )
         )
+        or 0
     )
     db.session.execute(delete(DataCell).where(DataCell.column_id == column.id))
+    links = db.session.scalar(
+        select(func.count()).select_from(DataLink).where(DataLink.column_id == column.id)
+    )
+    size += LINK_BYTES * (links or 0)
+    db.session.execute(delete(DataLink).where(DataLink.column_id == column.id))
     db.session.execute(
         update(DataTable)
         .where(DataTable.id == table.id)

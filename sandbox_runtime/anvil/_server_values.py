@@ -8,8 +8,6 @@
 - A `Task` is sent by id; one that arrives is `get_background_task(id)`.
 """
 
-import inspect
-
 from . import _serialise, server, tables
 
 # Rows sent inline with a search; the rest are fetched a page at a time as the client iterates.
@@ -35,10 +33,7 @@ def decode_row(data: dict, decode_nested):
 
 def _query(search) -> dict:
     # The search's own description (filters, order...) as the tables module keeps it.
-    spec = getattr(search, "_search", None)
-    if spec is None:
-        spec = {"filters": search._filters, "order": search._order}
-    return {"search": spec, "start": search._start, "stop": search._stop}
+    return {"search": search._search, "start": search._start, "stop": search._stop}
 
 
 def encode_search(search, encode_nested) -> dict:
@@ -57,9 +52,7 @@ def decode_search(data: dict, decode_nested):
     query = data["query"]
     table = tables.app_tables[str(data["table"])]
     start, stop, spec = int(query["start"] or 0), query["stop"], query["search"]
-    if "search" in inspect.signature(tables.SearchIterator).parameters:
-        return tables.SearchIterator(table, spec, start, stop)
-    return tables.SearchIterator(table, spec["filters"], spec["order"], start, stop)
+    return tables.SearchIterator(table, spec, start, stop)
 
 
 def encode_task(task, encode_nested) -> dict:

@@ -38,3 +38,21 @@ def run_code(app, widget_id: str, code: str, actor_id: int | None = None):
     """Run `code` as `widget_id`'s server code; the RunResult."""
     with app.app_context():
         return runner_for(app).run(widget_id, code, actor_id)
+
+
+def make_widget_with_tables(app, owner_id: int, tables: dict, title: str = "App") -> str:
+    """A widget of `owner_id` with `tables` {name: [(column, type)]}, made in order; a link
+    column's type is ("link_single" or "link_multiple", target table name). Its id."""
+    with app.app_context():
+        widget = Widget(owner_id=owner_id, title=title)
+        db.session.add(widget)
+        db.session.commit()
+        made = {}
+        for name, columns in tables.items():
+            made[name] = schema.create_table(widget, name)
+            for column, type_ in columns:
+                if isinstance(type_, tuple):
+                    schema.add_column(made[name], column, type_[0], made[type_[1]])
+                else:
+                    schema.add_column(made[name], column, type_)
+        return widget.id

@@ -252,3 +252,37 @@ def test_panel_without_javascript_is_a_page_and_the_editor_has_a_data_button(app
     page = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/rows")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_data_panel_query_box_filters_rows(app, alice):
+    widget_id = alice.create_widget("Logger")
+    with app.app_context():
+        from pyspace.extensions import db
+        from pyspace.models import Widget
+        from pyspace.tables import schema
+        from pyspace.tables.rows import add_rows
+
+        table = schema.create_table(db.session.get(Widget, widget_id), "readings")
+        schema.add_column(table, "city", "text")
+        schema.add_column(table, "temp", "number")
+        add_rows(
+            table,
+            [
+                {"city": "Oslo rain-city", "temp": 3},
+                {"city": "Paris", "temp": 11},
+                {"city": "Rome", "temp": 17},
+            ],
+        )
+        url = f"/widgets/{widget_id}/tables/{table.id}/rows"
+
+    def cities(query):
+        html = alice.client.get(url, query_string={"q": query}).get_data(as_text=True)
+        return [city for city in ("Oslo", "Paris", "Rome") if f">{city}" in html], html
+
+    assert cities("temp > 10")[0] == ["Paris", "Rome"]
+    assert cities("city = Rome")[0] == ["Rome"]
+    assert cities("city != Rome")[0] == ["Oslo", "Paris"]
+    assert cities("RAIN")[0] == ["Oslo"]
+    assert cities("")[0] == ["Oslo", "Paris", "Rome"]
+    found, html = cities("temp > warm")
+    assert found == [] and "is not a number" in html
