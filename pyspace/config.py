@@ -89,7 +89,7 @@ class Setting:
                 f"{self.name} in {source} is {value!r}; it takes "
                 f"{' or '.join(self.choices)} ({self.meaning})."
             )
-        if self.pattern and not re.fullmatch(self.pattern, value):
+        if self.pattern and not re.fullmatch(self.pattern, str(value)):
             raise ConfigError(f"{self.name} in {source} is {value!r}; it takes {self.meaning}.")
 
     @property

@@ -3,7 +3,6 @@
 import pytest
 
 from pyspace import create_app
-
 from pyspace.extensions import db
 from pyspace.models import User
 from tests.conftest import PASSWORD
