@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # py.space's two commands:
 #   ./manage.sh serve   set everything up and run the site on http://127.0.0.1:5000
-#   ./manage.sh test    set everything up and run the whole test suite
+#   ./manage.sh test    set everything up and run the whole test suite (lint, SQLite, PostgreSQL)
+#   ./manage.sh test --quick [pytest args]   the suite on SQLite only, without lint or browsers
 #   ./manage.sh worker  run a queue consumer only (a worker host: PYSPACE_QUEUE_URL=redis://…)
 # Both are idempotent: they install only what is missing.
 set -euo pipefail
@@ -95,6 +96,19 @@ worker() {
 }
 
 run_tests() {
+  # --quick: the suite once on SQLite, without lint, browser tests or the PostgreSQL pass.
+  # Other arguments go to pytest as they are (./manage.sh test -k secrets, -m sandbox, a path).
+  local quick=""
+  if [[ ${1:-} == --quick ]]; then
+    quick=1
+    shift
+  fi
+  if [[ -n $quick ]]; then
+    python_env
+    log "Test suite on SQLite (quick: no lint, no browser tests, no PostgreSQL pass)"
+    "$VENV/bin/python" -m pytest -m "not browser" "$@"
+    return
+  fi
   python_env chromium postgresql redis-server
   # The queue tests run against a throwaway Redis on loopback (and skip without one).
   PYSPACE_TEST_REDIS_URL=$(scripts/start-test-redis.sh)
@@ -105,14 +119,16 @@ run_tests() {
   "$VENV/bin/mypy"
   log "Test suite on SQLite"
   "$VENV/bin/python" -m pytest "$@"
+  # The tests marked `postgres` (every test that uses the app, outside tests/sandbox and
+  # tests/browser: see tests/conftest.py) run again on PostgreSQL.
   log "Request-level tests again on PostgreSQL"
   PYSPACE_TEST_DATABASE_URL=$(scripts/start-test-postgres.sh) \
-    "$VENV/bin/python" -m pytest --ignore=tests/browser "$@"
+    "$VENV/bin/python" -m pytest -m postgres "$@"
 }
 
 case "${1:-}" in
   serve) shift; serve "$@" ;;
   test) shift; run_tests "$@" ;;
   worker) shift; worker "$@" ;;
-  *) echo "usage: $0 serve | worker | test [pytest args]" >&2; exit 2 ;;
+  *) echo "usage: $0 serve | worker | test [--quick] [pytest args]" >&2; exit 2 ;;
 esac
