@@ -106,7 +106,8 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
     limits = settings_from_config(app.config).limits
     warm_client, warm_path, warm_headers = _run_client(app, "warmrunner", HELLO)
     cold_client, cold_path, cold_headers = _run_client(cold_app, "coldrunner", HELLO)
-    pool = runner_for(app).pool
+    runner = runner_for(app)
+    pool = runner.pool
     baseline = "sandboxed python3 -I -S -c pass (same turns)"
     warm_name, cold_name = (
         "run hello world (POST /run, warm pool)",
@@ -125,7 +126,9 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
         return timed
 
     turns = {
-        baseline: settled(_start_python(_sandboxed(limits, ["-I", "-S"]), env={}, **as_nobody())),
+        baseline: settled(
+            _start_python(_sandboxed(runner.host, limits, ["-I", "-S"]), env={}, **as_nobody())
+        ),
         warm_name: settled(lambda: _post_run(warm_client, warm_path, warm_headers)),
         cold_name: settled(lambda: _post_run(cold_client, cold_path, cold_headers)),
     }
