@@ -12,7 +12,7 @@ import pytest
 from pyspace.extensions import db
 from pyspace.models import User, Widget
 from pyspace.sandbox import runner_for
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 
 API_SECRET = "tok-5f1e-never-print-me"
 
@@ -64,7 +64,7 @@ def api(app_config):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoopbackAPI)
     _LoopbackAPI.seen_authorizations = []
     # Runs may reach only allowed addresses once runs get a network namespace of their own.
-    app_config.update(SMALL_LIMITS, RUN_NETWORK_ALLOW=[f"127.0.0.1:{server.server_port}"])
+    app_config.update(ROOMY_LIMITS, RUN_NETWORK_ALLOW=[f"127.0.0.1:{server.server_port}"])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -66,8 +66,8 @@ def test_each_pooled_sandbox_serves_exactly_one_run(app, widget_ids):
 def test_warm_sandboxes_have_requests_imported_and_no_run_sees_anothers_changes(app, widget_ids):
     runner = runner_for(app)
     with app.app_context():
+        # A pooled sandbox counts as ready only once its preload finished (pool.py).
         assert runner.pool.wait_until_full(10)
-        time.sleep(0.5)  # the preload is sent after "ready"; give the import time to finish
         first = runner.run(
             widget_ids[0],
             "import sys\nprint('requests' in sys.modules)\n"
