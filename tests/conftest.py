@@ -409,6 +409,23 @@ def bob(make_client):
 
 
 @pytest.fixture
+def make_user(app):
+    """Add an account straight to the database (no sign-up request); returns its id."""
+
+    def make(username: str = "owner", password: str = PASSWORD, **fields) -> int:
+        from pyspace.models import User
+
+        with app.app_context():
+            user = User(username=username, **fields)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
 def make_client(app):
     """More browsers: each call gives a fresh client with its own Accounts helper."""
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.settings import PROJECT_DIR
 from tests.sandbox.helpers import SMALL_LIMITS, add_secret
@@ -24,13 +24,8 @@ def mode(request, app_config):
 
 
 @pytest.fixture
-def owner_id(app):
-    with app.app_context():
-        user = User(username="mallory")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+def owner_id(make_user):
+    return make_user("mallory")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import types
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
 from pyspace.sandbox import pool as pool_module
 from pyspace.sandbox.pool import WarmPool
@@ -23,13 +23,10 @@ def pooled(app_config):
 
 
 @pytest.fixture
-def widget_ids(app):
+def widget_ids(app, make_user):
+    owner_id = make_user("owner")
     with app.app_context():
-        owner = User(username="owner")
-        owner.set_password("correct horse battery")
-        db.session.add(owner)
-        db.session.flush()
-        widgets = [Widget(owner_id=owner.id, title=f"w{n}") for n in range(2)]
+        widgets = [Widget(owner_id=owner_id, title=f"w{n}") for n in range(2)]
         db.session.add_all(widgets)
         db.session.commit()
         return [widget.id for widget in widgets]

@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import AuditEvent, Secret, User, Widget
+from pyspace.models import AuditEvent, Secret, Widget
 from pyspace.sandbox import runner_for
 from pyspace.secrets import vault
 from pyspace.secrets.changes import create_key
@@ -32,13 +32,8 @@ def mode(request, app_config):
 
 
 @pytest.fixture
-def owner_id(app):
-    with app.app_context():
-        user = User(username="keeper")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+def owner_id(make_user):
+    return make_user("keeper")
 
 
 def new_widget(app, owner_id: int, key_name: str | None = "records_key") -> str:
