@@ -4,12 +4,12 @@ import pytest
 
 from pyspace.extensions import db
 from pyspace.models import AuditEvent, Widget
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret, run_json
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret, run_json
 
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 def test_owner_run_returns_the_documented_json(alice):

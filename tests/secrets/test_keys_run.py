@@ -15,7 +15,7 @@ from pyspace.models import AuditEvent, Secret, Widget
 from pyspace.sandbox import runner_for
 from pyspace.secrets import vault
 from pyspace.secrets.changes import create_key
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 
 ROUND_TRIP = """
 import anvil.secrets
@@ -27,7 +27,7 @@ print(anvil.secrets.decrypt_with_key('records_key', token))
 
 @pytest.fixture(params=["cold", "warm"], autouse=True)
 def mode(request, app_config):
-    app_config.update(SMALL_LIMITS, RUN_POOL_SIZE=1 if request.param == "warm" else 0)
+    app_config.update(ROOMY_LIMITS, RUN_POOL_SIZE=1 if request.param == "warm" else 0)
     return request.param
 
 
