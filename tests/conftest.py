@@ -55,12 +55,26 @@ def pytest_collection_modifyitems(config, items):
         marker = MARKERS_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if marker:
             item.add_marker(marker)
-        if marker == "browser":
+        if marker == "browser" or _runs_migrations(item):
             # A browser test's live server answers from threads of its own, and some tests add
-            # request hooks: each gets an app no other test uses.
+            # request hooks; a migration test leaves its schema behind (on PostgreSQL, emptying
+            # the tables would keep it): each gets an app no other test uses.
             item.add_marker("own_app")
         elif marker is None and "app" in getattr(item, "fixturenames", ()):
             item.add_marker("postgres")
+
+
+def _runs_migrations(item) -> bool:
+    """Whether the test's module uses Flask-Migrate's commands (upgrade, downgrade, stamp)."""
+    module = getattr(item, "module", None)
+    return (
+        any(
+            getattr(value, "__module__", "").startswith("flask_migrate")
+            for value in vars(module).values()
+        )
+        if module is not None
+        else False
+    )
 
 
 FAILED = pytest.StashKey[bool]()
