@@ -273,6 +273,7 @@ if __name__ == "__main__":
 
 
 def test_task_state_writes_are_throttled_and_the_last_state_always_arrives(app, alice, monkeypatch):
+    from pyspace.sandbox.services import ChannelServices, services_for
     from pyspace.tasks import channel
 
     sent = []
@@ -282,7 +283,11 @@ def test_task_state_writes_are_throttled_and_the_last_state_always_arrives(app, 
         sent.append(request["state"])
         return store(request, run)
 
-    monkeypatch.setitem(channel.SERVICES, "set_task_state", counting)
+    # The app's registry copied the handlers when the app was built: give its runner (made at
+    # the first run) a registry with the counting handler instead.
+    counted = ChannelServices()
+    counted.add({**services_for(app), "set_task_state": counting})
+    monkeypatch.setitem(app.extensions, "channel_services", counted)
     code = """
 import anvil.server
 
