@@ -5,7 +5,7 @@ tests, so apps are shared: every test whose configuration is the same gets the s
 database put back to empty (SQLite: a copy of an empty file made once; PostgreSQL: every table
 truncated), its config, extensions and instance folder as they were after it was built. A test
 that changes `app_config` gets an app of that configuration (kept for the next test with the
-same one); a test marked `own_app`, or with rate limits on, gets an app of its own as before.
+same one); a test marked `own_app`, or with rate limits on, gets an app built for it alone.
 
 CSRF stays on: helpers read the token from the page's <meta name="csrf-token"> like htmx does,
 once per client, and again whenever the session's token changed (logging in starts a new one).
@@ -38,7 +38,7 @@ PER_APP_SETTINGS = ("INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI", "SECRETS_KEY")
 # Apps of different configurations kept for reuse; the least recently used one goes first.
 SHARED_APPS_KEPT = 4
 TESTS = Path(__file__).resolve().parent
-# Folder -> marker: tests that start real sandboxes, drive Chromium, or need PostgreSQL.
+# Folder -> marker: tests that start real sandboxes, or drive Chromium.
 MARKERS_BY_FOLDER = {"sandbox": "sandbox", "browser": "browser"}
 
 
@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
     """Mark tests by folder (`browser`, `sandbox`), and the request- and database-level tests
     that the PostgreSQL pass runs again (`postgres`: every other test that uses the app)."""
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(TESTS).parts
+        parts = Path(item.path).relative_to(TESTS).parts
         marker = MARKERS_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if marker:
             item.add_marker(marker)
