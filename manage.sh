@@ -9,7 +9,10 @@
 #                                   restore a backup into this (empty) instance
 #   ./manage.sh install-service     (as root) run the site as systemd services on boot, as the
 #                                   system user pyspace with the instance in /var/lib/pyspace
-#   ./manage.sh test [pytest args]  set everything up and run lint, types and the test suite
+#   ./manage.sh test [pytest args]  set everything up and run the whole test suite (lint, types,
+#                                   SQLite, PostgreSQL)
+#   ./manage.sh test --quick [pytest args]
+#                                   the suite on SQLite only, without lint or browser tests
 # All are idempotent: they install only what is missing. serve and worker install what serving
 # needs (requirements.txt); test adds the test tools (requirements-test.txt).
 set -euo pipefail
@@ -152,6 +155,19 @@ HINT
 }
 
 run_tests() {
+  # --quick: the suite once on SQLite, without lint, browser tests or the PostgreSQL pass.
+  # Other arguments go to pytest as they are (./manage.sh test -k secrets, -m sandbox, a path).
+  local quick=""
+  if [[ ${1:-} == --quick ]]; then
+    quick=1
+    shift
+  fi
+  if [[ -n $quick ]]; then
+    python_env
+    log "Test suite on SQLite (quick: no lint, no browser tests, no PostgreSQL pass)"
+    "$VENV/bin/python" -m pytest -m "not browser" "$@"
+    return
+  fi
   python_env chromium postgresql redis-server
   # The queue tests run against a throwaway Redis on loopback (and skip without one).
   PYSPACE_TEST_REDIS_URL=$(scripts/start-test-redis.sh)
@@ -162,9 +178,11 @@ run_tests() {
   "$VENV/bin/mypy"
   log "Test suite on SQLite"
   "$VENV/bin/python" -m pytest "$@"
+  # The tests marked `postgres` (every test that uses the app, outside tests/sandbox and
+  # tests/browser: see tests/conftest.py) run again on PostgreSQL.
   log "Request-level tests again on PostgreSQL"
   PYSPACE_TEST_DATABASE_URL=$(scripts/start-test-postgres.sh) \
-    "$VENV/bin/python" -m pytest --ignore=tests/browser "$@"
+    "$VENV/bin/python" -m pytest -m postgres "$@"
 }
 
 case "${1:-}" in
@@ -174,5 +192,5 @@ case "${1:-}" in
   backup) shift; site_command backup "$@" ;;
   restore) shift; site_command restore "$@" ;;
   install-service) shift; install_service "$@" ;;
-  *) echo "usage: $0 serve | worker | backup [FILE] | restore FILE | install-service | test [pytest args]" >&2; exit 2 ;;
+  *) echo "usage: $0 serve | worker | backup [FILE] | restore FILE | install-service | test [--quick] [pytest args]" >&2; exit 2 ;;
 esac

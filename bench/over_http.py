@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from pyspace.sandbox.bwrap import INSIDE_PACKAGES, PYTHON, as_nobody, bwrap_command
+from pyspace.sandbox.host import host_for
 from pyspace.sandbox.settings import settings_from_config
 
 from .measure import Report
@@ -39,9 +40,11 @@ CLASSROOM_RUN = (
 )
 
 
-def _sandboxed_python(limits, packages_dir: str, *arguments: str) -> list[str]:
-    # The runner's own sandbox command line (packages mounted when given), running only these.
-    command = bwrap_command(limits, packages_dir or "/nonexistent", 0)
+def _sandboxed_python(host, limits, packages_dir: str, *arguments: str) -> list[str]:
+    # The runner's own sandbox command line (packages mounted when given), running only these,
+    # with the host's world-readable copy of the runtime as runs have it (uid 65534 can't
+    # read a checkout in a 0700 folder such as /root).
+    command = bwrap_command(limits, packages_dir or "/nonexistent", 0, host.runtime_dir)
     return [*command[: command.index(PYTHON)], PYTHON, *arguments]
 
 
@@ -86,10 +89,12 @@ def bench_runs_over_http(report: Report, workdir: str, repeat: int, **site: str)
         owner = make_user("httprunner")
         hello = make_widget(owner, 1, title="Hello", code=HELLO)
         with_requests = make_widget(owner, 1, title="Requests", code=REQUESTS_RUN)
-    bare = _sandboxed_python(settings.limits, "", "-I", "-S", "-c", "pass")
+    host = host_for(settings)
+    bare = _sandboxed_python(host, settings.limits, "", "-I", "-S", "-c", "pass")
     import_requests = _sandboxed_python(
+        host,
         settings.limits,
-        settings.packages_dir,
+        host.packages_dir,
         "-c",
         f"import sys; sys.path.append({INSIDE_PACKAGES!r}); import requests",
     )

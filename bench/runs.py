@@ -48,25 +48,27 @@ def _start_python(command: list[str], **popen):
     return start
 
 
-def _sandboxed(limits, flags: list[str]) -> list[str]:
-    # The runner's sandbox with only Python inside (without its seccomp filter and cgroup).
-    command = bare_python_command(limits)
+def _sandboxed(host, limits, flags: list[str]) -> list[str]:
+    # The runner's sandbox with only Python inside (without its seccomp filter and cgroup),
+    # mounting the host's world-readable copy of the runtime as runs do (uid 65534 can't read
+    # a checkout in a 0700 folder such as /root).
+    command = bare_python_command(limits, host.runtime_dir)
     return [*command[: command.index(PYTHON)], PYTHON, *flags, "-c", "pass"]
 
 
 def bench_python_start(app, report: Report, repeat: int) -> None:
     """Baselines: `python3 -c pass` and `python3 -I -S -c pass`, bare and in the runner's
     sandbox."""
-    problem = runner_for(app).problem
-    if problem:
-        raise RuntimeError(f"can't benchmark runs: {problem}")
+    runner = runner_for(app)
+    if runner.problem or runner.host is None:
+        raise RuntimeError(f"can't benchmark runs: {runner.problem}")
     limits = settings_from_config(app.config).limits
     starts = {}
     for flags in ([], ["-I", "-S"]):
         shown = " ".join(["python3", *flags, "-c", "pass"])
         starts[shown] = _start_python([PYTHON, *flags, "-c", "pass"])
         starts[f"{shown} in sandbox, cold"] = _start_python(
-            _sandboxed(limits, flags), env={}, **as_nobody()
+            _sandboxed(runner.host, limits, flags), env={}, **as_nobody()
         )
     samples = time_interleaved(starts, repeat)
     for name, values in samples.items():
@@ -104,7 +106,8 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
     limits = settings_from_config(app.config).limits
     warm_client, warm_path, warm_headers = _run_client(app, "warmrunner", HELLO)
     cold_client, cold_path, cold_headers = _run_client(cold_app, "coldrunner", HELLO)
-    pool = runner_for(app).pool
+    runner = runner_for(app)
+    pool = runner.pool
     baseline = "sandboxed python3 -I -S -c pass (same turns)"
     warm_name, cold_name = (
         "run hello world (POST /run, warm pool)",
@@ -123,7 +126,9 @@ def bench_hello_run(app, cold_app, report: Report, repeat: int, warmup: int = 2)
         return timed
 
     turns = {
-        baseline: settled(_start_python(_sandboxed(limits, ["-I", "-S"]), env={}, **as_nobody())),
+        baseline: settled(
+            _start_python(_sandboxed(runner.host, limits, ["-I", "-S"]), env={}, **as_nobody())
+        ),
         warm_name: settled(lambda: _post_run(warm_client, warm_path, warm_headers)),
         cold_name: settled(lambda: _post_run(cold_client, cold_path, cold_headers)),
     }

@@ -11,6 +11,7 @@ variable and what it accepts: `PYSPACE_ALLOW_UNSANDBOXED_RUNS=flase` must never 
 """
 
 import os
+import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
@@ -41,6 +42,8 @@ class Setting:
     shown_default: str | None = None
     # For text settings that take one of a few words (SIGNUP_MODE): anything else is refused.
     choices: tuple[str, ...] = ()
+    # For text settings of a fixed shape (PASSWORD_HASH_METHOD): anything else is refused.
+    pattern: str | None = None
 
     def parse(self, raw: str) -> Any:
         """`raw` (an environment variable's text) as this setting's type, or ConfigError."""
@@ -65,7 +68,9 @@ class Setting:
             return [item.strip() for item in text.split(",") if item.strip()]
         if self.choices and text not in self.choices:
             raise self._refuse(raw, " or ".join(self.choices))
-        return text if self.choices else raw
+        if self.pattern and not re.fullmatch(self.pattern, text):
+            raise self._refuse(raw, self.meaning)
+        return text if self.choices or self.pattern else raw
 
     def check(self, value: Any, source: str) -> None:
         """Refuse a value of the wrong type given in Python (instance/config.py, tests)."""
@@ -84,6 +89,8 @@ class Setting:
                 f"{self.name} in {source} is {value!r}; it takes "
                 f"{' or '.join(self.choices)} ({self.meaning})."
             )
+        if self.pattern and not re.fullmatch(self.pattern, str(value)):
+            raise ConfigError(f"{self.name} in {source} is {value!r}; it takes {self.meaning}.")
 
     @property
     def env_name(self) -> str:
@@ -381,6 +388,14 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "50 per minute;500 per day",
         "successful sign-ups per client address (a class of 40 behind one address fits)",
+    ),
+    Setting(
+        "PASSWORD_HASH_METHOD",
+        str,
+        "scrypt",
+        "how passwords are hashed: `scrypt` (Werkzeug's default, slow on purpose), "
+        "`scrypt:N:r:p` or `pbkdf2:sha256:ITERATIONS`; the test suite uses a cheap pbkdf2",
+        pattern=r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512):\d+",
     ),
     Setting("QUOTA_WIDGETS", int, 100, "widgets one account may have"),
     Setting(

@@ -6,6 +6,7 @@ from functools import cache
 from secrets import choice, token_hex, token_urlsafe
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .config import SETTINGS_BY_NAME
 from .extensions import Model
 
 
@@ -82,7 +84,7 @@ class User(UserMixin, Model):
         return None
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # scrypt by default
+        self.password_hash = generate_password_hash(password, password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -92,7 +94,7 @@ class User(UserMixin, Model):
         """Whether `password` is `user`'s; for no user, the same slow hash check against a
         dummy, so the time a log-in takes doesn't tell whether the account exists."""
         if user is None:
-            check_password_hash(_dummy_password_hash(), password)
+            check_password_hash(_dummy_password_hash(password_hash_method()), password)
             return False
         return user.check_password(password)
 
@@ -111,9 +113,18 @@ class User(UserMixin, Model):
         self.session_generation = (self.session_generation or 0) + 1
 
 
+def password_hash_method() -> str:
+    """The app's PASSWORD_HASH_METHOD; outside an app, the setting's default (scrypt)."""
+    default = SETTINGS_BY_NAME["PASSWORD_HASH_METHOD"].default
+    if has_app_context():
+        return str(current_app.config.get("PASSWORD_HASH_METHOD") or default)
+    return str(default)
+
+
 @cache
-def _dummy_password_hash() -> str:
-    return generate_password_hash(token_hex(16))
+def _dummy_password_hash(method: str) -> str:
+    # Made with the same method as real accounts' hashes, so checking it takes as long.
+    return generate_password_hash(token_hex(16), method)
 
 
 TITLE_MAX = 100

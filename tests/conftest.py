@@ -1,28 +1,93 @@
-"""Shared fixtures: a fresh app and database per test, a client, and account helpers.
+"""Shared fixtures: an app with a fresh database per test, a client, and account helpers.
 
-CSRF stays on: helpers read the token from the page's <meta name="csrf-token"> like htmx does.
+Building an app (blueprints, URL map, templates compiled on first render) costs more than most
+tests, so apps are shared: every test whose configuration is the same gets the same app, its
+database put back to empty (SQLite: a copy of an empty file made once; PostgreSQL: every table
+truncated), its config, extensions and instance folder as they were after it was built. A test
+that changes `app_config` gets an app of that configuration (kept for the next test with the
+same one); a test marked `own_app`, or with rate limits on, gets an app built for it alone.
+
+CSRF stays on: helpers read the token from the page's <meta name="csrf-token"> like htmx does,
+once per client, and again whenever the session's token changed (logging in starts a new one).
+Passwords are hashed with a cheap pbkdf2 (PASSWORD_HASH_METHOD): scrypt costs 0.1-0.7 s a hash.
 Set PYSPACE_TEST_DATABASE_URL to run the suite against PostgreSQL instead of SQLite.
 """
 
+import copy
 import os
 import re
+import shutil
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import Flask
+from itsdangerous import BadSignature
 
 from pyspace import create_app
-from pyspace.extensions import db
+from pyspace.extensions import db, limiter
 from pyspace.sandbox import shutdown_runner
 
 PASSWORD = "correct horse battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+# Where each test's database and instance folder are, and the key of its secrets: a shared app
+# keeps its own, and a test that reuses it sees them in `app_config`.
+PER_APP_SETTINGS = ("INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI", "SECRETS_KEY")
+# Apps of different configurations kept for reuse; the least recently used one goes first.
+SHARED_APPS_KEPT = 4
+TESTS = Path(__file__).resolve().parent
+# Folder -> marker: tests that start real sandboxes, or drive Chromium.
+MARKERS_BY_FOLDER = {"sandbox": "sandbox", "browser": "browser"}
 
 
 def _database_url(tmp_path) -> str:
     url = os.environ.get("PYSPACE_TEST_DATABASE_URL")
     return url or f"sqlite:///{tmp_path / 'instance' / 'pyspace.sqlite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by folder (`browser`, `sandbox`), and the request- and database-level tests
+    that the PostgreSQL pass runs again (`postgres`: every other test that uses the app)."""
+    for item in items:
+        parts = Path(item.path).relative_to(TESTS).parts
+        marker = MARKERS_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
+        if marker:
+            item.add_marker(marker)
+        if marker == "browser" or _runs_migrations(item):
+            # A browser test's live server answers from threads of its own, and some tests add
+            # request hooks; a migration test leaves its schema behind (on PostgreSQL, emptying
+            # the tables would keep it): each gets an app no other test uses.
+            item.add_marker("own_app")
+        elif marker is None and "app" in getattr(item, "fixturenames", ()):
+            item.add_marker("postgres")
+
+
+def _runs_migrations(item) -> bool:
+    """Whether the test's module uses Flask-Migrate's commands (upgrade, downgrade, stamp)."""
+    module = getattr(item, "module", None)
+    return (
+        any(
+            getattr(value, "__module__", "").startswith("flask_migrate")
+            for value in vars(module).values()
+        )
+        if module is not None
+        else False
+    )
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Remember whether a test failed: its shared app's tables are then rebuilt, not emptied
+    (on PostgreSQL; a SQLite database is a fresh copy either way)."""
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
 
 
 @pytest.fixture
@@ -37,11 +102,154 @@ def app_config(tmp_path):
         "RATELIMIT_ENABLED": False,
         # The default sizes the pool to the machine (up to 32); each test app needs only a few.
         "RUN_POOL_SIZE": 2,
+        # scrypt costs 0.1-0.7 s a hash; the product's code path is the same with any method.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
+class SharedApp:
+    """One app kept between tests, and what it looked like just after it was built."""
+
+    def __init__(self, config: dict, folder: Path):
+        self.folder = folder
+        instance = folder / "instance"
+        config = dict(config, INSTANCE_PATH=str(instance))
+        if not os.environ.get("PYSPACE_TEST_DATABASE_URL"):
+            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'pyspace.sqlite'}"
+        self.app = create_app(config)
+        self.sqlite = self.app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+        self.template = folder / "empty.sqlite"
+        with self.app.app_context():
+            db.drop_all()
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()  # the last connection closing folds the WAL into the file
+        if self.sqlite:
+            shutil.copyfile(instance / "pyspace.sqlite", self.template)
+        self.config = _copied(dict(self.app.config))
+        self.extensions = dict(self.app.extensions)
+        self.needs_rebuild = False
+
+    @property
+    def instance(self) -> Path:
+        return Path(self.app.instance_path)
+
+    def check_out(self) -> Flask:
+        """The app, as it was after it was built, with an empty database."""
+        app = self.app
+        # The rate limiter is one object bound to the latest app built: bind it to this one
+        # again (its limits are off, so this only sets the flag; no hooks are added twice).
+        limiter.init_app(app)
+        with app.app_context():
+            db.engine.dispose()
+            shutil.rmtree(self.instance, ignore_errors=True)
+            self.instance.mkdir()
+            if self.sqlite:
+                shutil.copyfile(self.template, self.instance / "pyspace.sqlite")
+            else:
+                if self.needs_rebuild:
+                    db.drop_all()
+                db.create_all()  # a test with an app of its own may have dropped the tables
+                tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+                with db.engine.begin() as connection:
+                    connection.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        self.needs_rebuild = False
+        return app
+
+    def check_in(self, failed: bool) -> None:
+        """Undo what a test did to the app: its runner, queue, config and extensions."""
+        app = self.app
+        shutdown_runner(app)  # the warm pool's sandboxes end with the test
+        huey = app.extensions.get("huey")
+        if huey is not None and huey is not self.extensions.get("huey"):
+            getattr(huey.storage, "close", lambda: None)()
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        app.config.clear()
+        app.config.update(_copied(self.config))
+        with app.app_context():
+            db.session.remove()
+            if self.sqlite:
+                db.engine.dispose()
+        self.needs_rebuild = failed
+
+    def close(self) -> None:
+        shutdown_runner(self.app)
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _copied(config: dict) -> dict:
+    copied = {}
+    for name, value in config.items():
+        try:
+            copied[name] = copy.deepcopy(value)
+        except Exception:  # an object a setting holds as it is (an engine option's function)
+            copied[name] = value
+    return copied
+
+
+class SharedApps:
+    """Apps kept for reuse, one per configuration (apart from PER_APP_SETTINGS)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.apps: OrderedDict[str, SharedApp] = OrderedDict()
+        self._made = 0
+
+    @staticmethod
+    def key(config: dict) -> str:
+        return repr(sorted((k, v) for k, v in config.items() if k not in PER_APP_SETTINGS))
+
+    def get(self, config: dict) -> SharedApp:
+        key = self.key(config)
+        shared = self.apps.pop(key, None)
+        if shared is None:
+            self._made += 1
+            shared = SharedApp(config, self.folder / f"app{self._made}")
+        self.apps[key] = shared
+        while len(self.apps) > SHARED_APPS_KEPT:
+            _, oldest = self.apps.popitem(last=False)
+            oldest.close()
+            shutil.rmtree(oldest.folder, ignore_errors=True)
+        return shared
+
+    def close(self) -> None:
+        for shared in self.apps.values():
+            shared.close()
+
+
+@pytest.fixture(scope="session")
+def shared_apps(tmp_path_factory):
+    apps = SharedApps(tmp_path_factory.mktemp("shared-apps"))
+    yield apps
+    apps.close()
+
+
+def _can_share(request, app_config: dict, tmp_path: Path) -> bool:
+    """Whether the test may use a shared app: not marked `own_app`, rate limits off (their
+    hooks are added when an app is built), a secrets key given (not one the app keeps in its
+    instance folder), and the database the suite chose."""
+    return (
+        request.node.get_closest_marker("own_app") is None
+        and not app_config.get("RATELIMIT_ENABLED")
+        and bool(app_config.get("SECRETS_KEY"))
+        and app_config.get("SQLALCHEMY_DATABASE_URI") == _database_url(tmp_path)
+    )
+
+
 @pytest.fixture
-def app(app_config):
+def app(request, app_config, shared_apps, tmp_path):
+    """An app with an empty database for this test alone (see the module docstring)."""
+    if _can_share(request, app_config, tmp_path):
+        shared = shared_apps.get(app_config)
+        app = shared.check_out()
+        # The test sees where its database and instance folder are, and the key in use.
+        app_config.update({name: app.config[name] for name in PER_APP_SETTINGS})
+        yield app
+        shared.check_in(failed=request.node.stash.get(FAILED, False))
+        return
     app = create_app(app_config)
     with app.app_context():
         db.drop_all()
@@ -83,31 +291,42 @@ def csrf_token_from(html: str) -> str:
 
 
 class Accounts:
-    """Register, log in and post with CSRF tokens, the way a browser would."""
+    """Register, log in and post with CSRF tokens, the way a browser would: the token comes from
+    a page's <meta name="csrf-token">, and is read again only when the session's token changed
+    (logging in starts a new one), as a browser would after loading the next page."""
 
     def __init__(self, client):
         self.client = client
+        self._token: str | None = None
+        self._token_session: str | None = None  # the session's raw token `_token` signs
 
     def csrf_token(self) -> str:
-        return csrf_token_from(
-            self.client.get("/login").get_data(as_text=True)
-            if not self._logged_in()
-            else self.client.get("/").get_data(as_text=True)
-        )
+        session = self._session()
+        raw = session.get("csrf_token")
+        if self._token is None or raw is None or raw != self._token_session:
+            page = self.client.get("/" if "_user_id" in session else "/login")
+            self._token = csrf_token_from(page.get_data(as_text=True))
+            self._token_session = self._session().get("csrf_token")
+        return self._token
 
-    def _logged_in(self) -> bool:
-        with self.client.session_transaction() as session:
-            return "_user_id" in session
+    def _session(self) -> dict:
+        """The session as the client's cookie holds it (read, not sent to the app)."""
+        app = self.client.application
+        cookie = self.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        serializer = app.session_interface.get_signing_serializer(app)
+        if cookie is None or serializer is None:
+            return {}
+        try:
+            return dict(serializer.loads(cookie.value))
+        except BadSignature:
+            return {}
 
     def register(self, username="alice", password=PASSWORD):
-        token = csrf_token_from(self.client.get("/register").get_data(as_text=True))
-        return self.client.post(
-            "/register", data={"username": username, "password": password, "csrf_token": token}
-        )
+        data = {"username": username, "password": password, "csrf_token": self.csrf_token()}
+        return self.client.post("/register", data=data)
 
     def login(self, username="alice", password=PASSWORD, remember=False):
-        token = csrf_token_from(self.client.get("/login").get_data(as_text=True))
-        data = {"username": username, "password": password, "csrf_token": token}
+        data = {"username": username, "password": password, "csrf_token": self.csrf_token()}
         if remember:
             data["remember"] = "y"
         return self.client.post("/login", data=data)
@@ -201,6 +420,23 @@ def bob(make_client):
     bob = make_client()
     assert bob.register("bob").status_code == 302
     return bob
+
+
+@pytest.fixture
+def make_user(app):
+    """Add an account straight to the database (no sign-up request); returns its id."""
+
+    def make(username: str = "owner", password: str = PASSWORD, **fields) -> int:
+        from pyspace.models import User
+
+        with app.app_context():
+            user = User(username=username, **fields)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return make
 
 
 @pytest.fixture

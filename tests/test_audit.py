@@ -4,17 +4,14 @@ import pytest
 
 from pyspace import audit
 from pyspace.extensions import db
-from pyspace.models import AuditEvent, User, Widget
+from pyspace.models import AuditEvent, Widget
 
 
 @pytest.fixture
-def widget_id(app):
+def widget_id(app, make_user):
+    owner_id = make_user("owner")
     with app.app_context():
-        user = User(username="owner")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.flush()
-        widget = Widget(owner_id=user.id, title="Audited")
+        widget = Widget(owner_id=owner_id, title="Audited")
         db.session.add(widget)
         db.session.commit()
         return widget.id

@@ -44,7 +44,8 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path):
         cwd=PROJECT,
         capture_output=True,
         text=True,
-        timeout=180,
+        # Two minutes idle; several times that on a loaded 2-core machine.
+        timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "| figure | median |" in completed.stdout

@@ -118,6 +118,7 @@ def test_database_url_reaches_the_app(bare_config, clean_environment):
         ("PYSPACE_ALLOW_UNSANDBOXED_RUNS", "0", False),
         ("PYSPACE_RUN_POOL_SIZE", "42", 42),
         ("PYSPACE_RUN_WALL_SECONDS", "0.5", 0.5),
+        ("PYSPACE_PASSWORD_HASH_METHOD", "pbkdf2:sha256:600000", "pbkdf2:sha256:600000"),
         ("PYSPACE_RATELIMIT_STORAGE_URI", "redis://cache:6379", "redis://cache:6379"),
     ],
 )
@@ -133,6 +134,8 @@ def test_environment_values_are_parsed_by_their_declared_type(variable, raw, par
         ("PYSPACE_RUN_NETWORK", "maybe", "true or false"),
         ("PYSPACE_RUN_POOL_SIZE", "two", "a whole number"),
         ("PYSPACE_RUN_WALL_SECONDS", "5s", "a number"),
+        ("PYSPACE_PASSWORD_HASH_METHOD", "md5", "how passwords are hashed"),
+        ("PYSPACE_PASSWORD_HASH_METHOD", "pbkdf2", "how passwords are hashed"),
     ],
 )
 def test_a_value_that_does_not_parse_stops_start_up_naming_the_variable(variable, raw, accepts):

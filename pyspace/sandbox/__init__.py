@@ -26,6 +26,7 @@ rlimits between it and the server).
 import atexit
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -36,6 +37,7 @@ from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .exchange import execute
 from .fairness import FairQueue, RunRefusedError
 from .host import HostProblemError, SandboxHost, host_for
+from .install import InstallError, shared_files
 from .network import network_problem, sweep_leftover_helpers
 from .pool import READY_TIMEOUT, WarmPool
 from .results import RunResult, failed
@@ -95,10 +97,26 @@ class Runner:
     def start_sandbox(self) -> Sandbox:
         """A fresh sandbox with this app's limits (cold: Python starts now)."""
         if not self.sandboxed:
-            return start_sandbox(self.settings.limits, self.settings.packages_dir, False)
+            runtime_dir, packages_dir = self._plain_process_files()
+            return start_sandbox(self.settings.limits, packages_dir, False, runtime_dir=runtime_dir)
         # Sandboxed means the host was set up (see __init__).
         assert self.host is not None
         return start_sandbox(self.settings.limits, self.host.packages_dir, host=self.host)
+
+    def _plain_process_files(self) -> tuple[str, str]:
+        """The runtime and packages an unsandboxed run reads: the world-readable copy that
+        sandboxes use (as root the process runs as uid 65534, which can't read a checkout in
+        a 0700 folder such as /root), or the checkout's own where no copy could be made."""
+        if self.host is not None:
+            return self.host.runtime_dir, self.host.packages_dir
+        settings = self.settings
+        try:
+            files = shared_files(
+                settings.runtime_dir, settings.packages_dir, os.path.abspath(settings.share_dir)
+            )
+        except InstallError:
+            return settings.runtime_dir, settings.packages_dir
+        return files.runtime_dir, files.packages_dir
 
     def take_sandbox(self) -> tuple[Sandbox, bool]:
         """A never-used sandbox, warm from the pool when one is ready.

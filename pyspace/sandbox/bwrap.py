@@ -220,14 +220,16 @@ def bare_python_command(
     return [*command[: command.index(PYTHON)], PYTHON, "-I", "-S", "-c", "pass"]
 
 
-def unsandboxed_command(packages_dir: str, channel_fd: int) -> list[str]:
+def unsandboxed_command(
+    packages_dir: str, channel_fd: int, runtime_dir: str = RUNTIME_DIR
+) -> list[str]:
     """The same runtime as a plain process — only when ALLOW_UNSANDBOXED_RUNS says so."""
     return [
         PYTHON,
         "-I",
         "-S",
         "-B",
-        os.path.join(RUNTIME_DIR, "bootstrap.py"),
+        os.path.join(runtime_dir, "bootstrap.py"),
         str(channel_fd),
         packages_dir,
     ]
@@ -415,21 +417,27 @@ def _sandboxed_launch(
     return launch
 
 
-def _unsandboxed_launch(packages_dir: str, fd: int) -> _Launch:
+def _unsandboxed_launch(packages_dir: str, fd: int, runtime_dir: str) -> _Launch:
     scratch = tempfile.mkdtemp(prefix="pyspace-run-")
     extra = as_nobody()
     if extra:
         os.chown(scratch, NOBODY, NOBODY)
-    return _Launch(unsandboxed_command(packages_dir, fd), scratch, extra, [fd], scratch=scratch)
+    command = unsandboxed_command(packages_dir, fd, runtime_dir)
+    return _Launch(command, scratch, extra, [fd], scratch=scratch)
 
 
 def start_sandbox(
-    limits: Limits, packages_dir: str, sandboxed: bool = True, host: SandboxHost | None = None
+    limits: Limits,
+    packages_dir: str,
+    sandboxed: bool = True,
+    host: SandboxHost | None = None,
+    runtime_dir: str = RUNTIME_DIR,
 ) -> Sandbox:
     """Start a sandbox that imports the runtime and then waits for its job on the channel.
 
     With `host`, the sandbox runs the host's copy of the runtime, under its seccomp filter and
-    in a cgroup of its own (when the host has cgroups)."""
+    in a cgroup of its own (when the host has cgroups). Unsandboxed, the plain process runs
+    the runtime in `runtime_dir`."""
     host_end, sandbox_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     info_read, info_write = os.pipe() if sandboxed and limits.network else (None, None)
     launch: _Launch | None = None
@@ -438,7 +446,7 @@ def start_sandbox(
         if sandboxed:
             launch = _sandboxed_launch(limits, packages_dir, fd, host, info_write)
         else:
-            launch = _unsandboxed_launch(packages_dir, fd)
+            launch = _unsandboxed_launch(packages_dir, fd, runtime_dir)
         process = subprocess.Popen(
             launch.command,
             stdin=subprocess.DEVNULL,

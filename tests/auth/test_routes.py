@@ -2,6 +2,7 @@
 
 import pytest
 
+from pyspace import create_app
 from pyspace.extensions import db
 from pyspace.models import User
 from tests.conftest import PASSWORD
@@ -111,13 +112,23 @@ def test_login_explains_what_is_wrong(alice, make_client, username, password, me
     assert not _logged_in(browser.client)
 
 
-def test_passwords_are_stored_only_as_a_slow_hash(app, alice):
+def test_passwords_are_stored_only_as_a_hash_of_the_configured_method(app, alice):
     stored = _user(app, "alice").password_hash
     assert PASSWORD not in stored
-    assert stored.split(":")[0] in ("scrypt", "pbkdf2")
+    # The suite configures a cheap pbkdf2 (tests/conftest.py); a site gets scrypt.
+    assert stored.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
     with app.app_context():
         user = db.session.scalar(db.select(User).filter_by(username="alice"))
         assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
+
+
+def test_a_site_hashes_passwords_with_scrypt_unless_configured_otherwise(tmp_path):
+    site = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "k"})
+    assert site.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with site.app_context():
+        user = User(username="carol")
+        user.set_password(PASSWORD)
+        assert user.password_hash.startswith("scrypt:") and user.check_password(PASSWORD)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pyspace.models import User
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.services import RunContext, services_for
 from pyspace.widgets.starter_code import starter_code
-from tests.sandbox.helpers import SMALL_LIMITS, run_json
+from tests.sandbox.helpers import ROOMY_LIMITS, run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOT_JSON = re.compile(r'<script type="application/json" id="pyspace-boot">(.*?)</script>', re.S)
@@ -45,7 +45,7 @@ else:
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 def user_id(app, username: str) -> int:

@@ -11,9 +11,9 @@ from typing import ClassVar
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import runner_for
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 
 API_SECRET = "tok-5f1e-never-print-me"
 
@@ -80,7 +80,7 @@ def api(app_config):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoopbackAPI)
     _LoopbackAPI.seen_authorizations = []
     # Runs may reach only allowed addresses once runs get a network namespace of their own.
-    app_config.update(SMALL_LIMITS, RUN_NETWORK_ALLOW=[f"127.0.0.1:{server.server_port}"])
+    app_config.update(ROOMY_LIMITS, RUN_NETWORK_ALLOW=[f"127.0.0.1:{server.server_port}"])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -89,19 +89,16 @@ def api(app_config):
 
 
 @pytest.fixture
-def run_code(app, api):
+def run_code(app, api, make_user):
     """Run `code` as a new widget's server code (with `secrets` set first); the RunResult."""
 
     def run(code: str, secrets: dict | None = None):
+        owner_id = make_user("carol")
         with app.app_context():
-            owner = User(username="carol")
-            owner.set_password("correct horse battery")
-            db.session.add(owner)
-            db.session.flush()
-            widget = Widget(owner_id=owner.id, title="api", server_code=code)
+            widget = Widget(owner_id=owner_id, title="api", server_code=code)
             db.session.add(widget)
             db.session.commit()
-            widget_id, owner_id = widget.id, owner.id
+            widget_id = widget.id
         for name, value in (secrets or {}).items():
             add_secret(app, widget_id, name, value)
         with app.app_context():

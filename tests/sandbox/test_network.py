@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from pyspace.config import ConfigError
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import runner_for
 from pyspace.sandbox.network import (
     DNS_FORWARD_ADDRESS,
@@ -82,13 +82,8 @@ def unlisted_service():
 
 
 @pytest.fixture
-def owner_id(app):
-    with app.app_context():
-        user = User(username="mallory")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+def owner_id(make_user):
+    return make_user("mallory")
 
 
 @pytest.fixture

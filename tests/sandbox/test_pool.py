@@ -9,7 +9,7 @@ import types
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
 from pyspace.sandbox import pool as pool_module
 from pyspace.sandbox.pool import WarmPool
@@ -23,13 +23,10 @@ def pooled(app_config):
 
 
 @pytest.fixture
-def widget_ids(app):
+def widget_ids(app, make_user):
+    owner_id = make_user("owner")
     with app.app_context():
-        owner = User(username="owner")
-        owner.set_password("correct horse battery")
-        db.session.add(owner)
-        db.session.flush()
-        widgets = [Widget(owner_id=owner.id, title=f"w{n}") for n in range(2)]
+        widgets = [Widget(owner_id=owner_id, title=f"w{n}") for n in range(2)]
         db.session.add_all(widgets)
         db.session.commit()
         return [widget.id for widget in widgets]
@@ -66,8 +63,8 @@ def test_each_pooled_sandbox_serves_exactly_one_run(app, widget_ids):
 def test_warm_sandboxes_have_requests_imported_and_no_run_sees_anothers_changes(app, widget_ids):
     runner = runner_for(app)
     with app.app_context():
+        # A pooled sandbox counts as ready only once its preload finished (pool.py).
         assert runner.pool.wait_until_full(10)
-        time.sleep(0.5)  # the preload is sent after "ready"; give the import time to finish
         first = runner.run(
             widget_ids[0],
             "import sys\nprint('requests' in sys.modules)\n"

@@ -11,14 +11,14 @@ from pyspace.extensions import db
 from pyspace.models import Widget
 from pyspace.sandbox import call_function
 from pyspace.sandbox.redaction import Redactor
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret, run_json
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret, run_json
 
 SECRET = "sk-live-9f8e7d"
 
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 def test_redactor_masks_every_exact_occurrence():

@@ -6,7 +6,7 @@ subprocesses, sqlite3, multiprocessing, requests) still works.
 
 import pytest
 
-from tests.sandbox.helpers import SMALL_LIMITS, confinement, run_code
+from tests.sandbox.helpers import ROOMY_LIMITS, confinement, run_code
 
 # Calls a widget makes through ctypes; each prints "EPERM" when refused, "ALLOWED" otherwise.
 PRELUDE = """
@@ -57,7 +57,7 @@ ATTACKS = {
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import zlib
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import AuditEvent, Secret, User, Widget
+from pyspace.models import AuditEvent, Secret, Widget
 from pyspace.sandbox import runner_for
 from pyspace.secrets import vault
 from pyspace.secrets.changes import create_key
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 
 ROUND_TRIP = """
 import anvil.secrets
@@ -27,18 +27,13 @@ print(anvil.secrets.decrypt_with_key('records_key', token))
 
 @pytest.fixture(params=["cold", "warm"], autouse=True)
 def mode(request, app_config):
-    app_config.update(SMALL_LIMITS, RUN_POOL_SIZE=1 if request.param == "warm" else 0)
+    app_config.update(ROOMY_LIMITS, RUN_POOL_SIZE=1 if request.param == "warm" else 0)
     return request.param
 
 
 @pytest.fixture
-def owner_id(app):
-    with app.app_context():
-        user = User(username="keeper")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+def owner_id(make_user):
+    return make_user("keeper")
 
 
 def new_widget(app, owner_id: int, key_name: str | None = "records_key") -> str:

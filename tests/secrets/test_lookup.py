@@ -9,15 +9,12 @@ from pyspace.secrets.lookup import SecretLookupError, value_for_run
 
 
 @pytest.fixture
-def widgets(app):
+def widgets(app, make_user):
     """Two widgets of one owner; the first has a set, a blank and a required blank secret."""
+    owner_id = make_user("owner")
     with app.app_context():
-        owner = User(username="owner")
-        owner.set_password("correct horse battery")
-        db.session.add(owner)
-        db.session.flush()
-        first = Widget(owner_id=owner.id, title="First")
-        other = Widget(owner_id=owner.id, title="Other")
+        first = Widget(owner_id=owner_id, title="First")
+        other = Widget(owner_id=owner_id, title="Other")
         db.session.add_all([first, other])
         db.session.flush()
         db.session.add_all(
@@ -42,7 +39,7 @@ def widgets(app):
             ]
         )
         db.session.commit()
-        yield {"first": first.id, "other": other.id, "owner": owner.id}
+        yield {"first": first.id, "other": other.id, "owner": owner_id}
 
 
 def test_run_gets_value_and_use_is_audited_without_the_value(app, widgets, decryptions):

@@ -9,7 +9,7 @@ import pytest
 
 from pyspace.extensions import db
 from pyspace.models import Secret
-from tests.sandbox.helpers import SMALL_LIMITS
+from tests.sandbox.helpers import ROOMY_LIMITS
 
 SCRIPT = '<script>alert("pwned")</script>'
 ATTRIBUTE = '" autofocus onfocus="alert(1)" x="'
@@ -91,7 +91,7 @@ def test_the_fork_of_a_widget_escapes_its_lineage_and_copied_text(widget, make_c
 
 @pytest.fixture
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])

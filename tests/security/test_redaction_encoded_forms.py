@@ -16,7 +16,7 @@ import pytest
 from pyspace.extensions import db
 from pyspace.models import Secret
 from pyspace.sandbox.redaction import MASK, WITHHELD, Redactor
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret, run_json
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret, run_json
 
 # A trailing newline, a quote and non-ASCII: every escaping rule changes it.
 VALUE = "sk-live-4f9a'é/+=\n"
@@ -40,7 +40,7 @@ ENCODINGS = {
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)

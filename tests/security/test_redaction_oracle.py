@@ -16,7 +16,7 @@ from pyspace.models import AuditEvent, ExtractionCounter, utcnow
 from pyspace.sandbox.redaction import WITHHELD
 from pyspace.widgets.starter_code import GUI_SERVER_CODE
 from tests.gui.test_routes import call, frame_boot
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 
 PIN = "7305"
 PASSWORD = "sunshine42"
@@ -27,7 +27,7 @@ SERVER_CODE = "import anvil.secrets\nDOOR_PIN = anvil.secrets.get_secret('door_p
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pyspace.models import AuditEvent, Secret, User, Widget
 from pyspace.sandbox.redaction import WITHHELD
 from pyspace.secrets import vault
 from tests.conftest import stored_bytes
-from tests.sandbox.helpers import SMALL_LIMITS, add_secret
+from tests.sandbox.helpers import ROOMY_LIMITS, add_secret
 from tests.security.test_routes import ROUTES
 
 VALUE = "sk-sweep-5e1d9a77c3b24f0e"
@@ -45,7 +45,7 @@ EXPLICIT_VIEWS = {"secrets.reveal", "secrets.export_values"}
 
 @pytest.fixture(autouse=True)
 def small_limits(app_config):
-    app_config.update(SMALL_LIMITS)
+    app_config.update(ROOMY_LIMITS)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The examples gallery and "Use this example" (the weather logger), without scheduled tasks."""
+"""The examples gallery and "Use this example" (the weather logger); its task through the queue
+is tests/tasks/test_weather_logger_example.py."""
 
 import json
 
@@ -135,15 +136,6 @@ def test_manifest_is_valid_json_with_what_the_gallery_shows():
     assert manifest["slug"] == "weather-logger" and manifest["kind"] == "gui"
 
 
-# Until scheduled tasks land (issue 13), the runtime has no background_task: stand-ins let the
-# rest of the example's server code run for real.
-TASKS_STAND_IN = (
-    "import anvil.server\n"
-    "anvil.server.background_task = lambda function: function\n"
-    "anvil.server.launch_background_task = lambda name, *args: None\n"
-)
-
-
 def test_get_readings_returns_the_newest_readings_in_a_real_run(app, app_config, alice):
     from datetime import UTC, datetime, timedelta
 
@@ -171,7 +163,7 @@ def test_get_readings_returns_the_newest_readings_in_a_real_run(app, app_config,
         widget = db.session.get(Widget, widget_id)
         result = runner_for(app).run(
             widget_id,
-            TASKS_STAND_IN + widget.server_code,
+            widget.server_code,
             widget.owner_id,
             call={"name": "get_readings", "args": [3], "kwargs": {}},
         )
