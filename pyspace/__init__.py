@@ -97,6 +97,7 @@ def _init_areas(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import init_app as admin
     from .auth import init_app as auth
+    from .classes import init_app as classes
     from .config_cli import config_cli
     from .endpoints import init_app as endpoints
     from .examples import init_app as examples
@@ -116,6 +117,7 @@ def _init_areas(app: Flask) -> None:
     mail(app)
     endpoints(app)
     widget_sessions(app)
+    classes(app)
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)

@@ -324,6 +324,12 @@ SETTINGS: tuple[Setting, ...] = (
         "50 per minute;500 per day",
         "successful sign-ups per client address (a class of 40 behind one address fits)",
     ),
+    Setting(
+        "LOGIN_LINK_HOURS",
+        int,
+        72,
+        "hours a teacher's one-time log-in link (password reset, new pupil account) stays usable",
+    ),
     Setting("QUOTA_WIDGETS", int, 100, "widgets one account may have"),
     Setting(
         "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"
