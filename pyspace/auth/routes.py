@@ -117,10 +117,10 @@ def register():
                 "Ask your teacher or the site's administrator for a new one."
             )
             return render_template("auth/register.html", form=form, mode=mode), 422
+        classroom_id = classroom_of_code(code) if code else None
         user = User(username=User.normalize_username(form.username.data))
         user.set_password(form.password.data)
         db.session.add(user)
-        classroom_id = classroom_of_code(code) if code else None
         try:
             if classroom_id is not None:
                 db.session.flush()
