@@ -2,10 +2,12 @@
 always are (forks/forking.py: secret names with blank values, no data rows, schedules off).
 
 One short transaction per pupil, so a class of 30 never holds the database for long and a
-pupil whose quota is full doesn't stop the others."""
+pupil whose quota is full doesn't stop the others. A pupil who already has a copy gets no
+second one, so pressing the button again after a partial hand-out only fills the gaps."""
 
 from dataclasses import dataclass
 
+from ..extensions import db
 from ..forks.forking import fork_widget
 from ..models import Classroom, User, Widget
 from ..quotas import code_bytes, new_widget_error
@@ -26,10 +28,16 @@ def hand_out(widget: Widget, classroom: Classroom) -> list[HandOutLine]:
     size = code_bytes(
         server_code=widget.server_code, client_code=widget.client_code, html=widget.html
     )
+    have_one = set(
+        db.session.scalars(db.select(Widget.owner_id).filter_by(forked_from_id=widget.id))
+    )
     report = []
     for row in pupils_of(classroom):
         pupil = row.user
         if pupil.id == classroom.teacher_id:
+            continue
+        if pupil.id in have_one:
+            report.append(HandOutLine(pupil, None, "Already has a copy."))
             continue
         refused = new_widget_error(pupil.id, size)
         if refused:

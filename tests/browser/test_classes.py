@@ -52,6 +52,10 @@ def test_a_teacher_makes_a_class_from_a_csv_and_hands_out_a_widget(
     assert "4 of 4 pupils got a copy" in page.content()
     assert SECRET_VALUE not in page.content()
     screenshot("class-handed-out")
+    page.get_by_role("link", name="Back to 7B Computing").click()
+    page.get_by_role("link", name="grace_h").click()
+    assert "WEATHER_API_KEY" in page.content() and SECRET_VALUE not in page.content()
+    screenshot("class-pupil")
 
     pupil = browser.new_context(base_url=live_server).new_page()
     pupil.goto(first_link)

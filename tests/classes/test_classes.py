@@ -146,6 +146,17 @@ def test_handing_out_reports_the_pupils_whose_widget_quota_is_full_and_gives_the
         )
     assert owners == {free}
 
+    # Once there is room, handing out again fills the gap and gives nobody a second copy.
+    app.config["QUOTA_WIDGETS"] = 5
+    again = teacher.post(f"/classes/{classroom_id}/hand-out", {"widget_id": widget_id})
+    assert "1 of 2 pupils got a copy" in again.get_data(as_text=True)
+    assert "Already has a copy" in again.get_data(as_text=True)
+    with app.app_context():
+        owners = list(
+            db.session.scalars(db.select(Widget.owner_id).filter_by(forked_from_id=widget_id))
+        )
+    assert sorted(owners) == sorted([full, free])
+
 
 def test_a_teacher_can_only_hand_out_their_own_widgets(app, teacher, bob):
     classroom_id = _create_class(teacher)
