@@ -458,3 +458,18 @@ def test_flask_users_make_teacher_grants_and_revokes_the_role(app, cli_runner, a
     assert result.exit_code == 0
     with app.app_context():
         assert not db.session.scalar(db.select(User).filter_by(username="alice")).is_teacher
+
+
+def test_a_mistyped_class_code_is_refused_rather_than_signing_up_outside_the_class(
+    app, make_client
+):
+    pupil = make_client()
+    token = csrf_token_from(pupil.client.get("/register").get_data(as_text=True))
+    response = pupil.client.post(
+        "/register",
+        data={"username": "lost", "password": PASSWORD, "join_code": "NOPE", "csrf_token": token},
+    )
+    assert response.status_code == 422
+    assert "join code is not valid" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="lost")) is None
