@@ -104,6 +104,7 @@ def _init_areas(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import init_app as admin
     from .auth import init_app as auth
+    from .classes import init_app as classes
     from .config_cli import config_cli
     from .endpoints import init_app as endpoints
     from .examples import init_app as examples
@@ -134,6 +135,7 @@ def _init_areas(app: Flask) -> None:
         endpoints,
         widget_sessions,
         operations,
+        classes,
     ):
         init_area(app)
     errors.register(app)

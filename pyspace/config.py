@@ -397,6 +397,12 @@ SETTINGS: tuple[Setting, ...] = (
         "`scrypt:N:r:p` or `pbkdf2:sha256:ITERATIONS`; the test suite uses a cheap pbkdf2",
         pattern=r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512):\d+",
     ),
+    Setting(
+        "LOGIN_LINK_HOURS",
+        int,
+        72,
+        "hours a teacher's one-time log-in link (password reset, new pupil account) stays usable",
+    ),
     Setting("QUOTA_WIDGETS", int, 100, "widgets one account may have"),
     Setting(
         "QUOTA_CODE_BYTES", int, 5 * MiB, "bytes of code (all fields, all widgets) per account"

@@ -52,6 +52,8 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
+    # A teacher (a role an admin grants) makes classes and looks after their pupils' accounts.
+    is_teacher: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of every session and remember-me cookie (see get_id): raising it ends them all.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -288,6 +290,12 @@ class JoinCode(Model):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A class's code: whoever signs up with it becomes a pupil of that class.
+    classroom_id: Mapped[int | None] = mapped_column(
+        ForeignKey("classrooms.id", ondelete="CASCADE", name="fk_join_codes_classroom_id"),
+        default=None,
+        index=True,
+    )
 
     @staticmethod
     def normalize(code: str) -> str:
@@ -296,6 +304,61 @@ class JoinCode(Model):
 
     def is_usable(self, now: datetime | None = None) -> bool:
         return self.uses < self.max_uses and (now or utcnow()) < self.expires_at
+
+
+CLASSROOM_NAME_MAX = 100
+
+
+class Classroom(Model):
+    """A teacher's class: the pupils who joined with its join code or were given accounts."""
+
+    __tablename__ = "classrooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(CLASSROOM_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    teacher: Mapped[User] = relationship()
+
+    def is_taught_by(self, user) -> bool:
+        return bool(user and user.is_authenticated and user.id == self.teacher_id)
+
+
+class ClassroomMember(Model):
+    """One pupil in one class (a pupil may be in several)."""
+
+    __tablename__ = "classroom_members"
+
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classrooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginLink(Model):
+    """A one-time, expiring link that lets one account choose a new password and log in: a
+    teacher hands it to a pupil (a password reset, or a new account's first log-in). Only a
+    SHA-256 of the token is stored; the link is shown once, when made."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class AuditEvent(Model):

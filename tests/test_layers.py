@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pyspace"
 AREAS = {
     "admin",
     "auth",
+    "classes",
     "endpoints",
     "examples",
     "forks",

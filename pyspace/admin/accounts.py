@@ -57,3 +57,9 @@ def set_disabled(user: User, disabled: bool) -> None:
     if disabled:
         user.end_all_sessions()
     db.session.commit()
+
+
+def set_teacher(user: User, teacher: bool) -> None:
+    """Grant or take away the teacher role (their classes stay; they just can't open them)."""
+    user.is_teacher = teacher
+    db.session.commit()

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import User
-from .accounts import all_users, find_user, set_disabled
+from .accounts import all_users, find_user, set_disabled, set_teacher
 
 users_cli = AppGroup("users", help="Manage py.space accounts.")
 
@@ -21,7 +21,8 @@ def _user_or_exit(username: str) -> User:
 @click.argument("username")
 @click.password_option()
 @click.option("--admin", is_flag=True, help="Make the new user an administrator.")
-def create_user(username: str, password: str, admin: bool) -> None:
+@click.option("--teacher", is_flag=True, help="Make the new user a teacher.")
+def create_user(username: str, password: str, admin: bool, teacher: bool) -> None:
     """Create a user."""
     username = User.normalize_username(username)
     error = User.username_error(username) or User.password_error(password)
@@ -29,11 +30,12 @@ def create_user(username: str, password: str, admin: bool) -> None:
         raise click.ClickException(error)
     if find_user(username):
         raise click.ClickException(f"The username {username!r} is taken.")
-    user = User(username=username, is_admin=admin)
+    user = User(username=username, is_admin=admin, is_teacher=teacher)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
-    click.echo(f"Created {'admin ' if admin else ''}user {username}.")
+    role = "admin " if admin else "teacher " if teacher else ""
+    click.echo(f"Created {role}user {username}.")
 
 
 @users_cli.command("make-admin")
@@ -44,6 +46,16 @@ def make_admin(username: str) -> None:
     user.is_admin = True
     db.session.commit()
     click.echo(f"{user.username} is now an admin.")
+
+
+@users_cli.command("make-teacher")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="Take the teacher role away instead.")
+def make_teacher(username: str, revoke: bool) -> None:
+    """Let a user make classes and look after their pupils' accounts (or, --revoke, no more)."""
+    user = _user_or_exit(username)
+    set_teacher(user, not revoke)
+    click.echo(f"{user.username} is {'no longer' if revoke else 'now'} a teacher.")
 
 
 @users_cli.command("disable")
@@ -68,5 +80,13 @@ def enable(username: str) -> None:
 def list_users() -> None:
     """List every account with its flags."""
     for user in all_users():
-        flags = [f for f, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on]
+        flags = [
+            flag
+            for flag, on in (
+                ("admin", user.is_admin),
+                ("teacher", user.is_teacher),
+                ("disabled", user.is_disabled),
+            )
+            if on
+        ]
         click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{user.created_at:%Y-%m-%d}")

@@ -11,7 +11,7 @@ from ..forms import EmptyForm
 from ..htmx import is_htmx, respond, toast
 from ..models import JoinCode, User, utcnow
 from . import bp
-from .accounts import UserRow, set_disabled, users_with_widget_counts, widget_count
+from .accounts import UserRow, set_disabled, set_teacher, users_with_widget_counts, widget_count
 from .forms import JoinCodeForm
 
 
@@ -61,6 +61,32 @@ def _change_disabled(user_id: int, disabled: bool):
         row = UserRow(user, widget_count(user))
         return respond("admin/_user_row.html", None, {"row": row}, events=toast(message, level))
     flash(message, level)
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/teacher")
+@admin_required
+def grant_teacher(user_id: int):
+    """Make an account a teacher: they can make classes and look after their pupils."""
+    return _change_teacher(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/not-teacher")
+@admin_required
+def revoke_teacher(user_id: int):
+    """Take the teacher role away (their classes stay, closed to them, until granted again)."""
+    return _change_teacher(user_id, False)
+
+
+def _change_teacher(user_id: int, teacher: bool):
+    user = db.session.get(User, user_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        set_teacher(user, teacher)
+    message = f"{user.username} is {'now' if teacher else 'no longer'} a teacher."
+    if is_htmx():
+        row = UserRow(user, widget_count(user))
+        return respond("admin/_user_row.html", None, {"row": row}, events=toast(message))
+    flash(message, "success")
     return redirect(url_for("admin.users"))
 
 

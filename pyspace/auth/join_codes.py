@@ -1,7 +1,8 @@
 """Join codes: while SIGNUP_MODE is "invite", signing up needs a code an admin made in /admin.
 
-Each code has an expiry and a number of uses (a class of 30 pupils: one code, 30 uses). Used by
-the register view and the admin pages.
+Each code has an expiry and a number of uses (a class of 30 pupils: one code, 30 uses). A
+class's code (pyspace/classes/) also makes whoever signs up with it a pupil of that class, in
+any sign-up mode. Used by the register view, the admin pages and the class pages.
 """
 
 from datetime import timedelta
@@ -56,3 +57,10 @@ def use_join_code(code: str) -> bool:
         ),
     )
     return result.rowcount == 1
+
+
+def classroom_of_code(code: str) -> int | None:
+    """The class a join code belongs to (its users become that class's pupils), or None."""
+    return db.session.scalar(
+        db.select(JoinCode.classroom_id).where(JoinCode.code == JoinCode.normalize(code))
+    )

@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from .. import quotas
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..models import User
+from ..models import ClassroomMember, User
 from . import bp
 from .devices import device_for, remember_device
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
-from .join_codes import use_join_code
+from .join_codes import classroom_of_code, use_join_code
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
@@ -108,17 +108,24 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         # The code's use and the account are one transaction: a refused sign-up gives it back.
-        if mode == "invite" and not use_join_code(form.join_code.data or ""):
+        # A class's code works in every mode (it puts the account in the class); in "invite"
+        # mode some code is needed.
+        code = (form.join_code.data or "").strip()
+        if (mode == "invite" or code) and not use_join_code(code):
             db.session.rollback()
             form.join_code.errors.append(
                 "That join code is not valid: it may have expired or been used up. "
                 "Ask your teacher or the site's administrator for a new one."
             )
             return render_template("auth/register.html", form=form, mode=mode), 422
+        classroom_id = classroom_of_code(code) if code else None
         user = User(username=User.normalize_username(form.username.data))
         user.set_password(form.password.data)
         db.session.add(user)
         try:
+            if classroom_id is not None:
+                db.session.flush()
+                db.session.add(ClassroomMember(classroom_id=classroom_id, user_id=user.id))
             db.session.commit()
         except IntegrityError:
             db.session.rollback()

@@ -14,7 +14,16 @@ from flask import url_for
 from flask_wtf.csrf import CSRFProtect
 
 from pyspace.extensions import csrf, db
-from pyspace.models import DataColumn, DataRow, DataTable, Secret, User, Widget
+from pyspace.models import (
+    Classroom,
+    ClassroomMember,
+    DataColumn,
+    DataRow,
+    DataTable,
+    Secret,
+    User,
+    Widget,
+)
 from pyspace.secrets import vault
 from pyspace.tables import schema
 from pyspace.tables.rows import add_row
@@ -24,6 +33,7 @@ LOGIN = "login"  # any logged-in user; anonymous visitors are sent to log in
 VISIBLE = "visible"  # public widgets for anyone, private ones for their owner only
 OWNER = "owner"  # the widget's owner only: 404 to everyone else
 ADMIN = "admin"  # admins only: 404 to everyone else
+TEACHER = "teacher"  # the class's teacher only (teachers and admins for the list): 404 to others
 CALL_TOKEN = "call-token"  # no cookie authority: a signed per-widget token (CSRF-exempt)
 
 ROUTES = {
@@ -95,10 +105,30 @@ ROUTES = {
     "admin.join_codes": ADMIN,
     "admin.create_code": ADMIN,
     "admin.delete_code": ADMIN,
+    "admin.grant_teacher": ADMIN,
+    "admin.revoke_teacher": ADMIN,
+    "classes.index": TEACHER,
+    "classes.create": TEACHER,
+    "classes.show": TEACHER,
+    "classes.hand_out_widget": TEACHER,
+    "classes.pupil": TEACHER,
+    "classes.reset_password": TEACHER,
+    "classes.disable_pupil": TEACHER,
+    "classes.enable_pupil": TEACHER,
+    "classes.bulk_form": TEACHER,
+    "classes.bulk_create": TEACHER,
+    # The one-time link is its own authority: a random token that works once.
+    "classes.login_link": PUBLIC,
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages whose GET shows a form and whose POST submits it.
-FORM_PAGES = {"auth.login", "auth.register", "widgets.new", "widgets.edit"}
+FORM_PAGES = {
+    "auth.login",
+    "auth.register",
+    "widgets.new",
+    "widgets.edit",
+    "classes.login_link",
+}
 SECRET_NAME = "weather_api_key"
 SECRET_VALUE = "owm-7d1f0c2e9b-never-shown"
 TABLE_NAME = "weather_log_private"
@@ -124,6 +154,8 @@ FORM_DATA = {
     "tasks.create_schedule": {"task_name": "refresh", "every": "hour", "n": "1"},
     "auth.change_password": {"current_password": "correct horse battery", "new_password": "x" * 12},
     "admin.create_code": {"note": "7B", "max_uses": "30", "days": "7"},
+    "classes.create": {"name": "7B", "max_uses": "30", "days": "7"},
+    "classes.login_link": {"new_password": "attacker password"},
     "tables.create": {"name": "injected"},
     "tables.rename": {"name": "renamed"},
     "tables.add_column": {"name": "injected", "type": "text"},
@@ -210,6 +242,8 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "column_id": column_id,
         "row_id": row_id,
         "slug": "weather-logger",
+        "classroom_id": 1,
+        "token": "not-a-token",
     }
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
@@ -274,7 +308,7 @@ def test_state_changing_requests_without_a_valid_csrf_token_change_nothing(
     victim_id, bob_id = _user_id(app, "alice"), _user_id(app, "bob")
     widget_id, secret_id = widgets["public"]
     checked = []
-    for access in (PUBLIC, LOGIN, VISIBLE, OWNER, ADMIN):
+    for access in (PUBLIC, LOGIN, VISIBLE, OWNER, ADMIN, TEACHER):
         for endpoint, method in _endpoints_with(app, access, state_changing=True):
             url = _url(app, endpoint, widget_id, secret_id, bob_id)
             before = snapshot(app)
@@ -381,6 +415,45 @@ def test_admin_routes_are_404_to_everyone_but_admins(app, alice, bob, anonymous,
         response = visitor.client.open(url, method=method, data=data)
         assert response.status_code == 404, (endpoint, response.status_code)
         assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("who", ["bob", "anonymous", "other-teacher"])
+def test_class_routes_are_404_to_everyone_but_the_classes_teacher(
+    app, alice, bob, anonymous, make_client, who
+):
+    """alice teaches a class with bob in it; nobody else (another teacher included) may open or
+    change anything of it."""
+    with app.app_context():
+        db.session.execute(db.update(User).filter_by(username="alice").values(is_teacher=True))
+        db.session.commit()
+    assert alice.post("/classes/new", FORM_DATA["classes.create"]).status_code == 302
+    with app.app_context():
+        classroom_id = db.session.scalar(db.select(Classroom.id))
+        db.session.add(ClassroomMember(classroom_id=classroom_id, user_id=_user_id(app, "bob")))
+        db.session.commit()
+    visitor = {"bob": bob, "anonymous": anonymous}.get(who)
+    if visitor is None:
+        visitor = make_client()
+        assert visitor.register("carol").status_code == 302
+        with app.app_context():
+            db.session.execute(db.update(User).filter_by(username="carol").values(is_teacher=True))
+            db.session.commit()
+    bob_id = _user_id(app, "bob")
+    checked = 0
+    for endpoint, method in _endpoints_with(app, TEACHER):
+        if who == "other-teacher" and endpoint in ("classes.index", "classes.create"):
+            continue  # another teacher has a class list of their own
+        url = _url(app, endpoint, "-", 0, bob_id).replace("/classes/1", f"/classes/{classroom_id}")
+        before = snapshot(app)
+        data = dict(FORM_DATA.get(endpoint, {}))
+        if method in STATE_CHANGING:
+            data["csrf_token"] = visitor.csrf_token()
+        response = visitor.client.open(url, method=method, data=data)
+        assert response.status_code == 404, (endpoint, response.status_code)
+        assert "7B" not in response.get_data(as_text=True)
+        assert snapshot(app) == before, f"{method} {endpoint} changed something for {who}"
+        checked += 1
+    assert checked >= 8
 
 
 def test_not_found_says_the_same_for_a_missing_and_a_private_widget(app, widgets, bob):
