@@ -35,6 +35,11 @@ OWNER = "owner"  # the widget's owner only: 404 to everyone else
 ADMIN = "admin"  # admins only: 404 to everyone else
 TEACHER = "teacher"  # the class's teacher only (teachers and admins for the list): 404 to others
 CALL_TOKEN = "call-token"  # no cookie authority: a signed per-widget token (CSRF-exempt)
+# A widget's HTTP endpoint: anonymous unless it asks for HTTP Basic, never cookie-authenticated,
+# so CSRF-exempt; a private widget's answers 404 (tests/endpoints).
+HTTP_API = "http-api"
+# Loopback or the metrics token only: 404 to any other address (tests/operations).
+LOOPBACK = "loopback"
 
 ROUTES = {
     "static": PUBLIC,
@@ -54,6 +59,20 @@ ROUTES = {
     "runs.run": VISIBLE,
     "forks.fork": VISIBLE,
     "gui.call": CALL_TOKEN,
+    "gui.rows": CALL_TOKEN,
+    "gui.task": CALL_TOKEN,
+    "endpoints.api": HTTP_API,
+    "endpoints.endpoints_panel": OWNER,
+    "mail.outbox_panel": OWNER,
+    "mail.show_mail": OWNER,
+    "mail.site_outbox": ADMIN,
+    "mail.show_site_mail": ADMIN,
+    "operations.healthz": PUBLIC,
+    "operations.metrics": LOOPBACK,
+    "operations.admin_status": ADMIN,
+    "tables.auto_columns": OWNER,
+    "tables.client_access": OWNER,
+    "tables.import_status": OWNER,
     "widgets.edit": OWNER,
     "widgets.delete": OWNER,
     "forks.needs_values": OWNER,
@@ -243,6 +262,7 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "row_id": row_id,
         "slug": "weather-logger",
         "classroom_id": 1,
+        "mail_id": 1,
         "token": "not-a-token",
     }
     with app.test_request_context():
@@ -288,12 +308,18 @@ def test_csrf_protects_every_state_changing_route_but_the_gui_call(app):
         for endpoint, view in app.view_functions.items()
         if f"{view.__module__}.{view.__name__}" in csrf._exempt_views
     }
-    assert exempt == {"gui.call"}
-    # A GET renders, a POST changes: only the form pages answer both on one URL.
+    assert exempt == {"gui.call", "gui.rows", "gui.task", "endpoints.api"}
+    assert {endpoint for endpoint in exempt if ROUTES[endpoint] not in (CALL_TOKEN, HTTP_API)} == (
+        set()
+    )
+    # A GET renders, a POST changes: only the form pages answer both on one URL (a widget's
+    # HTTP endpoint answers the methods its code declares).
     both = {
         rule.endpoint
         for rule in _rules(app)
-        if "GET" in rule.methods and set(_methods(rule)) & STATE_CHANGING
+        if "GET" in rule.methods
+        and set(_methods(rule)) & STATE_CHANGING
+        and ROUTES.get(rule.endpoint) != HTTP_API
     }
     assert both == FORM_PAGES
 
