@@ -23,7 +23,7 @@ from ..forms import EmptyForm
 from ..models import User
 from . import bp
 from .devices import device_for, remember_device
-from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .forms import ChangePasswordForm, EmailForm, LoginForm, RegisterForm
 from .join_codes import use_join_code
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
@@ -115,14 +115,21 @@ def register():
                 "Ask your teacher or the site's administrator for a new one."
             )
             return render_template("auth/register.html", form=form, mode=mode), 422
-        user = User(username=User.normalize_username(form.username.data))
+        user = User(
+            username=User.normalize_username(form.username.data),
+            email=User.normalize_email(form.email.data),
+        )
         user.set_password(form.password.data)
         db.session.add(user)
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            form.username.errors.append("That username is taken. Try another.")
+            # Two sign-ups raced for the same name or address: say which one is gone now.
+            if db.session.scalar(db.select(User.id).filter_by(username=user.username)):
+                form.username.errors.append("That username is taken. Try another.")
+            else:
+                form.email.errors.append("That e-mail address belongs to another account.")
         else:
             g.signed_up = True
             start_session(user, remember=False)
@@ -194,12 +201,39 @@ def logout():
 @login_required
 def account():
     """Your account: the storage it uses, change your password, log out everywhere."""
-    return render_template(
-        "auth/account.html",
-        password_form=ChangePasswordForm(),
-        everywhere_form=EmptyForm(),
-        storage=quotas.storage_use(current_user.id),
+    return _account_page()
+
+
+def _account_page(status: int = 200, **forms):
+    """The account page, with `forms` (a form that failed, showing its errors) in place of
+    fresh ones."""
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault(
+        "email_form", EmailForm(formdata=None, user_id=current_user.id, email=current_user.email)
     )
+    forms.setdefault("everywhere_form", EmptyForm(formdata=None))
+    return render_template(
+        "auth/account.html", storage=quotas.storage_use(current_user.id), **forms
+    ), status
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    """Set, change or (empty) remove the account's e-mail address."""
+    form = EmailForm(user_id=current_user.id)
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        user.email = User.normalize_email(form.email.data)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("That e-mail address belongs to another account.")
+        else:
+            flash("E-mail address saved." if user.email else "E-mail address removed.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(422, email_form=form)
 
 
 @bp.post("/account/password")
@@ -227,9 +261,7 @@ def change_password():
             restart_this_session(user)
             flash("Password changed. You were logged out everywhere else.", "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", password_form=form, everywhere_form=EmptyForm()
-    ), 422
+    return _account_page(422, password_form=form)
 
 
 @bp.post("/account/logout-everywhere")
