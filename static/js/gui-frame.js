@@ -214,6 +214,7 @@ async function bootWidget() {
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
   pyodide.registerJsModule("_pyspace_frame", {
     call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
+    viewerEmail: boot.viewerEmail,
   });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);
