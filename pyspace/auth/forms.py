@@ -79,6 +79,32 @@ class EmailForm(FlaskForm):
         _check_email(field, self.user_id)
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        "E-mail",
+        validators=[
+            InputRequired("Enter your account's e-mail address."),
+            Length(max=EMAIL_MAX, message="No address is that long."),
+        ],
+    )
+
+    def validate_email(self, field):
+        error = User.email_error(User.normalize_email(field.data))
+        if error:
+            raise ValidationError(error)
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", validators=[InputRequired("Choose a new password.")]
+    )
+
+    def validate_new_password(self, field):
+        error = User.password_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password",

@@ -23,8 +23,16 @@ from ..forms import EmptyForm
 from ..models import User
 from . import bp
 from .devices import device_for, remember_device
-from .forms import ChangePasswordForm, EmailForm, LoginForm, RegisterForm
+from .forms import (
+    ChangePasswordForm,
+    EmailForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from .join_codes import use_join_code
+from .password_reset import send_reset_link, user_for_token
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
 
@@ -184,6 +192,63 @@ def _duration(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} second{'' if seconds == 1 else 's'}"
     return f"{(seconds + 59) // 60} minutes"
+
+
+def _reset_address_key() -> str:
+    """The address a reset is asked for, as stored (so "Ann@x.org" and "ann@x.org" count once)."""
+    return "password-reset:" + (User.normalize_email(request.form.get("email")) or "")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+# Per address: a few links an hour, so the form can't flood someone's mailbox; per network:
+# enough for a class that forgot together, not for trying address after address.
+@limiter.limit(
+    "3 per hour",
+    methods=["POST"],
+    key_func=_reset_address_key,
+    error_message="Too many reset links asked for this address. Try again in an hour.",
+)
+@limiter.limit(
+    "30 per hour",
+    methods=["POST"],
+    error_message="Too many reset links asked for from your network. Try again later.",
+)
+def forgot_password():
+    """Ask for a password-reset link by e-mail. The answer is the same whether or not an
+    account has the address, so the form doesn't tell who has an account here."""
+    _refuse_posts_that_are_not_forms()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        send_reset_link(User.normalize_email(form.email.data) or "")
+        return render_template("auth/forgot_password.html", form=None, sent=True)
+    return render_template("auth/forgot_password.html", form=form, sent=False)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through a mailed link; every session of the account ends."""
+    user = user_for_token(token)
+    form = ResetPasswordForm()
+    if user is None:
+        response = current_app.make_response(
+            (render_template("auth/reset_password.html", form=None), 400)
+        )
+    elif form.validate_on_submit():
+        user.set_password(form.new_password.data)
+        end_all_sessions(user)  # commits: the link is spent with the old password hash
+        if current_user.is_authenticated and current_user.id == user.id:
+            logout_user()
+        flash("Your password is set. Log in with it.", "success")
+        response = current_app.make_response(redirect(url_for("auth.login")))
+    else:
+        response = current_app.make_response(
+            render_template("auth/reset_password.html", form=form, username=user.username)
+        )
+    # The address holds the token: kept from caches, history sync and other sites.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.post("/logout")
