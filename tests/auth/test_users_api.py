@@ -91,6 +91,34 @@ def test_header_imports_and_get_user_is_the_account_that_pressed_run(app, alice)
     )
 
 
+REFUSED = (
+    ANVIL_HEADER
+    + """
+for name in ("login_with_email", "force_login", "logout", "send_password_reset_email"):
+    try:
+        getattr(anvil.users, name)("x@example.org")
+    except NotImplementedError as error:
+        print(name, "on the site itself" in str(error))
+"""
+)
+
+
+def test_log_in_functions_not_provided_say_so_when_called(alice):
+    widget_id = alice.create_widget("Refused", server_code=REFUSED)
+    answer = run_json(alice, widget_id)
+    assert answer["error"] is None, answer
+    assert answer["stdout"].split() == [
+        "login_with_email",
+        "True",
+        "force_login",
+        "True",
+        "logout",
+        "True",
+        "send_password_reset_email",
+        "True",
+    ]
+
+
 def test_get_user_names_the_viewer_not_the_owner(app, alice, bob):
     widget_id = alice.create_widget("Who", server_code=WHO_AM_I, visibility="public")
     answer = run_json(bob, widget_id)
