@@ -7,13 +7,16 @@ link issued before it worthless, so a link works once. It expires after PASSWORD
 """
 
 import hashlib
+import logging
 
-from flask import current_app, request, url_for
+from flask import Flask, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..mail.site_mail import send_site_mail
 from ..models import User
+
+log = logging.getLogger(__name__)
 
 SALT = "pyspace.password-reset"
 
@@ -46,12 +49,20 @@ def user_for_token(token: str) -> User | None:
     return user
 
 
-def _link(token: str) -> str:
-    """The reset page's full address: on SITE_URL when set, so a forged Host header can't
-    make the site mail someone a link to another server."""
-    path = url_for("auth.reset_password", token=token)
-    base = (current_app.config["SITE_URL"] or request.host_url).rstrip("/")
-    return base + path
+def link_base() -> str:
+    """Where the links in the site's mail point: SITE_URL when set, so a forged Host header
+    can't make the site mail someone a link to another server; else this request's site."""
+    return (current_app.config["SITE_URL"] or request.host_url).rstrip("/") + "/"
+
+
+def send_reset_link_later(app: Flask, base: str, email: str) -> None:
+    """`send_reset_link` after the response has gone (Werkzeug's call_on_close), in a request
+    context of its own on `base` so that url_for builds the link there."""
+    try:
+        with app.test_request_context(base_url=base):
+            send_reset_link(email)
+    except Exception:
+        log.exception("sending a password-reset link failed")
 
 
 def send_reset_link(email: str) -> None:
@@ -65,7 +76,7 @@ def send_reset_link(email: str) -> None:
         f"Someone (we hope you) asked to reset the password of the py.space account "
         f"{user.username!r}.\n\n"
         f"To choose a new password, open this link within {minutes} minutes:\n\n"
-        f"{_link(make_token(user))}\n\n"
+        f"{url_for('auth.reset_password', token=make_token(user), _external=True)}\n\n"
         "It works once. Setting a new password logs the account out everywhere.\n"
         "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
     )

@@ -1,5 +1,6 @@
 """Account views: sign up, log in, log out, and the account page."""
 
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import (
@@ -32,7 +33,7 @@ from .forms import (
     ResetPasswordForm,
 )
 from .join_codes import use_join_code
-from .password_reset import send_reset_link, user_for_token
+from .password_reset import link_base, send_reset_link_later, user_for_token
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, record_failure, seconds_to_wait, throttle_keys
 
@@ -219,8 +220,20 @@ def forgot_password():
     _refuse_posts_that_are_not_forms()
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        send_reset_link(User.normalize_email(form.email.data) or "")
-        return render_template("auth/forgot_password.html", form=None, sent=True)
+        response = current_app.make_response(
+            render_template("auth/forgot_password.html", form=None, sent=True)
+        )
+        # Looked up and mailed once the answer has gone: how long the answer takes doesn't
+        # tell whether the address has an account (and a mail server was called).
+        response.call_on_close(
+            partial(
+                send_reset_link_later,
+                current_app._get_current_object(),  # type: ignore[attr-defined]
+                link_base(),
+                User.normalize_email(form.email.data) or "",
+            )
+        )
+        return response
     return render_template("auth/forgot_password.html", form=form, sent=False)
 
 

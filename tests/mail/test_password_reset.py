@@ -35,9 +35,13 @@ def alice_with_email(alice):
 def _ask(browser, email, **kwargs):
     form = browser.client.get("/password/forgot", **kwargs)
     token = csrf_token_from(form.get_data(as_text=True))
-    return browser.client.post(
+    response = browser.client.post(
         "/password/forgot", data={"email": email, "csrf_token": token}, **kwargs
     )
+    response.get_data()
+    # A WSGI server closes the response once it is sent; the link is mailed then.
+    response.close()
+    return response
 
 
 def _link_from(message) -> str:
@@ -177,3 +181,14 @@ def test_asking_is_throttled_per_address_in_any_letter_case(
     assert _ask(make_client(), "alice@EXAMPLE.org").status_code == 429
     assert len(smtp.messages) == 3
     assert _ask(make_client(), "someone-else@example.org").status_code == 200
+
+
+def test_the_link_is_mailed_after_the_answer_has_gone(app, smtp, alice_with_email, make_client):
+    browser = make_client()
+    token = csrf_token_from(browser.client.get("/password/forgot").get_data(as_text=True))
+    response = browser.client.post(
+        "/password/forgot", data={"email": "alice@example.org", "csrf_token": token}
+    )
+    assert response.status_code == 200 and smtp.messages == []
+    response.close()
+    assert len(smtp.messages) == 1
