@@ -451,6 +451,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MAIL_MAX_BYTES", int, 2 * MiB, "largest e-mail (bodies and attachments), in bytes"),
     Setting("MAIL_OUTBOX_DAYS", int, 30, "days e-mail is kept in the outbox and the mail log"),
+    # The site's own mail (password reset)
+    Setting(
+        "SITE_URL",
+        str,
+        "",
+        "the site's public address (https://py.example.org) for links in the site's e-mail;"
+        " empty: the address each request came to (set it when mail leaves the machine)",
+    ),
+    Setting("PASSWORD_RESET_MINUTES", int, 60, "a password-reset link works this long, once"),
     # HTTP endpoints of widgets (pyspace/endpoints/)
     Setting(
         "ENDPOINT_RATE_LIMIT_PER_ADDRESS",

@@ -40,6 +40,9 @@ def new_widget_id() -> str:
 
 # Matched with fullmatch: "$" alone would also accept a trailing newline ("abc\n").
 USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
+# One address, no spaces or display name: local@domain.tld (the mail server checks the rest).
+EMAIL_RE = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[^@\s<>,;:\"()\[\]]+")
+EMAIL_MAX = 254
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
 
 
@@ -57,6 +60,8 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of every session and remember-me cookie (see get_id): raising it ends them all.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Optional; stored lower-case and unique when given (see normalize_email).
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True, default=None)
 
     widgets: Mapped[list["Widget"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -65,6 +70,21 @@ class User(UserMixin, Model):
     @staticmethod
     def normalize_username(username: str) -> str:
         return (username or "").strip().lower()
+
+    @staticmethod
+    def normalize_email(email: str | None) -> str | None:
+        """`email` trimmed and lower-cased ("Ann@Example.org" and "ann@example.org" are one
+        address here), or None when empty."""
+        return (email or "").strip().lower() or None
+
+    @staticmethod
+    def email_error(email: str | None) -> str | None:
+        """Why `email` (already normalized) can't be an account's address, or None."""
+        if email is None:
+            return None
+        if len(email) > EMAIL_MAX or not EMAIL_RE.fullmatch(email):
+            return "That is not an e-mail address (like name@example.org)."
+        return None
 
     @staticmethod
     def username_error(username: str) -> str | None:

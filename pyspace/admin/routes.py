@@ -4,7 +4,9 @@ from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
+from ..auth.forms import EmailForm
 from ..auth.join_codes import all_join_codes, create_join_code, delete_join_code
 from ..extensions import db
 from ..forms import EmptyForm
@@ -46,6 +48,26 @@ def disable_user(user_id: int):
 def enable_user(user_id: int):
     """Re-enable a disabled account."""
     return _change_disabled(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/email")
+@admin_required
+def set_user_email(user_id: int):
+    """Set, change or (empty) remove an account's e-mail address."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = EmailForm(user_id=user.id)
+    if form.validate_on_submit():
+        user.email = User.normalize_email(form.email.data)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("That e-mail address belongs to another account.")
+    if form.errors:
+        flash(f"{user.username}: {' '.join(form.email.errors or ['try again.'])}", "error")
+    else:
+        flash(f"{user.username}'s e-mail address is {user.email or 'removed'}.", "success")
+    return redirect(url_for("admin.users"))
 
 
 def _change_disabled(user_id: int, disabled: bool):

@@ -22,8 +22,8 @@ def _describe(actor_id: int | None) -> dict | None:
     user = db.session.get(User, actor_id) if actor_id is not None else None
     if user is None or user.is_disabled:
         return None
-    # py.space stores no e-mail addresses: Anvil code reading user['email'] gets None.
-    return {"id": user.id, "username": user.username, "email": None}
+    # The account's address (None when it has none), as Anvil's user['email'].
+    return {"id": user.id, "username": user.username, "email": user.email}
 
 
 SERVICES = {"get_user": get_user}

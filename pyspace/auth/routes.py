@@ -1,5 +1,6 @@
 """Account views: sign up, log in, log out, and the account page."""
 
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import (
@@ -23,8 +24,16 @@ from ..forms import EmptyForm
 from ..models import ClassroomMember, User
 from . import bp
 from .devices import device_for, remember_device
-from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .forms import (
+    ChangePasswordForm,
+    EmailForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from .join_codes import classroom_of_code, use_join_code
+from .password_reset import link_base, send_reset_link_later, user_for_token
 from .sessions import end_all_sessions, restart_this_session, start_session
 from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
@@ -119,7 +128,10 @@ def register():
             )
             return render_template("auth/register.html", form=form, mode=mode), 422
         classroom_id = classroom_of_code(code) if code else None
-        user = User(username=User.normalize_username(form.username.data))
+        user = User(
+            username=User.normalize_username(form.username.data),
+            email=User.normalize_email(form.email.data),
+        )
         user.set_password(form.password.data)
         db.session.add(user)
         try:
@@ -129,7 +141,11 @@ def register():
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            form.username.errors.append("That username is taken. Try another.")
+            # Two sign-ups raced for the same name or address: say which one is gone now.
+            if db.session.scalar(db.select(User.id).filter_by(username=user.username)):
+                form.username.errors.append("That username is taken. Try another.")
+            else:
+                form.email.errors.append("That e-mail address belongs to another account.")
         else:
             g.signed_up = True
             start_session(user, remember=False)
@@ -190,6 +206,75 @@ def _duration(seconds: int) -> str:
     return f"{(seconds + 59) // 60} minutes"
 
 
+def _reset_address_key() -> str:
+    """The address a reset is asked for, as stored (so "Ann@x.org" and "ann@x.org" count once)."""
+    return "password-reset:" + (User.normalize_email(request.form.get("email")) or "")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+# Per address: a few links an hour, so the form can't flood someone's mailbox; per network:
+# enough for a class that forgot together, not for trying address after address.
+@limiter.limit(
+    "3 per hour",
+    methods=["POST"],
+    key_func=_reset_address_key,
+    error_message="Too many reset links asked for this address. Try again in an hour.",
+)
+@limiter.limit(
+    "30 per hour",
+    methods=["POST"],
+    error_message="Too many reset links asked for from your network. Try again later.",
+)
+def forgot_password():
+    """Ask for a password-reset link by e-mail. The answer is the same whether or not an
+    account has the address, so the form doesn't tell who has an account here."""
+    _refuse_posts_that_are_not_forms()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        response = current_app.make_response(
+            render_template("auth/forgot_password.html", form=None, sent=True)
+        )
+        # Looked up and mailed once the answer has gone: how long the answer takes doesn't
+        # tell whether the address has an account (and a mail server was called).
+        response.call_on_close(
+            partial(
+                send_reset_link_later,
+                current_app._get_current_object(),  # type: ignore[attr-defined]
+                link_base(),
+                User.normalize_email(form.email.data) or "",
+            )
+        )
+        return response
+    return render_template("auth/forgot_password.html", form=form, sent=False)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through a mailed link; every session of the account ends."""
+    user = user_for_token(token)
+    form = ResetPasswordForm()
+    if user is None:
+        response = current_app.make_response(
+            (render_template("auth/reset_password.html", form=None), 400)
+        )
+    elif form.validate_on_submit():
+        user.set_password(form.new_password.data)
+        end_all_sessions(user)  # commits: the link is spent with the old password hash
+        if current_user.is_authenticated and current_user.id == user.id:
+            logout_user()
+        flash("Your password is set. Log in with it.", "success")
+        response = current_app.make_response(redirect(url_for("auth.login")))
+    else:
+        response = current_app.make_response(
+            render_template("auth/reset_password.html", form=form, username=user.username)
+        )
+    # The address holds the token: kept from caches, history sync and other sites.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.post("/logout")
 @login_required
 def logout():
@@ -205,12 +290,39 @@ def logout():
 @login_required
 def account():
     """Your account: the storage it uses, change your password, log out everywhere."""
-    return render_template(
-        "auth/account.html",
-        password_form=ChangePasswordForm(),
-        everywhere_form=EmptyForm(),
-        storage=quotas.storage_use(current_user.id),
+    return _account_page()
+
+
+def _account_page(status: int = 200, **forms):
+    """The account page, with `forms` (a form that failed, showing its errors) in place of
+    fresh ones."""
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault(
+        "email_form", EmailForm(formdata=None, user_id=current_user.id, email=current_user.email)
     )
+    forms.setdefault("everywhere_form", EmptyForm(formdata=None))
+    return render_template(
+        "auth/account.html", storage=quotas.storage_use(current_user.id), **forms
+    ), status
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    """Set, change or (empty) remove the account's e-mail address."""
+    form = EmailForm(user_id=current_user.id)
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        user.email = User.normalize_email(form.email.data)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("That e-mail address belongs to another account.")
+        else:
+            flash("E-mail address saved." if user.email else "E-mail address removed.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(422, email_form=form)
 
 
 @bp.post("/account/password")
@@ -239,9 +351,7 @@ def change_password():
             restart_this_session(user)
             flash("Password changed. You were logged out everywhere else.", "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", password_form=form, everywhere_form=EmptyForm()
-    ), 422
+    return _account_page(422, password_form=form)
 
 
 @bp.post("/account/logout-everywhere")

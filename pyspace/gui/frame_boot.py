@@ -25,12 +25,18 @@ def client_runtime_files() -> tuple[str, ...]:
     return _runtime_files(str(Path(static_folder) / "gui-runtime"))
 
 
-def frame_boot_config(widget: Widget, call_token: str, viewer_username: str | None) -> dict:
+def frame_boot_config(
+    widget: Widget,
+    call_token: str,
+    viewer_username: str | None,
+    viewer_email: str | None = None,
+) -> dict:
     """The JSON the frame boots from: the widget's HTML and client code, where Pyodide and the
     client runtime are, and how to call this widget's server functions. Never a secret.
 
-    Of the viewer it carries the username alone (None: anonymous), for client code's
-    `anvil.users.get_user()`; the same answer the widget's server functions get anyway."""
+    Of the viewer it carries the username and e-mail address alone (None: anonymous), for
+    client code's `anvil.users.get_user()`; the same answer the widget's server functions get
+    anyway."""
     return {
         "html": widget.html,
         "clientCode": widget.client_code,
@@ -43,4 +49,5 @@ def frame_boot_config(widget: Widget, call_token: str, viewer_username: str | No
         "callTokenHeader": CALL_TOKEN_HEADER,
         "callToken": call_token,
         "viewerUsername": viewer_username,
+        "viewerEmail": viewer_email,
     }

@@ -44,6 +44,7 @@ def frame(widget_id: str):
         widget,
         issue_call_token(widget.id, viewer.id if viewer else None, visitor_session_id(viewer)),
         viewer.username if viewer else None,
+        viewer.email if viewer else None,
     )
     response = make_response(render_template("gui/frame.html", widget=widget, boot=boot))
     response.headers["Content-Security-Policy"] = frame_content_security_policy(

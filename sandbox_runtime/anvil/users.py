@@ -113,6 +113,7 @@ for _name in (
     "signup_with_email",
     "force_login",
     "logout",
+    "send_password_reset_email",
 ):
     globals()[_name] = _refuse(_name)
 del _name

@@ -234,6 +234,7 @@ async function bootWidget() {
   pyodide.registerJsModule("_pyspace_frame", {
     call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
     mediaUrl: mediaUrl, downloadMedia: downloadMedia,
+    viewerEmail: boot.viewerEmail,
   });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);

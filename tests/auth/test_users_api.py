@@ -73,12 +73,50 @@ def gui_call(app, token: str, widget_id: str, fn: str) -> dict:
 # --- Runs ----------------------------------------------------------------------------------
 
 
+def give_email(app, username: str, email: str) -> None:
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(username=username)).email = email
+        db.session.commit()
+
+
 def test_header_imports_and_get_user_is_the_account_that_pressed_run(app, alice):
+    give_email(app, "alice", "alice@example.org")
     widget_id = alice.create_widget("Who", server_code=WHO_AM_I)
     answer = run_json(alice, widget_id)
     assert answer["error"] is None
     alice_id = user_id(app, "alice")
-    assert answer["stdout"] == (f"alice None {alice_id} {{'username': 'alice', 'email': None}}\n")
+    assert answer["stdout"] == (
+        f"alice alice@example.org {alice_id} "
+        "{'username': 'alice', 'email': 'alice@example.org'}\n"
+    )
+
+
+REFUSED = (
+    ANVIL_HEADER
+    + """
+for name in ("login_with_email", "force_login", "logout", "send_password_reset_email"):
+    try:
+        getattr(anvil.users, name)("x@example.org")
+    except NotImplementedError as error:
+        print(name, "on the site itself" in str(error))
+"""
+)
+
+
+def test_log_in_functions_not_provided_say_so_when_called(alice):
+    widget_id = alice.create_widget("Refused", server_code=REFUSED)
+    answer = run_json(alice, widget_id)
+    assert answer["error"] is None, answer
+    assert answer["stdout"].split() == [
+        "login_with_email",
+        "True",
+        "force_login",
+        "True",
+        "logout",
+        "True",
+        "send_password_reset_email",
+        "True",
+    ]
 
 
 def test_get_user_names_the_viewer_not_the_owner(app, alice, bob):
@@ -114,6 +152,7 @@ def test_starter_code_of_new_widgets_uses_the_header_and_runs(alice):
 
 def test_get_user_service_answers_for_the_runs_account_whatever_the_request_says(app, alice, bob):
     alice_id, bob_id = user_id(app, "alice"), user_id(app, "bob")
+    give_email(app, "bob", "bob@example.org")
     with app.app_context():
         run = RunContext(widget_id="w1", actor_id=alice_id)
         forged = {"op": "get_user", "id": bob_id, "user_id": bob_id, "username": "bob"}
@@ -240,12 +279,14 @@ def test_require_user_function_decides_who_may_call(app, gui_widget, tokens, vie
 
 
 @pytest.mark.parametrize("viewer", ["alice", "anonymous"])
-def test_frame_tells_client_code_the_viewers_username_and_nothing_else(
+def test_frame_tells_client_code_the_viewers_username_and_email_and_nothing_else(
     app, alice, make_client, gui_widget, viewer
 ):
+    give_email(app, "alice", "alice@example.org")
     accounts = alice if viewer == "alice" else make_client()
     boot = frame_token(accounts, gui_widget)
     assert boot["viewerUsername"] == ("alice" if viewer == "alice" else None)
+    assert boot["viewerEmail"] == ("alice@example.org" if viewer == "alice" else None)
     boot_text = json.dumps(boot)
     alice_id = user_id(app, "alice")
     assert f'"{alice_id}"' not in boot_text and "password" not in boot_text
@@ -260,6 +301,7 @@ def test_frame_tells_client_code_the_viewers_username_and_nothing_else(
         "callTokenHeader",
         "callToken",
         "viewerUsername",
+        "viewerEmail",
     }
     assert "anvil/users.py" in boot["runtimeFiles"]
 
@@ -268,6 +310,7 @@ CLIENT_PROGRAM = """
 import sys, types
 frame = types.ModuleType("_pyspace_frame")
 frame.viewerUsername = {username!r}
+frame.viewerEmail = {email!r}
 frame.callBlocking = lambda fn, body: {answer!r}
 sys.modules["_pyspace_frame"] = frame
 ffi = types.ModuleType("pyodide.ffi")
@@ -288,15 +331,22 @@ except anvil.users.AuthenticationFailed as error:
 """
 
 
-@pytest.mark.parametrize("username, first_line", [("alice", "('alice', None)"), (None, "None")])
+@pytest.mark.parametrize(
+    "username, email, first_line",
+    [
+        ("alice", "alice@example.org", "('alice', 'alice@example.org')"),
+        ("bob", None, "('bob', None)"),
+        (None, None, "None"),
+    ],
+)
 def test_client_get_user_reads_the_boot_data_and_catches_authentication_failed(
-    username, first_line
+    username, email, first_line
 ):
     # Plain CPython stands in for Pyodide, with the frame's JS module faked.
     refusal = json.dumps(
         {"ok": False, "error": {"type": "AuthenticationFailed", "message": "log in first"}}
     )
-    program = textwrap.dedent(CLIENT_PROGRAM).format(username=username, answer=refusal)
+    program = textwrap.dedent(CLIENT_PROGRAM).format(username=username, email=email, answer=refusal)
     result = subprocess.run(
         [sys.executable, "-c", program],
         check=False,

@@ -1,9 +1,10 @@
 """anvil.users in client code: who is viewing this widget, from the frame's boot data.
 
-`get_user()` answers without a round trip: the frame was given the viewer's username (and
-nothing else about them) when it loaded, or None for an anonymous viewer. Server functions get
-the same account from `anvil.users.get_user()` in server code — check there, not here, before
-doing anything on a user's behalf: code in the browser can be changed by whoever runs it.
+`get_user()` answers without a round trip: the frame was given the viewer's username and
+e-mail address (and nothing else about them) when it loaded, or None for an anonymous viewer.
+Server functions get the same account from `anvil.users.get_user()` in server code — check
+there, not here, before doing anything on a user's behalf: code in the browser can be changed
+by whoever runs it.
 """
 
 import _pyspace_frame  # registered by static/js/gui-frame.js
@@ -16,11 +17,11 @@ AuthenticationFailed = server._error_class("AuthenticationFailed")
 
 
 class ViewerRow:
-    """The viewer as a read-only, row-like object: `user['username']`; `user['email']` is None
-    (the site stores no e-mail addresses)."""
+    """The viewer as a read-only, row-like object: `user['username']`, `user['email']` (None
+    when the account has no address)."""
 
-    def __init__(self, username: str):
-        self._columns = {"username": username, "email": None}
+    def __init__(self, username: str, email: str | None = None):
+        self._columns = {"username": username, "email": email}
 
     def __getitem__(self, column: str):
         try:
@@ -59,6 +60,7 @@ class ViewerRow:
 
 
 def get_user(allow_remembered: bool = True):
-    """The viewer (`user['username']`), or None when nobody is logged in."""
+    """The viewer (`user['username']`, `user['email']`), or None when nobody is logged in."""
     username = getattr(_pyspace_frame, "viewerUsername", None)
-    return ViewerRow(str(username)) if username else None
+    email = getattr(_pyspace_frame, "viewerEmail", None)
+    return ViewerRow(str(username), str(email) if email else None) if username else None
