@@ -51,6 +51,11 @@ ROUTES = {
     "auth.account": LOGIN,
     "auth.change_password": LOGIN,
     "auth.logout_everywhere": LOGIN,
+    "auth.change_email": LOGIN,
+    "auth.forgot_password": PUBLIC,
+    # The signed reset link is its own authority: it works once, then its fingerprint is spent.
+    "auth.reset_password": PUBLIC,
+    "admin.set_user_email": ADMIN,
     "widgets.new": LOGIN,
     "examples.gallery": PUBLIC,
     "examples.use": LOGIN,
@@ -147,6 +152,8 @@ FORM_PAGES = {
     "widgets.new",
     "widgets.edit",
     "classes.login_link",
+    "auth.forgot_password",
+    "auth.reset_password",
 }
 SECRET_NAME = "weather_api_key"
 SECRET_VALUE = "owm-7d1f0c2e9b-never-shown"
@@ -175,6 +182,10 @@ FORM_DATA = {
     "admin.create_code": {"note": "7B", "max_uses": "30", "days": "7"},
     "classes.create": {"name": "7B", "max_uses": "30", "days": "7"},
     "classes.login_link": {"new_password": "attacker password"},
+    "auth.change_email": {"email": "mallory@example.org"},
+    "auth.forgot_password": {"email": "alice@example.org"},
+    "auth.reset_password": {"new_password": "attacker password"},
+    "admin.set_user_email": {"email": "mallory@example.org"},
     "tables.create": {"name": "injected"},
     "tables.rename": {"name": "renamed"},
     "tables.add_column": {"name": "injected", "type": "text"},
