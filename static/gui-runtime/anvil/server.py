@@ -78,8 +78,14 @@ _NAMED_ERRORS = {
 }
 
 
-@functools.cache
 def _error_class(type_name: str, base: type = ServerError) -> type:
+    """The one class for a server error's type name: the same class however it is asked for,
+    so `except anvil.users.AuthenticationFailed` catches what a call raises."""
+    return _make_error_class(type_name, base)
+
+
+@functools.cache
+def _make_error_class(type_name: str, base: type) -> type:
     if type_name in _NAMED_ERRORS:
         return _NAMED_ERRORS[type_name]
     if not type_name.isidentifier() or type_name == "ServerError":
