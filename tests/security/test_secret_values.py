@@ -13,6 +13,7 @@ from flask import url_for
 
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import issue_call_token
+from pyspace.log_format import TEXT_FORMAT, JsonFormatter
 from pyspace.models import AuditEvent, Secret, User, Widget
 from pyspace.sandbox.redaction import WITHHELD
 from pyspace.secrets import vault
@@ -50,10 +51,12 @@ def small_limits(app_config):
 
 @pytest.fixture
 def logs():
-    """Every log line (SQL with its parameters included) written during the test."""
+    """Every log line (SQL with its parameters included) written during the test, as text and
+    as the JSON lines of PYSPACE_LOG_FORMAT=json."""
     lines = []
     handler = logging.Handler(logging.DEBUG)
-    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    formatters = (logging.Formatter(TEXT_FORMAT), JsonFormatter())
+    handler.emit = lambda record: lines.extend(f.format(record) for f in formatters)
     root, engine = logging.getLogger(), logging.getLogger("sqlalchemy.engine")
     old_level = root.level
     root.addHandler(handler)
@@ -93,6 +96,11 @@ def get_routes(app, widget_id, secret_id, username):
                 "table_id": 1,
                 "column_id": 1,
                 "row_id": 1,
+                # Outbox mail, classes, one-time links and HTTP endpoints that don't exist.
+                "mail_id": 1,
+                "classroom_id": 1,
+                "token": "not-a-token",
+                "subpath": "missing",
             }
             modes = ("name", "value", "details") if "mode" in rule.arguments else (None,)
             for mode in modes:
