@@ -115,7 +115,7 @@ class Runner:
     def run(
         self,
         widget_id: str,
-        code: str,
+        code: str | list[tuple[str, str]],
         actor_id: int | None,
         call: dict | None = None,
         share_key: str | None = None,
@@ -148,7 +148,7 @@ class Runner:
                     viewer_is_owner=viewer_is_owner,
                     run_id=run_id,
                 )
-                return self._run_in_slot({"code": code, "call": call}, context, limits, on_start)
+                return self._run_in_slot(job_for(code, call), context, limits, on_start)
         except RunRefusedError as refusal:
             return failed(refusal.kind, str(refusal))
 
@@ -177,6 +177,16 @@ class Runner:
         """Kill the warm sandboxes and stop refilling the pool."""
         if self.pool is not None:
             self.pool.shutdown()
+
+
+def job_for(code: str | list[tuple[str, str]], call: dict | None) -> dict:
+    """The job message for `code`: one source, or (name, source) modules forming a package."""
+    if isinstance(code, str):
+        return {"code": code, "call": call}
+    if len(code) == 1:
+        # One module runs exactly as a one-file widget always has.
+        return {"code": code[0][1], "call": call}
+    return {"modules": [{"name": name, "code": source} for name, source in code], "call": call}
 
 
 def runner_for(app: Flask) -> Runner:
@@ -218,7 +228,7 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app).run(
         widget.id,
-        widget.server_code,
+        widget.module_sources(),
         actor_id,
         share_key=share_key(actor_id),
         viewer_is_owner=_is_owner(widget, actor_id),
@@ -232,7 +242,7 @@ def call_function(widget, fn_name: str, args: list, kwargs: dict, actor_id) -> R
     call = {"name": str(fn_name), "args": list(args or []), "kwargs": dict(kwargs or {})}
     return runner_for(app).run(
         widget.id,
-        widget.server_code,
+        widget.module_sources(),
         actor_id,
         call,
         share_key=share_key(actor_id),

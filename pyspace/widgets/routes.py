@@ -7,7 +7,13 @@ from sqlalchemy.orm import defer, joinedload
 from .. import extraction, quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
-from ..editor_form import EditWidgetForm, save_edits
+from ..editor_form import (
+    EditWidgetForm,
+    module_errors,
+    other_modules_code,
+    save_edits,
+    submitted_modules,
+)
 from ..extensions import db
 from ..forks import forking
 from ..htmx import redirect_to
@@ -24,7 +30,6 @@ def _cards(query):
     none of the code columns (a widget's code can be 100 KB; a card never shows it)."""
     return query.options(
         joinedload(Widget.owner),
-        defer(Widget.server_code),
         defer(Widget.client_code),
         defer(Widget.html),
     )
@@ -139,6 +144,8 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
     return {
         "widget": widget,
         "form": form,
+        # Typed code of the other modules, shown again when a save is refused.
+        "module_code": submitted_modules(widget) if request.method == "POST" else {},
         "needing": forking.blank_secrets(widget.id) if widget.forked_from_id else [],
         "paused_schedules": (
             forking.disabled_schedule_count(widget.id) if widget.forked_from_id else 0
@@ -153,12 +160,16 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
 def _over_code_quota(widget: Widget, form: EditWidgetForm) -> bool:
     """Refuse a save that would take the owner past their code quota (message under the code)."""
     new_bytes = quotas.code_bytes(
-        server_code=form.server_code.data, client_code=form.client_code.data, html=form.html.data
+        server_code=form.server_code.data + other_modules_code(widget),
+        client_code=form.client_code.data,
+        html=form.html.data,
     )
-    error = quotas.code_size_error(widget.owner_id, widget.id, new_bytes)
-    if error:
-        form.server_code.errors = [*form.server_code.errors, error]
-    return error is not None
+    errors = module_errors(widget, form)
+    if error := quotas.code_size_error(widget.owner_id, widget.id, new_bytes):
+        errors.append(error)
+    if errors:
+        form.server_code.errors = [*form.server_code.errors, *errors]
+    return bool(errors)
 
 
 @bp.post("/widgets/<widget_id>/delete")
