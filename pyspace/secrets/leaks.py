@@ -61,8 +61,13 @@ def leak_warnings(widget: Widget) -> list[LeakWarning]:
     """Warnings for the widget's saved code, line by line (decrypts nothing)."""
     # Every server module: the first is the field "server_code" (where a value can be moved to a
     # secret in one click); the others are "module:<name>", still server code.
+    several = len(widget.modules) > 1
     sources = [
-        ("server_code" if i == 0 else f"module:{m.name}", f"Server module {m.name}", m.code)
+        (
+            "server_code" if i == 0 else f"module:{m.name}",
+            f"Server module {m.name}" if several else "Server code",
+            m.code,
+        )
         for i, m in enumerate(widget.modules)
     ]
     sources += [(f, label, getattr(widget, f)) for f, label in CODE_FIELDS[1:] if widget.is_gui]
