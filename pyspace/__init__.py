@@ -96,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
 def _init_areas(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import init_app as admin
+    from .appimport import init_app as appimport
     from .auth import init_app as auth
     from .config_cli import config_cli
     from .examples import init_app as examples
@@ -108,7 +109,8 @@ def _init_areas(app: Flask) -> None:
     from .widgets import init_app as widgets
 
     # Each area registers its blueprint, CLI commands, error handlers and channel services.
-    for init_area in (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples):
+    areas = (auth, widgets, secrets, tables, runs, gui, forks, admin, tasks, examples, appimport)
+    for init_area in areas:
         init_area(app)
     errors.register(app)
     htmx.register(app)
