@@ -158,7 +158,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MODULES_TOTAL_BYTES", int, 1 * MiB, "bytes of server code in all of a widget's modules"
     ),
-    Setting("IMPORT_UPLOAD_BYTES", int, 10 * MiB, "largest Anvil app archive one may import"),
     Setting("IMPORT_UNPACKED_BYTES", int, 20 * MiB, "most bytes an imported archive may unpack to"),
     # Runs
     Setting("RUN_WALL_SECONDS", float, 5.0, "a run is stopped after this many seconds"),

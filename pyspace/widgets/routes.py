@@ -9,10 +9,10 @@ from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
 from ..editor_form import (
     EditWidgetForm,
+    editor_form,
     module_errors,
     other_modules_code,
     save_edits,
-    submitted_modules,
 )
 from ..extensions import db
 from ..forks import forking
@@ -126,7 +126,7 @@ def show(widget_id: str):
 def edit(widget_id: str):
     """The editor (owner only). A failed save re-renders with everything the user typed."""
     widget = owned_widget_or_404(widget_id)
-    form = EditWidgetForm(obj=widget)
+    form = editor_form(widget)
     if form.validate_on_submit() and not _over_code_quota(widget, form):
         save_edits(widget, form)
         flash("Saved.", "success")
@@ -144,8 +144,6 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
     return {
         "widget": widget,
         "form": form,
-        # Typed code of the other modules, shown again when a save is refused.
-        "module_code": submitted_modules(widget) if request.method == "POST" else {},
         "needing": forking.blank_secrets(widget.id) if widget.forked_from_id else [],
         "paused_schedules": (
             forking.disabled_schedule_count(widget.id) if widget.forked_from_id else 0
@@ -160,7 +158,7 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
 def _over_code_quota(widget: Widget, form: EditWidgetForm) -> bool:
     """Refuse a save that would take the owner past their code quota (message under the code)."""
     new_bytes = quotas.code_bytes(
-        server_code=form.server_code.data + other_modules_code(widget),
+        server_code=form.server_code.data + other_modules_code(widget, form),
         client_code=form.client_code.data,
         html=form.html.data,
     )

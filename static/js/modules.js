@@ -31,7 +31,8 @@
   const editorForm = document.querySelector("[data-editor-form]");
   document.querySelectorAll("form[data-module-action]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (!editorForm || !editorForm.querySelector("textarea")) return;
+      // Cancelled by its confirm question (htmx-feedback.js asks first), or nothing to save.
+      if (event.defaultPrevented || !editorForm) return;
       event.preventDefault();
       document.querySelectorAll(".CodeMirror").forEach(function (el) {
         if (el.CodeMirror) el.CodeMirror.save();

@@ -276,3 +276,11 @@ def test_export_is_for_the_owner_only(app, alice, bob):
     widget_id = alice.create_widget("Mine", visibility="public")
     assert bob.client.get(f"/widgets/{widget_id}/export.zip").status_code == 404
     assert alice.client.get(f"/widgets/{widget_id}/export.zip").status_code == 200
+
+
+def test_the_editor_links_to_the_export_and_new_widget_to_the_import(alice):
+    widget_id = alice.create_widget("Linked")
+    assert f"/widgets/{widget_id}/export.zip" in alice.client.get(
+        f"/widgets/{widget_id}/edit"
+    ).get_data(as_text=True)
+    assert "/widgets/import" in alice.client.get("/widgets/new").get_data(as_text=True)
