@@ -103,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
 def _init_areas(app: Flask) -> None:
     from . import errors, htmx, security_headers
     from .admin import init_app as admin
+    from .appimport import init_app as appimport
     from .auth import init_app as auth
     from .classes import init_app as classes
     from .config_cli import config_cli
@@ -136,6 +137,7 @@ def _init_areas(app: Flask) -> None:
         widget_sessions,
         operations,
         classes,
+        appimport,
     ):
         init_area(app)
     errors.register(app)

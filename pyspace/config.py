@@ -168,6 +168,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),
     Setting("SECRETS_PAGE_SIZE", int, 200, "rows the Secrets panel shows before 'Show more'"),
     Setting("MAX_CONTENT_LENGTH", int, 2 * MiB, "largest request body, in bytes"),
+    Setting("MODULES_PER_WIDGET", int, 30, "server modules one widget may have"),
+    Setting(
+        "MODULES_TOTAL_BYTES", int, 1 * MiB, "bytes of server code in all of a widget's modules"
+    ),
+    Setting("IMPORT_UNPACKED_BYTES", int, 20 * MiB, "most bytes an imported archive may unpack to"),
     # Runs
     Setting("RUN_WALL_SECONDS", float, 5.0, "a run is stopped after this many seconds"),
     Setting("RUN_CPU_SECONDS", int, 3, "CPU seconds a run may use"),

@@ -2,6 +2,7 @@
 its "Save & run" (the Run press, `runs/routes.py`). Limits come from the model module so there is
 one source of truth."""
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -62,9 +63,63 @@ class EditWidgetForm(FlaskForm):
     html = _code_field("HTML")
 
 
+def module_field(module) -> str:
+    """The editor form's field for one of the widget's other modules (the first module is
+    `server_code`)."""
+    return f"module_{module.id}"
+
+
+def editor_form(widget) -> EditWidgetForm:
+    """The editor's form for `widget`: the fixed fields, and one code field per module after
+    the first (each starting with the module's saved code)."""
+    fields = {
+        module_field(module): TextAreaField(
+            f"{module.name}.py",
+            default=module.code,
+            validators=[
+                Length(max=CODE_MAX, message=f"A module can be at most {CODE_MAX:,} characters.")
+            ],
+            filters=[_unix_newlines],
+        )
+        for module in widget.modules[1:]
+    }
+    form_class = type("WidgetEditorForm", (EditWidgetForm,), fields)
+    return form_class(obj=widget)
+
+
+def submitted_modules(widget, form: EditWidgetForm) -> dict[int, str]:
+    """The code the editor's form holds for the widget's other modules, by module id."""
+    return {
+        module.id: form[module_field(module)].data or ""
+        for module in widget.modules[1:]
+        if module_field(module) in form
+    }
+
+
+def other_modules_code(widget, form: EditWidgetForm) -> str:
+    """All the code of the widget's other modules after this save (to count against quotas)."""
+    return "".join(submitted_modules(widget, form).values())
+
+
+def module_errors(widget, form: EditWidgetForm) -> list[str]:
+    """Why the editor's modules can't be saved: all together too big."""
+    total = len((form.server_code.data or "").encode()) + len(
+        other_modules_code(widget, form).encode()
+    )
+    limit = current_app.config["MODULES_TOTAL_BYTES"]
+    if total > limit:
+        return [f"The server modules hold {total:,} bytes together; at most {limit:,}."]
+    return []
+
+
 def save_edits(widget, form: EditWidgetForm) -> None:
-    """Store a validated editor form in `widget` and commit: Save and "Save & run" both call
-    this."""
-    form.populate_obj(widget)
+    """Store a validated editor form in `widget` (every module) and commit: Save and
+    "Save & run" both call this."""
+    sent = submitted_modules(widget, form)
+    for name in ("title", "description", "visibility", "server_code", "client_code", "html"):
+        form[name].populate_obj(widget, name)
+    for module in widget.modules[1:]:
+        if module.id in sent:
+            module.code = sent[module.id]
     widget.touch()
     db.session.commit()

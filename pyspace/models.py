@@ -1,5 +1,6 @@
 """The database tables, each knowing its own rules."""
 
+import keyword
 import re
 from datetime import UTC, date, datetime
 from functools import cache
@@ -163,7 +164,6 @@ class Widget(Model):
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(10), default="script")
     visibility: Mapped[str] = mapped_column(String(10), default="private")
-    server_code: Mapped[str] = mapped_column(Text, default="")
     client_code: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -184,8 +184,39 @@ class Widget(Model):
         passive_deletes=True,
         order_by="Secret.id",
     )
+    # The server code: named Python modules forming one package (the first runs as __main__).
+    modules: Mapped[list["ServerModule"]] = relationship(
+        back_populates="widget",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ServerModule.position",
+        # Loaded with the widget (one extra query for a whole listing): code is read after
+        # the session that loaded a widget ends (a run, a test).
+        lazy="selectin",
+    )
 
     __table_args__ = (Index("ix_widgets_public_recent", "visibility", "created_at"),)
+
+    def __init__(self, *, server_code: str | None = None, **fields: Any):
+        super().__init__(**fields)
+        if server_code is not None:
+            self.server_code = server_code
+
+    @property
+    def server_code(self) -> str:
+        """The first module's code (a one-module widget's whole server code)."""
+        return self.modules[0].code if self.modules else ""
+
+    @server_code.setter
+    def server_code(self, code: str) -> None:
+        if self.modules:
+            self.modules[0].code = code
+        else:
+            self.modules.append(ServerModule(name=FIRST_MODULE_NAME, code=code, position=0))
+
+    def module_sources(self) -> list[tuple[str, str]]:
+        """(name, code) of every server module, in order: what a run is sent."""
+        return [(module.name, module.code) for module in self.modules]
 
     @property
     def is_public(self) -> bool:
@@ -203,6 +234,37 @@ class Widget(Model):
 
     def touch(self) -> None:
         self.updated_at = utcnow()
+
+
+FIRST_MODULE_NAME = "server_code"
+MODULE_NAME_MAX = 100
+# A module name: Python identifiers, dotted for modules inside packages ("billing.stripe").
+MODULE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def module_name_problem(name: str) -> str | None:
+    """Why `name` can't name a server module, or None."""
+    if len(name) > MODULE_NAME_MAX or not MODULE_NAME_RE.fullmatch(name):
+        return "A module name is Python identifiers joined by dots (like Utils or billing.plans)."
+    if any(keyword.iskeyword(part) for part in name.split(".")):
+        return "A module name can't be a Python keyword."
+    return None
+
+
+class ServerModule(Model):
+    """One named module of a widget's server code."""
+
+    __tablename__ = "server_modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(MODULE_NAME_MAX))
+    code: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    widget: Mapped[Widget] = relationship(back_populates="modules")
+
+    __table_args__ = (UniqueConstraint("widget_id", "name", name="uq_server_module_name"),)
 
 
 # Matched with fullmatch: with re.match and "$", "abc\n" would pass as a name distinct from "abc".

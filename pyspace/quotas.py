@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import LargeBinary
 
 from .extensions import db
-from .models import DataTable, Run, Schedule, Secret, Widget
+from .models import DataTable, Run, Schedule, Secret, ServerModule, Widget
 
 CODE_FIELDS = ("server_code", "client_code", "html")
 
@@ -31,14 +31,22 @@ def _byte_length(column):
 
 
 def _stored_code_bytes(owner_id: int, except_widget_id: str | None) -> int:
+    # Server code lives in the widgets' modules; the other code fields in the widget row.
+    page_fields = [name for name in CODE_FIELDS if name != "server_code"]
     query = db.select(
         db.func.coalesce(
-            db.func.sum(sum(_byte_length(getattr(Widget, name)) for name in CODE_FIELDS)), 0
+            db.func.sum(sum(_byte_length(getattr(Widget, name)) for name in page_fields)), 0
         )
     ).where(Widget.owner_id == owner_id)
+    modules = (
+        db.select(db.func.coalesce(db.func.sum(_byte_length(ServerModule.code)), 0))
+        .join(Widget, Widget.id == ServerModule.widget_id)
+        .where(Widget.owner_id == owner_id)
+    )
     if except_widget_id is not None:
         query = query.where(Widget.id != except_widget_id)
-    return int(db.session.scalar(query))
+        modules = modules.where(Widget.id != except_widget_id)
+    return int(db.session.scalar(query)) + int(db.session.scalar(modules))
 
 
 def new_widget_error(owner_id: int, new_code_bytes: int) -> str | None:

@@ -19,6 +19,8 @@ if len(sys.argv) > 2 and os.path.isdir(sys.argv[2]):
 import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import importlib.abc  # noqa: E402
+import importlib.util  # noqa: E402
 import io  # noqa: E402
 import linecache  # noqa: E402
 import resource  # noqa: E402
@@ -41,6 +43,67 @@ from anvil import (  # noqa: E402, F401  (rows, searches, tasks cross)
 
 # The name widget code has in tracebacks; frames from anywhere else are left out of them.
 WIDGET_FILENAME = "server_code.py"
+# The package a widget's server modules form (`from . import Utils`), Anvil's name for an app
+# package that names none. As in Anvil, a top-level `import Utils` finds a module of it too.
+APP_PACKAGE = "main_app_package"
+widget_filenames = {WIDGET_FILENAME}
+
+
+class AppModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the widget's server modules from the job: `APP_PACKAGE.<name>`, with dotted
+    names inside packages (a name is a package when others start with it and a dot)."""
+
+    def __init__(self, sources: dict):
+        self.sources = sources
+
+    def _local(self, fullname: str):
+        if fullname == APP_PACKAGE:
+            return ""
+        if fullname.startswith(APP_PACKAGE + "."):
+            return fullname[len(APP_PACKAGE) + 1 :]
+        return None
+
+    def _is_package(self, local: str) -> bool:
+        return local == "" or any(name.startswith(local + ".") for name in self.sources)
+
+    def find_spec(self, fullname, path=None, target=None):
+        local = self._local(fullname)
+        if local is None:
+            # Anvil's top-level fallback: `import Utils` is `import APP_PACKAGE.Utils`.
+            if path is None and fullname in self.sources:
+                module = importlib.import_module(f"{APP_PACKAGE}.{fullname}")
+                sys.modules[fullname] = module
+                return importlib.util.spec_from_loader(fullname, _Already(module))
+            return None
+        if local and local not in self.sources and not self._is_package(local):
+            return None
+        return importlib.util.spec_from_loader(
+            fullname, self, origin=f"{local}.py", is_package=self._is_package(local)
+        )
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        local = self._local(module.__name__) or ""
+        code = self.sources.get(local, "") if local else ""
+        filename = f"{local}.py"
+        widget_filenames.add(filename)
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        exec(compile(code, filename, "exec"), module.__dict__)
+
+
+class _Already(importlib.abc.Loader):
+    """The loader for a module imported already (the top-level alias of an app module)."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        return None
 
 
 def apply_limits(limits: dict) -> None:
@@ -65,7 +128,7 @@ def widget_traceback(error: BaseException) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename == WIDGET_FILENAME
+        if frame.filename in widget_filenames
     ]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
@@ -82,12 +145,17 @@ def describe(error: BaseException) -> dict:
 
 
 def run_job(job: dict) -> dict:
-    """Run the widget's top level, then the requested server function if any."""
-    code = job["code"]
+    """Run the widget's top level (its first module, then an import of every other one, so
+    functions registered anywhere are there), then the requested server function if any."""
     anvil.app._setup(job.get("widget_id"))
     anvil._endpoints.set_origins(job.get("api_origin"), job.get("app_origin"))
     anvil.server.context._setup(job.get("context") or {})
-    linecache.cache[WIDGET_FILENAME] = (len(code), None, code.splitlines(True), WIDGET_FILENAME)
+    modules = job.get("modules") or [{"name": "server_code", "code": job.get("code", "")}]
+    first, others = modules[0], modules[1:]
+    code = first["code"]
+    filename = f"{first['name']}.py"
+    widget_filenames.add(filename)
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     call = job.get("call")
     background = bool(call and call.get("background"))
     # In a background task's sandbox the top level runs only to define the task's function:
@@ -96,7 +164,17 @@ def run_job(job: dict) -> dict:
     namespace = {"__name__": "server_code" if background else "__main__", "__builtins__": builtins}
     anvil.server._defining_task = background
     try:
-        exec(compile(code, WIDGET_FILENAME, "exec"), namespace)
+        if others:
+            sys.meta_path.insert(0, AppModules({m["name"]: m["code"] for m in others}))
+            importlib.import_module(APP_PACKAGE)
+            # The first module is part of the package too: a sibling importing it gets this one.
+            main = type(sys)(f"{APP_PACKAGE}.{first['name']}")
+            main.__dict__.update(namespace, __package__=APP_PACKAGE, __file__=filename)
+            namespace = main.__dict__
+            sys.modules[main.__name__] = main
+        exec(compile(code, filename, "exec"), namespace)
+        for module in others:
+            importlib.import_module(f"{APP_PACKAGE}.{module['name']}")
     except SystemExit as stop:
         if stop.code not in (None, 0):
             return {"error": describe(stop)}

@@ -11,6 +11,7 @@ from pyspace.sandbox.services import ChannelServices
 PACKAGE = Path(__file__).resolve().parents[1] / "pyspace"
 AREAS = {
     "admin",
+    "appimport",
     "auth",
     "classes",
     "endpoints",

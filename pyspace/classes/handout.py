@@ -26,7 +26,9 @@ class HandOutLine:
 def hand_out(widget: Widget, classroom: Classroom) -> list[HandOutLine]:
     """Fork `widget` for every pupil of `classroom` (the teacher themself excluded)."""
     size = code_bytes(
-        server_code=widget.server_code, client_code=widget.client_code, html=widget.html
+        server_code="".join(code for _name, code in widget.module_sources()),
+        client_code=widget.client_code,
+        html=widget.html,
     )
     have_one = set(
         db.session.scalars(db.select(Widget.owner_id).filter_by(forked_from_id=widget.id))

@@ -34,8 +34,13 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="py.space widget API", charset="UTF-8"'}
 
 
+def _declared(widget: Widget) -> tuple[Endpoint, ...]:
+    """The endpoints every server module of `widget` declares, in module order."""
+    return tuple(endpoint for _name, code in widget.module_sources() for endpoint in _parsed(code))
+
+
 @lru_cache(maxsize=256)
-def _declared(code: str) -> tuple[Endpoint, ...]:
+def _parsed(code: str) -> tuple[Endpoint, ...]:
     # Parsing once per version of the code: every request of a flood would parse it again.
     return tuple(endpoints_in(code))
 
@@ -108,7 +113,7 @@ def _routed(widget_id: str, path: str) -> Response | tuple[Widget, Endpoint]:
     widget = db.session.get(Widget, widget_id)
     if widget is None or not widget.is_public:
         return plain(404, "Not found")
-    found = match(list(_declared(widget.server_code)), path)
+    found = match(list(_declared(widget)), path)
     if found is None:
         return plain(404, "No endpoint at this path")
     endpoint, _ = found
@@ -147,7 +152,7 @@ def endpoints_panel(widget_id: str):
     widget = owned_widget_or_404(widget_id)
     root = url_for("endpoints.api", widget_id=widget.id, _external=True).rstrip("/")
     listed = []
-    for endpoint in _declared(widget.server_code):
+    for endpoint in _declared(widget):
         example = endpoint.path
         for name in endpoint.names:
             example = example.replace(f":{name}", f"<{name}>", 1)

@@ -19,6 +19,7 @@ from ..models import (
     DataTable,
     Schedule,
     Secret,
+    ServerModule,
     User,
     Widget,
     new_widget_id,
@@ -28,7 +29,7 @@ from ..models import (
 # What a fork takes from each of the original's secrets. An allow-list on purpose: a column
 # added to Secret later stays behind in the original until someone decides it is safe to copy.
 COPIED_SECRET_COLUMNS = ("name", "kind", "description", "required", "write_only")
-COPIED_WIDGET_FIELDS = ("title", "description", "kind", "server_code", "client_code", "html")
+COPIED_WIDGET_FIELDS = ("title", "description", "kind", "client_code", "html")
 # A fork's schedules start disabled: they would run on secrets the forker hasn't set yet, and
 # the forker decides when their copy starts running on its own.
 COPIED_SCHEDULE_COLUMNS = ("task_name", "every", "n", "at_hour", "at_minute", "weekday")
@@ -68,6 +69,11 @@ def fork_widget(original: Widget, new_owner: User) -> Widget:
         forked_from_owner=original.owner.username,
         **{field: getattr(original, field) for field in COPIED_WIDGET_FIELDS},
     )
+    # Every server module, under its own name and in its order.
+    fork.modules = [
+        ServerModule(name=module.name, code=module.code, position=module.position)
+        for module in original.modules
+    ]
     try:
         db.session.add(fork)
         db.session.flush()  # the secrets' foreign key needs the widget row first

@@ -11,7 +11,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEvent, DataTable, ExtractionCounter, Run, Schedule, User, Widget, utcnow
+from ..models import (
+    AuditEvent,
+    DataTable,
+    ExtractionCounter,
+    Run,
+    Schedule,
+    ServerModule,
+    User,
+    Widget,
+    utcnow,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -107,16 +117,25 @@ def failing_schedules(limit: int = 20) -> list[FailingSchedule]:
 
 def largest_accounts(limit: int = 10) -> list[AccountStorage]:
     """Accounts by what they store: their widgets' code and their data tables' values."""
+    modules = (
+        select(
+            ServerModule.widget_id.label("widget_id"),
+            func.sum(func.length(ServerModule.code)).label("module_bytes"),
+        )
+        .group_by(ServerModule.widget_id)
+        .subquery()
+    )
     code = (
         select(
             Widget.owner_id.label("owner_id"),
             func.count(Widget.id).label("widgets"),
             func.sum(
-                func.length(Widget.server_code)
+                func.coalesce(modules.c.module_bytes, 0)
                 + func.length(Widget.client_code)
                 + func.length(Widget.html)
             ).label("code_bytes"),
         )
+        .outerjoin(modules, modules.c.widget_id == Widget.id)
         .group_by(Widget.owner_id)
         .subquery()
     )

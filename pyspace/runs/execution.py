@@ -201,7 +201,7 @@ def _execute(
     try:
         result = runner.run(
             widget.id,
-            widget.server_code,
+            widget.module_sources(),
             actor_id,
             call,
             viewer_is_owner=for_owner,

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from .. import extraction
 from ..access import visible_widget_or_404
-from ..editor_form import EditWidgetForm, save_edits
+from ..editor_form import editor_form, module_errors, save_edits
 from ..extensions import limiter
 from ..htmx import is_htmx, respond
 from ..sandbox.results import REFUSAL_STATUS, failed
@@ -42,11 +42,13 @@ def _save_from_editor(widget) -> tuple[bool, list[str]]:
     # building the editor's form for nothing.
     if not widget.is_owned_by(current_user) or "server_code" not in request.form:
         return False, []
-    form = EditWidgetForm(obj=widget)
+    form = editor_form(widget)
     if not form.validate():
         return False, [
             f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
         ]
+    if errors := module_errors(widget, form):
+        return False, errors
     save_edits(widget, form)
     return True, []
 

@@ -140,7 +140,7 @@ class Runner:
     def run(
         self,
         widget_id: str,
-        code: str,
+        code: str | list[tuple[str, str]],
         actor_id: int | None,
         call: dict | None = None,
         share_key: str | None = None,
@@ -175,8 +175,7 @@ class Runner:
                     session_id=(call or {}).get("session"),
                 )
                 job = {
-                    "code": code,
-                    "call": call,
+                    **job_for(code, call),
                     "widget_id": widget_id,
                     "context": call_context(call, run_id),
                     **site_origins(widget_id),
@@ -210,6 +209,16 @@ class Runner:
         """Kill the warm sandboxes and stop refilling the pool."""
         if self.pool is not None:
             self.pool.shutdown()
+
+
+def job_for(code: str | list[tuple[str, str]], call: dict | None) -> dict:
+    """The job message for `code`: one source, or (name, source) modules forming a package."""
+    if isinstance(code, str):
+        return {"code": code, "call": call}
+    if len(code) == 1:
+        # One module runs exactly as a one-file widget always has.
+        return {"code": code[0][1], "call": call}
+    return {"modules": [{"name": name, "code": source} for name, source in code], "call": call}
 
 
 def runner_for(app: Flask) -> Runner:
@@ -271,7 +280,7 @@ def run_widget(widget, actor_id: int | None) -> RunResult:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app).run(
         widget.id,
-        widget.server_code,
+        widget.module_sources(),
         actor_id,
         share_key=share_key(actor_id),
         viewer_is_owner=_is_owner(widget, actor_id),
@@ -290,7 +299,7 @@ def call_function(
         call["session"] = session_id
     return runner_for(app).run(
         widget.id,
-        widget.server_code,
+        widget.module_sources(),
         actor_id,
         call,
         share_key=share_key(actor_id),
@@ -303,7 +312,7 @@ def call_endpoint(widget, call: dict, actor_id: int | None) -> RunResult:
     sandbox. Its answer goes to whoever sent the request: never treated as the owner's."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app).run(
-        widget.id, widget.server_code, actor_id, call, share_key=share_key(actor_id)
+        widget.id, widget.module_sources(), actor_id, call, share_key=share_key(actor_id)
     )
 
 

@@ -4,7 +4,8 @@ A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON; the san
 is `sandbox_runtime/anvil/_channel.py`. Messages:
 
 - host → sandbox: `{"op": "run", "code", "limits", "call": null | {"name", "args", "kwargs"}}`
-  (exactly one per sandbox), then one answer per request:
+  (exactly one per sandbox; a widget of several modules sends `"modules": [{"name", "code"}]`
+  instead of `"code"`), then one answer per request:
   `{"ok": true, "value": ...}` or `{"ok": false, "message": ...}`.
 - sandbox → host: `{"op": "ready"}` once the runtime is imported, any number of requests
   answered by the channel services (`services.py`), such as

@@ -44,7 +44,7 @@ MIN_ENTROPY_BITS = 3.5
 
 @dataclass
 class LeakWarning:
-    field: str  # "server_code", "client_code" or "html"
+    field: str  # "server_code" (the first module), "module:<name>", "client_code" or "html"
     field_label: str
     line: int
     message: str
@@ -59,11 +59,22 @@ class LeakWarning:
 
 def leak_warnings(widget: Widget) -> list[LeakWarning]:
     """Warnings for the widget's saved code, line by line (decrypts nothing)."""
-    fields = [(f, label) for f, label in CODE_FIELDS if f == "server_code" or widget.is_gui]
+    # Every server module: the first is the field "server_code" (where a value can be moved to a
+    # secret in one click); the others are "module:<name>", still server code.
+    several = len(widget.modules) > 1
+    sources = [
+        (
+            "server_code" if i == 0 else f"module:{m.name}",
+            f"Server module {m.name}" if several else "Server code",
+            m.code,
+        )
+        for i, m in enumerate(widget.modules)
+    ]
+    sources += [(f, label, getattr(widget, f)) for f, label in CODE_FIELDS[1:] if widget.is_gui]
     lines = [
         (f, label, number, text)
-        for f, label in fields
-        for number, text in enumerate((getattr(widget, f) or "").split("\n"), start=1)
+        for f, label, code in sources
+        for number, text in enumerate((code or "").split("\n"), start=1)
     ]
     known = {secret.fingerprint: secret.name for secret in widget.secrets if secret.fingerprint}
     candidates = [_candidates(text) for _f, _label, _number, text in lines]

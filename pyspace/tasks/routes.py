@@ -32,9 +32,8 @@ def _owned_schedule_or_404(widget_id: str, schedule_id: int) -> tuple[Widget, Sc
 
 def _schedule_form(widget: Widget) -> ScheduleForm:
     form = ScheduleForm()
-    form.task_name.choices = [
-        SelectChoice(name, name) for name in schedules.background_task_names(widget.server_code)
-    ]
+    names = schedules.background_task_names(widget.module_sources())
+    form.task_name.choices = [SelectChoice(name, name) for name in names]
     return form
 
 

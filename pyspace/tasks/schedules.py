@@ -43,14 +43,22 @@ class ScheduleError(Exception):
         self.field = field
 
 
-def background_task_names(server_code: str) -> list[str]:
-    """Names of the functions the code registers with `@anvil.server.background_task`, found
-    by reading it (it is never run for this). Code that doesn't parse has none."""
-    try:
-        tree = ast.parse(server_code or "")
-    except (SyntaxError, ValueError):
-        return []
-    names = []
+def background_task_names(server_code: str | list[tuple[str, str]]) -> list[str]:
+    """Names of the functions the code (one source, or every (name, source) module) registers
+    with `@anvil.server.background_task`, found by reading it (it is never run for this). A
+    module that doesn't parse has none."""
+    sources = [server_code] if isinstance(server_code, str) else [c for _n, c in server_code]
+    names: list[str] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source or "")
+        except (SyntaxError, ValueError):
+            continue
+        _collect_task_names(tree, names)
+    return names
+
+
+def _collect_task_names(tree: ast.AST, names: list[str]) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -58,7 +66,6 @@ def background_task_names(server_code: str) -> list[str]:
             name = _registered_name(decorator, node.name)
             if name and name not in names:
                 names.append(name)
-    return names
 
 
 def _registered_name(decorator: ast.expr, function_name: str) -> str | None:
@@ -148,7 +155,7 @@ def new_schedule(widget: Widget, task_name: str, interval: Interval, enabled: bo
     """A schedule for one of the widget's background tasks, added to the caller's transaction
     (a disabled one is what an example or a fork starts with)."""
     check_schedule_count(widget)
-    if task_name not in background_task_names(widget.server_code):
+    if task_name not in background_task_names(widget.module_sources()):
         raise ScheduleError(
             "task_name",
             "Choose one of this widget's background tasks (functions decorated with "

@@ -4,7 +4,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("widgets", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import modules, routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,13 @@ from sqlalchemy.orm import defer, joinedload
 from .. import extraction, quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
 from ..bounded_input import query_int
-from ..editor_form import EditWidgetForm, save_edits
+from ..editor_form import (
+    EditWidgetForm,
+    editor_form,
+    module_errors,
+    other_modules_code,
+    save_edits,
+)
 from ..extensions import db
 from ..forks import forking
 from ..htmx import redirect_to
@@ -25,7 +31,6 @@ def _cards(query):
     none of the code columns (a widget's code can be 100 KB; a card never shows it)."""
     return query.options(
         joinedload(Widget.owner),
-        defer(Widget.server_code),
         defer(Widget.client_code),
         defer(Widget.html),
     )
@@ -122,7 +127,7 @@ def show(widget_id: str):
 def edit(widget_id: str):
     """The editor (owner only). A failed save re-renders with everything the user typed."""
     widget = owned_widget_or_404(widget_id)
-    form = EditWidgetForm(obj=widget)
+    form = editor_form(widget)
     if form.validate_on_submit() and not _over_code_quota(widget, form):
         save_edits(widget, form)
         flash("Saved.", "success")
@@ -154,12 +159,16 @@ def _editor_context(widget: Widget, form: EditWidgetForm) -> dict:
 def _over_code_quota(widget: Widget, form: EditWidgetForm) -> bool:
     """Refuse a save that would take the owner past their code quota (message under the code)."""
     new_bytes = quotas.code_bytes(
-        server_code=form.server_code.data, client_code=form.client_code.data, html=form.html.data
+        server_code=form.server_code.data + other_modules_code(widget, form),
+        client_code=form.client_code.data,
+        html=form.html.data,
     )
-    error = quotas.code_size_error(widget.owner_id, widget.id, new_bytes)
-    if error:
-        form.server_code.errors = [*form.server_code.errors, error]
-    return error is not None
+    errors = module_errors(widget, form)
+    if error := quotas.code_size_error(widget.owner_id, widget.id, new_bytes):
+        errors.append(error)
+    if errors:
+        form.server_code.errors = [*form.server_code.errors, *errors]
+    return bool(errors)
 
 
 @bp.post("/widgets/<widget_id>/delete")

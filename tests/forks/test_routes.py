@@ -432,10 +432,10 @@ def test_fork_is_one_transaction_of_a_few_statements_whatever_the_number_of_secr
         owner = db.session.get(User, original.owner_id)
         _ = original.owner  # the page that offers a fork has loaded the owner already
         counts = _count_statements(app, lambda: fork_widget(original, owner))
-    # Read the names, read the schedules, insert the widget, insert every secret at once (no
-    # schedules here: no schedule insert), then the data tables and their columns (two
-    # INSERT … SELECT, rows never copied).
-    assert counts == {"statements": 6, "commits": 1}
+    # Read the names, read the schedules, insert the widget and its server modules, insert
+    # every secret at once (no schedules here: no schedule insert), then the data tables and
+    # their columns (two INSERT … SELECT, rows never copied).
+    assert counts == {"statements": 7, "commits": 1}
 
 
 def test_a_fork_that_fails_midway_leaves_nothing_behind(app, alice, monkeypatch):

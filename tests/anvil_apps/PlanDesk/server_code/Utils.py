@@ -1,0 +1,2 @@
+def cents(amount):
+    return int(round(amount * 100))
