@@ -208,7 +208,8 @@ def _duration(seconds: int) -> str:
 
 def _reset_address_key() -> str:
     """The address a reset is asked for, as stored (so "Ann@x.org" and "ann@x.org" count once)."""
-    return "password-reset:" + (User.normalize_email(request.form.get("email")) or "")
+    # The limiter asks before the view runs: the address is read through the form all the same.
+    return "password-reset:" + (User.normalize_email(ForgotPasswordForm().email.data) or "")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

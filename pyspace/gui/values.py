@@ -5,7 +5,7 @@ same channel services a run uses, for a run context of this widget and this view
 
 import json
 
-from flask import Request, current_app, jsonify
+from flask import Request, Response, current_app, jsonify
 
 from ..models import Widget
 from ..sandbox.services import RunContext, services_for
@@ -26,11 +26,11 @@ def value_route_request(widget_id: str, request: Request):
         actor_id = actor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""), widget_id)
         widget = widget_for_call(widget_id, actor_id)
     except (CallTokenError, CallerGoneError) as error:
-        return jsonify(error_answer("CallTokenError", str(error))), 401
+        return _refusal(error_answer("CallTokenError", str(error)), 401)
     if widget is None:
-        return jsonify(
-            error_answer("NotFound", "This widget does not exist, or is no longer shared.")
-        ), 404
+        return _refusal(
+            error_answer("NotFound", "This widget does not exist, or is no longer shared."), 404
+        )
     data = request.get_data(cache=False)
     try:
         if len(data) > MAX_QUESTION_BYTES:
@@ -39,8 +39,17 @@ def value_route_request(widget_id: str, request: Request):
         if not isinstance(body, dict):
             raise ValueError
     except ValueError:
-        return jsonify(error_answer("BadRequest", "The question must be a small JSON object.")), 400
+        return _refusal(
+            error_answer("BadRequest", "The question must be a small JSON object."), 400
+        )
     return widget, actor_id, body
+
+
+def _refusal(answer: dict, status: int) -> Response:
+    # A Response, not a (body, status) tuple: callers tell an answer from a refusal by its type.
+    response = jsonify(answer)
+    response.status_code = status
+    return response
 
 
 def _context(widget: Widget, actor_id: int | None) -> RunContext:

@@ -14,6 +14,11 @@ from tests.security.test_routes import ROUTES, STATE_CHANGING, _methods, _rules
 
 HUGE = "9" * 30
 
+# Left out of the fuzz pass over every route: the first three would end it (a fresh session)
+# rather than find a 500; /healthz answers 503 on purpose when no queue consumer is running
+# (tests/operations/test_health.py).
+NOT_FUZZED = {"auth.logout", "widgets.delete", "admin.disable_user", "operations.healthz"}
+
 
 def strict_json(response) -> object:
     """The body as JSON, refusing NaN and Infinity (which browsers' JSON.parse refuses too)."""
@@ -235,12 +240,17 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
         "row_id": row_id,
         "schedule_id": schedule_id,
         "code_id": 1,
+        "mail_id": 1,
+        "classroom_id": 1,
+        "module_id": 1,
+        "token": "not-a-token",
+        "subpath": "missing",
     }
     csrf = visitor.csrf_token()
     seen, requests = set(), 0
     for rule in _rules(app):
-        if rule.endpoint in ("auth.logout", "widgets.delete", "admin.disable_user"):
-            continue  # they would end the pass (a fresh session), not find a 500
+        if rule.endpoint in NOT_FUZZED:
+            continue
         for url in _fuzz_urls(app, rule, {k: values[k] for k in rule.arguments}):
             for method in _methods(rule):
                 data = None
@@ -251,7 +261,7 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
                 requests += 1
                 assert response.status_code < 500, (method, url[:200], response.status_code)
                 seen.add(rule.endpoint)
-    assert seen == set(ROUTES) - {"auth.logout", "widgets.delete", "admin.disable_user"}
+    assert seen == set(ROUTES) - NOT_FUZZED
     assert requests > 1000
 
 

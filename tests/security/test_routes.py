@@ -78,6 +78,12 @@ ROUTES = {
     "tables.auto_columns": OWNER,
     "tables.client_access": OWNER,
     "tables.import_status": OWNER,
+    "widgets.add_module": OWNER,
+    "widgets.rename_module": OWNER,
+    "widgets.delete_module": OWNER,
+    "appimport.import_app": LOGIN,
+    "appimport.report": OWNER,
+    "appimport.export": OWNER,
     "widgets.edit": OWNER,
     "widgets.delete": OWNER,
     "forks.needs_values": OWNER,
@@ -154,6 +160,7 @@ FORM_PAGES = {
     "classes.login_link",
     "auth.forgot_password",
     "auth.reset_password",
+    "appimport.import_app",
 }
 SECRET_NAME = "weather_api_key"
 SECRET_VALUE = "owm-7d1f0c2e9b-never-shown"
@@ -274,6 +281,7 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "slug": "weather-logger",
         "classroom_id": 1,
         "mail_id": 1,
+        "module_id": 1,
         "token": "not-a-token",
     }
     with app.test_request_context():
