@@ -6,6 +6,7 @@ from pyspace.extensions import db
 from pyspace.models import Secret
 from pyspace.secrets import vault
 from tests.forks.test_routes import ORIGINAL_SECRETS, VALUES, add_secrets, ciphertexts, fork_as
+from tests.security.test_secret_values import readable
 
 # Routes that end the forker's session or belong to no widget: crawling them proves nothing here.
 SKIPPED_BLUEPRINTS = ("auth", "static")
@@ -78,7 +79,7 @@ def test_forker_reaches_no_original_value_through_any_route(app, forked, bob):
             response = bob.client.get(url, headers={"HX-Request": "true"} if htmx else {})
         else:
             response = bob.post(url, form, htmx=htmx)
-        seen = response.get_data(as_text=True) + str(response.headers)
+        seen = readable(response) + str(response.headers)
         for value in VALUES + secret_ciphertexts:
             assert value not in seen, f"{method} {url} (htmx={htmx}) shows an original value"
 

@@ -156,20 +156,25 @@ def test_paging_decrypts_nothing_and_never_loads_a_value(app, alice, widget_id, 
     ids = add_secrets(app, widget_id, PAGE_SIZE + 5)
     statements = []
     with app.app_context():
-        event.listen(
-            db.engine,
-            "before_cursor_execute",
-            lambda conn, cursor, statement, *args: statements.append(statement),
-        )
+        engine = db.engine
+
+    def executed(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    # Removed afterwards: the engine outlives the test (apps are shared between tests).
+    event.listen(engine, "before_cursor_execute", executed)
     before = decryptions.count
-    pages = [
-        alice.client.get(f"/widgets/{widget_id}/secrets", headers=HX),
-        alice.client.get(f"/widgets/{widget_id}/secrets"),
-        alice.client.get(
-            f"/widgets/{widget_id}/secrets/more?after={ids[PAGE_SIZE - 1]}", headers=HX
-        ),
-        alice.client.get(f"/widgets/{widget_id}/secrets/more?after={ids[PAGE_SIZE - 1]}"),
-    ]
+    try:
+        pages = [
+            alice.client.get(f"/widgets/{widget_id}/secrets", headers=HX),
+            alice.client.get(f"/widgets/{widget_id}/secrets"),
+            alice.client.get(
+                f"/widgets/{widget_id}/secrets/more?after={ids[PAGE_SIZE - 1]}", headers=HX
+            ),
+            alice.client.get(f"/widgets/{widget_id}/secrets/more?after={ids[PAGE_SIZE - 1]}"),
+        ]
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
     assert decryptions.count == before
     assert all(
         page.status_code == 200 and VALUE not in page.get_data(as_text=True) for page in pages

@@ -114,7 +114,7 @@ def get_routes(app, widget_id, secret_id, username):
                 )
 
 
-def _readable(response) -> str:
+def readable(response) -> str:
     """A response's text; for a zip (the export), the text of every file in it, since a
     compressed body would hide a value from a plain search."""
     if response.mimetype == "application/zip":
@@ -130,7 +130,7 @@ def sweep(accounts, urls) -> list[str]:
     bodies = []
     for _endpoint, url in urls:
         for headers in ({}, HX):
-            bodies.append(_readable(accounts.client.get(url, headers=headers)))
+            bodies.append(readable(accounts.client.get(url, headers=headers)))
     return bodies
 
 

@@ -50,9 +50,20 @@ class Transactions:
     def __init__(self, engine):
         self.committed: list[tuple[int, int]] = []
         self._lock = threading.Lock()
-        event.listen(engine, "after_cursor_execute", self._statement)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._rollback)
+        self._engine = engine
+        self._listeners = (
+            ("after_cursor_execute", self._statement),
+            ("commit", self._commit),
+            ("rollback", self._rollback),
+        )
+        for name, listener in self._listeners:
+            event.listen(engine, name, listener)
+
+    def close(self) -> None:
+        # The engine outlives the test (apps are shared between tests): a listener left behind
+        # would take the next test's counts.
+        for name, listener in self._listeners:
+            event.remove(self._engine, name, listener)
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
         pending = conn.info.setdefault("pending", [0, 0])
@@ -74,7 +85,9 @@ class Transactions:
 @pytest.fixture
 def transactions(app):
     with app.app_context():
-        return Transactions(db.engine)
+        counting = Transactions(db.engine)
+    yield counting
+    counting.close()
 
 
 def _row_count(app, table_id) -> int:
