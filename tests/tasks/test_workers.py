@@ -99,8 +99,15 @@ def _widget(app, alice) -> str:
     return alice.create_widget("Napper", server_code=TASK_CODE)
 
 
+@pytest.fixture
+def thirty_schedules(app_config):
+    """Room for one widget's 30 schedules, each occurrence queued (not skipped at the task cap):
+    set before the app and the worker processes read the config."""
+    app_config.update(SCHEDULES_PER_WIDGET=30, SCHEDULES_PER_USER=30, TASKS_PER_USER=100)
+
+
 def test_two_schedulers_sharing_one_sqlite_database_fire_each_occurrence_once(
-    app, alice, start_process
+    thirty_schedules, app, alice, start_process
 ):
     widget_id = _widget(app, alice)
     with app.app_context():
