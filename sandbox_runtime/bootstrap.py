@@ -263,9 +263,6 @@ def main() -> None:
     )
     # `site` (skipped for speed) would add these; widget code expects them to stop it.
     builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
-    # Matplotlib draws without a display, and keeps its cache in the run's own /tmp.
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("MPLCONFIGDIR", "/tmp/matplotlib")
     if isinstance(sys.stdout, io.TextIOWrapper):  # always, under `python3 -I -S`
         sys.stdout.reconfigure(line_buffering=True)
     outcome = run_job(job)

@@ -169,7 +169,7 @@ def test_logged_in_runs_have_a_rate_limit_per_account(account_rate_limited, alic
 
 def test_a_gui_call_beyond_the_accounts_share_gets_a_429(app, alice, monkeypatch):
     refused = failed("TooManyRuns", "You already have 2 runs going…")
-    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args: refused)
+    monkeypatch.setattr(gui_routes, "call_and_record", lambda *args, **kwargs: refused)
     widget_id = alice.create_widget("G", kind="gui", visibility="public")
     page = alice.client.get(f"/widgets/{widget_id}/frame").get_data(as_text=True)
     token = json.loads(page.split('id="pyspace-boot">', 1)[1].split("</script>", 1)[0])["callToken"]
