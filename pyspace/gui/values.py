@@ -77,10 +77,12 @@ def rows_page(widget: Widget, actor_id: int | None, body: dict, call_token: str)
         return error_answer("SerializationError", str(error)), 400
     query = facts.get("query") or {}
     start, stop = int(query.get("start") or 0), query.get("stop")
+    # The search as the sandbox's SearchIterator describes it (filters, order, columns...).
+    search = query.get("search") or {}
     request = {
         "table": facts.get("table"),
-        "filters": query.get("filters"),
-        "order": query.get("order"),
+        "filters": search.get("filters"),
+        "order": search.get("order"),
     }
     run = _context(widget, actor_id)
     if body.get("count"):

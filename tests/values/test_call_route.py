@@ -329,7 +329,9 @@ def test_a_row_not_given_to_this_page_is_refused(app, alice, bob, widget_id, for
     assert check["values"]["complete"] is False
 
 
-def test_a_search_arrives_with_its_first_page_and_fetches_the_rest(app, alice, widget_id):
+def test_a_search_arrives_with_its_first_page_and_fetches_the_rest(
+    app, alice, widget_id, make_client
+):
     _add_rows(app, widget_id, 130)
     token = frame_boot(alice.client, widget_id)["callToken"]
     search = _result(alice.client, widget_id, token, "get_tasks")
@@ -355,8 +357,9 @@ def test_a_search_arrives_with_its_first_page_and_fetches_the_rest(app, alice, w
     )
     assert response.get_json() == {"ok": True, "result": "task 129"}
     # Another viewer's page can't use the search's reference.
-    other = frame_boot(alice.client, widget_id)["callToken"]
-    status, _ = _ask(alice.client, widget_id, other, "rows", {"ref": search["ref"], "offset": 0})
+    visitor = make_client()
+    other = frame_boot(visitor.client, widget_id)["callToken"]
+    status, _ = _ask(visitor.client, widget_id, other, "rows", {"ref": search["ref"], "offset": 0})
     assert status == 400
 
 
