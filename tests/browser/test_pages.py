@@ -85,8 +85,15 @@ def test_editor_bar_has_title_left_and_actions_right(page, screenshot, kind):
     new_widget(page, f"A {kind} widget", kind)
     bar = page.locator(".editor-bar").bounding_box()
     title = page.locator(".editor-bar-title h1").bounding_box()
+    actions = page.locator(".editor-bar-actions").bounding_box()
     save = page.locator(".editor-bar").get_by_role("button", name="Save", exact=True).bounding_box()
-    assert title["x"] < bar["x"] + bar["width"] / 2 < save["x"]
+    # The title starts on the left half; the actions (Save first) follow it on the same row
+    # and end at the bar's right edge, with Secrets among them (the docs: "at the top right").
+    assert title["x"] < bar["x"] + bar["width"] / 2
+    assert title["x"] + title["width"] < save["x"] and abs(save["y"] - title["y"]) < title["height"]
+    assert bar["x"] + bar["width"] - (actions["x"] + actions["width"]) < 40
+    secrets = page.locator(".editor-bar").get_by_role("button", name="Secrets").bounding_box()
+    assert secrets["x"] > bar["x"] + bar["width"] / 2
     assert page.locator(".CodeMirror").count() == (3 if kind == "gui" else 1)
     assert _primary_button_colour(page, ".editor-bar button[type=submit]") == BRAND_RGB
     screenshot(f"editor-{kind}")
