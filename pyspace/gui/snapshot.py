@@ -165,8 +165,10 @@ def make_snapshot(static_folder: Path = STATIC_ROOT, chromium: str | None = None
                     executable_path=executable,
                     headless=True,
                     # Nothing but the loopback page: no background connections to the internet.
+                    # A container's 64 MB /dev/shm is too small for Pyodide's page.
                     args=[
                         "--no-sandbox",
+                        "--disable-dev-shm-usage",
                         "--disable-gpu",
                         "--no-first-run",
                         "--disable-background-networking",

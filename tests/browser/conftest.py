@@ -27,6 +27,9 @@ CHROMIUM = os.environ.get("PYSPACE_CHROMIUM") or shutil.which("chromium") or "/u
 # Flags that keep Chromium off the network: it only ever talks to our loopback server.
 CHROMIUM_ARGS = [
     "--no-sandbox",
+    # A container's /dev/shm is often 64 MB: a page running Pyodide outgrows it and the
+    # renderer crashes ("Page crashed"). Shared memory then lives in /tmp instead.
+    "--disable-dev-shm-usage",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",

@@ -262,7 +262,9 @@ def _table_ids(app, widget_id: str) -> tuple[int, int, int]:
     return table_id, column_id, row_id
 
 
-def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> str:
+def _url(
+    app, endpoint: str, widget_id: str, secret_id: int, user_id: int, classroom_id: int = 1
+) -> str:
     rule = next(rule for rule in _rules(app) if rule.endpoint == endpoint)
     table_id, column_id, row_id = _table_ids(app, widget_id)
     values = {
@@ -279,7 +281,7 @@ def _url(app, endpoint: str, widget_id: str, secret_id: int, user_id: int) -> st
         "column_id": column_id,
         "row_id": row_id,
         "slug": "weather-logger",
-        "classroom_id": 1,
+        "classroom_id": classroom_id,
         "mail_id": 1,
         "module_id": 1,
         "token": "not-a-token",
@@ -488,7 +490,7 @@ def test_class_routes_are_404_to_everyone_but_the_classes_teacher(
     for endpoint, method in _endpoints_with(app, TEACHER):
         if who == "other-teacher" and endpoint in ("classes.index", "classes.create"):
             continue  # another teacher has a class list of their own
-        url = _url(app, endpoint, "-", 0, bob_id).replace("/classes/1", f"/classes/{classroom_id}")
+        url = _url(app, endpoint, "-", 0, bob_id, classroom_id)
         before = snapshot(app)
         data = dict(FORM_DATA.get(endpoint, {}))
         if method in STATE_CHANGING:
