@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from ..extensions import db
 from ..models import (
     KEY_KIND,
+    LINK_TYPES,
     SECRET_KIND,
     DataColumn,
     DataTable,
@@ -108,6 +109,8 @@ def _add_secrets(widget: Widget, app: AnvilApp, report: Report) -> None:
 
 def _add_tables(widget: Widget, app: AnvilApp, report: Report) -> None:
     seen = set()
+    created: dict[str, DataTable] = {}
+    links: list[tuple[DataColumn, str, str]] = []  # a link column, its table, its target
     for table in app.tables:
         if DataTable.name_error(table.name) or table.name in seen:
             report.skipped.append(f"table {table.name} (not a name py.space accepts, or twice)")
@@ -116,6 +119,7 @@ def _add_tables(widget: Widget, app: AnvilApp, report: Report) -> None:
         row = DataTable(widget_id=widget.id, name=table.name, created_at=utcnow())
         db.session.add(row)
         db.session.flush()
+        created[table.name] = row
         names = set()
         for column in table.columns:
             ours = column_type(column.type)
@@ -126,7 +130,20 @@ def _add_tables(widget: Widget, app: AnvilApp, report: Report) -> None:
                 report.skipped.append(f"column {table.name}.{column.name} (name not accepted)")
                 continue
             names.add(column.name)
-            db.session.add(DataColumn(table_id=row.id, name=column.name, type=ours))
+            added = DataColumn(table_id=row.id, name=column.name, type=ours)
+            db.session.add(added)
+            if ours in LINK_TYPES:
+                links.append((added, table.name, column.target or ""))
+    # A link column may name a table declared after its own: resolved once all exist.
+    for link, table_name, target in links:
+        if target in created:
+            link.link_table_id = created[target].id
+        else:
+            db.session.expunge(link)  # never written: pending in this transaction
+            report.skipped.append(
+                f"column {table_name}.{link.name} (links to {target or 'no table'}, "
+                "which wasn't imported)"
+            )
 
 
 def _add_schedules(widget: Widget, app: AnvilApp, report: Report) -> None:

@@ -38,6 +38,7 @@ def anvil_yaml(widget: Widget, tables: list[DataTable], schedules: list[Schedule
                         "type": EXPORT_COLUMN_TYPES.get(c.type, c.type),
                         "admin_ui": {"order": i, "width": 200},
                     }
+                    | ({"target": c.link_table.name} if c.link_table else {})
                     for i, c in enumerate(table.columns)
                 ],
             }

@@ -11,7 +11,9 @@ from ..extensions import db
 from ..models import User, Widget
 
 # Matched with fullmatch: "$" would also accept a trailing newline ("echo\n").
-FUNCTION_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+# A registered name: identifiers joined by dots, as Anvil allows (`@anvil.server.callable(
+# "Server_Batching.batch_call_executor")` is how dependency apps name theirs); 100 characters.
+FUNCTION_NAME_RE = re.compile(r"(?=.{1,100}\Z)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 class CallRequestError(ValueError):

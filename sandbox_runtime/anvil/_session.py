@@ -8,6 +8,7 @@ empty dict of this run alone.
 """
 
 import json
+import os
 
 from . import _channel
 
@@ -24,6 +25,7 @@ class _Session(dict):
         self._loaded = False
         self._saved_json = "{}"
         self._id = None
+        self._id_of_run = None  # get_session_id() of a run that is not a GUI call
 
     def _load(self) -> None:
         if self._loaded:
@@ -75,6 +77,11 @@ session = _Session()
 
 
 def get_session_id():
-    """This visitor session's id (None outside a GUI call)."""
+    """This visitor session's id. A run that is not a GUI call (an HTTP endpoint request, the
+    Run button, a task) is a session of its own, as a cookie-less HTTP request is in Anvil: it
+    gets a fresh id, the same for the whole run."""
     session._load()
+    if session._id is None:
+        session._id_of_run = session._id_of_run or os.urandom(20).hex()
+        return session._id_of_run
     return session._id

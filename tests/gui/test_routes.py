@@ -329,6 +329,9 @@ def test_deleted_widget_cannot_be_called(app, alice, fake_runner, public_gui):
         ("greet", '{"kwargs": [1]}', '"kwargs" must be an object'),
         ("__import__('os')", "{}", "not a function name"),
         ("9lives", "{}", "not a function name"),
+        ("pkg..fn", "{}", "not a function name"),
+        ("pkg.", "{}", "not a function name"),
+        ("f" * 101, "{}", "not a function name"),
     ],
 )
 def test_malformed_calls_are_refused_before_the_runner(
@@ -345,6 +348,13 @@ def test_malformed_calls_are_refused_before_the_runner(
     answer = response.get_json()
     assert answer["ok"] is False and message in answer["error"]["message"]
     assert fake_runner == []
+
+
+def test_dotted_function_names_reach_the_runner(app, alice, fake_runner, public_gui):
+    token = frame_boot(alice.client, public_gui)["callToken"]
+    response = call(app.test_client(), public_gui, "Server_Batching.batch_call_executor", token)
+    assert response.status_code == 200
+    assert [c["fn"] for c in fake_runner] == ["Server_Batching.batch_call_executor"]
 
 
 def test_oversized_call_is_refused(app, alice, fake_runner, public_gui):
