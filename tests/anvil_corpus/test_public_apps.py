@@ -21,6 +21,8 @@ from tests.tasks.helpers import TASK_CONFIG
 from tests.values.test_call_route import _result, client_media, client_side
 
 CORPUS = Path(__file__).parent
+# Every test here starts real sandboxes.
+pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture(autouse=True)

@@ -284,3 +284,33 @@ def test_the_editor_links_to_the_export_and_new_widget_to_the_import(alice):
         f"/widgets/{widget_id}/edit"
     ).get_data(as_text=True)
     assert "/widgets/import" in alice.client.get("/widgets/new").get_data(as_text=True)
+
+
+def test_link_columns_keep_their_target_tables_through_import_and_export(app, alice):
+    # A public app (tests/anvil_corpus) whose projects.columns links to a table declared later.
+    folder = APPS.parent / "anvil_corpus" / "Abhijit47__Task_manager_app-Python"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, str(path.relative_to(folder)))
+    widget_id = imported_id(upload(alice, buffer.getvalue()))
+
+    def links(wid):
+        with app.app_context():
+            tables = db.session.scalars(db.select(DataTable).filter_by(widget_id=wid)).all()
+            return sorted(
+                (t.name, c.name, c.type, c.link_table.name)
+                for t in tables
+                for c in t.columns
+                if c.link_table_id is not None
+            )
+
+    assert links(widget_id) == [
+        ("comments", "project", "link_single", "projects"),
+        ("comments", "user", "link_single", "users"),
+        ("projects", "columns", "link_multiple", "columns"),
+        ("rows", "project", "link_single", "projects"),
+    ]
+    again = imported_id(upload(alice, alice.client.get(f"/widgets/{widget_id}/export.zip").data))
+    assert links(again) == links(widget_id)
