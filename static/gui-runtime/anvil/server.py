@@ -46,6 +46,11 @@ class ExecutionTerminatedError(ServerError):
     """The code serving the call was stopped before it answered (out of memory or CPU time)."""
 
 
+class PermissionDenied(ServerError):  # noqa: N818 (Anvil's name)
+    """Client code asked for something it may not do: a data table its owner didn't open to
+    client code, or a change to one opened for searching only."""
+
+
 class BackgroundTaskError(ServerError):
     """A background task failed (subclasses carry the task's own exception type name)."""
 
@@ -75,6 +80,7 @@ _NAMED_ERRORS = {
     "Killed": ExecutionTerminatedError,
     "BackgroundTaskNotFound": BackgroundTaskNotFound,
     "BackgroundTaskKilled": BackgroundTaskKilled,
+    "PermissionDenied": PermissionDenied,
 }
 
 
