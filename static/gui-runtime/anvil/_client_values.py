@@ -1,8 +1,9 @@
-"""Rows, searches and background tasks that a server function returned to client code.
+"""Rows, searches and background tasks that server functions (or `app_tables`) gave client code.
 
 Each carries a `ref` the site signed for this widget and this page (pyspace/gui/references.py):
 passing a row back to a server function sends the ref, and the function gets the same live row.
-Rows are read-only here; a search fetches further pages as it is iterated; a task answers
+A row can be changed here only where its table's owner made it editable from client code (the
+site checks, by the ref); a search fetches further pages as it is iterated; a task answers
 with its progress each time it is asked.
 """
 

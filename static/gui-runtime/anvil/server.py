@@ -6,7 +6,7 @@ falls back to a synchronous request. Errors raised by the server function are ra
 the server's type name and message.
 
 Arguments and results are Anvil's portable values (see anvil/_serialise.py): JSON, dates and
-datetimes, Media, rows and searches (read-only here), background tasks and portable classes.
+datetimes, Media, rows and searches (see anvil/tables), background tasks and portable classes.
 """
 
 import builtins
