@@ -9,6 +9,7 @@ import json
 import pytest
 
 from pyspace.extensions import db
+from pyspace.gui.references import sign_reference
 from pyspace.models import Widget
 from pyspace.sandbox.services import RunContext
 from pyspace.tables import schema
@@ -287,3 +288,24 @@ def test_client_writes_count_against_the_owners_storage_budget(app, client, gui)
     body = {"op": "add_row", "table": "notes", "values": {"title": "x" * 2000}}
     refused = error_of(ask(client, widget_id, token, body))
     assert refused["type"] == "QuotaExceededError"
+
+
+@pytest.mark.parametrize("table, editable", [("notes", True), ("tasks", False)])
+def test_a_row_a_server_function_returned_is_editable_only_where_its_table_is(
+    app, client, gui, table, editable
+):
+    widget_id, token = gui
+    with app.app_context():
+        run = RunContext(widget_id=widget_id, actor_id=None)
+        row_id = SERVICES["tables_add_row"]({"table": table, "values": {"title": "a"}}, run)
+        # As the call route signs a row in a server function's result (references.py).
+        ref = sign_reference(
+            {"kind": "row", "table": table, "id": row_id["row"]["id"]}, widget_id, token
+        )
+    answer = ask(
+        client, widget_id, token, {"op": "update_row", "ref": ref, "values": {"title": "b"}}
+    )
+    if editable:
+        assert result_of(answer)["values"]["title"] == "b"
+    else:
+        assert error_of(answer)["type"] == "PermissionDenied"
