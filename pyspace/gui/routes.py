@@ -24,6 +24,7 @@ from .calls import (
     parse_call,
     widget_for_call,
 )
+from .client_tables import answer_table_question
 from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
 from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
 from .references import ValueReferenceError, resolved_from_frame, signed_for_frame
@@ -148,11 +149,29 @@ def task(widget_id: str):
     return jsonify(answer), status
 
 
+@bp.post("/widgets/<widget_id>/call/-/tables")
+@csrf.exempt
+@limiter.limit("120 per minute", key_func=_caller_key)
+def tables(widget_id: str):
+    """Client code's own data table questions (`{"op": "search", "table", ...}` in, `{"ok",
+    "result"}` or `{"ok": false, "error"}` out), for tables the owner opened to client code.
+    Authorized like a call: the token names the widget and viewer; each table's access is
+    checked here, on every question."""
+    asked = value_route_request(widget_id, request, call_limits().max_bytes)
+    if not isinstance(asked, tuple):
+        return asked
+    widget, actor_id, body = asked
+    answer, status = answer_table_question(
+        widget, actor_id, body, request.headers.get(CALL_TOKEN_HEADER, "")
+    )
+    return jsonify(answer), status
+
+
 @bp.after_request
 def allow_frame_calls(response):
     """Let the opaque-origin frame (Origin: null) read call answers. Credentials are never
     allowed, so no cookie-bearing request of another origin can read anything here."""
-    if request.endpoint in ("gui.call", "gui.rows", "gui.task"):
+    if request.endpoint in ("gui.call", "gui.rows", "gui.task", "gui.tables"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "POST"
         response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {CALL_TOKEN_HEADER}"

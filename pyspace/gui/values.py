@@ -10,7 +10,7 @@ from flask import Request, Response, current_app, jsonify
 from ..models import Widget
 from ..sandbox.services import RunContext, services_for
 from .call_tokens import CallTokenError, actor_for_call_token
-from .calls import CallerGoneError, error_answer, widget_for_call
+from .calls import CallerGoneError, error_answer, json_nesting_depth, widget_for_call
 from .frame_boot import CALL_TOKEN_HEADER
 from .references import TAG, ValueReferenceError, read_reference, signed_for_frame
 
@@ -20,8 +20,9 @@ ROWS_PAGE = 100
 MAX_QUESTION_BYTES = 16 * 1024
 
 
-def value_route_request(widget_id: str, request: Request):
-    """`(widget, actor_id, body)` for a frame's question, or the error response to send."""
+def value_route_request(widget_id: str, request: Request, max_bytes: int = MAX_QUESTION_BYTES):
+    """`(widget, actor_id, body)` for a frame's question of at most `max_bytes`, or the error
+    response to send."""
     try:
         actor_id = actor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""), widget_id)
         widget = widget_for_call(widget_id, actor_id)
@@ -33,7 +34,10 @@ def value_route_request(widget_id: str, request: Request):
         )
     data = request.get_data(cache=False)
     try:
-        if len(data) > MAX_QUESTION_BYTES:
+        if len(data) > max_bytes:
+            raise ValueError
+        # Measured before parsing: json.loads recurses once per level of nesting.
+        if json_nesting_depth(data.decode("utf-8")) > current_app.config["CALL_ARGS_MAX_DEPTH"]:
             raise ValueError
         body = json.loads(data or b"{}")
         if not isinstance(body, dict):
@@ -73,6 +77,10 @@ def rows_page(widget: Widget, actor_id: int | None, body: dict, call_token: str)
     """`(answer, status)`: a page of the search `body["ref"]` names, or its length."""
     try:
         facts = read_reference(body.get("ref"), "search", widget.id, call_token)
+        if (facts.get("query") or {}).get("client"):
+            # Client code's own searches page through the tables route, which checks the
+            # table's client access again (gui/client_tables.py).
+            raise ValueReferenceError("This search pages through the tables route.")
     except ValueReferenceError as error:
         return error_answer("SerializationError", str(error)), 400
     query = facts.get("query") or {}

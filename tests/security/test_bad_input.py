@@ -64,6 +64,36 @@ def test_hostile_call_bodies_get_a_4xx_with_valid_json(app, alice, public_gui, b
     assert answer["ok"] is False and answer["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"op": "search", "filters": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"op": "add_row", "table": "t", "values": {"n": ' + "7" * 4_301 + "}}",
+        '{"op": "search", "table": NaN}',
+        b'{"op": "search", "table": "\xff"}',
+        "[1, 2]",
+        '{"op": "page", "ref": "forged", "offset": -1}',
+        '{"op": "search", "table": {"$row": 1}}',
+        '{"op": "get_by_id", "table": "t", "id": []}',
+        '{"op": "nothing"}',
+    ],
+    ids=["nested", "int-4301-digits", "nan", "utf8", "list", "forged", "odd-table", "odd-id", "op"],
+)
+def test_hostile_client_table_questions_get_a_4xx_or_a_refusal_as_json(
+    app, alice, public_gui, body
+):
+    token = frame_boot(alice.client, public_gui)["callToken"]
+    response = app.test_client().post(
+        f"/widgets/{public_gui}/call/-/tables",
+        data=body,
+        headers={"X-Call-Token": token},
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 400, 413)
+    answer = strict_json(response)
+    assert answer["ok"] is False and answer["error"]["message"]
+
+
 def test_a_call_body_over_the_request_limit_gets_json_too(app, alice, public_gui):
     token = frame_boot(alice.client, public_gui)["callToken"]
     body = '{"args": ["' + "x" * (3 * 1024 * 1024) + '"]}'

@@ -66,6 +66,7 @@ ROUTES = {
     "gui.call": CALL_TOKEN,
     "gui.rows": CALL_TOKEN,
     "gui.task": CALL_TOKEN,
+    "gui.tables": CALL_TOKEN,
     "endpoints.api": HTTP_API,
     "endpoints.endpoints_panel": OWNER,
     "mail.outbox_panel": OWNER,
@@ -329,7 +330,7 @@ def test_csrf_protects_every_state_changing_route_but_the_gui_call(app):
         for endpoint, view in app.view_functions.items()
         if f"{view.__module__}.{view.__name__}" in csrf._exempt_views
     }
-    assert exempt == {"gui.call", "gui.rows", "gui.task", "endpoints.api"}
+    assert exempt == {"gui.call", "gui.rows", "gui.task", "gui.tables", "endpoints.api"}
     assert {endpoint for endpoint in exempt if ROUTES[endpoint] not in (CALL_TOKEN, HTTP_API)} == (
         set()
     )

@@ -264,3 +264,44 @@ def test_the_database_files_and_audit_rows_hold_no_value_after_everything(
         raw = stored_bytes(db)
     assert b"api_key" in raw and VALUE.encode() not in raw
     assert json.dumps(VALUE).encode() not in raw
+
+
+def test_client_table_rows_holding_the_value_are_masked_for_the_owner_and_withheld_from_others(
+    app, alice, make_client, widget, logs
+):
+    # Server code stored the value in a row of a table open to client code: client code
+    # reading it gets what a server function returning it would give.
+    from pyspace.sandbox.services import RunContext
+    from pyspace.tables import schema
+    from pyspace.tables.channel import SERVICES
+
+    widget_id, _ = widget
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "notes")
+        schema.add_column(table, "text", "text")
+        schema.set_client_access(table, "search")
+        run = RunContext(widget_id=widget_id, actor_id=None)
+        SERVICES["tables_add_row"]({"table": "notes", "values": {"text": f"k={VALUE}"}}, run)
+        owner_id = db.session.scalar(db.select(Widget.owner_id).filter_by(id=widget_id))
+        owner_token = issue_call_token(widget_id, owner_id)
+        visitor_token = issue_call_token(widget_id, None)
+    # The setup's own INSERT is logged with the value in it; what follows must log none.
+    setup_lines = len(logs)
+    answers = {}
+    for who, client, token in (
+        ("owner", alice.client, owner_token),
+        ("visitor", make_client().client, visitor_token),
+    ):
+        answers[who] = client.post(
+            f"/widgets/{widget_id}/call/-/tables",
+            data=json.dumps({"op": "search", "table": "notes"}),
+            headers={"X-Call-Token": token, "Content-Type": "application/json"},
+        )
+    assert answers["owner"].get_json()["result"]["rows"][0]["values"]["text"] == "k=***"
+    assert answers["visitor"].get_json() == {
+        "ok": False,
+        "error": {"type": "OutputHidden", "message": WITHHELD},
+    }
+    for response in answers.values():
+        assert VALUE not in response.get_data(as_text=True)
+    assert all(VALUE not in line for line in logs[setup_lines:])

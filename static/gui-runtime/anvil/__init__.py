@@ -2,9 +2,10 @@
 
 `anvil.server.call` reaches this widget's server functions; `anvil.users.get_user()` names the
 viewer (username only). Secrets exist only in server code, so `anvil.secrets` refuses to load
-here (see anvil/secrets.py). `anvil.tables` loads, for the rows and searches server functions
-return (read-only here), but its `app_tables` refuses: a widget's data is read by its server
-functions. Media (`anvil.BlobMedia`, ...) is the same class as in server code.
+here (see anvil/secrets.py). `anvil.tables` holds the rows and searches server functions return,
+and its `app_tables` reaches the tables the owner opened to client code (the site checks each
+table's access on every request). Media (`anvil.BlobMedia`, ...) is the same class as in server
+code.
 """
 
 from . import app  # noqa: F401 (anvil.app, as in Anvil)
@@ -20,19 +21,8 @@ SECRETS_IN_CLIENT_MESSAGE = (
 )
 
 
-TABLES_IN_CLIENT_MESSAGE = (
-    "Data tables are only available in server code. Client code runs in the viewer's browser "
-    "and can't reach the widget's tables: read or change them in a server function "
-    "(@anvil.server.callable, using anvil.tables there) and call it with anvil.server.call()."
-)
-
-
 class SecretsUnavailableError(ImportError):
     """Raised when client code imports anvil.secrets: secrets never reach the browser."""
-
-
-class TablesUnavailableError(ImportError):
-    """Raised when client code imports anvil.tables: tables are reached through server code."""
 
 
 def is_server_side() -> bool:

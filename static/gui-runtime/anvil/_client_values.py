@@ -1,12 +1,14 @@
-"""Rows, searches and background tasks that a server function returned to client code.
+"""Rows, searches and background tasks that server functions (or `app_tables`) gave client code.
 
 Each carries a `ref` the site signed for this widget and this page (pyspace/gui/references.py):
 passing a row back to a server function sends the ref, and the function gets the same live row.
-Rows are read-only here; a search fetches further pages as it is iterated; a task answers
+A row can be changed here only where its table's owner made it editable from client code (the
+site checks, by the ref); a search fetches further pages as it is iterated; a task answers
 with its progress each time it is asked.
 """
 
 import datetime
+import functools
 
 from . import _media, _serialise
 
@@ -20,46 +22,104 @@ def _server():
 
 
 class RowReadOnlyError(Exception):
-    """Rows in client code are read-only: change them in a server function."""
+    """This row's table can't be changed from client code (the owner gave it search access, or
+    none): change it in a server function."""
+
+
+def ask_tables(body: dict, table_errors: dict):
+    """The site's answer to a data table question (gui/client_tables.py), decoded; a refusal
+    raises anvil.tables' error of that name, or anvil.server's (PermissionDenied...)."""
+    answer = _server()._ask("-/tables", body)
+    if answer.get("ok"):
+        return _serialise.decode(answer.get("result"))
+    error = answer.get("error") or {}
+    kind = table_errors.get(str(error.get("type")))
+    if kind is not None:
+        raise kind(str(error.get("message") or ""))
+    raise _server()._error(error)
+
+
+def _ask_tables(body: dict):
+    from .tables import _ask
+
+    return _ask(body)
 
 
 class Row:
-    """A row a server function returned: `row['col']`, `row.get('col')`, `dict(row)`."""
+    """A data table row: `row['col']`, `row.get('col')`, `dict(row)`; `row['col'] = v`,
+    `update(...)` and `delete()` where the table is editable from client code. A linked row
+    is read when first used."""
 
     def __init__(self, data: dict, decode_nested):
         self._table = str(data.get("table"))
         self._id = data.get("id")
         self._ref = data.get("ref")
-        self._values = {name: decode_nested(value) for name, value in data["values"].items()}
+        values = data.get("values")
+        self._values = (
+            None
+            if values is None
+            else {name: decode_nested(value) for name, value in values.items()}
+        )
+
+    def _all(self) -> dict:
+        if self._values is None:
+            self._values = _ask_tables({"op": "row", "ref": self._ref})._values
+        return self._values
+
+    def _exists(self) -> bool:
+        try:
+            self._values = _ask_tables({"op": "row", "ref": self._ref})._values
+        except Exception as error:
+            if type(error).__name__ == "RowDeleted":
+                return False
+            raise
+        return True
 
     def get_id(self):
         return self._id
 
     def __getitem__(self, column):
-        if column not in self._values:
+        values = self._all()
+        if column not in values:
             raise KeyError(f"Table {self._table!r} has no column {column!r}")
-        return self._values[column]
+        return values[column]
 
     def get(self, column, default=None):
-        value = self._values.get(column)
+        value = self._all().get(column)
         return default if value is None else value
 
+    def __contains__(self, column):
+        return column in self._all()
+
     def keys(self):
-        return list(self._values)
+        return list(self._all())
 
     def items(self):
-        return list(self._values.items())
+        return list(self._all().items())
 
     def __iter__(self):
-        return iter(self._values.items())
+        return iter(self._all().items())
 
-    def _read_only(self, *args, **kwargs):
-        raise RowReadOnlyError(
-            "This row is read-only in client code: pass it to a server function "
-            "(anvil.server.call('name', row, ...)) and change it there."
-        )
+    def _write(self, body: dict):
+        try:
+            return _ask_tables({**body, "ref": self._ref})
+        except _server().PermissionDenied as error:
+            raise _read_only_denied()(str(error)) from None
 
-    __setitem__ = update = delete = _read_only
+    def update(self, *args, **values):
+        """Change some of the row's values (Anvil's `row.update(dict)` / `update(col=v)`)."""
+        values = {**dict(*args), **values}
+        from .tables import _encode
+
+        self._values = self._write({"op": "update_row", "values": _encode(values)})._values
+
+    def __setitem__(self, column, value):
+        self.update({column: value})
+
+    def delete(self):
+        """Delete the row from its table."""
+        self._write({"op": "delete_row"})
+        self._values = {}
 
     def __eq__(self, other):
         return isinstance(other, Row) and (self._table, self._id) == (other._table, other._id)
@@ -68,7 +128,17 @@ class Row:
         return hash((self._table, self._id))
 
     def __repr__(self):
-        return f"<Row {self._table}[{self._id}] {self._values!r}>"
+        return f"<Row {self._table}[{self._id}]>"
+
+
+@functools.cache
+def _read_only_denied() -> type:
+    # Refused writes are anvil.server.PermissionDenied, as in Anvil, and also RowReadOnlyError.
+    return type(
+        "PermissionDenied",
+        (_server().PermissionDenied, RowReadOnlyError),
+        {"__module__": "anvil.server"},
+    )
 
 
 def _encode_row(row: Row, encode_nested) -> dict:
@@ -84,13 +154,20 @@ class SearchIterator:
         self._rows = [decode_nested(row) for row in data.get("rows", [])]
         self._more = bool(data.get("more"))
         self._length = None if self._more else len(self._rows)
+        # A search client code made itself (app_tables) pages through the tables route.
+        self._client = bool(data.get("client"))
 
     def _fetch_more(self) -> None:
-        answer = _server()._ask("-/rows", {"ref": self._ref, "offset": len(self._rows)})
-        if not answer.get("ok"):
-            raise _server()._error(answer.get("error") or {})
-        self._rows += [_serialise.decode(row) for row in answer["rows"]]
-        self._more = bool(answer.get("more")) and bool(answer["rows"])
+        if self._client:
+            page = _ask_tables({"op": "page", "ref": self._ref, "offset": len(self._rows)})
+            rows, more = page["rows"], page["more"]
+        else:
+            answer = _server()._ask("-/rows", {"ref": self._ref, "offset": len(self._rows)})
+            if not answer.get("ok"):
+                raise _server()._error(answer.get("error") or {})
+            rows, more = [_serialise.decode(row) for row in answer["rows"]], answer.get("more")
+        self._rows += rows
+        self._more = bool(more) and bool(rows)
 
     def __iter__(self):
         index = 0
@@ -103,6 +180,8 @@ class SearchIterator:
             self._fetch_more()
 
     def __len__(self):
+        if self._length is None and self._client:
+            self._length = int(_ask_tables({"op": "count", "ref": self._ref}))
         if self._length is None:
             answer = _server()._ask("-/rows", {"ref": self._ref, "count": True})
             if not answer.get("ok"):

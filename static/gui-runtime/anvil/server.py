@@ -6,7 +6,7 @@ falls back to a synchronous request. Errors raised by the server function are ra
 the server's type name and message.
 
 Arguments and results are Anvil's portable values (see anvil/_serialise.py): JSON, dates and
-datetimes, Media, rows and searches (read-only here), background tasks and portable classes.
+datetimes, Media, rows and searches (see anvil/tables), background tasks and portable classes.
 """
 
 import builtins
@@ -46,6 +46,11 @@ class ExecutionTerminatedError(ServerError):
     """The code serving the call was stopped before it answered (out of memory or CPU time)."""
 
 
+class PermissionDenied(ServerError):  # noqa: N818 (Anvil's name)
+    """Client code asked for something it may not do: a data table its owner didn't open to
+    client code, or a change to one opened for searching only."""
+
+
 class BackgroundTaskError(ServerError):
     """A background task failed (subclasses carry the task's own exception type name)."""
 
@@ -75,6 +80,7 @@ _NAMED_ERRORS = {
     "Killed": ExecutionTerminatedError,
     "BackgroundTaskNotFound": BackgroundTaskNotFound,
     "BackgroundTaskKilled": BackgroundTaskKilled,
+    "PermissionDenied": PermissionDenied,
 }
 
 
