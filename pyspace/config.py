@@ -465,6 +465,12 @@ SETTINGS: tuple[Setting, ...] = (
         " empty: the address each request came to (set it when mail leaves the machine)",
     ),
     Setting("PASSWORD_RESET_MINUTES", int, 60, "a password-reset link works this long, once"),
+    Setting(
+        "EMAIL_CONFIRM_HOURS",
+        int,
+        48,
+        "a link confirming an account's e-mail address works this long, once",
+    ),
     # HTTP endpoints of widgets (pyspace/endpoints/)
     Setting(
         "ENDPOINT_RATE_LIMIT_PER_ADDRESS",

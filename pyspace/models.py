@@ -63,6 +63,9 @@ class User(UserMixin, Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Optional; stored lower-case and unique when given (see normalize_email).
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True, default=None)
+    # When the owner of `email` opened its mailed confirmation link; None while it is not
+    # confirmed (or there is no address). A new address starts unconfirmed (see set_email).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     widgets: Mapped[list["Widget"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -77,6 +80,18 @@ class User(UserMixin, Model):
         """`email` trimmed and lower-cased ("Ann@Example.org" and "ann@example.org" are one
         address here), or None when empty."""
         return (email or "").strip().lower() or None
+
+    def set_email(self, email: str | None) -> None:
+        """Give the account the (normalized) address `email`; a different address than the
+        one it has is unconfirmed until its mailed link is opened."""
+        if email != self.email:
+            self.email = email
+            self.email_confirmed_at = None
+
+    @property
+    def email_confirmed(self) -> bool:
+        """Whether the account has an address and its owner proved they read its mail."""
+        return self.email is not None and self.email_confirmed_at is not None
 
     @staticmethod
     def email_error(email: str | None) -> str | None:

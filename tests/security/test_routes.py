@@ -55,6 +55,9 @@ ROUTES = {
     "auth.forgot_password": PUBLIC,
     # The signed reset link is its own authority: it works once, then its fingerprint is spent.
     "auth.reset_password": PUBLIC,
+    # The signed confirmation link is its own authority too: spent once the address is confirmed.
+    "auth.confirm_email": PUBLIC,
+    "auth.resend_confirmation": LOGIN,
     "admin.set_user_email": ADMIN,
     "widgets.new": LOGIN,
     "examples.gallery": PUBLIC,
@@ -160,6 +163,7 @@ FORM_PAGES = {
     "classes.login_link",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.confirm_email",
     "appimport.import_app",
 }
 SECRET_NAME = "weather_api_key"
