@@ -466,6 +466,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PASSWORD_RESET_MINUTES", int, 60, "a password-reset link works this long, once"),
     Setting(
+        "ALERT_SCHEDULE_FAILURES",
+        int,
+        3,
+        "a widget's owner is e-mailed an alert once a schedule's task failed this many times in a"
+        " row (at most one such alert per widget an hour)",
+    ),
+    Setting(
         "EMAIL_CONFIRM_HOURS",
         int,
         48,
