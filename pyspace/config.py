@@ -492,6 +492,13 @@ SETTINGS: tuple[Setting, ...] = (
         "requests one widget's HTTP endpoints answer, from everyone together",
     ),
     Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
+    Setting(
+        "ENDPOINT_COOKIE_MAX_BYTES",
+        int,
+        4000,
+        "largest anvil.server.cookies.local or .shared an endpoint may set, signed, in bytes"
+        " (browsers keep about 4096 bytes a cookie)",
+    ),
     # anvil.server.session (pyspace/widget_sessions/)
     Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
     Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),
