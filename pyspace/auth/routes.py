@@ -313,7 +313,7 @@ def _account_page(status: int = 200, **forms):
 
 def _account_key() -> str:
     """Limits counted per account (the views using it require a log-in)."""
-    return f"account:{current_user.get_id() if current_user.is_authenticated else 'anonymous'}"
+    return f"account:{current_user.id if current_user.is_authenticated else 'anonymous'}"
 
 
 @bp.post("/account/email")
