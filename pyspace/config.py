@@ -465,6 +465,19 @@ SETTINGS: tuple[Setting, ...] = (
         " empty: the address each request came to (set it when mail leaves the machine)",
     ),
     Setting("PASSWORD_RESET_MINUTES", int, 60, "a password-reset link works this long, once"),
+    Setting(
+        "ALERT_SCHEDULE_FAILURES",
+        int,
+        3,
+        "a widget's owner is e-mailed an alert once a schedule's task failed this many times in a"
+        " row (at most one such alert per widget an hour)",
+    ),
+    Setting(
+        "EMAIL_CONFIRM_HOURS",
+        int,
+        48,
+        "a link confirming an account's e-mail address works this long, once",
+    ),
     # HTTP endpoints of widgets (pyspace/endpoints/)
     Setting(
         "ENDPOINT_RATE_LIMIT_PER_ADDRESS",
@@ -479,6 +492,13 @@ SETTINGS: tuple[Setting, ...] = (
         "requests one widget's HTTP endpoints answer, from everyone together",
     ),
     Setting("ENDPOINT_MAX_BYTES", int, 1 * MiB, "largest request body an endpoint takes, in bytes"),
+    Setting(
+        "ENDPOINT_COOKIE_MAX_BYTES",
+        int,
+        4000,
+        "largest anvil.server.cookies.local or .shared an endpoint may set, signed, in bytes"
+        " (browsers keep about 4096 bytes a cookie)",
+    ),
     # anvil.server.session (pyspace/widget_sessions/)
     Setting("SESSION_MAX_BYTES", int, 64 * 1024, "largest anvil.server.session, as JSON, in bytes"),
     Setting("SESSION_DAYS", int, 7, "days an unused anvil.server.session is kept"),

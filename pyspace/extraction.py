@@ -5,7 +5,7 @@ withheld answer still tells the caller one bit: "what I sent (or made the code d
 Each such answer counts against (widget, caller) — the account, or the address of an anonymous
 visitor. Past `EXTRACTION_BUDGET` in an hour, that caller's runs and calls of that widget are
 refused for an hour, and the owner finds "possible extraction attempt" in the Secrets panel's
-activity log and a banner in the editor.
+activity log and a banner in the editor, and is e-mailed an alert (`owner_alerts`).
 
 Counters live in the database (not Flask-Limiter's storage): they must be shared by every web
 process without Redis, outlive a restart, disappear with their widget, and the owner's alert
@@ -21,7 +21,7 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, owner_alerts
 from .extensions import db
 from .models import AuditEvent, ExtractionCounter, Widget, utcnow
 
@@ -68,17 +68,29 @@ def count_withheld(widget: Widget, caller: str, actor_id: int | None) -> None:
     db.session.refresh(counter)
     budget = current_app.config["EXTRACTION_BUDGET"]
     already_blocked = counter.blocked_until is not None and counter.blocked_until > now
-    if counter.withheld >= budget and not already_blocked:
+    blocked_now = counter.withheld >= budget and not already_blocked
+    withheld = counter.withheld
+    if blocked_now:
         counter.blocked_until = now + BLOCK
         who = "an anonymous visitor" if actor_id is None else "this account"
         audit.record(
             widget.id,
             actor_id,
             "extraction",
-            detail=f"{counter.withheld} results withheld from {who} within an hour; "
+            detail=f"{withheld} results withheld from {who} within an hour; "
             "its runs and calls are refused for an hour",
         )
     db.session.commit()
+    if blocked_now:
+        # After the commit: the block stands whether or not the e-mail can be sent.
+        owner_alerts.raise_alert(
+            widget.id,
+            "extraction",
+            [
+                f"Caller: {'an anonymous visitor' if actor_id is None else 'a logged-in account'}",
+                f"Results withheld within an hour: {withheld}",
+            ],
+        )
 
 
 def _counter(widget_id: str, caller: str, now) -> ExtractionCounter:

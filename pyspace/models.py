@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -63,6 +64,9 @@ class User(UserMixin, Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Optional; stored lower-case and unique when given (see normalize_email).
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True, default=None)
+    # When the owner of `email` opened its mailed confirmation link; None while it is not
+    # confirmed (or there is no address). A new address starts unconfirmed (see set_email).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     widgets: Mapped[list["Widget"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -77,6 +81,18 @@ class User(UserMixin, Model):
         """`email` trimmed and lower-cased ("Ann@Example.org" and "ann@example.org" are one
         address here), or None when empty."""
         return (email or "").strip().lower() or None
+
+    def set_email(self, email: str | None) -> None:
+        """Give the account the (normalized) address `email`; a different address than the
+        one it has is unconfirmed until its mailed link is opened."""
+        if email != self.email:
+            self.email = email
+            self.email_confirmed_at = None
+
+    @property
+    def email_confirmed(self) -> bool:
+        """Whether the account has an address and its owner proved they read its mail."""
+        return self.email is not None and self.email_confirmed_at is not None
 
     @staticmethod
     def email_error(email: str | None) -> str | None:
@@ -171,6 +187,9 @@ class Widget(Model):
     # Data tables: add_row(new_column=...) creates the column (Anvil's "Add columns
     # automatically when adding a new row"); off unless the owner switches it on.
     tables_auto_columns: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # E-mail the owner alerts about this widget (a possible extraction attempt, a scheduled
+    # task failing again and again); the owner can switch them off.
+    owner_alerts: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
@@ -734,6 +753,20 @@ class MailMessage(Model):
     # The whole message (RFC 5322 bytes), for outbox rows only.
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class OwnerAlert(Model):
+    """When the owner of a widget was last sent an alert of one kind about it: at most one of
+    each kind an hour, however many times it is raised (mail/alerts.py)."""
+
+    __tablename__ = "owner_alerts"
+    __table_args__ = (UniqueConstraint("widget_id", "kind", name="uq_owner_alert_widget_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"))
+    # "extraction" or "schedule_failing" (ALERT_KINDS in mail/alerts.py).
+    kind: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WidgetSession(Model):

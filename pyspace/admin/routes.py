@@ -57,7 +57,7 @@ def set_user_email(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = EmailForm(user_id=user.id)
     if form.validate_on_submit():
-        user.email = User.normalize_email(form.email.data)
+        user.set_email(User.normalize_email(form.email.data))
         try:
             db.session.commit()
         except IntegrityError:

@@ -22,7 +22,7 @@ from .. import quotas
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..models import ClassroomMember, User
-from . import bp
+from . import bp, email_confirmation
 from .devices import device_for, remember_device
 from .forms import (
     ChangePasswordForm,
@@ -150,6 +150,9 @@ def register():
             g.signed_up = True
             start_session(user, remember=False)
             flash(f"Welcome to py.space, {user.username}!", "success")
+            if user.email:
+                email_confirmation.send_confirmation_link(user)
+                flash(f"We sent a link to {user.email}: open it to confirm the address.", "info")
             response = redirect(url_for("widgets.home"))
             remember_device(response, user.id)
             return response
@@ -302,28 +305,94 @@ def _account_page(status: int = 200, **forms):
         "email_form", EmailForm(formdata=None, user_id=current_user.id, email=current_user.email)
     )
     forms.setdefault("everywhere_form", EmptyForm(formdata=None))
+    forms.setdefault("confirmation_form", EmptyForm(formdata=None))
     return render_template(
         "auth/account.html", storage=quotas.storage_use(current_user.id), **forms
     ), status
 
 
+def _account_key() -> str:
+    """Limits counted per account (the views using it require a log-in)."""
+    return f"account:{current_user.id if current_user.is_authenticated else 'anonymous'}"
+
+
 @bp.post("/account/email")
 @login_required
+# Each new address is mailed a link: the account page can't be used to flood mailboxes.
+@limiter.limit(
+    "10 per hour",
+    key_func=_account_key,
+    error_message="Too many e-mail address changes. Try again in an hour.",
+)
 def change_email():
-    """Set, change or (empty) remove the account's e-mail address."""
+    """Set, change or (empty) remove the account's e-mail address; a new address is mailed a
+    link that confirms it."""
     form = EmailForm(user_id=current_user.id)
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        user.email = User.normalize_email(form.email.data)
+        before = user.email
+        user.set_email(User.normalize_email(form.email.data))
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             form.email.errors.append("That e-mail address belongs to another account.")
         else:
-            flash("E-mail address saved." if user.email else "E-mail address removed.", "success")
+            if not user.email:
+                flash("E-mail address removed.", "success")
+            elif user.email != before:
+                email_confirmation.send_confirmation_link(user)
+                flash(
+                    f"E-mail address saved. We sent a link to {user.email}: open it to confirm "
+                    "the address.",
+                    "success",
+                )
+            else:
+                flash("E-mail address saved.", "success")
             return redirect(url_for("auth.account"))
     return _account_page(422, email_form=form)
+
+
+@bp.post("/account/email/confirmation")
+@login_required
+@limiter.limit(
+    "3 per hour",
+    key_func=_account_key,
+    error_message="Too many confirmation links asked for. Try again in an hour.",
+)
+def resend_confirmation():
+    """Mail a new confirmation link to the account's unconfirmed address."""
+    user = current_user._get_current_object()
+    if EmptyForm().validate_on_submit() and user.email and not user.email_confirmed:
+        email_confirmation.send_confirmation_link(user)
+        flash(f"We sent a new link to {user.email}.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def confirm_email(token: str):
+    """Confirm an account's address through its mailed link. Opening the link shows a button
+    (a POST with CSRF): mail scanners that fetch links don't confirm anything."""
+    user = email_confirmation.user_for_token(token)
+    form = EmptyForm()
+    if user is None:
+        response = current_app.make_response(
+            (render_template("auth/confirm_email.html", form=None), 400)
+        )
+    elif form.validate_on_submit():
+        email_confirmation.confirm_email(user)
+        flash(f"{user.email} is confirmed as the address of {user.username}.", "success")
+        target = "auth.account" if current_user.is_authenticated else "auth.login"
+        response = current_app.make_response(redirect(url_for(target)))
+    else:
+        response = current_app.make_response(
+            render_template("auth/confirm_email.html", form=form, user=user)
+        )
+    # The address holds the token: kept from caches, history sync and other sites.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.post("/account/password")

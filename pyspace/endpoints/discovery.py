@@ -24,6 +24,9 @@ class Endpoint:
     authenticate_users: bool = False
     require_credentials: bool = False
     enable_cors: bool = False
+    # The browser's anvil.server.session of the widget is shared with requests carrying the
+    # site's session cookie (the session only: the request stays anonymous).
+    cross_site_session: bool = False
     names: tuple[str, ...] = field(default=())
 
     @property
@@ -66,6 +69,7 @@ def _endpoint(decorator: ast.Call, function: str) -> Endpoint | None:
         ),
         require_credentials=bool(options.get("require_credentials")),
         enable_cors=bool(options.get("enable_cors")),
+        cross_site_session=bool(options.get("cross_site_session")),
         names=tuple(re.findall(r":([^/]*)", path)),
     )
 

@@ -7,20 +7,28 @@ body must fit ENDPOINT_MAX_BYTES (413); `authenticate_users` needs HTTP Basic wi
 account's username and password, checked through the log-in throttle (401, 429). Only then
 does the code run, in a sandbox, anonymously or as that account. No cookie logs a request in,
 so CSRF does not apply. Rate limits: per client address and per widget (429).
+
+The widget's own cookies (`anvil.server.cookies`, cookies.py) are read from the request and
+set on the answer; the site's cookies never reach the code. With `cross_site_session=True` a
+request carrying the site's session cookie shares that browser's anvil.server.session of the
+widget with its GUI calls (the session only: the request stays anonymous).
 """
 
 from functools import lru_cache
 
 from flask import Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from ..access import owned_widget_or_404
 from ..auth.throttle import forget_failures, record_failure, reserve_attempt
 from ..extensions import db, limiter
+from ..gui.visitors import existing_visitor_session_id
 from ..htmx import respond
 from ..models import User, Widget
 from ..runs.execution import endpoint_call_and_record
 from . import bp
+from .cookies import CookieRefusedError, cookies_for_runtime, set_cookies
 from .discovery import Endpoint, endpoints_in, match
 from .requests import (
     answer_from,
@@ -104,7 +112,20 @@ def api(widget_id: str, subpath: str):
     cap = int(current_app.config["ENDPOINT_MAX_BYTES"])
     if http["body_b64"] is not None and len(http["body_b64"]) * 3 // 4 > cap:
         return plain(413, f"The request body is larger than {cap:,} bytes.", cors)
-    return answer_from(endpoint_call_and_record(widget, http, actor_id), cors)
+    http["cookies"] = cookies_for_runtime(widget, request)
+    session_id = None
+    if endpoint.cross_site_session:
+        viewer = current_user._get_current_object() if current_user.is_authenticated else None
+        session_id = existing_visitor_session_id(viewer)
+    result = endpoint_call_and_record(widget, http, actor_id, session_id)
+    response = answer_from(result, cors)
+    changed = result.result.get("cookies") if isinstance(result.result, dict) else None
+    if result.ok and changed and response.status_code != 500:
+        try:
+            set_cookies(response, widget, changed, request.is_secure)
+        except CookieRefusedError as error:
+            return plain(500, str(error), cors)
+    return response
 
 
 def _routed(widget_id: str, path: str) -> Response | tuple[Widget, Endpoint]:

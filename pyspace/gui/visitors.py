@@ -20,5 +20,17 @@ def visitor_session_id(viewer) -> str:
     browser = session.get(BROWSER_KEY)
     if not isinstance(browser, str):
         browser = session[BROWSER_KEY] = token_urlsafe(16)
+    return _joined(browser, viewer)
+
+
+def existing_visitor_session_id(viewer) -> str | None:
+    """This browser's visitor session id for `viewer` if the browser has one already (None
+    otherwise: nothing is added to its cookie). HTTP endpoints with `cross_site_session` use it
+    to share the session the widget's GUI calls use."""
+    browser = session.get(BROWSER_KEY)
+    return _joined(browser, viewer) if isinstance(browser, str) else None
+
+
+def _joined(browser: str, viewer) -> str:
     who = f"{viewer.id}:{viewer.session_generation}" if viewer is not None else "anonymous"
     return hashlib.sha256(f"{browser}|{who}".encode()).hexdigest()[:40]

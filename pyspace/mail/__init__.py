@@ -1,16 +1,20 @@
 """E-mail from widgets: `anvil.email.send` (channel service), sent through the site's mail
-server (PYSPACE_SMTP_URL) or kept in the outbox; the Outbox panel (owner) and page (admin)."""
+server (PYSPACE_SMTP_URL) or kept in the outbox; the Outbox panel (owner) and page (admin);
+alerts to widgets' owners (alerts.py)."""
 
 from flask import Blueprint, Flask
 
+from .. import owner_alerts
 from ..sandbox.services import services_for
 
 bp = Blueprint("mail", __name__)
 
-from . import channel, routes  # noqa: E402,F401
+from . import alerts, channel, routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Outbox views and the `send_email` channel service into the app."""
+    """Plug the Outbox views, the `send_email` channel service and the delivery of owners'
+    alerts into the app."""
     app.register_blueprint(bp)
     services_for(app).add(channel.SERVICES)
+    owner_alerts.register(app, alerts.send_owner_alert)

@@ -1,14 +1,16 @@
-"""The Outbox: a widget's mail in its editor (owner only), the site's in /admin/outbox (admins
-only). Everyone else gets 404. Bodies are shown as text, never rendered."""
+"""The Outbox: a widget's mail in its editor (owner only), with the switch for the widget's
+alerts; the site's in /admin/outbox (admins only). Everyone else gets 404. Bodies are shown as
+text, never rendered."""
 
-from flask import Response, abort
+from flask import Response, abort, url_for
 from flask_login import current_user
 
 from ..access import owned_widget_or_404
 from ..extensions import db
-from ..htmx import respond
-from ..models import MailMessage
+from ..htmx import is_htmx, redirect_to, respond, toast
+from ..models import MailMessage, Widget
 from . import bp
+from .forms import AlertsForm
 from .sending import mail_view, outbox_for_site, outbox_for_widget
 
 
@@ -25,10 +27,7 @@ def _smtp_configured() -> bool:
     return bool(current_app.config["SMTP_URL"])
 
 
-@bp.get("/widgets/<widget_id>/outbox")
-def outbox_panel(widget_id: str):
-    """The Outbox panel: the widget's recent e-mail (kept, sent or failed)."""
-    widget = owned_widget_or_404(widget_id)
+def _outbox(widget: Widget, status: int = 200, events: dict | None = None) -> Response:
     return respond(
         "mail/_outbox.html",
         "mail/outbox_page.html",
@@ -36,8 +35,33 @@ def outbox_panel(widget_id: str):
             "widget": widget,
             "messages": outbox_for_widget(widget.id),
             "smtp_configured": _smtp_configured(),
+            "alerts_form": AlertsForm(formdata=None),
         },
+        status,
+        events,
     )
+
+
+@bp.get("/widgets/<widget_id>/outbox")
+def outbox_panel(widget_id: str):
+    """The Outbox panel: the widget's recent e-mail (kept, sent or failed) and its alerts'
+    switch."""
+    return _outbox(owned_widget_or_404(widget_id))
+
+
+@bp.post("/widgets/<widget_id>/alerts")
+def switch_alerts(widget_id: str):
+    """Switch the e-mailed alerts about the widget to its owner on (`on=1`) or off (`on=0`)."""
+    widget = owned_widget_or_404(widget_id)
+    form = AlertsForm()
+    if not form.validate_on_submit():
+        return _outbox(widget, 422, toast("Choose on or off.", "error"))
+    widget.owner_alerts = form.on.data == "1"
+    db.session.commit()
+    if not is_htmx():
+        return redirect_to(url_for("mail.outbox_panel", widget_id=widget.id))
+    state = "on" if widget.owner_alerts else "off"
+    return _outbox(widget, events=toast(f"Alerts by e-mail are {state}."))
 
 
 @bp.get("/widgets/<widget_id>/outbox/<int:mail_id>")

@@ -210,7 +210,13 @@ def _over_limit(widget: Widget) -> str | None:
     config = current_app.config
     since = utcnow() - timedelta(days=1)
     recent = select(func.count(MailMessage.id)).where(MailMessage.created_at >= since)
-    widget_count = db.session.scalar(recent.where(MailMessage.widget_id == widget.id)) or 0
+    # The site's own mail about the widget (alerts: no account) is not the widget's to count.
+    widget_count = (
+        db.session.scalar(
+            recent.where(MailMessage.widget_id == widget.id, MailMessage.account_id.is_not(None))
+        )
+        or 0
+    )
     if widget_count > int(config["MAIL_PER_WIDGET_PER_DAY"]):
         return (
             f"This widget has sent its {config['MAIL_PER_WIDGET_PER_DAY']} e-mails for today "

@@ -86,10 +86,15 @@ def call_and_record(
     return _interactive(widget, "call", actor_id, call)
 
 
-def endpoint_call_and_record(widget: Widget, http: dict, actor_id: int | None) -> RunResult:
+def endpoint_call_and_record(
+    widget: Widget, http: dict, actor_id: int | None, session_id: str | None = None
+) -> RunResult:
     """Answer an HTTP request to an endpoint of the widget (`http` is the request as the
-    runtime's dispatcher takes it) and record it; the result is the HTTP answer."""
+    runtime's dispatcher takes it) and record it; the result is the HTTP answer. `session_id`
+    names the visitor session whose anvil.server.session it uses (cross_site_session)."""
     call = {"name": str(http["endpoint"]), "args": [], "kwargs": {}, "http": http}
+    if session_id:
+        call["session"] = session_id
     return _interactive(widget, "http", actor_id, call)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
-from .. import quotas
+from .. import owner_alerts, quotas
 from ..bounded_input import MAX_INT
 from ..database import begin_bookkeeping, retry_when_busy, rows_changed
 from ..extensions import db
@@ -181,7 +181,10 @@ def finish_run(run_id: int, result: RunResult, killed: bool = False) -> Run | No
         db.session.commit()
         return run
 
-    return retry_when_busy(write)
+    run = retry_when_busy(write)
+    if run is not None:
+        _alert_when_failing(run)
+    return run
 
 
 def _store_outcome(run: Run, result: RunResult, killed: bool) -> None:
@@ -287,7 +290,32 @@ def mark_missing(stale_after: timedelta) -> list[int]:
             if run is not None:
                 _count_towards_streak(run)
     db.session.commit()
+    for run_id in ids:
+        lost = db.session.get(Run, run_id)
+        if lost is not None and lost.status == "missing":
+            _alert_when_failing(lost)
     return list(ids)
+
+
+def _alert_when_failing(run: Run) -> None:
+    """Alert the owner (by e-mail, throttled) once the run's schedule has failed
+    ALERT_SCHEDULE_FAILURES times in a row, and while it keeps failing."""
+    if run.schedule_id is None or run.status not in FAILED_STATUSES:
+        return
+    schedule = db.session.get(Schedule, run.schedule_id, populate_existing=True)
+    needed = max(1, int(current_app.config["ALERT_SCHEDULE_FAILURES"]))
+    if schedule is None or schedule.failure_streak < needed:
+        return
+    owner_alerts.raise_alert(
+        run.widget_id,
+        "schedule_failing",
+        [
+            f"Task: {schedule.task_name}",
+            f"Failed runs in a row: {schedule.failure_streak}",
+            # The error's type only: its message is the run's output, shown in the editor.
+            f"Last error: {run.error_type or run.status}",
+        ],
+    )
 
 
 def _count_towards_streak(run: Run) -> None:

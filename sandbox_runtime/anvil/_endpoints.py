@@ -7,13 +7,18 @@ code (path, methods and options must be written as literals), checked the method
 log-in, and sends the request; `dispatch` calls the function registered for that path with the
 path's `:name` parts (and the form and query parameters) as keyword arguments, and turns what
 it returns into the HTTP answer: an HttpResponse as given, a str as text, a dict or list as
-JSON, a Media object as its bytes and type, None as an empty 200.
+JSON, a Media object as its bytes and type, None as an empty 200. `anvil.server.cookies` hold
+the values the request's cookies carried; the ones the code changed go back with the answer.
+With `cross_site_session=True`, `anvil.server.session` is the browser's session of the widget
+(the web app passes it) and is saved when the function returns.
 """
 
 import base64
 import json
 import re
 
+from . import _session
+from ._cookies import cookies
 from ._media import BlobMedia, Media
 
 _endpoints: dict[str, dict] = {}
@@ -179,10 +184,17 @@ def dispatch(http: dict) -> dict:
     if endpoint is None or match is None:
         return _answer(404, "No endpoint at this path", {})
     _RequestProxy.current = HttpRequest(http)
+    cookies._start(http.get("cookies"))
     kwargs = dict(_RequestProxy.current.form_params)
     kwargs.update(_RequestProxy.current.query_params)
     kwargs.update(zip(endpoint["names"], match.groups(), strict=True))
     response = endpoint["function"](**kwargs)
+    _session.session._save()  # nothing to save without a session (cross_site_session)
     if isinstance(response, HttpResponse):
-        return _answer(response.status, response.body, response.headers)
-    return _answer(200, response, {})
+        answer = _answer(response.status, response.body, response.headers)
+    else:
+        answer = _answer(200, response, {})
+    changed = cookies._outcome()
+    if changed:
+        answer["cookies"] = changed
+    return answer

@@ -59,11 +59,3 @@ class UnavailableObject:
 
     def __repr__(self) -> str:
         return f"<{self._what}: not available on py.space>"
-
-    @classmethod
-    def namespace(cls, service: str, what: str, names: tuple[str, ...]):
-        """An object whose attributes `names` are each an UnavailableObject (cookies.local)."""
-        holder = type("Unavailable", (), {})()
-        for name in names:
-            setattr(holder, name, cls(service, f"{what}.{name}"))
-        return holder

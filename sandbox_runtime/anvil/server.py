@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from . import _channel, _serialise
 from ._context import context  # noqa: F401 (anvil.server.context)
+from ._cookies import cookies  # noqa: F401 (anvil.server.cookies: in HTTP endpoints)
 from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     HttpRequest,
     HttpResponse,
@@ -29,13 +30,7 @@ from ._endpoints import (  # noqa: F401 (anvil.server's HTTP endpoint names)
     route,
 )
 from ._session import get_session_id, session  # noqa: F401 (anvil.server.session)
-from ._unavailable import ServiceNotAdded, UnavailableObject  # noqa: F401 (anvil.server.ServiceNotAdded)
-
-# Browser cookies are not provided (a GUI widget's frame has none): anvil.server.session keeps
-# a visitor's data between calls instead. Using them raises ServiceNotAdded.
-cookies = UnavailableObject.namespace(
-    "cookies (use anvil.server.session)", "anvil.server.cookies", ("local", "shared")
-)
+from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 _callables: dict[str, Callable] = {}
 _background_tasks: dict[str, Callable] = {}

@@ -91,9 +91,10 @@ def test_anvil_editor_module_header_imports_and_unprovided_services_refuse_on_us
         "PDF rendering",
         "Google (Sheets)",
         "Google (Drive)",
-        "cookies (use anvil.server.session)",
     ):
         assert any(f"needs the {service} service" in line for line in refusals), service
+    # Outside an HTTP endpoint cookies refuse too, pointing to anvil.server.session.
+    assert any("cookies.local works in HTTP endpoints" in line for line in refusals)
     assert "refused: anvil.google.auth.login() needs the Google service" in lines[3]
     assert lines[-1] == "js: anvil.js attributes are only available client-side"
 

@@ -55,6 +55,9 @@ ROUTES = {
     "auth.forgot_password": PUBLIC,
     # The signed reset link is its own authority: it works once, then its fingerprint is spent.
     "auth.reset_password": PUBLIC,
+    # The signed confirmation link is its own authority too: spent once the address is confirmed.
+    "auth.confirm_email": PUBLIC,
+    "auth.resend_confirmation": LOGIN,
     "admin.set_user_email": ADMIN,
     "widgets.new": LOGIN,
     "examples.gallery": PUBLIC,
@@ -70,6 +73,7 @@ ROUTES = {
     "endpoints.api": HTTP_API,
     "endpoints.endpoints_panel": OWNER,
     "mail.outbox_panel": OWNER,
+    "mail.switch_alerts": OWNER,
     "mail.show_mail": OWNER,
     "mail.site_outbox": ADMIN,
     "mail.show_site_mail": ADMIN,
@@ -161,6 +165,7 @@ FORM_PAGES = {
     "classes.login_link",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.confirm_email",
     "appimport.import_app",
 }
 SECRET_NAME = "weather_api_key"
@@ -191,6 +196,7 @@ FORM_DATA = {
     "classes.create": {"name": "7B", "max_uses": "30", "days": "7"},
     "classes.login_link": {"new_password": "attacker password"},
     "auth.change_email": {"email": "mallory@example.org"},
+    "mail.switch_alerts": {"on": "0"},
     "auth.forgot_password": {"email": "alice@example.org"},
     "auth.reset_password": {"new_password": "attacker password"},
     "admin.set_user_email": {"email": "mallory@example.org"},
