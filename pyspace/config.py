@@ -496,7 +496,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ENDPOINT_COOKIE_MAX_BYTES",
         int,
         4000,
-        "largest anvil.server.cookies.local or .shared an endpoint may set, signed, in bytes"
+        "largest anvil.server.cookies.local or .shared an endpoint may set, encrypted, in bytes"
         " (browsers keep about 4096 bytes a cookie)",
     ),
     # anvil.server.session (pyspace/widget_sessions/)

@@ -1,7 +1,9 @@
-"""`anvil.server.cookies.local` / `.shared` in HTTP endpoints: signed, scoped to the widget's
+"""`anvil.server.cookies.local` / `.shared` in HTTP endpoints: encrypted, scoped to the widget's
 endpoints (local) or its owner's (shared), size-capped, portable values, kept by the caller's
 browser; and `cross_site_session=True` sharing the browser's anvil.server.session of the widget
 with its GUI calls. The site's own cookies never reach widget code."""
+
+import base64
 
 import pytest
 
@@ -42,7 +44,6 @@ def forget():
 
 @anvil.server.http_endpoint("/big")
 def big():
-    # Random: the signed form is compressed, so repeated letters would fit.
     anvil.server.cookies.local["blob"] = os.urandom(4000).hex()
     return "too big"
 
@@ -115,7 +116,7 @@ def test_a_cookie_is_read_by_its_own_widget_only_and_never_if_tampered(app, alic
     local = visitor.get_cookie("pyspace_widget", path=f"/_/api/{widget}")
     shared_name = next(c.key for c in visitor._cookies.values() if c.key.startswith("pyspace_o"))
     shared = visitor.get_cookie(shared_name, path="/_/api")
-    # Replayed to another owner's widget (on its path), the signature doesn't hold.
+    # Replayed to another owner's widget (on its path), its key doesn't open it.
     bobs = bob.create_widget("Bob's", server_code=COOKIE_CODE, visibility="public")
     replay = app.test_client()
     replay.set_cookie("pyspace_widget", local.value, path=f"/_/api/{bobs}")
@@ -125,6 +126,18 @@ def test_a_cookie_is_read_by_its_own_widget_only_and_never_if_tampered(app, alic
     forged = app.test_client()
     forged.set_cookie("pyspace_widget", local.value[:-3] + "AAA", path=f"/_/api/{widget}")
     assert forged.get(f"/_/api/{widget}/peek").get_json()["local"] == {}
+
+
+def test_the_browser_cannot_read_what_the_code_stored_in_a_cookie(app, widget):
+    visitor = app.test_client()
+    visitor.get(f"/_/api/{widget}/when")
+    raw = visitor.get_cookie("pyspace_widget", path=f"/_/api/{widget}").value
+    padded = raw + "=" * (-len(raw) % 4)
+    readable = raw + base64.urlsafe_b64decode(padded).decode("latin-1")
+    assert "2026" not in readable and "seen" not in readable
+    assert visitor.get(f"/_/api/{widget}/peek").get_json()["local"] == {
+        "seen": "datetime.date(2026, 12, 2)"
+    }
 
 
 def test_set_takes_portable_values_and_an_expiry_and_clear_deletes(app, widget):
