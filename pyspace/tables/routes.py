@@ -292,7 +292,10 @@ def delete_column(widget_id: str, table_id: int, column_id: int):
     widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
     EmptyForm()
     name = column.name
-    schema.delete_column(table, column)
+    try:
+        schema.delete_column(table, column)
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for=f"column-{column.id}")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=toast(f"Deleted the column {name}."))
