@@ -45,6 +45,7 @@ class MFARequired(AuthenticationFailed):
 _ERRORS = {
     cls.__name__: cls
     for cls in (
+        TypeError,
         AuthenticationFailed,
         UserExists,
         EmailNotConfirmed,

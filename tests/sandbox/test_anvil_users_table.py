@@ -95,3 +95,70 @@ def test_require_user_function_reads_an_owner_column(app, alice, bob):
     # Alice's row is her own: bob's upgrade did not make her "pro".
     alice_token = frame_token(alice, widget_id)["callToken"]
     assert gui_call(app, alice_token, widget_id, "pro_only")["ok"] is False
+
+
+LOGINS = (
+    HEADER
+    + """
+@anvil.server.callable
+def who():
+    user = anvil.users.get_user()
+    return user and user["username"]
+
+@anvil.server.callable
+def log_in(email, password):
+    try:
+        return anvil.users.login_with_email(email, password)["username"]
+    except anvil.users.AuthenticationFailed as error:
+        return type(error).__name__
+
+@anvil.server.callable
+def become(email):
+    anvil.users.force_login(app_tables.users.get(email=email))
+    return anvil.users.get_user()["username"]
+
+@anvil.server.callable
+def log_out():
+    anvil.users.logout()
+    return anvil.users.get_user()
+"""
+)
+
+
+def call(app, token: str, widget_id: str, fn: str, *args) -> dict:
+    import json
+
+    response = app.test_client().post(
+        f"/widgets/{widget_id}/call/{fn}",
+        headers={"X-Call-Token": token},
+        data=json.dumps({"args": list(args), "kwargs": {}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_widget_log_ins_last_for_the_visitor_session_and_leave_the_site_log_in_alone(
+    app, alice, bob, make_client
+):
+    give_email(app, "bob", "bob@example.org")
+    widget_id = alice.create_widget("Logins", "gui", server_code=LOGINS, visibility="public")
+    bob_token = frame_token(bob, widget_id)["callToken"]
+    assert call(app, bob_token, widget_id, "who")["result"] == "bob"  # bob's row is made
+    visitor = make_client()
+    token = frame_token(visitor, widget_id)["callToken"]
+    assert call(app, token, widget_id, "who") == {"ok": True, "result": None}
+    wrong = call(app, token, widget_id, "log_in", "bob@example.org", "not his password")
+    assert wrong == {"ok": True, "result": "AuthenticationFailed"}
+    from tests.conftest import PASSWORD
+
+    assert call(app, token, widget_id, "log_in", "bob@example.org", PASSWORD)["result"] == "bob"
+    assert call(app, token, widget_id, "who")["result"] == "bob"
+    # The site itself still sees an anonymous visitor.
+    assert "Log in" in visitor.client.get("/").get_data(as_text=True)
+    assert call(app, token, widget_id, "log_out") == {"ok": True, "result": None}
+    assert call(app, token, widget_id, "who")["result"] is None
+    # The owner's code may log a visitor in as a row of its Users table.
+    assert call(app, token, widget_id, "become", "bob@example.org")["result"] == "bob"
+    # Bob's own session of the widget never changed.
+    assert call(app, bob_token, widget_id, "who")["result"] == "bob"
