@@ -171,6 +171,9 @@ class Widget(Model):
     # Data tables: add_row(new_column=...) creates the column (Anvil's "Add columns
     # automatically when adding a new row"); off unless the owner switches it on.
     tables_auto_columns: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Whether widget code may make py.space accounts (anvil.users.signup_with_email), as
+    # Anvil's Users service's "Allow visitors to sign up"; off unless the owner switches it on.
+    users_allow_signup: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)

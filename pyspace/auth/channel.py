@@ -14,13 +14,25 @@ row) while the site's own log-in stays what it was when it was made. It never ch
 counted under the account as a browser without a device cookie would be.
 """
 
+import re
 from typing import Any
 
+from flask import current_app
+from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import PASSWORD_MAX, DataRow, DataTable, User, WidgetSession, utcnow
+from ..extensions import db, limiter
+from ..models import (
+    PASSWORD_MAX,
+    USERNAME_RE,
+    DataRow,
+    DataTable,
+    User,
+    Widget,
+    WidgetSession,
+    utcnow,
+)
 from ..sandbox.services import Answer, RunContext, refusal
 from ..tables import transactions
 from ..tables.rows import row_of
@@ -202,6 +214,65 @@ def login_with_email(request: dict, run: RunContext) -> Answer:
     return _user_answer(run, table, row_for_account(table, user))
 
 
+def _new_username(email: str) -> str:
+    """A free username made from the address's local part ("ann.lee@x.org": "ann-lee", then
+    "ann-lee2", …): sign-up from a widget asks for no username."""
+    base = re.sub(r"[^a-z0-9_-]+", "-", email.partition("@")[0]).strip("-")[:28] or "user"
+    base = base if len(base) >= 3 else f"{base}-user"
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}{n}"
+        taken = db.session.scalar(select(User.id).filter_by(username=name))
+        if taken is None and USERNAME_RE.fullmatch(name):
+            return name
+    raise UsersRequestError("No free username could be made from that address.")
+
+
+def _signups_left(widget_id: str) -> bool:
+    """One more sign-up from this widget fits the site's SIGNUP_RATE_LIMIT (counted per
+    widget, as the sign-up page counts per address)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    return all(
+        limiter.limiter.hit(limit, "widget-signup", widget_id)
+        for limit in parse_many(current_app.config["SIGNUP_RATE_LIMIT"])
+    )
+
+
+def signup_with_email(request: dict, run: RunContext) -> Answer:
+    """Make a py.space account (when the widget's owner allows it and the site's sign-up is
+    open to anyone) and log in to this widget as it."""
+    email = User.normalize_email(_text(request, "email"))
+    password = _text(request, "password")
+    widget = db.session.get(Widget, run.widget_id)
+    if widget is None or not widget.users_allow_signup:
+        raise UsersRequestError(
+            "This widget does not let people sign up: its owner can allow it in the Data "
+            "panel's Users settings."
+        )
+    if current_app.config["SIGNUP_MODE"] != "open":
+        raise UsersRequestError("This site only takes new accounts on its sign-up page.")
+    if email is None or (error := User.email_error(email)):
+        raise UsersRequestError(error or "Give an e-mail address to sign up with.")
+    if (error := User.password_error(password)) is not None:
+        raise UsersRequestError(error, "PasswordNotAcceptable")
+    if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
+        raise UsersRequestError("An account with that e-mail address already exists.", "UserExists")
+    if not _signups_left(run.widget_id):
+        raise UsersRequestError("Too many new accounts from this widget: try again later.")
+    user = User(username=_new_username(email), email=email)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise UsersRequestError(
+            "An account with that e-mail address already exists.", "UserExists"
+        ) from None
+    table = ensure_users_table(run.widget_id)
+    return _user_answer(run, table, row_for_account(table, user))
+
+
 def _outside_transactions(handler: Any) -> Any:
     """`handler` with its refusals turned into answers; never inside a data-table transaction
     (a failed password's count must not be rolled back with it)."""
@@ -228,4 +299,5 @@ SERVICES = {
     "users_force_login": _outside_transactions(force_login),
     "users_logout": _outside_transactions(logout),
     "users_login_with_email": _outside_transactions(login_with_email),
+    "users_signup_with_email": _outside_transactions(signup_with_email),
 }

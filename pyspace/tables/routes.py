@@ -112,6 +112,18 @@ def auto_columns(widget_id: str):
     return _panel(widget, events=toast(f"Adding columns automatically is {state}."))
 
 
+@bp.post("/widgets/<widget_id>/tables/users-signup")
+def users_signup(widget_id: str):
+    """Switch "widget code may sign people up" (anvil.users.signup_with_email) on or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_users_signup(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "on" if on else "off"
+    return _panel(widget, events=toast(f"Signing up from the widget is {state}."))
+
+
 @bp.post("/widgets/<widget_id>/tables")
 def create(widget_id: str):
     """Create a table (`name`); a bad or taken name comes back next to the field."""

@@ -127,6 +127,12 @@ def set_auto_columns(widget: Widget, on: bool) -> None:
     _commit()
 
 
+def set_users_signup(widget: Widget, on: bool) -> None:
+    """Whether the widget's code may make py.space accounts (anvil.users.signup_with_email)."""
+    widget.users_allow_signup = on
+    _commit()
+
+
 def create_table(widget: Widget, name: str) -> DataTable:
     """A new empty table of `widget` (refused once its owner's storage budget is used up).
     A table named "users" is the widget's Users table, made with its account columns."""

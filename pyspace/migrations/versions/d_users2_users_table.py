@@ -1,5 +1,6 @@
 """A Users table per widget: data_tables.is_users, data_rows.account_id, and a widget's own
-log-in kept in its visitor session (widget_sessions.login_*).
+log-in kept in its visitor session (widget_sessions.login_*), and whether widget code may
+sign people up (widgets.users_allow_signup).
 
 Revision ID: d_users2_users_table
 Revises: c_appimport_modules
@@ -17,6 +18,12 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("widgets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "users_allow_signup", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     with op.batch_alter_table("data_tables", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("is_users", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -46,3 +53,5 @@ def downgrade():
         batch_op.drop_column("account_id")
     with op.batch_alter_table("data_tables", schema=None) as batch_op:
         batch_op.drop_column("is_users")
+    with op.batch_alter_table("widgets", schema=None) as batch_op:
+        batch_op.drop_column("users_allow_signup")
