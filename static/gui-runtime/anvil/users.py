@@ -4,7 +4,12 @@
 e-mail address (and nothing else about them) when it loaded, or None for an anonymous viewer.
 Server functions get the same account from `anvil.users.get_user()` in server code — check
 there, not here, before doing anything on a user's behalf: code in the browser can be changed
-by whoever runs it.
+by whoever runs it. (A log-in made by server code, force_login or login_with_email, shows in
+server code's get_user() only.)
+
+`login_with_form()` returns the viewer when they are logged in; otherwise it asks the page to
+open the site's own log-in page, which brings them back to the widget logged in (the widget
+starts again then, and get_user() answers with them).
 """
 
 import _pyspace_frame  # registered by static/js/gui-frame.js
@@ -57,6 +62,15 @@ class ViewerRow:
 
     def __repr__(self) -> str:
         return f"<anvil.users user {self._columns['username']!r}>"
+
+
+def login_with_form(show_signup_option: bool = True, remember_by_default: bool = True, **_ignored):
+    """The viewer if logged in; else open the site's log-in page (leaving this page, which
+    comes back logged in) and return None."""
+    user = get_user()
+    if user is None:
+        _pyspace_frame.requestLogin()
+    return user
 
 
 def get_user(allow_remembered: bool = True):
