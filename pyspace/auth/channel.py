@@ -14,6 +14,7 @@ row) while the site's own log-in stays what it was when it was made. It never ch
 counted under the account as a browser without a device cookie would be.
 """
 
+import logging
 import re
 from typing import Any
 
@@ -47,6 +48,10 @@ from ..tables.users import (
 from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
 MEMO_KEY = "user"
+# Row ids are database integers: anything else names no row.
+MAX_ROW_ID = 2**62
+
+log = logging.getLogger(__name__)
 
 
 class UsersRequestError(Exception):
@@ -159,7 +164,10 @@ def _user_answer(run: RunContext, table: DataTable, row_id: int) -> Answer:
 def force_login(request: dict, run: RunContext) -> Answer:
     """Log the visitor in to this widget as a row of its Users table (and no other table's)."""
     table = users_table(run.widget_id)
-    row_id = row_of(table, request.get("id")) if table is not None else None
+    wanted = request.get("id")
+    if not isinstance(wanted, (str, int)) or not str(wanted).isdigit() or int(wanted) > MAX_ROW_ID:
+        wanted = None
+    row_id = row_of(table, wanted) if table is not None and wanted is not None else None
     if table is None or request.get("table") != table.name or row_id is None:
         raise UsersRequestError(
             "force_login takes a row of this widget's app_tables.users.", "TypeError"
@@ -290,6 +298,10 @@ def _outside_transactions(handler: Any) -> Any:
             return {"ok": False, "message": str(error), "error": error.error}
         except TableChangeError as error:
             return refusal(f"The Users table could not be used: {error}")
+        except Exception:
+            log.exception("anvil.users request failed for widget %s", run.widget_id)
+            db.session.rollback()
+            return refusal("Logging in could not be done because of a problem on the server.")
 
     return answer
 
