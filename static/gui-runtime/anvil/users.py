@@ -78,3 +78,22 @@ def get_user(allow_remembered: bool = True):
     username = getattr(_pyspace_frame, "viewerUsername", None)
     email = getattr(_pyspace_frame, "viewerEmail", None)
     return ViewerRow(str(username), str(email) if email else None) if username else None
+
+
+def _server_only(name: str):
+    def refuse(*args, **kwargs):
+        raise NotImplementedError(
+            f"anvil.users.{name}() is not available in client code on py.space: call a server "
+            "function that uses it, or login_with_form() to open the site's log-in page."
+        )
+
+    refuse.__name__ = name
+    return refuse
+
+
+signup_with_form = _server_only("signup_with_form")
+login_with_email = _server_only("login_with_email")
+signup_with_email = _server_only("signup_with_email")
+force_login = _server_only("force_login")
+logout = _server_only("logout")
+send_password_reset_email = _server_only("send_password_reset_email")
