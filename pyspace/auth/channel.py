@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..sandbox.services import Answer, RunContext, refusal
 from ..tables import transactions
-from ..tables.rows import row_of
+from ..tables.rows import RowChangeError, row_of
 from ..tables.schema import TableChangeError
 from ..tables.users import (
     account_of_row,
@@ -150,8 +150,12 @@ def get_user(request: dict, run: RunContext) -> Answer:
     widget's Users table, or `"user": None` for a visitor or a scheduled task."""
     try:
         user = transactions.within(run, lambda: _user_row(run))
-    except (TableChangeError, transactions.TransactionError) as error:
+    except (TableChangeError, RowChangeError, transactions.TransactionError) as error:
         return refusal(f"The Users table could not be used: {error}")
+    except Exception:
+        log.exception("get_user failed for widget %s", run.widget_id)
+        db.session.rollback()
+        return refusal("The Users table could not be used because of a problem on the server.")
     return {"ok": True, "user": user}
 
 
@@ -296,7 +300,7 @@ def _outside_transactions(handler: Any) -> Any:
             return handler(request, run)
         except UsersRequestError as error:
             return {"ok": False, "message": str(error), "error": error.error}
-        except TableChangeError as error:
+        except (TableChangeError, RowChangeError) as error:
             return refusal(f"The Users table could not be used: {error}")
         except Exception:
             log.exception("anvil.users request failed for widget %s", run.widget_id)

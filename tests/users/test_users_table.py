@@ -255,3 +255,14 @@ def test_the_data_panel_shows_the_users_table_with_its_rows(app, alice):
     assert panel.status_code == 200 and ">users<" in panel.get_data(as_text=True)
     rows = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/rows")
     assert rows.status_code == 200 and "alice" in rows.get_data(as_text=True)
+
+
+@pytest.fixture
+def no_rows_left(app_config):
+    app_config.update(TABLES_MAX_ROWS=0)
+
+
+def test_a_full_widget_refuses_get_user_with_a_message(no_rows_left, app, widget, visitor):
+    with app.app_context():
+        answer = ask(RunContext(widget_id=widget, actor_id=visitor), "get_user")
+    assert answer["ok"] is False and "tables are full" in answer["message"]
