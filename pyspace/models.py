@@ -190,6 +190,9 @@ class Widget(Model):
     # E-mail the owner alerts about this widget (a possible extraction attempt, a scheduled
     # task failing again and again); the owner can switch them off.
     owner_alerts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Whether widget code may make py.space accounts (anvil.users.signup_with_email), as
+    # Anvil's Users service's "Allow visitors to sign up"; off unless the owner switches it on.
+    users_allow_signup: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
@@ -610,6 +613,15 @@ COLUMN_TYPES = (
 CLIENT_ACCESS = ("none", "search", "edit")
 # Column types whose values are rows of another table (kept in DataLink, not DataCell).
 LINK_TYPES = ("link_single", "link_multiple")
+# A Users table's own columns (name, type): the py.space username, then Anvil's. Set from the
+# account by the site, read-only to widget code and to the Data panel (tables/users.py).
+ACCOUNT_COLUMNS = (
+    ("username", "text"),
+    ("email", "text"),
+    ("enabled", "bool"),
+    ("signed_up", "datetime"),
+    ("last_login", "datetime"),
+)
 
 
 class DataTable(Model):
@@ -630,6 +642,10 @@ class DataTable(Model):
     # What client (browser) code may do with the table, as Anvil's "Form code can search /
     # edit this table": one of CLIENT_ACCESS. Server code always has full access.
     client_access: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    # The widget's Users table (`app_tables.users`, `anvil.users.get_user()`): one row per
+    # account that used the widget while logged in, with read-only account columns
+    # (tables/users.py). At most one per widget, named "users".
+    is_users: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     columns: Mapped[list["DataColumn"]] = relationship(
         back_populates="table",
@@ -689,6 +705,14 @@ class DataRow(Model):
         ForeignKey("data_tables.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # In a Users table (DataTable.is_users): the account the row stands for. An account has
+    # at most one row per Users table; deleting the account keeps the owner's row, unlinked.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_data_rows_account_id_users"),
+        default=None,
+    )
+
+    __table_args__ = (UniqueConstraint("table_id", "account_id", name="uq_data_row_account"),)
 
 
 class DataCell(Model):
@@ -780,6 +804,13 @@ class WidgetSession(Model):
     session_id: Mapped[str] = mapped_column(String(64))
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # A log-in made by widget code (anvil.users.force_login / login_with_email / logout):
+    # while `login_set`, the widget's later calls in this session see Users-table row
+    # `login_row_id` (None: logged out) instead of the site's account — but only while the
+    # site's account is still `login_actor_id` (a site log-in or log-out ends it).
+    login_set: Mapped[bool] = mapped_column(default=False, server_default=false())
+    login_row_id: Mapped[int | None] = mapped_column(default=None)
+    login_actor_id: Mapped[int | None] = mapped_column(default=None)
 
 
 class TableImport(Model):

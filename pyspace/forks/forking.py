@@ -123,7 +123,15 @@ def copy_table_structure(from_widget_id: str, to_widget_id: str) -> None:
     new_target = db.aliased(DataTable)
     db.session.execute(
         insert(DataTable).from_select(
-            ["widget_id", "name", "row_count", "byte_count", "created_at", "client_access"],
+            [
+                "widget_id",
+                "name",
+                "row_count",
+                "byte_count",
+                "created_at",
+                "client_access",
+                "is_users",
+            ],
             db.select(
                 literal(to_widget_id),
                 old.name,
@@ -131,6 +139,7 @@ def copy_table_structure(from_widget_id: str, to_widget_id: str) -> None:
                 literal(0),
                 literal(utcnow()),
                 old.client_access,
+                old.is_users,
             )
             .where(old.widget_id == from_widget_id)
             .order_by(old.id),

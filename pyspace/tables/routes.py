@@ -112,6 +112,18 @@ def auto_columns(widget_id: str):
     return _panel(widget, events=toast(f"Adding columns automatically is {state}."))
 
 
+@bp.post("/widgets/<widget_id>/tables/users-signup")
+def users_signup(widget_id: str):
+    """Switch "widget code may sign people up" (anvil.users.signup_with_email) on or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_users_signup(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "on" if on else "off"
+    return _panel(widget, events=toast(f"Signing up from the widget is {state}."))
+
+
 @bp.post("/widgets/<widget_id>/tables")
 def create(widget_id: str):
     """Create a table (`name`); a bad or taken name comes back next to the field."""
@@ -292,7 +304,10 @@ def delete_column(widget_id: str, table_id: int, column_id: int):
     widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
     EmptyForm()
     name = column.name
-    schema.delete_column(table, column)
+    try:
+        schema.delete_column(table, column)
+    except schema.TableChangeError as error:
+        return _rows_view(widget, table, 422, error=str(error), error_for=f"column-{column.id}")
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=toast(f"Deleted the column {name}."))

@@ -22,7 +22,17 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from .. import quotas
 from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
-from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable, Widget, utcnow
+from ..models import (
+    ACCOUNT_COLUMNS,
+    LINK_TYPES,
+    DataCell,
+    DataColumn,
+    DataLink,
+    DataRow,
+    DataTable,
+    Widget,
+    utcnow,
+)
 from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
 from .queries import no_such_column
 from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
@@ -47,6 +57,19 @@ class QuotaError(RowChangeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "QuotaExceededError")
+
+
+def _refuse_account_columns(table: DataTable, names) -> None:
+    """A Users table's account columns belong to the site's accounts: nobody else sets them
+    (a widget changing a visitor's e-mail could take their account over by password reset)."""
+    if not table.is_users:
+        return
+    taken = sorted({name for name, _ in ACCOUNT_COLUMNS} & set(names))
+    if taken:
+        raise RowChangeError(
+            f"{', '.join(taken)} of the Users table come from the person's py.space account "
+            "and can't be changed here; add your own columns for anything else."
+        )
 
 
 def columns_by_name(table: DataTable) -> dict[str, DataColumn]:
@@ -223,7 +246,12 @@ def add_rows(
     full quota: nothing is added); then rows go in batches, one short transaction each, with
     one multi-row INSERT for the rows and one per column for their cells.
     `on_batch(rows_so_far)` is called in each batch's transaction, before its commit (an
-    import records its progress so)."""
+    import records its progress so). A Users table's rows are made by accounts, not added."""
+    if table.is_users and rows:
+        raise RowChangeError(
+            "Rows of the Users table are the accounts that use this widget: one is made when "
+            "someone logged in uses it."
+        )
     columns = columns_by_name(table)
     planned = [_cells(table, columns, values) for values in rows]
     _check_quota(table, len(planned), _planned_size(planned))
@@ -295,8 +323,13 @@ def row_of(table: DataTable, row_id: Any) -> int | None:
     return db.session.scalar(select(DataRow.id).filter_by(id=wanted, table_id=table.id))
 
 
-def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
-    """Set some of a row's values (None clears one)."""
+def update_row(
+    table: DataTable, row_id: int, values: dict[str, Any], account: bool = False
+) -> None:
+    """Set some of a row's values (None clears one). A Users table's account columns are
+    set only with `account` (tables/users.py, from the account itself)."""
+    if not account:
+        _refuse_account_columns(table, values)
     cells = _cells(table, columns_by_name(table), values)
     if not cells:
         return
@@ -332,6 +365,22 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
     except Exception:
         db.session.rollback()
         raise
+
+
+def add_account_row(table: DataTable, account_id: int) -> int:
+    """A new empty row of Users table `table` standing for account `account_id`; its id.
+    (The caller fills its account columns with update_row(..., account=True).)"""
+    try:
+        _check_quota(table, 1, 0)
+        row = DataRow(table_id=table.id, account_id=account_id, created_at=utcnow())
+        db.session.add(row)
+        db.session.flush()
+        _count(table.id, 1, 0)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return row.id
 
 
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, select, update
 from .. import quotas
 from ..extensions import db
 from ..models import (
+    ACCOUNT_COLUMNS,
     CLIENT_ACCESS,
     COLUMN_TYPES,
     LINK_TYPES,
@@ -22,6 +23,8 @@ from ..models import (
 )
 
 RESERVED_COLUMN = "id"
+# The name of a widget's Users table (DataTable.is_users), as Anvil's app_tables.users.
+USERS_TABLE = "users"
 # A link's share of the bytes quota (as rows.py counts it).
 LINK_BYTES = 16
 
@@ -124,17 +127,51 @@ def set_auto_columns(widget: Widget, on: bool) -> None:
     _commit()
 
 
+def set_users_signup(widget: Widget, on: bool) -> None:
+    """Whether the widget's code may make py.space accounts (anvil.users.signup_with_email)."""
+    widget.users_allow_signup = on
+    _commit()
+
+
 def create_table(widget: Widget, name: str) -> DataTable:
-    """A new empty table of `widget` (refused once its owner's storage budget is used up)."""
+    """A new empty table of `widget` (refused once its owner's storage budget is used up).
+    A table named "users" is the widget's Users table, made with its account columns."""
     if full := quotas.storage_error(widget.owner_id, 0):
         raise TableChangeError(full)
     table = DataTable(widget_id=widget.id, name=_table_name(widget.id, name))
     db.session.add(table)
+    if table.name == USERS_TABLE:
+        db.session.flush()
+        make_users_table(table)
     _commit()
     return table
 
 
+def make_users_table(table: DataTable) -> None:
+    """Make `table` (named "users") the widget's Users table: add the account columns it
+    lacks. A column of the same name and another type is refused (caller commits)."""
+    have = {column.name: column for column in table.columns}
+    for name, type_ in ACCOUNT_COLUMNS:
+        column = have.get(name)
+        if column is not None and column.type != type_:
+            raise TableChangeError(
+                f"Table users has a column {name} of type {column.type}: the Users table "
+                f"needs it to be {type_}. Rename or delete that column."
+            )
+        if column is None:
+            db.session.add(DataColumn(table_id=table.id, name=name, type=type_))
+    table.is_users = True
+    db.session.flush()
+    db.session.refresh(table)
+
+
+def _account_column(table: DataTable, column: DataColumn) -> bool:
+    return table.is_users and any(column.name == name for name, _ in ACCOUNT_COLUMNS)
+
+
 def rename_table(table: DataTable, name: str) -> None:
+    if table.is_users and name.strip() != table.name:
+        raise TableChangeError("The Users table is app_tables.users: it keeps its name.")
     table.name = _table_name(table.widget_id, name, keep=table)
     _commit()
 
@@ -177,12 +214,16 @@ def column_of(table: DataTable, column_id: int) -> DataColumn | None:
 
 
 def rename_column(table: DataTable, column: DataColumn, name: str) -> None:
+    if _account_column(table, column) and name.strip() != column.name:
+        raise TableChangeError(f"{column.name} is one of the Users table's own columns.")
     column.name = _column_name(table, name, keep=column)
     _commit()
 
 
 def delete_column(table: DataTable, column: DataColumn) -> None:
     """Delete a column and its values, giving their bytes back to the quota."""
+    if _account_column(table, column):
+        raise TableChangeError(f"{column.name} is one of the Users table's own columns.")
     size = (
         db.session.scalar(
             select(func.coalesce(func.sum(DataCell.size_bytes), 0)).where(

@@ -48,6 +48,12 @@ function reportHeight() {
 }
 new ResizeObserver(reportHeight).observe(document.body);
 
+// anvil.users.login_with_form(): ask the embedding page to open the site's log-in page (it
+// comes back to the widget afterwards). The message carries nothing but its type.
+function requestLogin() {
+  window.parent.postMessage({ type: "pyspace:login" }, "*");
+}
+
 // --- The call channel: this widget's call route, authorized by the token alone (no cookies).
 
 let callsInFlight = 0;
@@ -234,7 +240,7 @@ async function bootWidget() {
   pyodide.registerJsModule("_pyspace_frame", {
     call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
     mediaUrl: mediaUrl, downloadMedia: downloadMedia,
-    viewerEmail: boot.viewerEmail,
+    viewerEmail: boot.viewerEmail, requestLogin: requestLogin,
   });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);

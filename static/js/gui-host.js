@@ -1,6 +1,8 @@
 // On pages that embed GUI widgets: size each sandboxed widget frame to its content, and reload
-// a frame on request (the editor's preview). Frames can't touch this page; the only message
-// accepted from them is their height, and only from a frame this page embeds.
+// a frame on request (the editor's preview), and open the log-in page when a frame's client
+// code calls anvil.users.login_with_form(). Frames can't touch this page; the only messages
+// accepted from them are their height and "log in", and only from a frame this page embeds
+// (the log-in address is the page's own, in the frame's data-gui-login, never the message's).
 (function () {
   "use strict";
   const MIN_HEIGHT = 120;
@@ -8,6 +10,12 @@
 
   window.addEventListener("message", function (event) {
     const data = event.data;
+    if (data && data.type === "pyspace:login") {
+      document.querySelectorAll("iframe[data-gui-login]").forEach(function (frame) {
+        if (frame.contentWindow === event.source) window.location.assign(frame.dataset.guiLogin);
+      });
+      return;
+    }
     if (!data || data.type !== "pyspace:frame-height" || typeof data.height !== "number") return;
     document.querySelectorAll("iframe[data-gui-frame]").forEach(function (frame) {
       if (frame.contentWindow !== event.source) return;

@@ -81,6 +81,7 @@ ROUTES = {
     "operations.metrics": LOOPBACK,
     "operations.admin_status": ADMIN,
     "tables.auto_columns": OWNER,
+    "tables.users_signup": OWNER,
     "tables.client_access": OWNER,
     "tables.import_status": OWNER,
     "widgets.add_module": OWNER,

@@ -4,7 +4,12 @@
 e-mail address (and nothing else about them) when it loaded, or None for an anonymous viewer.
 Server functions get the same account from `anvil.users.get_user()` in server code — check
 there, not here, before doing anything on a user's behalf: code in the browser can be changed
-by whoever runs it.
+by whoever runs it. (A log-in made by server code, force_login or login_with_email, shows in
+server code's get_user() only.)
+
+`login_with_form()` returns the viewer when they are logged in; otherwise it asks the page to
+open the site's own log-in page, which brings them back to the widget logged in (the widget
+starts again then, and get_user() answers with them).
 """
 
 import _pyspace_frame  # registered by static/js/gui-frame.js
@@ -59,8 +64,36 @@ class ViewerRow:
         return f"<anvil.users user {self._columns['username']!r}>"
 
 
+def login_with_form(show_signup_option: bool = True, remember_by_default: bool = True, **_ignored):
+    """The viewer if logged in; else open the site's log-in page (leaving this page, which
+    comes back logged in) and return None."""
+    user = get_user()
+    if user is None:
+        _pyspace_frame.requestLogin()
+    return user
+
+
 def get_user(allow_remembered: bool = True):
     """The viewer (`user['username']`, `user['email']`), or None when nobody is logged in."""
     username = getattr(_pyspace_frame, "viewerUsername", None)
     email = getattr(_pyspace_frame, "viewerEmail", None)
     return ViewerRow(str(username), str(email) if email else None) if username else None
+
+
+def _server_only(name: str):
+    def refuse(*args, **kwargs):
+        raise NotImplementedError(
+            f"anvil.users.{name}() is not available in client code on py.space: call a server "
+            "function that uses it, or login_with_form() to open the site's log-in page."
+        )
+
+    refuse.__name__ = name
+    return refuse
+
+
+signup_with_form = _server_only("signup_with_form")
+login_with_email = _server_only("login_with_email")
+signup_with_email = _server_only("signup_with_email")
+force_login = _server_only("force_login")
+logout = _server_only("logout")
+send_password_reset_email = _server_only("send_password_reset_email")
