@@ -561,12 +561,17 @@ def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str,
     if not ids:
         return {}
     by_id = {column.id: column for column in columns}
-    values = {row_id: {column.name: None for column in columns} for row_id in ids}
+    values: dict[int, dict[str, Any]] = {
+        row_id: {column.name: None for column in columns} for row_id in ids
+    }
     cells = db.session.execute(select(DataCell).where(DataCell.row_id.in_(ids))).scalars()
     for cell in cells:
         column = by_id.get(cell.column_id)
         if column is not None and column.type in CELL_FIELD:
             values[cell.row_id][column.name] = from_cell(column.type, _field(column, cell))
+        elif column is not None and column.type == "link_multiple":
+            # A list was set (rows.py's list cell): [] until its links are added below.
+            values[cell.row_id][column.name] = []
     link_columns = [column.id for column in columns if column.type in LINK_TYPES]
     if link_columns:
         _add_links(values, by_id, ids, link_columns)

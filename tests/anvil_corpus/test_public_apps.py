@@ -399,11 +399,6 @@ def test_task_manager_lists_edits_and_deletes_a_project(app, alice):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a link_multiple column set to [] reads back as [] (here None): "
-    "add_project_to_table sets project_row['columns'] = [] and then adds with +=",
-)
 def test_task_manager_creates_a_project_with_its_default_columns(app, alice):
     widget_id = imported(alice, TASKS_APP)
     token = token_for(alice, widget_id)
