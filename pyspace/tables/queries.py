@@ -528,7 +528,8 @@ def newest_row_ids(
     return _page(statement, offset, limit)
 
 
-PANEL_QUERY_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
+# A column name may hold spaces ("Task Name = Docs"), not the comparison signs.
+PANEL_QUERY_RE = re.compile(r"^\s*([^<>=!]+?)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
 PANEL_OPS = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 
 

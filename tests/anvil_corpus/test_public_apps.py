@@ -445,11 +445,6 @@ def test_info_panel_imports_with_its_service_modules_and_answers(app, alice):
     assert raw_call(alice, widget_id, token, "get_tasks_all") == {"ok": True, "result": None}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="column names with spaces (the app's columns table has 'Task Name' and "
-    "'Assigned to'; py.space column names are identifiers)",
-)
 def test_info_panel_keeps_column_names_with_spaces(app, alice):
     widget_id = imported(alice, INFO_PANEL)
     with app.app_context():

@@ -5,10 +5,11 @@ columns by containment (as Anvil's PostgreSQL `@>` does)."""
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import DataTable
+from pyspace.models import DataTable, Widget
 from pyspace.tables import queries, rows, schema
 from pyspace.tables.columns import RowRef
-from tests.tables.helpers import make_owner, make_widget_with_tables
+from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_tables
+from tests.tables.test_api import printed, run
 
 
 @pytest.fixture
@@ -65,3 +66,88 @@ def test_a_linked_list_whose_rows_are_deleted_reads_as_an_empty_list(app, teams)
         db.session.refresh(table)
         assert table.byte_count == 0
 
+
+# --- Column names with spaces ("Task Name"), as Anvil's -------------------------------------
+
+# A name that would break SQL text if it were ever part of it: it is only a bound value.
+HOSTILE = "x'); DROP TABLE data_rows; --"
+
+
+@pytest.fixture
+def tasks(app, owner):
+    return make_widget_with_tables(
+        app, owner, {"tasks": [("Task Name", "text"), (HOSTILE, "number")]}
+    )
+
+
+def test_column_names_may_hold_spaces_and_any_printable_text(app, tasks):
+    with app.app_context():
+        table = schema.table_named(tasks, "tasks")
+        assert [column.name for column in table.columns] == ["Task Name", HOSTILE]
+        schema.add_column(table, "Assigned to", "text")
+        for bad, message in [
+            ("tab\there", "printable"),
+            ("x" * 65, "at most 64"),
+            ("Task Name", "already has a column"),
+            ("id", "row's own id"),
+        ]:
+            with pytest.raises(schema.TableChangeError, match=message):
+                schema.add_column(table, bad, "text")
+        # Spaces at either end are trimmed, as every name typed is.
+        assert schema.add_column(table, "  Due date ", "date").name == "Due date"
+        # Table names stay Python identifiers (app_tables.tasks).
+        with pytest.raises(schema.TableChangeError, match="letters, digits"):
+            schema.create_table(db.session.get(Widget, tasks), "my tasks")
+
+
+def test_rows_are_written_and_searched_by_a_name_with_spaces(app, tasks):
+    with app.app_context():
+        table = schema.table_named(tasks, "tasks")
+        columns = rows.columns_by_name(table)
+        docs = rows.add_row(table, {"Task Name": "Docs", HOSTILE: 1})
+        rows.add_row(table, {"Task Name": "Tests", HOSTILE: 2})
+        assert _values(table, docs) == {"Task Name": "Docs", HOSTILE: 1}
+        found = queries.conditions(table, columns, [{"column": "Task Name", "query": "Docs"}])
+        assert queries.count_rows(table, found) == 1
+        hostile = queries.conditions(table, columns, [{"column": HOSTILE, "query": 2}])
+        assert queries.count_rows(table, hostile) == 1
+        # The Data panel's query box takes the name as typed.
+        assert queries.count_rows(table, queries.panel_filter(table, "Task Name = Tests")) == 1
+        assert queries.count_rows(table, queries.panel_filter(table, "Task Name != Tests")) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(DataTable)) == 1
+
+
+def test_server_code_reads_writes_and_searches_a_column_with_spaces(app, app_config, tasks):
+    app_config.update(TABLE_LIMITS)
+    result = run(
+        app,
+        tasks,
+        """
+        t = app_tables.tasks
+        row = t.add_row(**{'Task Name': 'Docs'})
+        row['Task Name'] = 'Write docs'
+        t.add_row(**{'Task Name': 'Tests'})
+        print(json.dumps([row['Task Name'], t.get(**{'Task Name': 'Write docs'}) == row,
+                          [r['Task Name'] for r in t.search(**{'Task Name': q.like('T%')})],
+                          sorted(dict(row))]))
+        """,
+        seed=False,
+    )
+    assert printed(result) == [["Write docs", True, ["Tests"], ["Task Name", HOSTILE]]]
+
+
+def test_the_data_panel_adds_a_column_named_with_spaces(app, alice):
+    widget_id = alice.create_widget("Tasks")
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "tasks")
+        table_id = table.id
+    response = alice.post(
+        f"/widgets/{widget_id}/tables/{table_id}/columns",
+        {"name": "Assigned <to>", "type": "text"},
+        htmx=True,
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Assigned &lt;to&gt;" in body and "Assigned <to>" not in body
+    with app.app_context():
+        assert [c.name for c in db.session.get(DataTable, table_id).columns] == ["Assigned <to>"]
