@@ -295,11 +295,6 @@ def test_error_tracker_files_an_error_posted_to_its_endpoint(app, alice):
     assert rows_of(app, widget_id, "app_data") == [{"app_id": widget_id}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="searching simple_object columns (error.get(sessions=[session]) matches rows whose "
-    "list holds the session, in Anvil)",
-)
 def test_error_tracker_counts_an_error_seen_again_in_another_session(app, alice):
     widget_id = error_tracker(app, alice)
     post_error(app, widget_id)

@@ -151,3 +151,112 @@ def test_the_data_panel_adds_a_column_named_with_spaces(app, alice):
     assert "Assigned &lt;to&gt;" in body and "Assigned <to>" not in body
     with app.app_context():
         assert [c.name for c in db.session.get(DataTable, table_id).columns] == ["Assigned <to>"]
+
+
+# --- Searching simple_object columns by containment, as Anvil does ---------------------------
+
+OBJECTS = {
+    "a": {"tags": ["x", "y"], "n": 1, "meta": {"k": "v", "deep": [1, 2]}},
+    "b": ["s1", "s2"],
+    "c": ["s2", ["n1", "n2"]],
+    "d": "s1",
+    "e": 1.5,
+    "f": True,
+    "g": {"k": "v2"},
+    "h": None,
+    "i": [1, "1"],
+}
+
+
+@pytest.fixture
+def objects(app, owner):
+    widget_id = make_widget_with_tables(
+        app, owner, {"things": [("label", "text"), ("data", "simple_object")]}
+    )
+    with app.app_context():
+        table = schema.table_named(widget_id, "things")
+        rows.add_rows(table, [{"label": k, "data": v} for k, v in OBJECTS.items()])
+    return widget_id
+
+
+def _labels(table: DataTable, query) -> list[str]:
+    columns = rows.columns_by_name(table)
+    where = queries.conditions(table, columns, [{"column": "data", "query": query}])
+    ids = sorted(queries.row_ids(table, where, [], 0, 100))
+    return [value["label"] for value in queries.row_values(table.columns, ids).values()]
+
+
+@pytest.mark.parametrize(
+    ("query", "labels"),
+    [
+        # A dict: every key given, each value contained in turn.
+        ({"n": 1}, "a"),
+        ({"meta": {"k": "v"}}, "a"),
+        ({"meta": {"deep": [2]}, "tags": ["y"]}, "a"),
+        ({"k": "v"}, ""),
+        ({"tags": "y"}, ""),  # below the top, a list doesn't contain a lone item
+        ({}, "ag"),
+        # A list: every item given, in any order, among others.
+        (["s1"], "b"),
+        (["s2"], "bc"),
+        (["s2", "s1"], "b"),
+        ([["n2"]], "c"),
+        ([], "bci"),
+        # A plain value: that value, or (at the top) a list holding it.
+        ("s1", "bd"),
+        (1.5, "e"),
+        (1, "i"),
+        ("1", "i"),
+        (True, "f"),
+        (None, "h"),
+        ({"x') OR 1=1 --": 1}, ""),
+        # q.any_of / q.none_of over values.
+        ({"op": "any_of", "values": [["s1"], True]}, "bf"),
+        ({"op": "none_of", "values": ["s1"]}, "acefghi"),
+    ],
+)
+def test_a_simple_object_search_matches_values_containing_the_one_given(
+    app, objects, query, labels
+):
+    with app.app_context():
+        assert "".join(_labels(schema.table_named(objects, "things"), query)) == labels
+
+
+def test_a_simple_object_search_too_large_is_refused(app, objects):
+    with app.app_context():
+        table = schema.table_named(objects, "things")
+        with pytest.raises(queries.QueryError, match="at most 200 values"):
+            _labels(table, list(range(300)))
+        deep: list = []
+        for _ in range(20):
+            deep = [deep]
+        with pytest.raises(queries.QueryError, match="nested"):
+            _labels(table, deep)
+
+
+def test_server_code_searches_simple_objects_as_in_anvils_documentation(app, app_config, owner):
+    app_config.update(TABLE_LIMITS)
+    widget_id = make_widget_with_tables(
+        app, owner, {"things": [("label", "text"), ("data", "simple_object")]}
+    )
+    result = run(
+        app,
+        widget_id,
+        """
+        t = app_tables.things
+        t.add_row(label='answer', data={'the_answer': 42, 'op': 'add'})
+        t.add_row(label='list', data=['hello', 42, 'world'])
+        def labels(*args, **kwargs):
+            return sorted(r['label'] for r in t.search(*args, **kwargs))
+        print(json.dumps([
+            labels(data={'the_answer': 42}), labels(data={'op': 'add'}),
+            labels(data=[42, 'hello']), labels(data='world'),
+            labels(data=q.any_of({'op': 'add'}, ['world'])), labels(data=q.not_({'op': 'add'})),
+            t.get(data=['hello'])['label'],
+        ]))
+        """,
+        seed=False,
+    )
+    assert printed(result) == [
+        [["answer"], ["answer"], ["list"], ["list"], ["answer", "list"], ["list"], "list"]
+    ]
