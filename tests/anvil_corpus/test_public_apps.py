@@ -504,7 +504,7 @@ def can(email, permission):
 
 @anvil.server.callable
 def people_as_dicts():
-  return serialisation.datatable_schema("people", with_id=False)().dump(
+  return serialisation.datatable_schema("people", with_id=False).dump(
     app_tables.people.search(), many=True)
 """
 
@@ -549,11 +549,6 @@ def test_anvil_extras_authorisation_checks_permissions_through_linked_roles(app,
     assert answers == [True, True, True, False]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the marshmallow package in the sandbox, and Table.list_columns() with Anvil's "
-    "column types (anvil-extras serialisation)",
-)
 def test_anvil_extras_serialisation_dumps_a_table(app, alice):
     widget_id = extras_widget(app, alice)
     token = token_for(alice, widget_id)
