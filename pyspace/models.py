@@ -661,12 +661,18 @@ class DataTable(Model):
     def name_error(name: str, what: str = "table") -> str | None:
         """Why `name` can't name a table (or, with what="column", a column), or None.
 
-        The secret-name rule: a Python identifier of at most 64 characters, so that
-        `app_tables.readings` and `row['temp']` read naturally."""
+        A table name follows the secret-name rule, a Python identifier of at most 64
+        characters, so that `app_tables.readings` reads naturally. A column name may be any
+        printable text of at most 64 characters without spaces at either end ("Task Name"),
+        as Anvil's are (`row['Task Name']`): it is only ever a bound value in SQL."""
         if not name:
             return f"A {what} needs a name."
         if len(name) > TABLE_NAME_MAX:
             return f"{what.capitalize()} names can be at most {TABLE_NAME_MAX} characters."
+        if what == "column":
+            if name != name.strip() or not name.isprintable():
+                return "Column names are printable text without spaces at either end."
+            return None
         if not SECRET_NAME_RE.fullmatch(name):
             return "Use letters, digits and underscores, not starting with a digit (like readings)."
         return None

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
+from . import simple_objects
 from .columns import (
     CELL_FIELD,
     ORDERED_TYPES,
@@ -198,8 +199,17 @@ def _equal(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
         return _linked(column, value)
     if value is None:
         return not_(_has_cell(column))
-    _searchable(column)
-    return _has_cell(column, _field(column) == value)
+    return _has_cell(column, _equals(column, value))
+
+
+def _equals(column: DataColumn, value: Any) -> ColumnElement:
+    """The cell's value is `value`; for a simple object, contains it, as Anvil searches."""
+    if column.type != "simple_object":
+        return _field(column) == value
+    try:
+        return simple_objects.contains(_field(column), value, db.engine.dialect.name)
+    except simple_objects.ObjectQueryError as error:
+        raise QueryError(str(error)) from None
 
 
 def _compare(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
@@ -253,8 +263,9 @@ def _one_of_values(table: DataTable, column: DataColumn, op: str, values: list) 
         parts.append(_has_link(column, DataLink.target_id.in_([ref.id for ref in present])))
     elif column.type == "link_multiple":
         parts += [_linked(column, value) for value in present]
+    elif column.type == "simple_object":
+        parts += [_has_cell(column, _equals(column, value)) for value in present]
     elif present:
-        _searchable(column)
         parts.append(_has_cell(column, _field(column).in_(present)))
     if len(present) < len(checked):
         no_value = _has_link(column) if column.type in LINK_TYPES else _has_cell(column)
@@ -339,13 +350,6 @@ class _Budget:
         self.left -= count
         if self.left < 0:
             raise QueryError(f"A search can have at most {MAX_VALUES} conditions and values.")
-
-
-def _searchable(column: DataColumn) -> None:
-    if column.type == "simple_object":
-        raise QueryError(
-            f"Searching inside simple_object columns isn't supported ({column.name!r})."
-        )
 
 
 def condition(
@@ -528,7 +532,8 @@ def newest_row_ids(
     return _page(statement, offset, limit)
 
 
-PANEL_QUERY_RE = re.compile(r"^\s*(\w+)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
+# A column name may hold spaces ("Task Name = Docs"), not the comparison signs.
+PANEL_QUERY_RE = re.compile(r"^\s*([^<>=!]+?)\s*(<=|>=|!=|=|<|>)\s*(.*?)\s*$")
 PANEL_OPS = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 
 
@@ -561,12 +566,17 @@ def row_values(columns: list[DataColumn], ids: list[int]) -> dict[int, dict[str,
     if not ids:
         return {}
     by_id = {column.id: column for column in columns}
-    values = {row_id: {column.name: None for column in columns} for row_id in ids}
+    values: dict[int, dict[str, Any]] = {
+        row_id: {column.name: None for column in columns} for row_id in ids
+    }
     cells = db.session.execute(select(DataCell).where(DataCell.row_id.in_(ids))).scalars()
     for cell in cells:
         column = by_id.get(cell.column_id)
         if column is not None and column.type in CELL_FIELD:
             values[cell.row_id][column.name] = from_cell(column.type, _field(column, cell))
+        elif column is not None and column.type == "link_multiple":
+            # A list was set (rows.py's list cell): [] until its links are added below.
+            values[cell.row_id][column.name] = []
     link_columns = [column.id for column in columns if column.type in LINK_TYPES]
     if link_columns:
         _add_links(values, by_id, ids, link_columns)

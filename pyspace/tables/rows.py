@@ -134,12 +134,23 @@ def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -
     return {"links": [ref.id for ref in refs], "size_bytes": LINK_BYTES * len(refs)}
 
 
+def _list_cell(row_id: int, column: DataColumn) -> dict:
+    """The DataCell that says a link_multiple value is a list, even an empty one: a set
+    `[]` reads back as `[]`, as in Anvil, while a value never set (no cell) reads as None.
+    Its links are DataLink rows; the cell itself holds nothing and counts no bytes."""
+    return {"row_id": row_id, "column_id": column.id, "size_bytes": 0}
+
+
 def _write(row_id: int, cells: dict[DataColumn, dict | None]) -> None:
     """Insert a row's new cells and links (its old ones for these columns are gone)."""
     new = [
         {key: v for key, v in cell.items() if key != "links"} | {"row_id": row_id}
         for column, cell in cells.items()
         if cell and column.type not in LINK_TYPES
+    ] + [
+        _list_cell(row_id, column)
+        for column, cell in cells.items()
+        if cell and column.type == "link_multiple"
     ]
     if new:
         db.session.execute(insert(DataCell), new)
@@ -282,6 +293,8 @@ def add_rows(
                 for column, cell in cells.items():
                     if not cell:
                         continue
+                    if column.type == "link_multiple":
+                        by_column.setdefault(column.id, []).append(_list_cell(row_id, column))
                     if column.type in LINK_TYPES:
                         links += _link_rows(row_id, column, cell)
                     else:

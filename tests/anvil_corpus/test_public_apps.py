@@ -295,11 +295,6 @@ def test_error_tracker_files_an_error_posted_to_its_endpoint(app, alice):
     assert rows_of(app, widget_id, "app_data") == [{"app_id": widget_id}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="searching simple_object columns (error.get(sessions=[session]) matches rows whose "
-    "list holds the session, in Anvil)",
-)
 def test_error_tracker_counts_an_error_seen_again_in_another_session(app, alice):
     widget_id = error_tracker(app, alice)
     post_error(app, widget_id)
@@ -399,11 +394,6 @@ def test_task_manager_lists_edits_and_deletes_a_project(app, alice):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a link_multiple column set to [] reads back as [] (here None): "
-    "add_project_to_table sets project_row['columns'] = [] and then adds with +=",
-)
 def test_task_manager_creates_a_project_with_its_default_columns(app, alice):
     widget_id = imported(alice, TASKS_APP)
     token = token_for(alice, widget_id)
@@ -450,11 +440,6 @@ def test_info_panel_imports_with_its_service_modules_and_answers(app, alice):
     assert raw_call(alice, widget_id, token, "get_tasks_all") == {"ok": True, "result": None}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="column names with spaces (the app's columns table has 'Task Name' and "
-    "'Assigned to'; py.space column names are identifiers)",
-)
 def test_info_panel_keeps_column_names_with_spaces(app, alice):
     widget_id = imported(alice, INFO_PANEL)
     with app.app_context():
@@ -519,7 +504,7 @@ def can(email, permission):
 
 @anvil.server.callable
 def people_as_dicts():
-  return serialisation.datatable_schema("people", with_id=False)().dump(
+  return serialisation.datatable_schema("people", with_id=False).dump(
     app_tables.people.search(), many=True)
 """
 
@@ -564,11 +549,6 @@ def test_anvil_extras_authorisation_checks_permissions_through_linked_roles(app,
     assert answers == [True, True, True, False]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the marshmallow package in the sandbox, and Table.list_columns() with Anvil's "
-    "column types (anvil-extras serialisation)",
-)
 def test_anvil_extras_serialisation_dumps_a_table(app, alice):
     widget_id = extras_widget(app, alice)
     token = token_for(alice, widget_id)

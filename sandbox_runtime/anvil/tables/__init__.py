@@ -71,6 +71,14 @@ def _encode(value):
     return value
 
 
+def _encode_searched(value):
+    """A value searched for: a plain dict (a simple object) goes as an `eq` query, so that
+    one with an "op" key isn't read as a query."""
+    if isinstance(value, dict):
+        return {"op": "eq", "value": value}
+    return _encode(value)
+
+
 def _ask(table, op, **payload):
     message = {"op": "tables_" + op, "table": table, **payload}
     try:
@@ -342,7 +350,7 @@ class SearchIterator:
 
 def _search_arguments(table, args, filters):
     """search()'s arguments as the request carries them."""
-    wire = [{"column": name, "query": _encode(value)} for name, value in filters.items()]
+    wire = [{"column": name, "query": _encode_searched(value)} for name, value in filters.items()]
     order = []
     columns = visible = None
     page = PAGE_SIZE
