@@ -9,6 +9,7 @@ Labels are small fixed sets (an account's class, never an account; an outcome, n
 or a title), so the number of series stays bounded however many accounts and widgets there are.
 """
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ from prometheus_client import Counter, Histogram
 
 if TYPE_CHECKING:
     from .models import User
+
+log = logging.getLogger(__name__)
 
 SANDBOX_STARTS = Counter(
     "pyspace_sandbox_starts", "Sandboxes started (Python started: warm-pool fills and cold starts)"
@@ -59,22 +62,27 @@ def account_class(user: "User") -> str:
 
 
 def observe_queue_wait(run_id: int) -> None:
-    """Count how long the run `run_id`, just claimed (committed), waited since it was queued;
-    ends the session's read transaction."""
+    """Count how long the run `run_id`, just claimed (committed), waited since it was queued.
+    Ends the session's read transaction; a database error here is logged, never raised: the
+    claimed run goes ahead uncounted."""
     from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from .extensions import db
     from .models import Run, User, Widget, utcnow
 
-    found = db.session.execute(
-        select(Run.created_at, User)
-        .join(Widget, Widget.id == Run.widget_id)
-        .join(User, User.id == Widget.owner_id)
-        .where(Run.id == run_id)
-    ).first()
-    if found is None:
-        return
-    queued_at: datetime = found[0]
-    waited = max(0.0, (utcnow() - queued_at).total_seconds())
-    QUEUE_WAIT_SECONDS.labels(account_class(found[1])).observe(waited)
-    db.session.rollback()  # end the read: what the caller does next sees fresh data
+    try:
+        found = db.session.execute(
+            select(Run.created_at, User)
+            .join(Widget, Widget.id == Run.widget_id)
+            .join(User, User.id == Widget.owner_id)
+            .where(Run.id == run_id)
+        ).first()
+        if found is not None:
+            queued_at: datetime = found[0]
+            waited = max(0.0, (utcnow() - queued_at).total_seconds())
+            QUEUE_WAIT_SECONDS.labels(account_class(found[1])).observe(waited)
+    except SQLAlchemyError as error:
+        log.warning("could not count run %s's queue wait: %s", run_id, error)
+    finally:
+        db.session.rollback()  # end the read: what the caller does next sees fresh data
