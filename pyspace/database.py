@@ -20,6 +20,8 @@ from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from .counters import DATABASE_BUSY
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -150,6 +152,7 @@ def retry_when_busy(write: Callable[[], T], attempts: int = 6, first_wait: float
             if not is_database_busy(error) or attempt == attempts - 1:
                 raise
             log.warning("database busy; trying the write again (%d of %d)", attempt + 2, attempts)
+            DATABASE_BUSY.labels("bookkeeping_retry").inc()
             time.sleep(first_wait * 2**attempt)
     raise AssertionError("unreachable")  # the loop returns or raises
 

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .counters import DATABASE_BUSY
 from .database import is_database_busy
 from .extensions import db
 from .htmx import respond
@@ -67,6 +68,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if not is_database_busy(error):
             raise error
+        DATABASE_BUSY.labels("request").inc()
         current_app.logger.warning(
             "database busy: answered 503 to %s %s", request.method, request.path
         )

@@ -29,6 +29,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from ..counters import MAIL
 from ..extensions import db
 from ..models import MailMessage, User, Widget, utcnow
 from ..sandbox.redaction import Redactor
@@ -275,6 +276,7 @@ def send_widget_mail(widget: Widget, draft: Draft, redactor: Redactor) -> MailMe
     if refusal:
         db.session.execute(delete(MailMessage).where(MailMessage.id == row.id))
         db.session.commit()
+        MAIL.labels("refused").inc()
         raise MailRefusedError(refusal)
     smtp_url = config["SMTP_URL"]
     if not smtp_url or to_owner_without_address:

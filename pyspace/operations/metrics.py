@@ -2,12 +2,14 @@
 
 Two kinds of numbers:
 - counted as things happen, in each process: requests by endpoint and status, finished runs by
-  kind and outcome with their durations, extraction alerts. Runs and alerts are counted by
-  SQLAlchemy events on their rows, so runs finished by the queue consumer count too. With
+  kind and outcome with their durations, extraction alerts, mail outcomes, and (from
+  pyspace/counters.py) sandbox starts, database busy waits and queued runs' waits. Runs, alerts
+  and mail are counted by SQLAlchemy events on their rows, so the queue consumer's count too. With
   PROMETHEUS_MULTIPROC_DIR set (`./manage.sh serve` sets it for gunicorn and the consumer),
   every process writes its counts there and a scrape adds them up;
 - read from the database and this process at each scrape: queue depth, runs in the last hour,
-  failing schedules, active extraction blocks, the warm pool's ready sandboxes, free disk.
+  failing schedules, active extraction blocks, the warm pool's size and ready sandboxes, free
+  disk.
 """
 
 import os
@@ -28,10 +30,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import event, inspect
 
-from ..models import AuditEvent, Run
+from ..counters import MAIL
+from ..models import AuditEvent, MailMessage, Run
 from . import status
 
 FINISHED = ("completed", "failed", "killed", "missing", "skipped")
+# A mail row's outcomes; "refused" (by a daily limit) is counted where it is refused: that row
+# is deleted.
+MAIL_OUTCOMES = ("sent", "outbox", "failed")
 
 REQUESTS = Counter(
     "pyspace_http_requests",
@@ -67,12 +73,21 @@ def _count_alert(mapper, connection, audit_event: AuditEvent) -> None:
         EXTRACTION_ALERTS.inc()
 
 
+def _count_mail(mapper, connection, message: MailMessage) -> None:
+    state = inspect(message)
+    changed = state.attrs.status.history.has_changes() or state.pending
+    if message.status in MAIL_OUTCOMES and changed:
+        MAIL.labels(message.status).inc()
+
+
 def listen_to_models() -> None:
-    """Count runs and alerts as their rows are written (once per process)."""
+    """Count runs, alerts and mail as their rows are written (once per process)."""
     if not event.contains(Run, "after_insert", _count_finished_run):
         event.listen(Run, "after_insert", _count_finished_run)
         event.listen(Run, "after_update", _count_finished_run)
         event.listen(AuditEvent, "after_insert", _count_alert)
+        event.listen(MailMessage, "after_insert", _count_mail)
+        event.listen(MailMessage, "after_update", _count_mail)
 
 
 def _start_timer() -> None:
@@ -127,6 +142,11 @@ class SiteCollector(Collector):
             "pyspace_extraction_blocks_active",
             "Callers blocked from a widget for possible secret extraction",
             value=status.active_extraction_blocks(),
+        )
+        yield GaugeMetricFamily(
+            "pyspace_warm_pool_size",
+            "Sandboxes this web process's warm pool keeps ready (0: no pool)",
+            value=status.warm_pool_size(self.app),
         )
         idle = status.warm_pool_idle(self.app)
         yield GaugeMetricFamily(

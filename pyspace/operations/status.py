@@ -198,6 +198,12 @@ def warm_pool_idle(app: Flask) -> int | None:
     return pool.idle_count() if pool is not None else None
 
 
+def warm_pool_size(app: Flask) -> int:
+    """How many ready sandboxes this process's warm pool keeps (0: no pool, or no runner yet)."""
+    pool = getattr(app.extensions.get("runner"), "pool", None)
+    return int(getattr(pool, "size", 0)) if pool is not None else 0
+
+
 def disk_free_bytes(app: Flask) -> int:
     return shutil.disk_usage(app.instance_path).free
 

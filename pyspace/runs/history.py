@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from .. import owner_alerts, quotas
 from ..bounded_input import MAX_INT
+from ..counters import observe_queue_wait
 from ..database import begin_bookkeeping, retry_when_busy, rows_changed
 from ..extensions import db
 from ..models import ACTIVE_RUN_STATUSES, Run, Schedule, Widget, utcnow
@@ -117,7 +118,10 @@ def claim_run(run_id: int) -> bool:
         db.session.commit()
         return claimed == 1
 
-    return retry_when_busy(write)
+    claimed = retry_when_busy(write)
+    if claimed:
+        observe_queue_wait(run_id)
+    return claimed
 
 
 def claim_next_run() -> int | None:

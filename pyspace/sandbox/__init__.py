@@ -33,6 +33,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, has_request_context, request
 from flask_limiter.util import get_remote_address
 
+from ..counters import SANDBOX_STARTS, SANDBOXES_TAKEN
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .exchange import execute
 from .fairness import FairQueue, RunRefusedError
@@ -96,6 +97,7 @@ class Runner:
 
     def start_sandbox(self) -> Sandbox:
         """A fresh sandbox with this app's limits (cold: Python starts now)."""
+        SANDBOX_STARTS.inc()
         if not self.sandboxed:
             runtime_dir, packages_dir = self._plain_process_files()
             return start_sandbox(self.settings.limits, packages_dir, False, runtime_dir=runtime_dir)
@@ -193,6 +195,7 @@ class Runner:
     ) -> RunResult:
         try:
             sandbox, warm = self.take_sandbox()
+            SANDBOXES_TAKEN.labels("warm" if warm else "cold").inc()
             if on_start is not None:
                 on_start(sandbox)
             result = execute(sandbox, job, limits, context, self.services)
