@@ -287,22 +287,7 @@ def add_rows(
                     [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
                 )
             )
-            by_column: dict[int, list[dict]] = {}
-            links: list[dict] = []
-            for row_id, cells in zip(new_ids, batch, strict=True):
-                for column, cell in cells.items():
-                    if not cell:
-                        continue
-                    if column.type == "link_multiple":
-                        by_column.setdefault(column.id, []).append(_list_cell(row_id, column))
-                    if column.type in LINK_TYPES:
-                        links += _link_rows(row_id, column, cell)
-                    else:
-                        by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
-            for new in by_column.values():
-                db.session.execute(insert(CELLS), new)
-            if links:
-                db.session.execute(insert(DataLink), links)
+            _insert_cells(new_ids, batch)
             _count(table_id, len(batch), size)
             if on_batch is not None:
                 on_batch(len(ids) + len(batch))
@@ -316,6 +301,27 @@ def add_rows(
             ) from error
         ids += new_ids
     return ids
+
+
+def _insert_cells(row_ids: list[int], planned: list) -> None:
+    """Insert the planned cells of new rows `row_ids`: one executemany per column, one for
+    their links."""
+    by_column: dict[int, list[dict]] = {}
+    links: list[dict] = []
+    for row_id, cells in zip(row_ids, planned, strict=True):
+        for column, cell in cells.items():
+            if not cell:
+                continue
+            if column.type == "link_multiple":
+                by_column.setdefault(column.id, []).append(_list_cell(row_id, column))
+            if column.type in LINK_TYPES:
+                links += _link_rows(row_id, column, cell)
+            else:
+                by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
+    for new in by_column.values():
+        db.session.execute(insert(CELLS), new)
+    if links:
+        db.session.execute(insert(DataLink), links)
 
 
 def _planned_size(planned) -> int:
