@@ -13,7 +13,7 @@ value is checked, and the quota counted, before the first batch is written; a fa
 committed in place and says how many rows went in.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from flask import current_app
@@ -303,7 +303,7 @@ def add_rows(
     return ids
 
 
-def _insert_cells(row_ids: list[int], planned: list) -> None:
+def _insert_cells(row_ids: list[int], planned: Sequence[dict]) -> None:
     """Insert the planned cells of new rows `row_ids`: one executemany per column, one for
     their links."""
     by_column: dict[int, list[dict]] = {}
