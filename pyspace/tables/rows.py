@@ -265,8 +265,7 @@ def add_rows(
     table_id, widget_id = table.id, table.widget_id
     owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if in_widget_transaction(db.session()):
-        _check_widget_quota(widget_id, len(planned), _planned_size(planned), owner_id)
-        return _insert_batch(table_id, planned)
+        return _add_in_one_piece(table_id, widget_id, owner_id, planned)
     size_of_batch = batch_rows()
     if len(planned) > size_of_batch:
         # More than one transaction: refused before the first is written. (One batch is
@@ -294,6 +293,23 @@ def add_rows(
                 f"Stopped after adding {len(ids):,} of {len(planned):,} rows: {error}"
             ) from error
         ids += new_ids
+    return ids
+
+
+def _add_in_one_piece(
+    table_id: int, widget_id: str, owner_id: int | None, planned: list
+) -> list[int]:
+    """Add the planned rows with one commit: the commit of a savepoint in widget code's
+    transaction, so a failure anywhere leaves none of them."""
+    size = _planned_size(planned)
+    try:
+        _check_widget_quota(widget_id, len(planned), size, owner_id)
+        ids = _insert_batch(table_id, planned)
+        _count(table_id, len(planned), size)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return ids
 
 
