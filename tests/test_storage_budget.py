@@ -13,6 +13,7 @@ from pyspace.runs import history
 from pyspace.sandbox.results import RunResult
 from pyspace.tables import schema
 from pyspace.tables.columns import value_size
+from pyspace.tables.rows import QuotaError, add_rows
 from tests.tables.helpers import TABLE_LIMITS
 
 TASK_CODE = """
@@ -258,3 +259,35 @@ def test_an_account_flooding_its_budget_gets_clear_refusals_and_never_stalls_ano
     assert use.code + use.tables <= BUDGET
     # Runs past the budget keep only the start and end of their output.
     assert use.history < 8 * 1024
+
+
+def test_writers_racing_for_the_last_of_the_budget_never_pass_it_together(app, alice):
+    app.config["QUOTA_STORAGE_BYTES"] = BUDGET
+    widget_id = alice.create_widget("Racers")
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "readings")
+        schema.add_column(table, "city", "text")
+    room = BUDGET - _use(app, "alice").total
+    # Each writer adds 40% of the room: two fit, a third doesn't.
+    rows = [{"city": "z" * 998}] * (room * 2 // 5 // value_size("z" * 998))
+    writers = 6
+    start = threading.Barrier(writers)
+    outcomes: list[str] = []
+
+    def write() -> None:
+        with app.app_context():
+            racing = schema.table_named(widget_id, "readings")
+            start.wait()
+            try:
+                add_rows(racing, rows)
+                outcomes.append("added")
+            except QuotaError as error:
+                outcomes.append("refused" if "storage is full" in str(error) else str(error))
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["added"] * 2 + ["refused"] * 4
+    assert _use(app, "alice").total <= BUDGET

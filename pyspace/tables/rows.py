@@ -23,7 +23,17 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from .. import quotas
 from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
-from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable, Widget, utcnow
+from ..models import (
+    LINK_TYPES,
+    DataCell,
+    DataColumn,
+    DataLink,
+    DataRow,
+    DataTable,
+    User,
+    Widget,
+    utcnow,
+)
 from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
 from .queries import no_such_column
 from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
@@ -180,6 +190,13 @@ def _check_widget_quota(
     take `more_rows` rows and `more_bytes` bytes more."""
     if more_rows <= 0 and more_bytes <= 0:
         return
+    if owner_id is None:
+        owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
+    if owner_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        # The account's writers check and write its quotas one after another (its row stays
+        # locked until this transaction ends), so two can't both take the last of the room.
+        # SQLite needs no lock: the caller has written already, and holds its one writer.
+        db.session.execute(select(User.id).where(User.id == owner_id).with_for_update())
     rows, size = widget_usage(widget_id)
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
@@ -193,8 +210,6 @@ def _check_widget_quota(
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
-    if owner_id is None:
-        owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if owner_id is not None and (full := quotas.storage_error(owner_id, max(0, more_bytes))):
         raise QuotaError(full)
 
@@ -406,13 +421,14 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
             or 0
         )
         new_size = sum(cell["size_bytes"] for cell in cells.values() if cell)
-        _check_quota(table, 0, new_size - old_size)
         db.session.execute(
             delete(DataCell).where(DataCell.row_id == row_id, DataCell.column_id.in_(column_ids))
         )
         db.session.execute(
             delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
         )
+        # Checked once this change holds the writer (SQLite), so no other write slips between.
+        _check_quota(table, 0, new_size - old_size)
         _write(row_id, cells)
         _count(table.id, 0, new_size - old_size)
         db.session.commit()
