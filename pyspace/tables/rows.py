@@ -365,8 +365,18 @@ def _insert_cells(connection: Connection, field: str, cells: list[tuple]) -> Non
     """Insert `cells` (row id, column id, value, size) holding their values in `field`: one
     executemany of plain tuples, the value converted as its column type would convert it
     (SQLAlchemy's per-parameter work was most of a bulk import's time)."""
+    if field == "object_value":
+        # JSON needs the type cast SQLAlchemy writes into its own statements (PostgreSQL).
+        connection.execute(
+            insert(CELLS),
+            [
+                {"row_id": row_id, "column_id": column_id, field: value, "size_bytes": size}
+                for row_id, column_id, value, size in cells
+            ],
+        )
+        return
     dialect = connection.dialect
-    convert = CELLS.c[field].type.bind_processor(dialect)
+    convert = CELLS.c[field].type.dialect_impl(dialect).bind_processor(dialect)
     if convert is not None:
         cells = [
             (row_id, column_id, convert(value), size) for row_id, column_id, value, size in cells
