@@ -10,7 +10,12 @@ each its own short transaction (`database.commit_batch`): SQLite has one writer,
 import in one transaction made every other account's writes wait out the busy timeout. Every
 value is checked, and the quota counted, before the first batch is written; a failure part-way
 (the database gone, the quota filled meanwhile by another writer) leaves the batches already
-committed in place and says how many rows went in.
+committed in place and says how many rows went in. Inside widget code's open transaction the
+rows go in one piece instead (that transaction is what must be all or nothing).
+
+Quotas are checked inside the transaction that writes, once it holds the database's writer
+(SQLite) or the account's row lock (PostgreSQL), so concurrent writers of one account can't
+both take the last of its room.
 """
 
 import time
