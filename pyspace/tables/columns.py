@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from ..models import COLUMN_TYPES, LINK_TYPES
@@ -127,20 +128,7 @@ def check_value(table: str, column: str, type_: str, value: Any) -> Any:
     """`value` made ready for a `type_` cell (None stays None), or TableValueError."""
     if value is None:
         return None
-    ok = {
-        "text": lambda v: isinstance(v, str),
-        "number": lambda v: (
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        ),
-        "bool": lambda v: isinstance(v, bool),
-        "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),
-        "datetime": lambda v: isinstance(v, datetime),
-        "simple_object": _is_simple_object,
-        "link_single": lambda v: isinstance(v, RowRef),
-        "link_multiple": lambda v: (
-            isinstance(v, (list, tuple)) and all(isinstance(item, RowRef) for item in v)
-        ),
-    }[type_](value)
+    ok = _ACCEPTS[type_](value)
     if not ok:
         raise TableValueError(
             f"Column {column!r} of table {table!r} holds {TYPE_LABELS[type_]}, "
@@ -186,7 +174,16 @@ def from_cell(type_: str, stored: Any) -> Any:
 
 def value_size(value: Any) -> int:
     """Roughly how many bytes `value` takes (its JSON text), for the bytes quota."""
-    return len(json.dumps(encode_wire(value), default=str).encode("utf-8"))
+    # json.dumps escapes every non-ASCII character, so its length in characters is its length
+    # in bytes. Plain values skip encode_wire (a bulk import sizes every cell).
+    kind = type(value)
+    if kind is str:
+        return len(encode_basestring_ascii(value))
+    if kind is bool:
+        return 4 if value else 5
+    if kind is float or kind is int:
+        return len(repr(value))
+    return len(json.dumps(encode_wire(value), default=str))
 
 
 def _is_simple_object(value: Any) -> bool:
@@ -195,6 +192,23 @@ def _is_simple_object(value: Any) -> bool:
     except (TypeError, ValueError, RecursionError):  # nested deeper than JSON can be written
         return False
     return True
+
+
+# What each type accepts (before conversion), looked up once per value.
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "text": lambda v: isinstance(v, str),
+    "number": lambda v: (
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ),
+    "bool": lambda v: isinstance(v, bool),
+    "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),
+    "datetime": lambda v: isinstance(v, datetime),
+    "simple_object": _is_simple_object,
+    "link_single": lambda v: isinstance(v, RowRef),
+    "link_multiple": lambda v: (
+        isinstance(v, (list, tuple)) and all(isinstance(item, RowRef) for item in v)
+    ),
+}
 
 
 def _short(value: Any) -> str:

@@ -7,6 +7,7 @@ JSON). Export writes the same format, oldest row first, so an export imports bac
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -23,6 +24,7 @@ from .rows import RowChangeError, add_rows, columns_by_name
 
 EXPORT_BATCH = 1000
 PREVIEW_ROWS = 10
+YIELD_EVERY_LINES = 500
 
 
 class ImportRunningError(RowChangeError):
@@ -69,15 +71,22 @@ def plan_import(table: DataTable, text: str) -> CsvPlan:
         plan.errors.append((1, "A column is named twice in the first line."))
     if plan.errors:
         return plan
+    types = {name: column.type for name, column in columns.items()}
     try:
         for values in reader:
-            _plan_row(table, columns, plan, reader.line_num, values)
+            _plan_row(table.name, types, plan, reader.line_num, values)
+            if reader.line_num % YIELD_EVERY_LINES == 0:
+                # Reading 100,000 lines is seconds of pure Python: the web server's other
+                # threads (a log-in, a Run press) get the interpreter between slices of it.
+                time.sleep(0)
     except csv.Error as error:
         plan.errors.append((reader.line_num, f"Not valid CSV: {error}"))
     return plan
 
 
-def _plan_row(table, columns, plan: CsvPlan, line: int, values: list[str]) -> None:
+def _plan_row(
+    table_name: str, types: dict[str, str], plan: CsvPlan, line: int, values: list[str]
+) -> None:
     if not any(value.strip() for value in values):
         return  # blank lines are skipped
     if len(values) != len(plan.header):
@@ -87,9 +96,9 @@ def _plan_row(table, columns, plan: CsvPlan, line: int, values: list[str]) -> No
         return
     row: dict[str, Any] = {}
     for name, text in zip(plan.header, values, strict=True):
-        column = columns[name]
+        type_ = types[name]
         try:
-            row[name] = check_value(table.name, name, column.type, parse_text(column.type, text))
+            row[name] = check_value(table_name, name, type_, parse_text(type_, text))
         except (ValueError, TableValueError) as error:
             plan.errors.append((line, f"{name}: {error}"))
             return

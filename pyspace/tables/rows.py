@@ -10,14 +10,20 @@ each its own short transaction (`database.commit_batch`): SQLite has one writer,
 import in one transaction made every other account's writes wait out the busy timeout. Every
 value is checked, and the quota counted, before the first batch is written; a failure part-way
 (the database gone, the quota filled meanwhile by another writer) leaves the batches already
-committed in place and says how many rows went in.
+committed in place and says how many rows went in. Inside widget code's open transaction the
+rows go in one piece instead (that transaction is what must be all or nothing).
+
+Quotas are checked inside the transaction that writes, once it holds the database's writer
+(SQLite) or the account's row lock (PostgreSQL), so concurrent writers of one account can't
+both take the last of its room.
 """
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from .. import quotas
 from ..database import batches, begin_batch, commit_batch, rows_changed
@@ -30,16 +36,20 @@ from ..models import (
     DataLink,
     DataRow,
     DataTable,
+    User,
     Widget,
     utcnow,
 )
 from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
 from .queries import no_such_column
 from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
+from .transactions import in_widget_transaction
 
 # The tables themselves, for Core multi-row inserts (see add_rows).
 ROWS = cast(Table, DataRow.__table__)
 CELLS = cast(Table, DataCell.__table__)
+# Planning a bulk add gives other threads the interpreter after this many rows.
+YIELD_EVERY_ROWS = 500
 
 
 class RowChangeError(ValueError):
@@ -80,28 +90,44 @@ def _cells(
     table: DataTable, columns: dict[str, DataColumn], values: dict[str, Any]
 ) -> dict[DataColumn, dict | None]:
     """Each named column's new cell (None: no value), checked; unknown columns refused."""
-    cells: dict[DataColumn, dict | None] = {}
-    for name, value in values.items():
-        column = columns.get(name)
-        if column is None:
-            raise RowChangeError(no_such_column(table, name), "NoSuchColumnError")
-        try:
-            stored = check_value(table.name, column.name, column.type, value)
-        except TableValueError as error:
-            raise RowChangeError(str(error)) from None
-        if column.type in LINK_TYPES:
-            cells[column] = None if stored is None else _links(table, column, stored)
-            continue
-        cells[column] = (
-            None
-            if stored is None
-            else {
-                "column_id": column.id,
-                CELL_FIELD[column.type]: stored,
-                "size_bytes": value_size(stored),
-            }
-        )
-    return cells
+    return _cell_planner(table, columns)(values)
+
+
+def _cell_planner(
+    table: DataTable, columns: dict[str, DataColumn]
+) -> Callable[[dict[str, Any]], dict[DataColumn, dict | None]]:
+    """`_cells` for many rows of `table`: each column's name, id and type are read from the ORM
+    once, not once per value (a 100,000-row import checks every value)."""
+    table_name = table.name
+    known = {
+        name: (column, column.id, column.type, CELL_FIELD.get(column.type))
+        for name, column in columns.items()
+    }
+
+    def cells_of(values: dict[str, Any]) -> dict[DataColumn, dict | None]:
+        cells: dict[DataColumn, dict | None] = {}
+        for name, value in values.items():
+            found = known.get(name)
+            if found is None:
+                raise RowChangeError(no_such_column(table, name), "NoSuchColumnError")
+            column, column_id, type_, field = found
+            try:
+                stored = check_value(table_name, name, type_, value)
+            except TableValueError as error:
+                raise RowChangeError(str(error)) from None
+            if stored is None:
+                cells[column] = None
+            elif field is None:
+                cells[column] = _links(table, column, stored)
+            else:
+                cells[column] = {
+                    "column_id": column_id,
+                    field: stored,
+                    "size_bytes": value_size(stored),
+                }
+        return cells
+
+    return cells_of
 
 
 def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -> dict:
@@ -187,9 +213,20 @@ def _check_quota(table: DataTable, more_rows: int, more_bytes: int) -> None:
     _check_widget_quota(table.widget_id, more_rows, more_bytes)
 
 
-def _check_widget_quota(widget_id: str, more_rows: int, more_bytes: int) -> None:
+def _check_widget_quota(
+    widget_id: str, more_rows: int, more_bytes: int, owner_id: int | None = None
+) -> None:
+    """QuotaError if the widget's tables (TABLES_MAX_*) or its owner's storage budget can't
+    take `more_rows` rows and `more_bytes` bytes more."""
     if more_rows <= 0 and more_bytes <= 0:
         return
+    if owner_id is None:
+        owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
+    if owner_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        # The account's writers check and write its quotas one after another (its row stays
+        # locked until this transaction ends), so two can't both take the last of the room.
+        # SQLite needs no lock: the caller has written already, and holds its one writer.
+        db.session.execute(select(User.id).where(User.id == owner_id).with_for_update())
     rows, size = widget_usage(widget_id)
     max_rows = current_app.config["TABLES_MAX_ROWS"]
     max_bytes = current_app.config["TABLES_MAX_BYTES"]
@@ -203,7 +240,6 @@ def _check_widget_quota(widget_id: str, more_rows: int, more_bytes: int) -> None
             f"This widget's tables are full: at most {max_bytes:,} bytes of data in all. "
             "Delete some rows or values to add more."
         )
-    owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if owner_id is not None and (full := quotas.storage_error(owner_id, max(0, more_bytes))):
         raise QuotaError(full)
 
@@ -257,37 +293,45 @@ def add_rows(
     full quota: nothing is added); then rows go in batches, one short transaction each, with
     one multi-row INSERT for the rows and one per column for their cells.
     `on_batch(rows_so_far)` is called in each batch's transaction, before its commit (an
-    import records its progress so). A Users table's rows are made by accounts, not added."""
+    import records its progress so).
+
+    Inside widget code's open transaction (`transactions.within`) the rows go in one piece,
+    with no commit of their own: the transaction is what must be all or nothing, and it
+    already holds the database for its whole length. A Users table's rows are made by
+    accounts, not added."""
     if table.is_users and rows:
         raise RowChangeError(
             "Rows of the Users table are the accounts that use this widget: one is made when "
             "someone logged in uses it."
         )
-    columns = columns_by_name(table)
-    planned = [_cells(table, columns, values) for values in rows]
-    _check_quota(table, len(planned), _planned_size(planned))
+    cells_of = _cell_planner(table, columns_by_name(table))
+    planned = []
+    for values in rows:
+        planned.append(cells_of(values))
+        if len(planned) % YIELD_EVERY_ROWS == 0:
+            # Checking 100,000 rows is a second or more of pure Python: the web server's other
+            # threads (a log-in, a Run press) get the interpreter between slices of it.
+            time.sleep(0)
     # Plain values: the ORM objects expire at each batch's commit (reloading them is a query).
     table_id, widget_id = table.id, table.widget_id
-    ids: list[int] = []
+    owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
+    if in_widget_transaction(db.session()):
+        return _add_in_one_piece(table_id, widget_id, owner_id, planned)
     size_of_batch = batch_rows()
+    if len(planned) > size_of_batch:
+        # More than one transaction: refused before the first is written. (One batch is
+        # checked in its own transaction below, and rolled back whole if refused.)
+        _check_widget_quota(widget_id, len(planned), _planned_size(planned), owner_id)
+    ids: list[int] = []
     for batch in batches(planned, size_of_batch):
         last = len(ids) + len(batch) == len(planned)
         started = begin_batch(last=last)
         try:
-            # Checked again batch by batch: another writer may have filled the quota meanwhile.
+            new_ids = _insert_batch(table_id, batch)
+            # Checked again batch by batch, once this batch holds the writer (SQLite: nobody
+            # else writes until it commits): another writer may have filled the quota meanwhile.
             size = _planned_size(batch)
-            _check_widget_quota(widget_id, len(batch), size)
-            # Core inserts: one multi-row INSERT … RETURNING for the rows, one executemany per
-            # column for their cells (a column's cells all have the same keys). New rows are
-            # alike until their cells go in, so any id may go to any row: sorted, the ids keep
-            # the planned order (oldest first).
-            new_ids = sorted(
-                db.session.scalars(
-                    insert(ROWS).returning(ROWS.c.id),
-                    [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
-                )
-            )
-            _insert_cells(new_ids, batch)
+            _check_widget_quota(widget_id, len(batch), size, owner_id)
             _count(table_id, len(batch), size)
             if on_batch is not None:
                 on_batch(len(ids) + len(batch))
@@ -303,25 +347,87 @@ def add_rows(
     return ids
 
 
-def _insert_cells(row_ids: list[int], planned: Sequence[dict]) -> None:
-    """Insert the planned cells of new rows `row_ids`: one executemany per column, one for
-    their links."""
-    by_column: dict[int, list[dict]] = {}
+def _add_in_one_piece(
+    table_id: int, widget_id: str, owner_id: int | None, planned: list
+) -> list[int]:
+    """Add the planned rows with one commit: the commit of a savepoint in widget code's
+    transaction, so a failure anywhere leaves none of them."""
+    size = _planned_size(planned)
+    try:
+        _check_widget_quota(widget_id, len(planned), size, owner_id)
+        ids = _insert_batch(table_id, planned)
+        _count(table_id, len(planned), size)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ids
+
+
+def _insert_batch(table_id: int, batch: Sequence[dict[DataColumn, dict | None]]) -> list[int]:
+    """Insert the planned rows `batch` into table `table_id` (no commit); their ids, in order.
+
+    Core inserts: one multi-row INSERT … RETURNING for the rows, one executemany per column
+    for their cells (a column's cells all have the same keys). New rows are alike until their
+    cells go in, so any id may go to any row: sorted, the ids keep the planned order."""
+    new_ids = sorted(
+        db.session.scalars(
+            insert(ROWS).returning(ROWS.c.id),
+            [{"table_id": table_id, "created_at": utcnow()}] * len(batch),
+        )
+    )
+    by_field: dict[str, list[tuple]] = {}
     links: list[dict] = []
-    for row_id, cells in zip(row_ids, planned, strict=True):
+    list_cells: list[dict] = []
+    for row_id, cells in zip(new_ids, batch, strict=True):
         for column, cell in cells.items():
             if not cell:
                 continue
-            if column.type == "link_multiple":
-                by_column.setdefault(column.id, []).append(_list_cell(row_id, column))
-            if column.type in LINK_TYPES:
+            if "links" in cell:
                 links += _link_rows(row_id, column, cell)
-            else:
-                by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
-    for new in by_column.values():
-        db.session.execute(insert(CELLS), new)
+                if column.type == "link_multiple":
+                    list_cells.append(_list_cell(row_id, column))
+                continue
+            _, field, _ = cell  # the keys, in _cell_planner's order: the value's field second
+            by_field.setdefault(field, []).append(
+                (row_id, cell["column_id"], cell[field], cell["size_bytes"])
+            )
+    connection = db.session.connection()
+    for field, new in by_field.items():
+        _insert_cells(connection, field, new)
+    if list_cells:
+        db.session.execute(insert(CELLS), list_cells)
     if links:
         db.session.execute(insert(DataLink), links)
+    return new_ids
+
+
+def _insert_cells(connection: Connection, field: str, cells: list[tuple]) -> None:
+    """Insert `cells` (row id, column id, value, size) holding their values in `field`: one
+    executemany of plain tuples, the value converted as its column type would convert it
+    (SQLAlchemy's per-parameter work was most of a bulk import's time)."""
+    if field == "object_value":
+        # JSON needs the type cast SQLAlchemy writes into its own statements (PostgreSQL).
+        connection.execute(
+            insert(CELLS),
+            [
+                {"row_id": row_id, "column_id": column_id, field: value, "size_bytes": size}
+                for row_id, column_id, value, size in cells
+            ],
+        )
+        return
+    dialect = connection.dialect
+    convert = CELLS.c[field].type.dialect_impl(dialect).bind_processor(dialect)
+    if convert is not None:
+        cells = [
+            (row_id, column_id, convert(value), size) for row_id, column_id, value, size in cells
+        ]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {CELLS.name} (row_id, column_id, {field}, size_bytes) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark})",
+        cells,
+    )
 
 
 def _planned_size(planned) -> int:
@@ -371,13 +477,14 @@ def update_row(
             or 0
         )
         new_size = sum(cell["size_bytes"] for cell in cells.values() if cell)
-        _check_quota(table, 0, new_size - old_size)
         db.session.execute(
             delete(DataCell).where(DataCell.row_id == row_id, DataCell.column_id.in_(column_ids))
         )
         db.session.execute(
             delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
         )
+        # Checked once this change holds the writer (SQLite), so no other write slips between.
+        _check_quota(table, 0, new_size - old_size)
         _write(row_id, cells)
         _count(table.id, 0, new_size - old_size)
         db.session.commit()

@@ -149,6 +149,12 @@ def _expire(txn: _Open) -> None:
             _end(txn, "expired")
 
 
+def in_widget_transaction(session: Session) -> bool:
+    """Whether `session` is the session of widget code's open transaction (`within`): its
+    commits are savepoints, and only closing the transaction commits them."""
+    return bool(session.info.get(MEMO_KEY))
+
+
 def open_transaction(run: RunContext, relaxed: bool) -> None:
     """Start a transaction for `run` (inside an open one: join it)."""
     current = run.memo.get(MEMO_KEY)
@@ -162,7 +168,9 @@ def open_transaction(run: RunContext, relaxed: bool) -> None:
         if _is_conflict(error):
             raise _conflict("conflict") from None
         raise
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", info={MEMO_KEY: True}
+    )
     txn = _Open(connection, session, time.monotonic() + seconds, seconds, restore)
     txn.timer = threading.Timer(seconds, _expire, args=(txn,))
     txn.timer.daemon = True

@@ -6,11 +6,13 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import event
 
 from pyspace.extensions import db
 from pyspace.models import DataRow
-from pyspace.tables import schema
-from pyspace.tables.rows import add_row
+from pyspace.sandbox.services import RunContext
+from pyspace.tables import schema, transactions
+from pyspace.tables.rows import add_row, add_rows
 from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_tables, run_code
 from tests.tables.test_api import HEADER, printed
 
@@ -106,6 +108,42 @@ print(json.dumps(len(app_tables.counters.search())))
     )
     assert printed(result) == [5]
     assert _count(app, widget) == [("a", 1), ("b", 2), ("hits", 0), ("kept", 1), ("nested", 2)]
+
+
+class CellInsertFailedError(Exception):
+    """Stands for the database failing part-way through an add_rows."""
+
+
+def test_a_failing_add_rows_inside_a_transaction_leaves_none_of_its_rows(app, widget):
+    # Batches of 2 rows: outside a transaction the 5 rows would go in 3 commits, and the third
+    # one (holding 'boom') fails after 4 rows went in.
+    app.config["BULK_WRITE_BATCH_ROWS"] = 2
+    run = RunContext(widget_id=widget, actor_id=None)
+    rows = [{"name": name, "count": 1} for name in ("a", "b", "c", "d", "boom")]
+
+    def fail_on_boom(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO data_cells") and "boom" in repr(parameters):
+            raise CellInsertFailedError
+
+    def in_transaction(action):
+        return transactions.within(run, lambda: action(schema.table_named(widget, "counters")))
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", fail_on_boom)
+        try:
+            transactions.open_transaction(run, relaxed=False)
+            in_transaction(lambda table: add_row(table, {"name": "before", "count": 1}))
+            with pytest.raises(CellInsertFailedError):
+                in_transaction(lambda table: add_rows(table, rows))
+            in_transaction(lambda table: add_row(table, {"name": "after", "count": 1}))
+            transactions.close_transaction(run, abort=False)
+        finally:
+            event.remove(engine, "before_cursor_execute", fail_on_boom)
+        counted = schema.table_named(widget, "counters")
+        assert (counted.row_count, counted.byte_count > 0) == (3, True)
+    # The transaction's other writes stay; the failed add_rows left nothing.
+    assert _count(app, widget) == [("after", 1), ("before", 1), ("hits", 0)]
 
 
 def test_a_transaction_open_too_long_is_cancelled_and_releases_the_database(app, widget):
