@@ -586,6 +586,7 @@ COLUMN_TYPES = (
     "simple_object",
     "link_single",
     "link_multiple",
+    "media",
 )
 # What client code may do with a data table: nothing (the default), search it, or also edit it.
 CLIENT_ACCESS = ("none", "search", "edit")
@@ -791,3 +792,23 @@ class DataLink(Model):
         Index("ix_data_links_column_target", "column_id", "target_id", "row_id"),
         Index("ix_data_links_target", "target_id"),
     )
+
+
+class DataMedia(Model):
+    """The bytes of one media value (row `row_id`, column `column_id`).
+
+    The value's content type, name and length are its DataCell (`object_value`), which the
+    quotas and the storage budget count like any cell (its `size_bytes` includes the bytes);
+    the bytes live here, apart from the cells, so searching and listing rows never reads them.
+    In the database (not files beside it), so a backup of the database keeps them and a
+    transaction covers them. Deleting the row or the column deletes them (the foreign keys)."""
+
+    __tablename__ = "data_media"
+
+    row_id: Mapped[int] = mapped_column(
+        ForeignKey("data_rows.id", ondelete="CASCADE"), primary_key=True
+    )
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("data_columns.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -119,7 +119,12 @@ def export_lines(table: DataTable) -> Iterator[str]:
 
     Columns are read now; the generator holds only plain values, so it can run after the
     view has returned (a streamed response)."""
-    columns = [SimpleNamespace(id=c.id, name=c.name, type=c.type) for c in table.columns]
+    # Media columns hold files, which a CSV can't: they are left out (so the file imports back).
+    columns = [
+        SimpleNamespace(id=c.id, name=c.name, type=c.type)
+        for c in table.columns
+        if c.type != "media"
+    ]
     return _lines(table.id, columns)
 
 

@@ -342,6 +342,10 @@ class _Budget:
 
 
 def _searchable(column: DataColumn) -> None:
+    if column.type == "media":
+        raise QueryError(
+            f"A media column can only be searched for no value (None) ({column.name!r})."
+        )
     if column.type == "simple_object":
         raise QueryError(
             f"Searching inside simple_object columns isn't supported ({column.name!r})."
@@ -511,7 +515,7 @@ def _ordered_by_many(
 
 
 def _orderable(column: DataColumn) -> DataColumn:
-    if column.type not in CELL_FIELD or column.type == "simple_object":
+    if column.type not in CELL_FIELD or column.type in ("simple_object", "media"):
         raise QueryError(f"Can't order by the {column.type} column {column.name!r}.")
     return column
 

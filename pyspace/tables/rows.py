@@ -22,8 +22,27 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from .. import quotas
 from ..database import batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
-from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable, Widget, utcnow
-from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
+from ..models import (
+    LINK_TYPES,
+    DataCell,
+    DataColumn,
+    DataLink,
+    DataMedia,
+    DataRow,
+    DataTable,
+    Widget,
+    utcnow,
+)
+from .columns import (
+    CELL_FIELD,
+    MEDIA_CEILING,
+    MediaValue,
+    RowRef,
+    TableValueError,
+    check_value,
+    inferred_type,
+    value_size,
+)
 from .queries import no_such_column
 from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
 
@@ -69,6 +88,9 @@ def _cells(
         if column.type in LINK_TYPES:
             cells[column] = None if stored is None else _links(table, column, stored)
             continue
+        if isinstance(stored, MediaValue):
+            cells[column] = _media_cell(table, column, stored)
+            continue
         cells[column] = (
             None
             if stored is None
@@ -79,6 +101,35 @@ def _cells(
             }
         )
     return cells
+
+
+def media_max_bytes() -> int:
+    """The largest media value (TABLES_MEDIA_MAX_BYTES, never above what the channel carries)."""
+    return min(int(current_app.config["TABLES_MEDIA_MAX_BYTES"]), MEDIA_CEILING)
+
+
+def _media_cell(table: DataTable, column: DataColumn, media: MediaValue) -> dict:
+    """A media value's cell (what it is, counted with its bytes) and its bytes ("media")."""
+    most = media_max_bytes()
+    if len(media.data) > most:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r}: a media value can be at most "
+            f"{most:,} bytes; this one is {len(media.data):,}."
+        )
+    return {
+        "column_id": column.id,
+        CELL_FIELD["media"]: media.meta(),
+        "size_bytes": value_size(media),
+        "media": media.data,
+    }
+
+
+def _cell_and_media(row_id: int, cell: dict) -> tuple[dict, dict | None]:
+    """A planned cell as (its DataCell row, its DataMedia row or None)."""
+    row = {key: v for key, v in cell.items() if key not in ("links", "media")} | {"row_id": row_id}
+    if "media" not in cell:
+        return row, None
+    return row, {"row_id": row_id, "column_id": cell["column_id"], "data": cell["media"]}
 
 
 def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -> dict:
@@ -113,13 +164,16 @@ def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -
 
 def _write(row_id: int, cells: dict[DataColumn, dict | None]) -> None:
     """Insert a row's new cells and links (its old ones for these columns are gone)."""
-    new = [
-        {key: v for key, v in cell.items() if key != "links"} | {"row_id": row_id}
+    planned = [
+        _cell_and_media(row_id, cell)
         for column, cell in cells.items()
         if cell and column.type not in LINK_TYPES
     ]
-    if new:
-        db.session.execute(insert(DataCell), new)
+    if planned:
+        db.session.execute(insert(DataCell), [row for row, _ in planned])
+    media = [blob for _, blob in planned if blob is not None]
+    if media:
+        db.session.execute(insert(DataMedia), media)
     links = [
         link
         for column, cell in cells.items()
@@ -250,16 +304,22 @@ def add_rows(
             )
             by_column: dict[int, list[dict]] = {}
             links: list[dict] = []
+            media: list[dict] = []
             for row_id, cells in zip(new_ids, batch, strict=True):
                 for column, cell in cells.items():
                     if not cell:
                         continue
                     if column.type in LINK_TYPES:
                         links += _link_rows(row_id, column, cell)
-                    else:
-                        by_column.setdefault(column.id, []).append({**cell, "row_id": row_id})
+                        continue
+                    row, blob = _cell_and_media(row_id, cell)
+                    by_column.setdefault(column.id, []).append(row)
+                    if blob is not None:
+                        media.append(blob)
             for new in by_column.values():
                 db.session.execute(insert(CELLS), new)
+            if media:
+                db.session.execute(insert(DataMedia), media)
             if links:
                 db.session.execute(insert(DataLink), links)
             _count(table_id, len(batch), size)
@@ -326,12 +386,26 @@ def update_row(table: DataTable, row_id: int, values: dict[str, Any]) -> None:
         db.session.execute(
             delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
         )
+        db.session.execute(
+            delete(DataMedia).where(DataMedia.row_id == row_id, DataMedia.column_id.in_(column_ids))
+        )
         _write(row_id, cells)
         _count(table.id, 0, new_size - old_size)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+
+
+def media_bytes(table: DataTable, row_id: int, column: DataColumn) -> bytes | None:
+    """The bytes of row `row_id`'s media value in `column` (None: no value)."""
+    return db.session.scalar(
+        select(DataMedia.data).where(
+            DataMedia.row_id == row_id,
+            DataMedia.column_id == column.id,
+            DataMedia.column_id.in_(select(DataColumn.id).where(DataColumn.table_id == table.id)),
+        )
+    )
 
 
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
