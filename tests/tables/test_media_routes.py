@@ -112,3 +112,17 @@ def test_download_of_a_non_media_column_is_404(app, alice, cell):
         title = next(c for c in table.columns if c.name == "title")
     url = f"/widgets/{widget_id}/tables/{table_id}/rows/{row_id}/cells/{title.id}/download"
     assert alice.client.get(url).status_code == 404
+
+
+def test_the_add_row_form_skips_media_columns(app, alice, cell):
+    widget_id, table_id, _, column_id = cell
+    page = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/rows").get_data(as_text=True)
+    assert f'name="col-{column_id}"' not in page and "upload after adding" in page
+    with app.app_context():
+        table = schema.table_of(widget_id, table_id)
+        assert table is not None
+        title = next(c for c in table.columns if c.name == "title")
+    response = alice.post(
+        f"/widgets/{widget_id}/tables/{table_id}/rows", {f"col-{title.id}": "new"}, htmx=True
+    )
+    assert response.status_code == 200 and "new" in response.get_data(as_text=True)
