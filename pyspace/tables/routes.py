@@ -571,6 +571,16 @@ def export_csv(widget_id: str, table_id: int):
     return response
 
 
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/export.zip")
+def export_zip(widget_id: str, table_id: int):
+    """The whole table as a zip, streamed: its CSV with every column, and each media value
+    as a file (the CSV's media cells name them)."""
+    _, table = _owned_table_or_404(widget_id, table_id)
+    response = Response(stream_with_context(csv_io.export_zip(table)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.zip"'
+    return response
+
+
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/import")
 def import_csv(widget_id: str, table_id: int):
     """Preview (`step=preview`) or apply a CSV import: one bad row and nothing is imported."""

@@ -132,6 +132,7 @@ ROUTES = {
     "tables.save_links": OWNER,
     "tables.delete_row": OWNER,
     "tables.export_csv": OWNER,
+    "tables.export_zip": OWNER,
     "tables.import_csv": OWNER,
     "admin.users": ADMIN,
     "admin.disable_user": ADMIN,

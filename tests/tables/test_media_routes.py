@@ -126,3 +126,20 @@ def test_the_add_row_form_skips_media_columns(app, alice, cell):
         f"/widgets/{widget_id}/tables/{table_id}/rows", {f"col-{title.id}": "new"}, htmx=True
     )
     assert response.status_code == 200 and "new" in response.get_data(as_text=True)
+
+
+def test_the_zip_export_holds_the_csv_and_each_media_file(app, alice, cell):
+    import csv
+    import zipfile
+
+    widget_id, table_id, row_id, _ = cell
+    _upload(alice, cell, b"%PDF-1.4 bytes", "../report 1.pdf", "application/pdf")
+    page = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/rows").get_data(as_text=True)
+    assert "export.zip" in page
+    response = alice.client.get(f"/widgets/{widget_id}/tables/{table_id}/export.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    lines = list(csv.reader(io.StringIO(archive.read("files.csv").decode())))
+    path = f"media/{row_id}/file/_report_1.pdf"  # no way out of its folder
+    assert lines == [["title", "file"], ["page", path]]
+    assert archive.read(path) == b"%PDF-1.4 bytes"
