@@ -515,6 +515,13 @@ SETTINGS: tuple[Setting, ...] = (
         10 * MiB,
         "largest CSV that to_csv() builds for widget code",
     ),
+    Setting(
+        "TABLES_MEDIA_MAX_BYTES",
+        int,
+        4 * MiB,
+        "largest value of a data-table media column (a Media from widget code or a file "
+        "uploaded in the Data panel), in bytes; at most 5 MiB (it crosses the sandbox's channel)",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

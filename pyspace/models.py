@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
+    DDL,
     JSON,
     Date,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
     true,
@@ -608,6 +610,7 @@ COLUMN_TYPES = (
     "simple_object",
     "link_single",
     "link_multiple",
+    "media",
 )
 # What client code may do with a data table: nothing (the default), search it, or also edit it.
 CLIENT_ACCESS = ("none", "search", "edit")
@@ -756,6 +759,61 @@ class DataCell(Model):
     )
 
 
+# Full-text search over text cells (q.full_text_match; pyspace/tables/fulltext.py).
+# The first FULL_TEXT_CHARS characters of each text value are indexed, with English stemming.
+# SQLite: an FTS5 table kept by triggers on data_cells, one entry per text cell, its rowid
+# row_id << FULL_TEXT_ROW_SHIFT | column_id (so a cell's entry is found and deleted by rowid),
+# and its column as the token c<column id> in `column_key`, so a search stays in its column.
+# PostgreSQL: a GIN index on the same text's tsvector.
+FULL_TEXT_CHARS = 100_000
+FULL_TEXT_ROW_SHIFT = 32
+FULL_TEXT_TABLE = "data_cells_fts"
+_FTS_KEY = f"(new.row_id << {FULL_TEXT_ROW_SHIFT}) | new.column_id"
+_FTS_OLD_KEY = f"(old.row_id << {FULL_TEXT_ROW_SHIFT}) | old.column_id"
+_FTS_VALUES = (
+    f"SELECT {_FTS_KEY}, substr(new.text_value, 1, {FULL_TEXT_CHARS}), 'c' || new.column_id"
+)
+SQLITE_FULL_TEXT_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FULL_TEXT_TABLE} USING fts5(body, column_key, "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER data_cells_fts_insert AFTER INSERT ON data_cells "
+    f"WHEN new.text_value IS NOT NULL BEGIN "
+    f"INSERT INTO {FULL_TEXT_TABLE}(rowid, body, column_key) {_FTS_VALUES}; END",
+    f"CREATE TRIGGER data_cells_fts_delete AFTER DELETE ON data_cells "
+    f"WHEN old.text_value IS NOT NULL BEGIN "
+    f"DELETE FROM {FULL_TEXT_TABLE} WHERE rowid = {_FTS_OLD_KEY}; END",
+    f"CREATE TRIGGER data_cells_fts_update AFTER UPDATE OF text_value ON data_cells BEGIN "
+    f"DELETE FROM {FULL_TEXT_TABLE} WHERE rowid = {_FTS_OLD_KEY}; "
+    f"INSERT INTO {FULL_TEXT_TABLE}(rowid, body, column_key) {_FTS_VALUES} "
+    f"WHERE new.text_value IS NOT NULL; END",
+)
+POSTGRES_FULL_TEXT_DDL = (
+    "CREATE INDEX ix_data_cells_fulltext ON data_cells USING gin "
+    f"(to_tsvector('english'::regconfig, left(text_value, {FULL_TEXT_CHARS})))",
+)
+
+
+def is_full_text_index(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Whether a schema object is the full-text index (its FTS5 tables, its GIN index), which
+    the models leave to the DDL above: Alembic's compare skips them (include_name=...)."""
+    return bool(name) and (
+        str(name).startswith(FULL_TEXT_TABLE) or name == "ix_data_cells_fulltext"
+    )
+
+
+for _statement in SQLITE_FULL_TEXT_DDL:
+    event.listen(DataCell.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(
+    DataCell.__table__,
+    "after_drop",
+    DDL(f"DROP TABLE IF EXISTS {FULL_TEXT_TABLE}").execute_if(dialect="sqlite"),
+)
+for _statement in POSTGRES_FULL_TEXT_DDL:
+    event.listen(
+        DataCell.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
+
+
 class MailMessage(Model):
     """An e-mail a widget sent (`anvil.email.send`): kept whole in the outbox when the site has
     no mail server, as a log line (no body) once it was handed to one. The rows of the last 24
@@ -861,3 +919,23 @@ class DataLink(Model):
         Index("ix_data_links_column_target", "column_id", "target_id", "row_id"),
         Index("ix_data_links_target", "target_id"),
     )
+
+
+class DataMedia(Model):
+    """The bytes of one media value (row `row_id`, column `column_id`).
+
+    The value's content type, name and length are its DataCell (`object_value`), which the
+    quotas and the storage budget count like any cell (its `size_bytes` includes the bytes);
+    the bytes live here, apart from the cells, so searching and listing rows never reads them.
+    In the database (not files beside it), so a backup of the database keeps them and a
+    transaction covers them. Deleting the row or the column deletes them (the foreign keys)."""
+
+    __tablename__ = "data_media"
+
+    row_id: Mapped[int] = mapped_column(
+        ForeignKey("data_rows.id", ondelete="CASCADE"), primary_key=True
+    )
+    column_id: Mapped[int] = mapped_column(
+        ForeignKey("data_columns.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)

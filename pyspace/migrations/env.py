@@ -65,6 +65,13 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _not_full_text_index(name, type_, parent_names):
+    # The full-text index is made by DDL, not the models (pyspace/models.py).
+    from pyspace.models import is_full_text_index
+
+    return not is_full_text_index(name, type_, parent_names)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -97,7 +104,12 @@ def run_migrations_online():
             # widget and secret. The pragma only takes effect outside a transaction.
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
             connection.commit()
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_name=_not_full_text_index,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -10,6 +10,7 @@ A refusal carries the name of the Anvil exception widget code raises for it (`"e
 answered inside it.
 """
 
+import base64
 import csv
 import io
 import logging
@@ -39,6 +40,7 @@ from .rows import (
     add_rows,
     columns_by_name,
     delete_rows,
+    media_bytes,
     row_of,
     update_row,
 )
@@ -133,9 +135,9 @@ def _with_new_columns(table: DataTable, rows: list[dict[str, Any]], run: RunCont
 def _stored(table: DataTable, values: dict[str, Any]) -> dict[str, Any] | None:
     """A new row's values as a read would give them, from the values just checked and
     written (no second trip to the database: add_row is the call widgets make in loops);
-    None when the table has link columns (their rows' tables are read back instead)."""
+    None when the table has link or media columns (those are read back instead)."""
     columns = [(column.name, column.type) for column in table.columns]
-    if any(type_ in LINK_TYPES for _, type_ in columns):
+    if any(type_ in (*LINK_TYPES, "media") for _, type_ in columns):
         return None
     try:
         return {
@@ -244,7 +246,8 @@ def _csv_lines(
         writer.writerow(cells)
         return out.getvalue()
 
-    columns = list(table.columns)
+    # Media columns hold files, which a CSV can't: they are left out, as in the Data panel's.
+    columns = [column for column in table.columns if column.type != "media"]
     yield line([column.name for column in columns])
     while limit > 0:
         ids = row_ids(table, where, order, offset, min(MAX_PAGE, limit))
@@ -281,6 +284,30 @@ def get_by_id(request: dict, run: RunContext) -> Answer:
     table = _table(request, run)
     row_id = row_of(table, request.get("id"))
     return {"ok": True, "row": None if row_id is None else _row_answer(table, [row_id])[0]}
+
+
+def get_media(request: dict, run: RunContext) -> Answer:
+    """The bytes of a row's media value (a Media's get_bytes()), base64, with what it is."""
+    table = _table(request, run)
+    row_id = _row_id(table, request)
+    column = columns_by_name(table).get(str(request.get("column")))
+    if column is None or column.type != "media":
+        raise RefusedError(
+            f"Table {table.name!r} has no media column {request.get('column')!r}.",
+            "NoSuchColumnError",
+        )
+    data = media_bytes(table, row_id, column)
+    if data is None:
+        return {"ok": True, "media": None}
+    meta = row_values([column], [row_id])[row_id][column.name]
+    return {
+        "ok": True,
+        "media": {
+            "content_type": meta.content_type,
+            "name": meta.name,
+            "data": base64.b64encode(data).decode("ascii"),
+        },
+    }
 
 
 def has_row(request: dict, run: RunContext) -> Answer:
@@ -358,6 +385,7 @@ SERVICES = {
         "count": count,
         "to_csv": to_csv,
         "get_by_id": get_by_id,
+        "get_media": get_media,
         "has_row": has_row,
         "update_row": update,
         "delete_row": delete,

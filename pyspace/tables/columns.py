@@ -4,9 +4,13 @@ Values cross the sandbox channel as JSON; dates and datetimes travel as tagged I
 (`{"$date": "2026-11-28"}`, `{"$datetime": "2026-11-28T09:00:00+00:00"}`), decoded here before
 they are checked. Datetimes are stored as naive UTC and come back timezone-aware (UTC), as
 Anvil's do; a naive datetime given to a table is taken to be UTC. A row (a link column's
-value) travels as `{"$row": {"table": "players", "id": "12"}}`.
+value) travels as `{"$row": {"table": "players", "id": "12"}}`. A media value travels from
+widget code as `{"$media": {"content_type", "name", "data": <base64>}}` and back as
+`{"$media": {"content_type", "name", "length"}}` (its bytes are fetched when asked for).
 """
 
+import base64
+import binascii
 import json
 import math
 from collections.abc import Callable
@@ -25,6 +29,8 @@ CELL_FIELD = {
     "date": "date_value",
     "datetime": "datetime_value",
     "simple_object": "object_value",
+    # A media value's content type, name and length; its bytes are a DataMedia row.
+    "media": "object_value",
 }
 # Types that can be compared with greater_than and friends (and so ordered meaningfully).
 ORDERED_TYPES = ("text", "number", "date", "datetime")
@@ -37,12 +43,19 @@ TYPE_LABELS = {
     "simple_object": "a simple object (None, str, number, bool, list or dict of those)",
     "link_single": "a row",
     "link_multiple": "a list of rows",
+    "media": "a Media object (anvil.BlobMedia or any anvil.Media)",
 }
 assert set(CELL_FIELD) | set(LINK_TYPES) == set(COLUMN_TYPES)
 # The names Anvil gives the types (list_columns()), where they differ from ours.
 ANVIL_TYPES = {"text": "string", "simple_object": "simpleObject"}
 # The most rows one link_multiple value may hold.
 MAX_LINKS = 1000
+
+
+# The largest media value any setting allows: it crosses the sandbox's channel as base64.
+MEDIA_CEILING = 5 * 1024 * 1024
+# Longest content type and name a media value keeps (longer ones are cut).
+MEDIA_TEXT_MAX = 255
 
 
 def anvil_type(type_: str) -> str:
@@ -56,6 +69,47 @@ class RowRef:
 
     table: str | None
     id: int
+
+
+@dataclass(frozen=True)
+class MediaValue:
+    """A media value written by widget code or uploaded: its bytes, content type and name."""
+
+    content_type: str
+    name: str | None
+    data: bytes
+
+    def meta(self) -> dict[str, Any]:
+        """What the cell keeps (the bytes are kept apart, in DataMedia)."""
+        return {"content_type": self.content_type, "name": self.name, "length": len(self.data)}
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    """A media value as read from a cell: what it is, not its bytes (fetched on demand)."""
+
+    content_type: str
+    name: str | None
+    length: int
+
+
+def media_value(content_type: Any, name: Any, data: bytes) -> MediaValue:
+    """A MediaValue with its content type and name made safe to keep (text, bounded)."""
+    kind = str(content_type or "application/octet-stream")[:MEDIA_TEXT_MAX]
+    return MediaValue(kind, None if name is None else str(name)[:MEDIA_TEXT_MAX], data)
+
+
+def _media(value: Any) -> MediaValue | None:
+    if not isinstance(value, dict) or set(value) != {"$media"}:
+        return None
+    media = value["$media"]
+    if not isinstance(media, dict) or not isinstance(media.get("data"), str):
+        return None
+    try:
+        data = base64.b64decode(media["data"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return media_value(media.get("content_type"), media.get("name"), data)
 
 
 def _row_ref(value: Any) -> RowRef | None:
@@ -83,6 +137,7 @@ INFERRED_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
     (datetime, "datetime"),
     (date, "date"),
     (RowRef, "link_single"),
+    (MediaValue, "media"),
 )
 
 
@@ -102,6 +157,8 @@ def decode_wire(value: Any) -> Any:
         return [_row_ref(item) for item in value]
     if _row_ref(value) is not None:
         return _row_ref(value)
+    if (media := _media(value)) is not None:
+        return media
     if isinstance(value, dict) and len(value) == 1:
         ((tag, text),) = value.items()
         if tag == "$datetime" and isinstance(text, str):
@@ -115,6 +172,14 @@ def encode_wire(value: Any) -> Any:
     """A Python value as the channel (and the JSON API) carries it."""
     if isinstance(value, RowRef):
         return {"$row": {"table": value.table, "id": str(value.id)}}
+    if isinstance(value, StoredMedia):
+        return {
+            "$media": {
+                "content_type": value.content_type,
+                "name": value.name,
+                "length": value.length,
+            }
+        }
     if isinstance(value, list) and value and isinstance(value[0], RowRef):
         return [encode_wire(item) for item in value]
     if isinstance(value, datetime):
@@ -164,6 +229,10 @@ def from_cell(type_: str, stored: Any) -> Any:
     """A stored cell value as widget code sees it."""
     if stored is None:
         return None
+    if type_ == "media":
+        return StoredMedia(
+            str(stored.get("content_type") or ""), stored.get("name"), int(stored.get("length", 0))
+        )
     if type_ == "datetime":
         return stored.replace(tzinfo=UTC)
     if type_ == "number" and float(stored).is_integer() and abs(stored) < 2**53:
@@ -173,7 +242,8 @@ def from_cell(type_: str, stored: Any) -> Any:
 
 
 def value_size(value: Any) -> int:
-    """Roughly how many bytes `value` takes (its JSON text), for the bytes quota."""
+    """Roughly how many bytes `value` takes (its JSON text; a media value's bytes and what
+    its cell keeps), for the bytes quota."""
     # json.dumps escapes every non-ASCII character, so its length in characters is its length
     # in bytes. Plain values skip encode_wire (a bulk import sizes every cell).
     kind = type(value)
@@ -183,6 +253,8 @@ def value_size(value: Any) -> int:
         return 4 if value else 5
     if kind is float or kind is int:
         return len(repr(value))
+    if isinstance(value, MediaValue):
+        return len(value.data) + len(json.dumps(value.meta()).encode("utf-8"))
     return len(json.dumps(encode_wire(value), default=str))
 
 
@@ -208,6 +280,7 @@ _ACCEPTS: dict[str, Callable[[Any], bool]] = {
     "link_multiple": lambda v: (
         isinstance(v, (list, tuple)) and all(isinstance(item, RowRef) for item in v)
     ),
+    "media": lambda v: isinstance(v, MediaValue),
 }
 
 
@@ -274,6 +347,10 @@ def _parse_link(text: str) -> RowRef:
         raise ValueError(f"{text!r} is not a row id (a whole number).") from None
 
 
+def _refuse_media_text(text: str) -> Any:
+    raise ValueError("A media cell holds a file: upload it in the Data panel.")
+
+
 PARSERS = {
     "text": lambda text: text,
     "number": _parse_number,
@@ -283,6 +360,7 @@ PARSERS = {
     "simple_object": _parse_object,
     "link_single": _parse_link,
     "link_multiple": lambda text: [_parse_link(part.strip()) for part in text.split(",")],
+    "media": _refuse_media_text,
 }
 
 
@@ -302,6 +380,7 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "simple_object": json.dumps,
     "link_single": lambda value: str(value.id),
     "link_multiple": lambda value: ",".join(str(ref.id) for ref in value),
+    "media": lambda value: value.name or f"({value.content_type}, {value.length:,} bytes)",
 }
 
 
@@ -319,6 +398,8 @@ def json_value(type_: str, value: Any) -> Any:
         return str(value.id)
     if type_ == "link_multiple" and value is not None:
         return [str(ref.id) for ref in value]
+    if type_ == "media" and value is not None:
+        return {"content_type": value.content_type, "name": value.name, "length": value.length}
     if value is None or type_ not in ("date", "datetime"):
         return value
     return format_text(type_, value)

@@ -2,12 +2,16 @@
 
 The first line names the columns (any subset of the table's, in any order); each cell is read
 as its column's type (`columns.parse_text`: empty is no value, dates ISO 8601, simple objects
-JSON). Export writes the same format, oldest row first, so an export imports back unchanged.
+JSON). Export writes the same format, oldest row first, so an export imports back unchanged
+(media columns, which a CSV can't hold, are left out). The zip export (`export_zip`) has every
+column, and each media value as a file.
 """
 
 import csv
 import io
+import re
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -16,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import DataRow, DataTable
+from ..models import DataMedia, DataRow, DataTable
 from . import imports
-from .columns import TableValueError, check_value, format_text, parse_text
+from .columns import StoredMedia, TableValueError, check_value, format_text, parse_text
 from .queries import row_values
 from .rows import RowChangeError, add_rows, columns_by_name
 
@@ -128,11 +132,18 @@ def export_lines(table: DataTable) -> Iterator[str]:
 
     Columns are read now; the generator holds only plain values, so it can run after the
     view has returned (a streamed response)."""
-    columns = [SimpleNamespace(id=c.id, name=c.name, type=c.type) for c in table.columns]
+    # Media columns hold files, which a CSV can't: they are left out (so the file imports back).
+    columns = [
+        SimpleNamespace(id=c.id, name=c.name, type=c.type)
+        for c in table.columns
+        if c.type != "media"
+    ]
     return _lines(table.id, columns)
 
 
-def _lines(table_id: int, columns: list) -> Iterator[str]:
+def _lines(table_id: int, columns: list, media_paths: bool = False) -> Iterator[str]:
+    """CSV lines of the table's rows, oldest first; with `media_paths`, a media cell holds its
+    file's path in a zip export (media_path), else its name."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
 
@@ -157,5 +168,75 @@ def _lines(table_id: int, columns: list) -> Iterator[str]:
             return
         values = row_values(columns, ids)
         for row_id in ids:
-            yield line([format_text(c.type, values[row_id][c.name]) for c in columns])
+            yield line(
+                [
+                    media_path(row_id, c.name, values[row_id][c.name])
+                    if media_paths and c.type == "media" and values[row_id][c.name] is not None
+                    else format_text(c.type, values[row_id][c.name])
+                    for c in columns
+                ]
+            )
         after = ids[-1]
+
+
+def media_path(row_id: int, column: str, media: StoredMedia) -> str:
+    """Where a media value's file goes in a zip export: media/<row id>/<column>/<its name>
+    (the name made safe as a file name)."""
+    name = re.sub(r"[^\w.-]", "_", media.name or "")[:100].lstrip(".") or "file"
+    return f"media/{row_id}/{column}/{name}"
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream a zip is written into, emptied chunk by chunk as the response
+    streams (zipfile writes a stream it can't seek with data descriptors)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+def export_zip(table: DataTable) -> Iterator[bytes]:
+    """The table as a zip, streamed: `<table>.csv` with every column (a media cell holds the
+    path of its file in the zip, media_path) and each media value as that file.
+
+    Columns are read now (as export_lines does), so the zip can stream after the view returns."""
+    columns = [SimpleNamespace(id=c.id, name=c.name, type=c.type) for c in table.columns]
+    return _zip_chunks(table.id, table.name, columns)
+
+
+def _zip_chunks(table_id: int, name: str, columns: list) -> Iterator[bytes]:
+    media_columns = [c for c in columns if c.type == "media"]
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(f"{name}.csv", "w") as csv_file:
+            for text in _lines(table_id, columns, media_paths=True):
+                csv_file.write(text.encode("utf-8"))
+                yield sink.drain()
+        for column in media_columns:
+            cells = db.session.execute(
+                select(DataMedia.row_id)
+                .where(DataMedia.column_id == column.id)
+                .order_by(DataMedia.row_id)
+            ).scalars()
+            for row_id in list(cells):
+                media = row_values([column], [row_id])[row_id][column.name]
+                data = db.session.scalar(
+                    select(DataMedia.data).where(
+                        DataMedia.row_id == row_id, DataMedia.column_id == column.id
+                    )
+                )
+                if media is None or data is None:
+                    continue
+                archive.writestr(media_path(row_id, column.name, media), data)
+                yield sink.drain()
+    yield sink.drain()

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from ..models import COLUMN_TYPES
@@ -37,6 +37,19 @@ class SwitchForm(FlaskForm):
 
 class CellForm(FlaskForm):
     value = TextAreaField("Value")
+
+
+class MediaUploadForm(FlaskForm):
+    """A file for a media cell (its size is checked against TABLES_MEDIA_MAX_BYTES)."""
+
+    file = FileField("File")
+
+
+class LinkPickForm(FlaskForm):
+    """The rows a link cell links to, picked in the Data panel (ids of the target table's rows;
+    each is checked by rows.update_row, which refuses rows of another table)."""
+
+    target = SelectMultipleField("Rows", validate_choice=False)
 
 
 class CsvImportForm(FlaskForm):

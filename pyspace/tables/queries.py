@@ -26,7 +26,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    literal,
     not_,
     or_,
     select,
@@ -36,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import LINK_TYPES, DataCell, DataColumn, DataLink, DataRow, DataTable
-from . import simple_objects
+from . import fulltext, simple_objects
 from .columns import (
     CELL_FIELD,
     ORDERED_TYPES,
@@ -117,61 +116,9 @@ def _value(table: DataTable, column: DataColumn, value: Any) -> Any:
         raise QueryError(str(error)) from None
 
 
-WORD_RE = re.compile(r"\w+")
-RAW_TERM_RE = re.compile(r'-?"[^"]*"|\S+')
-# SQLite: one character that is not part of a word (GLOB has no "one or more").
-GLOB_SEPARATOR = "[^a-z0-9_\u00c0-\uffff]"
-
-
-def _has_words(field: ColumnElement, phrase: list[str], prefix: bool = False) -> ColumnElement:
-    """The text has the words of `phrase` next to each other, as whole words (the last one
-    only as the start of a word with `prefix`), whatever the case and punctuation around."""
-    if db.engine.dialect.name == "postgresql":
-        # \m and \M are the start and end of a word; \W+ is a run of separators.
-        pattern = "\\m" + "\\W+".join(phrase) + ("" if prefix else "\\M")
-        return field.op("~*")(pattern)
-    padded = literal(" ").concat(func.lower(field)).concat(" ")
-    end = "*" if prefix else GLOB_SEPARATOR + "*"
-    # Words in a phrase may be 1 to 3 separators apart ("clear sky", "clear, sky").
-    return or_(
-        *(
-            padded.op("GLOB")("*" + GLOB_SEPARATOR + (GLOB_SEPARATOR * n).join(phrase) + end)
-            for n in range(1, 4 if len(phrase) > 1 else 2)
-        )
-    )
-
-
-def _raw_terms(field: ColumnElement, text: str) -> ColumnElement:
-    """raw=True: terms all match, `a OR b` either, `-term` excludes, `"a b"` is a phrase,
-    `pre*` a prefix."""
-    groups: list[list[ColumnElement]] = [[]]
-    pending_or = False
-    for token in RAW_TERM_RE.findall(text):
-        if token == "OR":
-            pending_or = True
-            continue
-        negated = token.startswith("-") and len(token) > 1
-        body = token[1:] if negated else token
-        prefix = body.endswith("*") and not body.startswith('"')
-        phrase = WORD_RE.findall(body.lower())
-        if not phrase:
-            continue
-        term = _has_words(field, phrase, prefix)
-        term = not_(term) if negated else term
-        if pending_or and groups[-1]:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        pending_or = False
-    return and_(true(), *(or_(*group) for group in groups if group))
-
-
 def _full_text(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
-    """Rows whose text has every word of the query (case and punctuation ignored).
-
-    A whole-word match in SQL on both databases (GLOB on SQLite, a regular expression on
-    PostgreSQL), so a search finds the same rows on either; it scans the column's text cells
-    (there is no full-text index) and does not stem words ("rains" doesn't find "rain")."""
+    """Rows whose text has the query's words (stemmed, case and accents ignored), through the
+    database's full-text index (fulltext.py); `raw` reads PostgreSQL's tsquery syntax."""
     text = query.get("value")
     if column.type != "text":
         raise QueryError(
@@ -179,11 +126,14 @@ def _full_text(table: DataTable, column: DataColumn, query: dict) -> ColumnEleme
         )
     if not isinstance(text, str):
         raise QueryError("q.full_text_match takes the text to look for.")
-    field = _field(column)
-    if query.get("raw"):
-        return _has_cell(column, _raw_terms(field, text))
-    terms = [_has_words(field, [word]) for word in WORD_RE.findall(text.lower())]
-    return _has_cell(column, and_(true(), *terms))
+    try:
+        node = fulltext.parse_raw(text) if query.get("raw") else fulltext.parse_plain(text)
+    except fulltext.FullTextError as error:
+        raise QueryError(str(error)) from None
+    found = fulltext.condition(column.id, node)
+    # A "!word" inside the query matches only rows that have text in the column, as a
+    # tsquery does (a row with no value matches no full-text query).
+    return and_(_has_cell(column), found) if fulltext.negates(node) else found
 
 
 def _sqlite_glob(pattern: str) -> str:
@@ -199,6 +149,7 @@ def _equal(table: DataTable, column: DataColumn, query: dict) -> ColumnElement:
         return _linked(column, value)
     if value is None:
         return not_(_has_cell(column))
+    _searchable(column)
     return _has_cell(column, _equals(column, value))
 
 
@@ -266,6 +217,7 @@ def _one_of_values(table: DataTable, column: DataColumn, op: str, values: list) 
     elif column.type == "simple_object":
         parts += [_has_cell(column, _equals(column, value)) for value in present]
     elif present:
+        _searchable(column)
         parts.append(_has_cell(column, _field(column).in_(present)))
     if len(present) < len(checked):
         no_value = _has_link(column) if column.type in LINK_TYPES else _has_cell(column)
@@ -350,6 +302,13 @@ class _Budget:
         self.left -= count
         if self.left < 0:
             raise QueryError(f"A search can have at most {MAX_VALUES} conditions and values.")
+
+
+def _searchable(column: DataColumn) -> None:
+    if column.type == "media":
+        raise QueryError(
+            f"A media column can only be searched for no value (None) ({column.name!r})."
+        )
 
 
 def condition(
@@ -515,7 +474,7 @@ def _ordered_by_many(
 
 
 def _orderable(column: DataColumn) -> DataColumn:
-    if column.type not in CELL_FIELD or column.type == "simple_object":
+    if column.type not in CELL_FIELD or column.type in ("simple_object", "media"):
         raise QueryError(f"Can't order by the {column.type} column {column.name!r}.")
     return column
 
@@ -539,7 +498,8 @@ PANEL_OPS = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 
 def panel_filter(table: DataTable, text: str) -> list[ColumnElement]:
     """The Data panel's query box: `column = value` (or !=, <, >, <=, >=; the value typed as
-    in a cell, empty for no value), or words that every matching row has in its text columns."""
+    in a cell, empty for no value), or words that every matching row has in its text columns
+    (the full-text index; each word also finds words it begins, so "bri" finds "Brian")."""
     columns = {column.name: column for column in table.columns}
     match = PANEL_QUERY_RE.match(text)
     if match and match.group(1) in columns:
@@ -554,9 +514,12 @@ def panel_filter(table: DataTable, text: str) -> list[ColumnElement]:
         found = condition(table, column, value)
         return [found if op == "=" else not_(found)]
     texts = [column for column in table.columns if column.type == "text"]
-    words = WORD_RE.findall(text.lower())
+    words = fulltext.WORD_RE.findall(text.lower())[: fulltext.MAX_TERMS]
     return [
-        or_(false(), *(_has_cell(column, _has_words(_field(column), [word])) for column in texts))
+        or_(
+            false(),
+            *(fulltext.condition(c.id, fulltext.Term((word,), prefix=True)) for c in texts),
+        )
         for word in words
     ]
 

@@ -7,6 +7,7 @@ Errors come back as the same partial with a 422 and the message next to the fiel
 """
 
 import re
+from urllib.parse import quote
 
 from flask import (
     Response,
@@ -25,18 +26,36 @@ from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
 from ..security_headers import no_store
 from . import bp, csv_io, imports, schema
-from .columns import column_choices, format_text, json_value, parse_text, type_label
+from .columns import (
+    RowRef,
+    column_choices,
+    format_text,
+    json_value,
+    media_value,
+    parse_text,
+    type_label,
+)
 from .forms import (
     CellForm,
     ClientAccessForm,
     ColumnForm,
     CsvImportForm,
+    LinkPickForm,
+    MediaUploadForm,
     NameForm,
     SwitchForm,
     row_values_from,
 )
 from .queries import QueryError, count_rows, newest_row_ids, panel_filter, row_values
-from .rows import RowChangeError, add_row, delete_rows, row_of, update_row
+from .rows import (
+    RowChangeError,
+    add_row,
+    delete_rows,
+    media_bytes,
+    media_max_bytes,
+    row_of,
+    update_row,
+)
 
 PAGE_SIZE = 50
 EDITED_ID_RE = re.compile(r"[0-9]{1,18}")
@@ -403,6 +422,147 @@ def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
     return _cell(widget, table, column, row_id)
 
 
+# Rows the link picker lists at a time.
+PICKER_ROWS = 20
+
+
+def _link_column_or_404(widget_id: str, table_id: int, row_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    _owned_row_or_404(widget_id, table_id, row_id)
+    if column.type not in ("link_single", "link_multiple") or column.link_table is None:
+        abort(404)
+    return widget, table, column
+
+
+def _row_label(columns: list, values: dict) -> str:
+    """A row as the picker names it: its first few plain values."""
+    shown = [
+        format_text(column.type, values[column.name])
+        for column in columns
+        if column.type not in ("link_single", "link_multiple", "media")
+    ]
+    return ", ".join(text[:40] for text in shown if text)[:120]
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/pick")
+def pick_links(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """The link picker of a link cell: the rows it links to (ticked), then up to 20 rows of
+    the linked table matching the search box (`q`, as the Data panel's query box reads it)."""
+    widget, table, column = _link_column_or_404(widget_id, table_id, row_id, column_id)
+    target = column.link_table
+    assert target is not None
+    current = row_values([column], [row_id])[row_id][column.name]
+    chosen = [current] if isinstance(current, RowRef) else list(current or [])
+    query = request.args.get("q", "").strip()[:200]
+    try:
+        where = panel_filter(target, query) if query else []
+        query_error = None
+    except QueryError as error:
+        where, query_error = [], str(error)
+    found = newest_row_ids(target, 0, PICKER_ROWS, where)
+    chosen_ids = [ref.id for ref in chosen]
+    ids = chosen_ids + [row for row in found if row not in chosen_ids]
+    values = row_values(list(target.columns), ids)
+    context = {
+        "widget": widget,
+        "table": table,
+        "column": column,
+        "target": target,
+        "row_id": row_id,
+        "query": query,
+        "query_error": query_error,
+        "choices": [
+            (row, _row_label(list(target.columns), values[row]), row in chosen_ids)
+            for row in ids
+            if row in values
+        ],
+        "multiple": column.type == "link_multiple",
+    }
+    return respond("tables/_link_picker.html", None, context)
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/links")
+def save_links(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """Save the rows picked for a link cell (none: no value)."""
+    widget, table, column = _link_column_or_404(widget_id, table_id, row_id, column_id)
+    picked = [text for text in (LinkPickForm().target.data or []) if EDITED_ID_RE.fullmatch(text)]
+    refs = [RowRef(None, int(text)) for text in dict.fromkeys(picked)]
+    value: RowRef | list[RowRef] | None = refs or None
+    if column.type == "link_single" and refs:
+        if len(refs) > 1:
+            return _cell(widget, table, column, row_id, 422, editing=True, error="Pick one row.")
+        value = refs[0]
+    try:
+        update_row(table, row_id, {column.name: value})
+    except RowChangeError as error:
+        return _cell(widget, table, column, row_id, 422, editing=True, error=str(error))
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _cell(widget, table, column, row_id)
+
+
+def _media_column_or_404(widget_id: str, table_id: int, row_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    _owned_row_or_404(widget_id, table_id, row_id)
+    if column.type != "media":
+        abort(404)
+    return widget, table, column
+
+
+@bp.post(
+    "/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/upload"
+)
+def upload_media(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """Put an uploaded file into a media cell (its name and content type as the browser gave
+    them); a file too big or missing comes back next to the cell."""
+    widget, table, column = _media_column_or_404(widget_id, table_id, row_id, column_id)
+    upload = MediaUploadForm().file.data
+    error = None
+    if upload is None or not upload.filename:
+        error = "Choose a file to upload."
+    else:
+        most = media_max_bytes()
+        data = upload.read(most + 1)
+        if len(data) > most:
+            error = f"A media value can be at most {most:,} bytes."
+        else:
+            media = media_value(upload.mimetype, upload.filename, data)
+            try:
+                update_row(table, row_id, {column.name: media})
+            except RowChangeError as refused:
+                error = str(refused)
+    if error:
+        return _cell(widget, table, column, row_id, 422, editing=True, error=error, text="")
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _cell(widget, table, column, row_id)
+
+
+@bp.get(
+    "/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/download"
+)
+def download_media(widget_id: str, table_id: int, row_id: int, column_id: int):
+    """A media cell's bytes as a download: always an attachment, never sniffed, so an
+    uploaded HTML or SVG file can't run on the site's origin."""
+    _, table, column = _media_column_or_404(widget_id, table_id, row_id, column_id)
+    data = media_bytes(table, row_id, column)
+    if data is None:
+        abort(404)
+    meta = row_values([column], [row_id])[row_id][column.name]
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment(meta.name or f"{column.name}-{row_id}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition header for downloading `name`: an ASCII fallback and the exact
+    name (RFC 6266's filename*), quotes and control characters kept out."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", name)[:100] or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name[:200], safe='')}"
+
+
 @bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/delete")
 def delete_row(widget_id: str, table_id: int, row_id: int):
     """Delete a row; htmx removes it from the page (an empty 200)."""
@@ -423,6 +583,16 @@ def export_csv(widget_id: str, table_id: int):
     _, table = _owned_table_or_404(widget_id, table_id)
     response = Response(stream_with_context(csv_io.export_lines(table)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
+    return response
+
+
+@bp.get("/widgets/<widget_id>/tables/<int:table_id>/export.zip")
+def export_zip(widget_id: str, table_id: int):
+    """The whole table as a zip, streamed: its CSV with every column, and each media value
+    as a file (the CSV's media cells name them)."""
+    _, table = _owned_table_or_404(widget_id, table_id)
+    response = Response(stream_with_context(csv_io.export_zip(table)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.zip"'
     return response
 
 

@@ -34,13 +34,23 @@ from ..models import (
     DataCell,
     DataColumn,
     DataLink,
+    DataMedia,
     DataRow,
     DataTable,
     User,
     Widget,
     utcnow,
 )
-from .columns import CELL_FIELD, RowRef, TableValueError, check_value, inferred_type, value_size
+from .columns import (
+    CELL_FIELD,
+    MEDIA_CEILING,
+    MediaValue,
+    RowRef,
+    TableValueError,
+    check_value,
+    inferred_type,
+    value_size,
+)
 from .queries import no_such_column
 from .schema import LINK_BYTES, TableChangeError, add_column, table_named, unlink
 from .transactions import in_widget_transaction
@@ -119,6 +129,8 @@ def _cell_planner(
                 cells[column] = None
             elif field is None:
                 cells[column] = _links(table, column, stored)
+            elif isinstance(stored, MediaValue):
+                cells[column] = _media_cell(table, column, stored)
             else:
                 cells[column] = {
                     "column_id": column_id,
@@ -128,6 +140,35 @@ def _cell_planner(
         return cells
 
     return cells_of
+
+
+def media_max_bytes() -> int:
+    """The largest media value (TABLES_MEDIA_MAX_BYTES, never above what the channel carries)."""
+    return min(int(current_app.config["TABLES_MEDIA_MAX_BYTES"]), MEDIA_CEILING)
+
+
+def _media_cell(table: DataTable, column: DataColumn, media: MediaValue) -> dict:
+    """A media value's cell (what it is, counted with its bytes) and its bytes ("media")."""
+    most = media_max_bytes()
+    if len(media.data) > most:
+        raise RowChangeError(
+            f"Column {column.name!r} of table {table.name!r}: a media value can be at most "
+            f"{most:,} bytes; this one is {len(media.data):,}."
+        )
+    return {
+        "column_id": column.id,
+        CELL_FIELD["media"]: media.meta(),
+        "size_bytes": value_size(media),
+        "media": media.data,
+    }
+
+
+def _cell_and_media(row_id: int, cell: dict) -> tuple[dict, dict | None]:
+    """A planned cell as (its DataCell row, its DataMedia row or None)."""
+    row = {key: v for key, v in cell.items() if key not in ("links", "media")} | {"row_id": row_id}
+    if "media" not in cell:
+        return row, None
+    return row, {"row_id": row_id, "column_id": cell["column_id"], "data": cell["media"]}
 
 
 def _links(table: DataTable, column: DataColumn, value: RowRef | list[RowRef]) -> dict:
@@ -169,17 +210,20 @@ def _list_cell(row_id: int, column: DataColumn) -> dict:
 
 def _write(row_id: int, cells: dict[DataColumn, dict | None]) -> None:
     """Insert a row's new cells and links (its old ones for these columns are gone)."""
-    new = [
-        {key: v for key, v in cell.items() if key != "links"} | {"row_id": row_id}
+    planned = [
+        _cell_and_media(row_id, cell)
         for column, cell in cells.items()
         if cell and column.type not in LINK_TYPES
     ] + [
-        _list_cell(row_id, column)
+        (_list_cell(row_id, column), None)
         for column, cell in cells.items()
         if cell and column.type == "link_multiple"
     ]
-    if new:
-        db.session.execute(insert(DataCell), new)
+    if planned:
+        db.session.execute(insert(DataCell), [row for row, _ in planned])
+    media = [blob for _, blob in planned if blob is not None]
+    if media:
+        db.session.execute(insert(DataMedia), media)
     links = [
         link
         for column, cell in cells.items()
@@ -379,6 +423,7 @@ def _insert_batch(table_id: int, batch: Sequence[dict[DataColumn, dict | None]])
     by_field: dict[str, list[tuple]] = {}
     links: list[dict] = []
     list_cells: list[dict] = []
+    media: list[dict] = []
     for row_id, cells in zip(new_ids, batch, strict=True):
         for column, cell in cells.items():
             if not cell:
@@ -388,7 +433,12 @@ def _insert_batch(table_id: int, batch: Sequence[dict[DataColumn, dict | None]])
                 if column.type == "link_multiple":
                     list_cells.append(_list_cell(row_id, column))
                 continue
-            _, field, _ = cell  # the keys, in _cell_planner's order: the value's field second
+            if "media" in cell:
+                media.append(
+                    {"row_id": row_id, "column_id": cell["column_id"], "data": cell["media"]}
+                )
+            # The keys, in _cell_planner's (and _media_cell's) order: the value's field second.
+            _, field, *_ = cell
             by_field.setdefault(field, []).append(
                 (row_id, cell["column_id"], cell[field], cell["size_bytes"])
             )
@@ -397,6 +447,8 @@ def _insert_batch(table_id: int, batch: Sequence[dict[DataColumn, dict | None]])
         _insert_cells(connection, field, new)
     if list_cells:
         db.session.execute(insert(CELLS), list_cells)
+    if media:
+        db.session.execute(insert(DataMedia), media)
     if links:
         db.session.execute(insert(DataLink), links)
     return new_ids
@@ -483,6 +535,9 @@ def update_row(
         db.session.execute(
             delete(DataLink).where(DataLink.row_id == row_id, DataLink.column_id.in_(column_ids))
         )
+        db.session.execute(
+            delete(DataMedia).where(DataMedia.row_id == row_id, DataMedia.column_id.in_(column_ids))
+        )
         # Checked once this change holds the writer (SQLite), so no other write slips between.
         _check_quota(table, 0, new_size - old_size)
         _write(row_id, cells)
@@ -507,6 +562,17 @@ def add_account_row(table: DataTable, account_id: int) -> int:
         db.session.rollback()
         raise
     return row.id
+
+
+def media_bytes(table: DataTable, row_id: int, column: DataColumn) -> bytes | None:
+    """The bytes of row `row_id`'s media value in `column` (None: no value)."""
+    return db.session.scalar(
+        select(DataMedia.data).where(
+            DataMedia.row_id == row_id,
+            DataMedia.column_id == column.id,
+            DataMedia.column_id.in_(select(DataColumn.id).where(DataColumn.table_id == table.id)),
+        )
+    )
 
 
 def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:

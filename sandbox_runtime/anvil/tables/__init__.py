@@ -13,8 +13,10 @@ Every operation is a request over the run's channel; the web app answers it for 
 tables only, checking each value against its column's type. Searches are lazy: rows arrive a
 page at a time as you iterate, `len()` asks for a count, and slicing narrows what is fetched.
 A linked row (a link_single or link_multiple value) is fetched when one of its values is read.
+A media value reads as an `anvil.Media` whose bytes are fetched when `get_bytes()` is called.
 """
 
+import base64
 import functools
 import json
 import random
@@ -22,7 +24,7 @@ import time
 from datetime import date, datetime
 
 from .. import _channel
-from .._media import BlobMedia
+from .._media import BlobMedia, Media
 from . import query as _q
 
 # Rows fetched per request while iterating over a search (q.page_size changes it).
@@ -58,12 +60,13 @@ _ERRORS = {
 
 
 def _encode(value):
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
+    if isinstance(value, (datetime, date)):
+        tag = "$datetime" if isinstance(value, datetime) else "$date"
+        return {tag: value.isoformat()}
     if isinstance(value, Row):
         return {"$row": {"table": value._table._name, "id": value._id}}
+    if isinstance(value, Media):
+        return _encode_media(value)
     if isinstance(value, (list, tuple)) and any(isinstance(item, Row) for item in value):
         return [_encode(item) for item in value]
     if hasattr(value, "_pyspace_query"):
@@ -77,6 +80,17 @@ def _encode_searched(value):
     if isinstance(value, dict):
         return {"op": "eq", "value": value}
     return _encode(value)
+
+
+def _encode_media(media):
+    """A Media for a media column: its bytes as base64, with its content type and name."""
+    return {
+        "$media": {
+            "content_type": media.content_type,
+            "name": media.name,
+            "data": base64.b64encode(media.get_bytes()).decode("ascii"),
+        }
+    }
 
 
 def _ask(table, op, **payload):
@@ -141,7 +155,12 @@ class Row:
         return cls(table, wire["id"], wire["values"], complete, visible)
 
     def _load(self, values, complete=True):
-        self._values.update({name: _decode(value) for name, value in values.items()})
+        for name, value in values.items():
+            media = value.get("$media") if isinstance(value, dict) and len(value) == 1 else None
+            if isinstance(media, dict):
+                self._values[name] = TableMedia(self, name, media)
+            else:
+                self._values[name] = _decode(value)
         self._complete = self._complete or complete
 
     def _check(self):
@@ -245,6 +264,31 @@ class Row:
 
     def __repr__(self):
         return f"<anvil.tables.Row {self._table._name}[{self._id}]>"
+
+
+class TableMedia(Media):
+    """A media value read from a table: content_type, name and length at once; its bytes are
+    fetched from the table when `get_bytes()` is first called."""
+
+    def __init__(self, row, column, meta):
+        self._row = row
+        self._column = column
+        self.content_type = str(meta.get("content_type") or "application/octet-stream")
+        self.name = meta.get("name")
+        self._length = int(meta.get("length") or 0)
+        self._bytes = None
+
+    def get_bytes(self):
+        if self._bytes is None:
+            row = self._row
+            answer = _ask(row._table._name, "get_media", id=row._id, column=self._column)
+            media = answer.get("media") or {}
+            self._bytes = base64.b64decode(media.get("data") or "")
+        return self._bytes
+
+    @property
+    def length(self):
+        return self._length if self._bytes is None else len(self._bytes)
 
 
 def _decode(value):
