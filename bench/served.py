@@ -113,7 +113,9 @@ def served_site(config: dict, processes: list | None = None, **settings: str) ->
         try:
             wait_until_listening(port, process)
             if env.get("PYSPACE_RUN_POOL_SIZE", "").strip() != "0":
-                wait_for_log_line(log, POOL_FULL, process)
+                # The default pool is sized to the machine (32 sandboxes with 1 GB free): on a
+                # busy 2-core machine filling it takes minutes.
+                wait_for_log_line(log, POOL_FULL, process, timeout=900)
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
