@@ -335,6 +335,9 @@ def prune_history(widget_id: str, commit: bool = True) -> int:
     The session holds none of the pruned runs (old, finished ones), so it is not told."""
     keep = max(1, int(current_app.config["HISTORY_MAX_RUNS"]))
     oldest = utcnow() - timedelta(days=int(current_app.config["HISTORY_MAX_DAYS"]))
+    # A plain SQL statement doesn't flush the session first: the run just recorded or finished
+    # must be in the table to count among the newest.
+    db.session.flush()
     removed = cast(
         CursorResult,
         db.session.execute(
