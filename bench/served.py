@@ -26,6 +26,7 @@ from typing import TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+FLASK = Path(sys.executable).with_name("flask")
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "benchmark password"
 # What the warm pool logs once it holds its full size (pyspace/sandbox/pool.py).
@@ -55,9 +56,13 @@ def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 
 
 
 def bench_config_of(app) -> dict:
-    """The settings a benchmark app was made with, for serving the same database."""
+    """The settings a benchmark app was made with, for serving the same database (and its
+    instance folder: the queue's SQLite file and the metrics files live there)."""
     return {
-        key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SECRETS_KEY")
+        **{
+            key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SECRETS_KEY")
+        },
+        "INSTANCE_PATH": app.instance_path,
     }
 
 
@@ -68,20 +73,34 @@ def site_environment(config: dict) -> dict:
         "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
         "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
         "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
+        "PYSPACE_INSTANCE_PATH": config["INSTANCE_PATH"],
         "PYSPACE_RUN_POOL_WARM_ON_START": "true",
+        # `./manage.sh serve` counts the metrics of the web server and the consumer in files.
+        "PROMETHEUS_MULTIPROC_DIR": os.path.join(config["INSTANCE_PATH"], "metrics"),
     }
 
 
 @contextlib.contextmanager
-def served_site(config: dict, **settings: str) -> Iterator[str]:
-    """Serve the site as `./manage.sh serve` does; yields its base URL once the warm pool is
-    full (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>`
-    values (e.g. RUN_WALL_SECONDS for long runs)."""
+def served_site(config: dict, processes: list | None = None, **settings: str) -> Iterator[str]:
+    """Serve the site as `./manage.sh serve` does (gunicorn, and beside it the queue consumer
+    `flask tasks consumer`, same environment); yields its base URL once the warm pool is full
+    (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>` values
+    (e.g. RUN_WALL_SECONDS for long runs); `processes`, when given, receives the server's and
+    the consumer's processes (to measure their memory)."""
     port = free_port()
     env = site_environment(config)
     env.update({f"PYSPACE_{name}": value for name, value in settings.items()})
     env["PYSPACE_BIND"] = f"127.0.0.1:{port}"
+    os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        consumer = subprocess.Popen(
+            [str(FLASK), "--app", "app", "tasks", "consumer"],
+            cwd=PROJECT,
+            # As `./manage.sh serve`: only the web server fills its warm pool at start-up.
+            env={k: v for k, v in env.items() if k != "PYSPACE_RUN_POOL_WARM_ON_START"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         process = subprocess.Popen(
             [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
             cwd=PROJECT,
@@ -89,13 +108,49 @@ def served_site(config: dict, **settings: str) -> Iterator[str]:
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
+        if processes is not None:
+            processes += [process, consumer]
         try:
             wait_until_listening(port, process)
             if env.get("PYSPACE_RUN_POOL_SIZE", "").strip() != "0":
-                wait_for_log_line(log, POOL_FULL, process)
+                # The default pool is sized to the machine (32 sandboxes with 1 GB free): on a
+                # busy 2-core machine filling it takes minutes.
+                wait_for_log_line(log, POOL_FULL, process, timeout=900)
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
+            stop(consumer)
+
+
+def tree_pss_mb(roots: list[int]) -> float:
+    """The memory of these processes and all their descendants (sandboxes included): the sum
+    of their proportional set sizes (`/proc/<pid>/smaps_rollup`), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    total_kb, seen, todo = 0, set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total_kb += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total_kb / 1024
 
 
 def wait_for_log_line(log, marker: str, process: subprocess.Popen, timeout: float = 120) -> None:

@@ -34,6 +34,12 @@ EXPECTED = [
     "bystander Run press during a 2,000-row import",
     "bystander log-in during a 2,000-row import",
     "CSV import of 2,000 rows over HTTP",
+    "hello run over HTTP (./manage.sh serve)",
+    "classroom: 4 accounts press Run at once (HTTP)",
+    "tasks for a class: 4 accounts launch a task at once, launched → started",
+    "site memory at rest, warm pool full (PSS, MB)",
+    "home page, 30 clients (HTTP)",
+    "editor, 30 clients (HTTP)",
 ]
 
 

@@ -2,7 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from .. import extraction, quotas
 from ..access import owned_widget_or_404, visible_widget_or_404
@@ -28,11 +28,13 @@ from .starter_code import starter_code
 
 def _cards(query):
     """`query` loading only what a widget card shows: the owner in the same statement, and
-    none of the code columns (a widget's code can be 100 KB; a card never shows it)."""
+    none of the code (a widget's code can be 100 KB; a card never shows it): neither the
+    code columns nor its server modules, which otherwise come in a second SELECT."""
     return query.options(
         joinedload(Widget.owner),
         defer(Widget.client_code),
         defer(Widget.html),
+        lazyload(Widget.modules),
     )
 
 

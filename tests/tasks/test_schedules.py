@@ -221,6 +221,24 @@ def test_history_keeps_at_most_the_newest_runs_and_none_older_than_the_limit(app
     assert sorted(kept) == sorted([active_id, *ids[-3:]])
 
 
+def test_history_drops_runs_older_than_the_limit_even_when_few(app, widget_id):
+    from pyspace.models import utcnow
+
+    app.config.update(HISTORY_MAX_RUNS=100, HISTORY_MAX_DAYS=30)
+    with app.app_context():
+        old = history.new_run(widget_id, "run", None)
+        old.created_at = utcnow() - timedelta(days=31)
+        old.status = "completed"
+        recent = history.new_run(widget_id, "run", None)
+        recent.created_at = utcnow() - timedelta(days=29)
+        recent.status = "completed"
+        db.session.commit()
+        old_id, recent_id = old.id, recent.id
+        assert history.prune_history(widget_id) == 1
+        kept = db.session.scalars(db.select(Run.id).filter_by(widget_id=widget_id)).all()
+    assert kept == [recent_id] and old_id not in kept
+
+
 def test_a_dead_workers_running_run_becomes_missing(app, widget_id):
     from pyspace.models import utcnow
 
