@@ -23,12 +23,11 @@ from flask import current_app
 
 from .. import extraction
 from ..models import Widget
-from ..sandbox.redaction import WITHHELD
 from ..sandbox.services import RunContext, services_for
-from ..secrets.screening import widget_secrets_redactor
 from ..tables.schema import client_table
 from .calls import error_answer
 from .references import TAG, ValueReferenceError, read_reference, signed_for_frame
+from .values import screened
 
 # Rows sent with a search, and per page after it.
 CLIENT_PAGE_ROWS = 100
@@ -291,12 +290,7 @@ def answer_table_question(
         answer, status = error_answer(error.error_type, str(error)), error.status
     else:
         answer, status = {"ok": True, "result": result}, 200
-    redactor = widget_secrets_redactor(widget.id)
-    if redactor.value_contains_secret(answer):
-        if not q.run.viewer_is_owner:
-            extraction.count_withheld(widget, caller, actor_id)
-            return error_answer("OutputHidden", WITHHELD), 200
-        answer = redactor.value(answer)
+    answer = screened(widget, actor_id, answer)
     if answer["ok"]:
         answer["result"] = signed_for_frame(answer["result"], widget.id, call_token)
     return answer, status

@@ -131,6 +131,8 @@ def rows(widget_id: str):
     if not isinstance(asked, tuple):
         return asked
     widget, actor_id, body = asked
+    if refused := extraction.refusal(widget, extraction.caller_key(actor_id), actor_id):
+        return _json_error(429, "TooManyHiddenResults", refused)
     answer, status = rows_page(widget, actor_id, body, request.headers.get(CALL_TOKEN_HEADER, ""))
     return jsonify(answer), status
 

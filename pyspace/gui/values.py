@@ -7,8 +7,11 @@ import json
 
 from flask import Request, Response, current_app, jsonify
 
+from .. import extraction
 from ..models import Widget
+from ..sandbox.redaction import WITHHELD
 from ..sandbox.services import RunContext, services_for
+from ..secrets.screening import widget_secrets_redactor
 from .call_tokens import CallTokenError, actor_for_call_token
 from .calls import CallerGoneError, error_answer, json_nesting_depth, widget_for_call
 from .frame_boot import CALL_TOKEN_HEADER
@@ -73,8 +76,23 @@ def _tagged_table_value(value):
     return value
 
 
+def screened(widget: Widget, actor_id: int | None, answer: dict) -> dict:
+    """`answer` (read from the widget's tables with no run, so no run's redaction set) checked
+    against every secret value of the widget: masked for the owner; for anyone else withheld
+    whole and counted against their extraction budget, as a run's output would be."""
+    redactor = widget_secrets_redactor(widget.id)
+    if not redactor.value_contains_secret(answer):
+        return answer
+    if widget.owner_id == actor_id:
+        return redactor.value(answer)
+    extraction.count_withheld(widget, extraction.caller_key(actor_id), actor_id)
+    return error_answer("OutputHidden", WITHHELD)
+
+
 def rows_page(widget: Widget, actor_id: int | None, body: dict, call_token: str):
-    """`(answer, status)`: a page of the search `body["ref"]` names, or its length."""
+    """`(answer, status)`: a page of the search `body["ref"]` names, or its length. Rows a
+    later page holds were never seen by the run that made the search: screened here (the
+    route refuses a caller past their extraction budget first)."""
     try:
         facts = read_reference(body.get("ref"), "search", widget.id, call_token)
         if (facts.get("query") or {}).get("client"):
@@ -117,7 +135,10 @@ def rows_page(widget: Widget, actor_id: int | None, body: dict, call_token: str)
         for row in answer["rows"]
     ]
     more = len(rows) == limit and (stop is None or position + limit < int(stop))
-    return {"ok": True, "rows": signed_for_frame(rows, widget.id, call_token), "more": more}, 200
+    page = screened(widget, actor_id, {"ok": True, "rows": rows, "more": more})
+    if page["ok"]:
+        page["rows"] = signed_for_frame(page["rows"], widget.id, call_token)
+    return page, 200
 
 
 def _search_length(request: dict, run: RunContext, start: int, stop):

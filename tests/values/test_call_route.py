@@ -12,7 +12,7 @@ import pytest
 from pyspace.extensions import db
 from pyspace.gui.references import sign_reference
 from pyspace.models import Widget
-from pyspace.tables import schema
+from pyspace.tables import rows, schema
 from tests.gui.test_routes import call, frame_boot
 from tests.sandbox.helpers import add_secret
 from tests.tasks.helpers import TASK_CONFIG, consumer
@@ -465,3 +465,28 @@ def test_task_state_nested_past_the_channels_limit_is_refused(app, alice):
         "ok": False,
         "message": "The request nests more than 64 lists and dicts deep.",
     }
+
+
+def test_a_later_page_holding_a_secret_value_is_masked_for_the_owner_and_withheld_from_others(
+    app, alice, widget_id, make_client
+):
+    # The run that made the search read no secret; its later pages are read with no run at all.
+    _add_rows(app, widget_id, 100)
+    with app.app_context():
+        table = schema.table_named(widget_id, "tasks")
+        rows.add_row(table, {"name": f"key {SECRET}", "complete": False})
+    token = frame_boot(alice.client, widget_id)["callToken"]
+    search = _result(alice.client, widget_id, token, "get_tasks")
+    status, page = _ask(
+        alice.client, widget_id, token, "rows", {"ref": search["ref"], "offset": 100}
+    )
+    assert status == 200 and [row["values"]["name"] for row in page["rows"]] == ["key ***"]
+
+    visitor = make_client()
+    other = frame_boot(visitor.client, widget_id)["callToken"]
+    theirs = _result(visitor.client, widget_id, other, "get_tasks")
+    status, hidden = _ask(
+        visitor.client, widget_id, other, "rows", {"ref": theirs["ref"], "offset": 100}
+    )
+    assert status == 200 and hidden["error"]["type"] == "OutputHidden"
+    assert SECRET not in json.dumps(hidden)
