@@ -1,0 +1,82 @@
+"""Pages' CPU: `python -m bench.pages_cpu [--runs N] [--cprofile PAGE]`.
+
+Run from the repository root (`.venv/bin/python -m bench.pages_cpu --runs 200`). In-process,
+through Flask's test client, on a throw-away app (no warm pool, rate limits on): the home page
+and a public widget page as an anonymous visitor, the editor as the widget's owner, each
+requested `N` times after 5 unmeasured requests. Prints, per page, the median CPU time of the
+request thread (`time.thread_time`, which holds up on a busy machine), then the SQL statements
+of one more request (counted apart, so counting costs the timed requests nothing).
+`--cprofile home|public|editor` adds a `cProfile` of `N` more requests of that page.
+"""
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import tempfile
+import time
+
+from sqlalchemy import event
+
+from .sample_data import logged_in_client, make_app, make_user, make_widget
+
+WARM_UP = 5
+
+
+def main(runs: int, profile_page: str | None) -> None:
+    """Measure and print (see the module docstring)."""
+    from pyspace.extensions import db
+
+    with tempfile.TemporaryDirectory(prefix="pyspace-pages-cpu-") as workdir:
+        app = make_app(workdir, RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True)
+        with app.app_context():
+            owner = make_user("pages")
+            widget_id = make_widget(owner, 10, title="Weather")
+            engine = db.engine
+        owner_client = logged_in_client(app, owner)
+        anonymous = app.test_client()
+        pages = {
+            "home": ("home (anonymous)", anonymous, "/"),
+            "public": ("public widget page (anonymous)", anonymous, f"/widgets/{widget_id}"),
+            "editor": ("editor (owner)", owner_client, f"/widgets/{widget_id}/edit"),
+        }
+        statements = [0]
+
+        def count(*_: object) -> None:
+            statements[0] += 1
+
+        print(f"Request-thread CPU per page, median of {runs}; SQL statements of one request:")
+        for label, client, path in pages.values():
+            samples = []
+            for number in range(WARM_UP + runs):
+                started = time.thread_time_ns()
+                response = client.get(path)
+                spent = time.thread_time_ns() - started
+                assert response.status_code == 200, (path, response.status_code)
+                if number >= WARM_UP:
+                    samples.append(spent / 1000)
+            statements[0] = 0
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                client.get(path)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            print(f"{statistics.median(samples):8.0f} µs CPU, {statements[0]} statements  {label}")
+        if profile_page:
+            _, client, path = pages[profile_page]
+            profiler = cProfile.Profile(time.thread_time)
+            profiler.enable()
+            for _ in range(runs):
+                client.get(path)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.pages_cpu", description=__doc__)
+    parser.add_argument("--runs", type=int, default=200, help="requests measured per page (200)")
+    parser.add_argument(
+        "--cprofile", choices=["home", "public", "editor"], help="also profile this page"
+    )
+    arguments = parser.parse_args()
+    main(arguments.runs, arguments.cprofile)
