@@ -9,10 +9,11 @@ column, and each media value as a file.
 
 import csv
 import io
+import json
 import re
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -22,13 +23,23 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import DataMedia, DataRow, DataTable
 from . import imports
-from .columns import StoredMedia, TableValueError, check_value, format_text, parse_text
+from .columns import (
+    MediaValue,
+    StoredMedia,
+    TableValueError,
+    check_value,
+    format_text,
+    parse_text,
+)
 from .queries import row_values
 from .rows import RowChangeError, add_rows, columns_by_name
 
 EXPORT_BATCH = 1000
 PREVIEW_ROWS = 10
 YIELD_EVERY_LINES = 500
+# The zip export's list of its media files: path → the value's content type and exact name
+# (a path holds the name made safe as a file name).
+MEDIA_MANIFEST = "media.json"
 
 
 class ImportRunningError(RowChangeError):
@@ -51,11 +62,18 @@ class CsvPlan:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, MediaValue):
+        return f"{value.name or 'file'} ({value.content_type}, {len(value.data):,} bytes)"
     return "" if value is None else str(value)
 
 
-def plan_import(table: DataTable, text: str) -> CsvPlan:
-    """Read `text` as CSV for `table`, checking every cell; nothing is written."""
+def plan_import(
+    table: DataTable, text: str, media: Callable[[str], MediaValue] | None = None
+) -> CsvPlan:
+    """Read `text` as CSV for `table`, checking every cell; nothing is written.
+
+    `media` reads a media cell's text (a zip import: the path of a file in the zip) as its
+    value, or raises ValueError; without it a media cell with text is refused."""
     plan = CsvPlan()
     columns = columns_by_name(table)
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
@@ -78,7 +96,7 @@ def plan_import(table: DataTable, text: str) -> CsvPlan:
     types = {name: column.type for name, column in columns.items()}
     try:
         for values in reader:
-            _plan_row(table.name, types, plan, reader.line_num, values)
+            _plan_row(table.name, types, plan, reader.line_num, values, media)
             if reader.line_num % YIELD_EVERY_LINES == 0:
                 # Reading 100,000 lines is seconds of pure Python: the web server's other
                 # threads (a log-in, a Run press) get the interpreter between slices of it.
@@ -89,7 +107,12 @@ def plan_import(table: DataTable, text: str) -> CsvPlan:
 
 
 def _plan_row(
-    table_name: str, types: dict[str, str], plan: CsvPlan, line: int, values: list[str]
+    table_name: str,
+    types: dict[str, str],
+    plan: CsvPlan,
+    line: int,
+    values: list[str],
+    media: Callable[[str], MediaValue] | None = None,
 ) -> None:
     if not any(value.strip() for value in values):
         return  # blank lines are skipped
@@ -102,7 +125,11 @@ def _plan_row(
     for name, text in zip(plan.header, values, strict=True):
         type_ = types[name]
         try:
-            row[name] = check_value(table_name, name, type_, parse_text(type_, text))
+            if type_ == "media" and media is not None:
+                value: Any = media(text.strip()) if text.strip() else None
+            else:
+                value = parse_text(type_, text)
+            row[name] = check_value(table_name, name, type_, value)
         except (ValueError, TableValueError) as error:
             plan.errors.append((line, f"{name}: {error}"))
             return
@@ -207,7 +234,8 @@ class _Sink(io.RawIOBase):
 
 def export_zip(table: DataTable) -> Iterator[bytes]:
     """The table as a zip, streamed: `<table>.csv` with every column (a media cell holds the
-    path of its file in the zip, media_path) and each media value as that file.
+    path of its file in the zip, media_path), each media value as that file, and
+    MEDIA_MANIFEST naming each file's content type and exact name (zip_io imports it back).
 
     Columns are read now (as export_lines does), so the zip can stream after the view returns."""
     columns = [SimpleNamespace(id=c.id, name=c.name, type=c.type) for c in table.columns]
@@ -216,6 +244,7 @@ def export_zip(table: DataTable) -> Iterator[bytes]:
 
 def _zip_chunks(table_id: int, name: str, columns: list) -> Iterator[bytes]:
     media_columns = [c for c in columns if c.type == "media"]
+    manifest: dict[str, dict[str, str | None]] = {}
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
         with archive.open(f"{name}.csv", "w") as csv_file:
@@ -237,6 +266,9 @@ def _zip_chunks(table_id: int, name: str, columns: list) -> Iterator[bytes]:
                 )
                 if media is None or data is None:
                     continue
-                archive.writestr(media_path(row_id, column.name, media), data)
+                path = media_path(row_id, column.name, media)
+                archive.writestr(path, data)
+                manifest[path] = {"content_type": media.content_type, "name": media.name}
                 yield sink.drain()
+        archive.writestr(MEDIA_MANIFEST, json.dumps(manifest, indent=1))
     yield sink.drain()

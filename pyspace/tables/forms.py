@@ -61,3 +61,12 @@ class CsvImportForm(FlaskForm):
 def row_values_from(form: dict, columns) -> dict[str, str]:
     """The text typed for each column in the Add row form (fields named col-<id>)."""
     return {column.name: form.get(f"col-{column.id}", "") for column in columns}
+
+
+class ZipImportForm(FlaskForm):
+    """A zip export to import: the file at preview, then only the token the kept upload has
+    (zip_io keeps it server-side between the two steps)."""
+
+    zip_file = FileField("Zip file")
+    upload = StringField("Upload")
+    step = StringField("Step")

@@ -25,7 +25,7 @@ from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
 from ..security_headers import no_store
-from . import bp, csv_io, imports, schema
+from . import bp, csv_io, imports, schema, zip_io
 from .columns import (
     RowRef,
     column_choices,
@@ -44,6 +44,7 @@ from .forms import (
     MediaUploadForm,
     NameForm,
     SwitchForm,
+    ZipImportForm,
     row_values_from,
 )
 from .queries import QueryError, count_rows, newest_row_ids, panel_filter, row_values
@@ -245,6 +246,7 @@ def _rows_view(
     """A table's columns and one page of rows (newest first): fragment for htmx, else page."""
     context = _rows_context(widget, table, _page_number())
     context.update(error=error, error_for=error_for, edit=None, csv_plan=None, csv_text="")
+    context.update(zip_plan=None, zip_upload="")
     context["typed"] = _typed_back(error)
     context.update(extra)
     return respond("tables/_rows.html", "tables/rows_page.html", context, status, events)
@@ -638,6 +640,66 @@ def import_csv(widget_id: str, table_id: int):
     if not is_htmx():
         return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
     return _rows_view(widget, table, events=toast(f"Imported {added} row(s)."))
+
+
+@bp.post("/widgets/<widget_id>/tables/<int:table_id>/import.zip")
+def import_zip(widget_id: str, table_id: int):
+    """Preview an uploaded zip export (kept server-side under a random token), then apply it
+    (`step=apply` with that token): a hostile zip or one bad row and nothing is imported."""
+    widget, table = _owned_table_or_404(widget_id, table_id)
+    form = ZipImportForm()
+    applying = form.step.data == "apply"
+    token, path, refusal = _zip_upload(form, table, applying)
+    plan = None
+    if path is not None:
+        try:
+            plan = zip_io.plan_zip(table, path)
+        except zip_io.ZipRefusedError as refused:
+            refusal = f"Nothing was imported: {refused}"
+    if plan is None or plan.errors:
+        zip_io.forget_upload(table, token)
+        if plan is not None:
+            refusal = "Nothing was imported: fix the rows below and upload the zip again."
+        return _rows_view(widget, table, 422, error=refusal, error_for="import_zip", zip_plan=plan)
+    if not applying:
+        return _rows_view(widget, table, zip_plan=plan, zip_upload=token)
+    try:
+        added = csv_io.apply_import(table, plan)
+    except RowChangeError as error:
+        # The quota, or another import still running: the kept zip stays for another try.
+        return _rows_view(
+            widget,
+            table,
+            422,
+            error=str(error),
+            error_for="import_zip",
+            zip_plan=plan,
+            zip_upload=token,
+        )
+    zip_io.forget_upload(table, token)
+    if not is_htmx():
+        return redirect_to(url_for("tables.rows", widget_id=widget.id, table_id=table.id))
+    return _rows_view(widget, table, events=toast(f"Imported {added} row(s)."))
+
+
+def _zip_upload(form: ZipImportForm, table: DataTable, applying: bool):
+    """(token, path of the kept zip, None), or ("", None, why there is none): at preview the
+    uploaded file is kept now; at apply the token names the zip kept at preview."""
+    if applying:
+        token = form.upload.data or ""
+        path = zip_io.kept_upload(table, token)
+        if path is None:
+            return (
+                "",
+                None,
+                "That upload is no longer kept (an hour at most): upload the zip again.",
+            )
+        return token, path, None
+    upload = form.zip_file.data
+    if upload is None or not upload.filename:
+        return "", None, "Choose a zip file (a Download <table>.zip) to import."
+    token = zip_io.keep_upload(table, upload.stream)
+    return token, zip_io.kept_upload(table, token), None
 
 
 @bp.get("/widgets/<widget_id>/tables/<int:table_id>/import/status")

@@ -140,6 +140,7 @@ ROUTES = {
     "tables.export_csv": OWNER,
     "tables.export_zip": OWNER,
     "tables.import_csv": OWNER,
+    "tables.import_zip": OWNER,
     "admin.users": ADMIN,
     "admin.disable_user": ADMIN,
     "admin.enable_user": ADMIN,
