@@ -14,6 +14,8 @@ TABLES_MEDIA_MAX_BYTES, or a CSV cell naming a file the zip doesn't hold.
 Between preview and apply the uploaded zip is kept under the instance folder
 (`table-imports/<table id>-<random token>.zip`), so the form carries only the token; it is
 removed once its rows are imported, and any kept zip is removed after UPLOAD_KEEP_SECONDS.
+A table keeps one zip at most (a new preview replaces the last), so a flood of previews
+holds no more disk than one upload per table, each bounded by MAX_CONTENT_LENGTH.
 """
 
 import json
@@ -72,8 +74,11 @@ def remove_expired() -> None:
 
 
 def keep_upload(table: DataTable, stream: IO[bytes]) -> str:
-    """Keep an uploaded zip until it is applied (or expires); its token."""
+    """Keep an uploaded zip until it is applied (or expires), in place of any zip kept for
+    this table before; its token."""
     remove_expired()
+    for older in _upload_dir().glob(f"{table.id}-*.zip"):
+        older.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
     path = _upload_path(table, token)
     assert path is not None

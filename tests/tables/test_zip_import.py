@@ -186,6 +186,17 @@ def test_kept_uploads_older_than_an_hour_are_removed(app, alice, scores):
     assert _row_count(app, table_id) == 2
 
 
+def test_a_flood_of_previews_keeps_one_zip_per_table_and_the_newest_imports(app, alice, scores):
+    widget_id, table_id, _ = scores
+    export = _export(alice, widget_id, table_id)
+    tokens = [_token(_preview(alice, widget_id, table_id, export)) for _ in range(5)]
+    assert len(_kept_uploads(app)) == 1
+    stale = _apply(alice, widget_id, table_id, tokens[0])
+    assert stale.status_code == 422 and _row_count(app, table_id) == 2
+    assert _apply(alice, widget_id, table_id, tokens[-1]).status_code == 200
+    assert _row_count(app, table_id) == 4
+
+
 def _refused(app, alice, scores, data: bytes, message: str):
     widget_id, table_id, _ = scores
     response = _preview(alice, widget_id, table_id, data)
