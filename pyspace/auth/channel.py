@@ -122,10 +122,17 @@ def _find_user_row(run: RunContext) -> tuple[int, int] | None:
     if logged_in:
         return None if row_id is None else _logged_in_row(run, row_id)
     user = _account(run.actor_id)
-    if user is None:
+    if user is None or (_requires_confirmed(run) and not user.email_confirmed):
+        # With "require e-mail confirmation" an account whose address isn't confirmed is
+        # not logged in to the widget, as in Anvil.
         return None
     table = ensure_users_table(run.widget_id)
     return table.id, row_for_account(table, user)
+
+
+def _requires_confirmed(run: RunContext) -> bool:
+    widget = db.session.get(Widget, run.widget_id)
+    return widget is not None and widget.users_require_confirmed
 
 
 def _user_row(run: RunContext) -> dict | None:
@@ -222,6 +229,12 @@ def login_with_email(request: dict, run: RunContext) -> Answer:
         give_back(keys)
         raise UsersRequestError("This account is not enabled.", "AccountIsNotEnabled")
     forget_failures(keys)
+    if _requires_confirmed(run) and not user.email_confirmed:
+        raise UsersRequestError(
+            "This account's e-mail address is not confirmed: open the link mailed to it "
+            "(the py.space account page sends it again).",
+            "EmailNotConfirmed",
+        )
     table = ensure_users_table(run.widget_id)
     return _user_answer(run, table, row_for_account(table, user))
 
@@ -282,7 +295,12 @@ def signup_with_email(request: dict, run: RunContext) -> Answer:
             "An account with that e-mail address already exists.", "UserExists"
         ) from None
     table = ensure_users_table(run.widget_id)
-    return _user_answer(run, table, row_for_account(table, user))
+    row_id = row_for_account(table, user)
+    if widget.users_require_confirmed:
+        # As in Anvil: the new account is returned but not logged in until its address is
+        # confirmed.
+        return {"ok": True, "user": row_answer(table, row_id)}
+    return _user_answer(run, table, row_id)
 
 
 def _outside_transactions(handler: Any) -> Any:
