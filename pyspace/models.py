@@ -631,6 +631,7 @@ ACCOUNT_COLUMNS = (
     ("enabled", "bool"),
     ("signed_up", "datetime"),
     ("last_login", "datetime"),
+    ("confirmed_email", "bool"),
 )
 
 

@@ -12,7 +12,7 @@ from pyspace.auth.channel import SERVICES as USERS
 from pyspace.extensions import db
 from pyspace.gui import routes as gui_routes
 from pyspace.gui.call_tokens import visitor_for_call_token
-from pyspace.models import User, Widget, WidgetSession, utcnow
+from pyspace.models import DataTable, User, Widget, WidgetSession, utcnow
 from pyspace.sandbox.results import RunResult
 from pyspace.sandbox.services import RunContext
 from tests.conftest import PASSWORD
@@ -183,3 +183,37 @@ def test_a_visitor_logged_in_by_widget_code_may_still_call(app, alice, fake_runn
         found.login_row_id = None
         db.session.commit()
     assert call(app, widget_id, token).status_code == 403
+
+
+# --- The confirmed_email column -------------------------------------------------------------
+
+
+def test_confirmed_email_column_follows_the_account(app, alice):
+    widget_id = alice.create_widget("Shop")
+    ann = make_account(app, "ann", "ann@example.org", confirmed=False)
+    row = ask(app, widget_id, "get_user", ann, session="")["user"]
+    assert row["values"]["confirmed_email"] is False
+    with app.app_context():
+        db.session.get(User, ann).email_confirmed_at = utcnow()
+        db.session.commit()
+    row = ask(app, widget_id, "get_user", ann, session="")["user"]
+    assert row["values"]["confirmed_email"] is True
+    with app.app_context():
+        db.session.get(User, ann).set_email("ann@new.example.org")
+        db.session.commit()
+    row = ask(app, widget_id, "get_user", ann, session="")["user"]
+    assert row["values"]["confirmed_email"] is False
+
+
+def test_a_users_table_made_before_confirmed_email_gains_it(app, alice):
+    widget_id = alice.create_widget("Shop")
+    ann = make_account(app, "ann", "ann@example.org", confirmed=True)
+    ask(app, widget_id, "get_user", ann, session="")
+    with app.app_context():
+        table = db.session.scalar(
+            db.select(DataTable).filter_by(widget_id=widget_id, is_users=True)
+        )
+        db.session.delete(next(c for c in table.columns if c.name == "confirmed_email"))
+        db.session.commit()
+    row = ask(app, widget_id, "get_user", ann, session="")["user"]
+    assert row["values"]["confirmed_email"] is True
