@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,7 @@ from ..tables.users import (
     row_for_account,
     users_table,
 )
+from .email_confirmation import send_confirmation_link
 from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
 MEMO_KEY = "user"
@@ -263,6 +264,20 @@ def _signups_left(widget_id: str) -> bool:
     )
 
 
+def _mail_confirmation_link(user: User) -> None:
+    """Mail the new account's address its confirmation link, as the sign-up page does. The
+    link is built on SITE_URL, else on the request being answered; a run on a worker of a site
+    without SITE_URL has neither, and the person asks for the link on the account page."""
+    try:
+        if current_app.config["SITE_URL"]:
+            with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+                send_confirmation_link(user)
+        elif has_request_context():
+            send_confirmation_link(user)
+    except Exception:
+        log.exception("mailing a confirmation link to a widget's new account failed")
+
+
 def signup_with_email(request: dict, run: RunContext) -> Answer:
     """Make a py.space account (when the widget's owner allows it and the site's sign-up is
     open to anyone) and log in to this widget as it."""
@@ -294,6 +309,7 @@ def signup_with_email(request: dict, run: RunContext) -> Answer:
         raise UsersRequestError(
             "An account with that e-mail address already exists.", "UserExists"
         ) from None
+    _mail_confirmation_link(user)
     table = ensure_users_table(run.widget_id)
     row_id = row_for_account(table, user)
     if widget.users_require_confirmed:

@@ -12,7 +12,7 @@ from pyspace.auth.channel import SERVICES as USERS
 from pyspace.extensions import db
 from pyspace.gui import routes as gui_routes
 from pyspace.gui.call_tokens import visitor_for_call_token
-from pyspace.models import DataTable, User, Widget, WidgetSession, utcnow
+from pyspace.models import DataTable, MailMessage, User, Widget, WidgetSession, utcnow
 from pyspace.sandbox.results import RunResult
 from pyspace.sandbox.services import RunContext
 from tests.conftest import PASSWORD
@@ -112,6 +112,7 @@ def test_force_login_works_for_an_unconfirmed_account_as_in_anvil(app, alice):
 
 
 def test_signup_requiring_confirmation_returns_the_user_without_logging_in(app, alice):
+    app.config["SITE_URL"] = "https://py.example.org"
     widget_id = alice.create_widget("Shop")
     switch(alice, widget_id, "users-signup", True)
     switch(alice, widget_id, "users-confirmed", True)
@@ -120,6 +121,12 @@ def test_signup_requiring_confirmation_returns_the_user_without_logging_in(app, 
     )
     assert answer["ok"] is True and answer["user"]["values"]["email"] == "new@example.org"
     assert ask(app, widget_id, "get_user")["user"] is None
+    with app.app_context():
+        mailed = db.session.scalars(
+            db.select(MailMessage).filter_by(recipients="new@example.org")
+        ).all()
+        assert [m.subject for m in mailed] == ["Confirm your e-mail address for py.space"]
+        assert b"https://py.example.org/account/email/confirm/" in mailed[0].raw
 
 
 # --- Visitors who never logged in may call functions ----------------------------------------
