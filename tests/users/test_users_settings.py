@@ -224,3 +224,18 @@ def test_a_users_table_made_before_confirmed_email_gains_it(app, alice):
         db.session.commit()
     row = ask(app, widget_id, "get_user", ann, session="")["user"]
     assert row["values"]["confirmed_email"] is True
+
+
+def form_of(page: str, css_class: str) -> str:
+    return page.split(f'class="inline-form {css_class}"')[1].split("</form>", maxsplit=1)[0]
+
+
+def test_data_panel_shows_both_settings_with_their_state(alice):
+    widget_id = alice.create_widget("Shop")
+    switch(alice, widget_id, "users-anonymous-calls", False)
+    page = alice.client.get(f"/widgets/{widget_id}/tables").get_data(as_text=True)
+    confirmed = form_of(page, "tables-users-confirmed")
+    anonymous = form_of(page, "tables-users-anonymous-calls")
+    assert "require e-mail confirmation" in confirmed and "<strong>off</strong>" in confirmed
+    assert "never logged in may call" in anonymous and "<strong>off</strong>" in anonymous
+    assert 'name="on" value="1"' in anonymous  # the button switches it back on
