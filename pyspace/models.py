@@ -195,6 +195,13 @@ class Widget(Model):
     # Whether widget code may make py.space accounts (anvil.users.signup_with_email), as
     # Anvil's Users service's "Allow visitors to sign up"; off unless the owner switches it on.
     users_allow_signup: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Anvil's "Require e-mail confirmation": an account whose address isn't confirmed can't
+    # log in to the widget (login_with_email raises EmailNotConfirmed, get_user() is None for
+    # a site log-in); off unless the owner switches it on.
+    users_require_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Whether visitors who never logged in (to the site or to this widget) may call its
+    # server functions; on unless the owner switches it off.
+    users_anonymous_calls: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Lineage survives the original's deletion: the id is not a foreign key,
     # and the title and owner are copied at fork time.
     forked_from_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
@@ -624,6 +631,7 @@ ACCOUNT_COLUMNS = (
     ("enabled", "bool"),
     ("signed_up", "datetime"),
     ("last_login", "datetime"),
+    ("confirmed_email", "bool"),
 )
 
 

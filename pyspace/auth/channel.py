@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,7 @@ from ..tables.users import (
     row_for_account,
     users_table,
 )
+from .email_confirmation import send_confirmation_link
 from .throttle import forget_failures, give_back, record_failure, reserve_attempt
 
 MEMO_KEY = "user"
@@ -122,10 +123,17 @@ def _find_user_row(run: RunContext) -> tuple[int, int] | None:
     if logged_in:
         return None if row_id is None else _logged_in_row(run, row_id)
     user = _account(run.actor_id)
-    if user is None:
+    if user is None or (_requires_confirmed(run) and not user.email_confirmed):
+        # With "require e-mail confirmation" an account whose address isn't confirmed is
+        # not logged in to the widget, as in Anvil.
         return None
     table = ensure_users_table(run.widget_id)
     return table.id, row_for_account(table, user)
+
+
+def _requires_confirmed(run: RunContext) -> bool:
+    widget = db.session.get(Widget, run.widget_id)
+    return widget is not None and widget.users_require_confirmed
 
 
 def _user_row(run: RunContext) -> dict | None:
@@ -222,6 +230,12 @@ def login_with_email(request: dict, run: RunContext) -> Answer:
         give_back(keys)
         raise UsersRequestError("This account is not enabled.", "AccountIsNotEnabled")
     forget_failures(keys)
+    if _requires_confirmed(run) and not user.email_confirmed:
+        raise UsersRequestError(
+            "This account's e-mail address is not confirmed: open the link mailed to it "
+            "(the py.space account page sends it again).",
+            "EmailNotConfirmed",
+        )
     table = ensure_users_table(run.widget_id)
     return _user_answer(run, table, row_for_account(table, user))
 
@@ -248,6 +262,20 @@ def _signups_left(widget_id: str) -> bool:
         limiter.limiter.hit(limit, "widget-signup", widget_id)
         for limit in parse_many(current_app.config["SIGNUP_RATE_LIMIT"])
     )
+
+
+def _mail_confirmation_link(user: User) -> None:
+    """Mail the new account's address its confirmation link, as the sign-up page does. The
+    link is built on SITE_URL, else on the request being answered; a run on a worker of a site
+    without SITE_URL has neither, and the person asks for the link on the account page."""
+    try:
+        if current_app.config["SITE_URL"]:
+            with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+                send_confirmation_link(user)
+        elif has_request_context():
+            send_confirmation_link(user)
+    except Exception:
+        log.exception("mailing a confirmation link to a widget's new account failed")
 
 
 def signup_with_email(request: dict, run: RunContext) -> Answer:
@@ -281,8 +309,14 @@ def signup_with_email(request: dict, run: RunContext) -> Answer:
         raise UsersRequestError(
             "An account with that e-mail address already exists.", "UserExists"
         ) from None
+    _mail_confirmation_link(user)
     table = ensure_users_table(run.widget_id)
-    return _user_answer(run, table, row_for_account(table, user))
+    row_id = row_for_account(table, user)
+    if widget.users_require_confirmed:
+        # As in Anvil: the new account is returned but not logged in until its address is
+        # confirmed.
+        return {"ok": True, "user": row_answer(table, row_id)}
+    return _user_answer(run, table, row_id)
 
 
 def _outside_transactions(handler: Any) -> Any:

@@ -105,7 +105,8 @@ def end_stale_sessions():
 )
 @limiter.limit("120 per minute", methods=["POST"])
 def register():
-    """Create an account and log straight into it (SIGNUP_MODE may ask for a join code)."""
+    """Create an account and log straight into it (SIGNUP_MODE may ask for a join code), then
+    go to `next` (a same-site path) or the home page."""
     if current_user.is_authenticated:
         return redirect(url_for("widgets.home"))
     mode = current_app.config["SIGNUP_MODE"]
@@ -153,7 +154,8 @@ def register():
             if user.email:
                 email_confirmation.send_confirmation_link(user)
                 flash(f"We sent a link to {user.email}: open it to confirm the address.", "info")
-            response = redirect(url_for("widgets.home"))
+            # A widget's signup_with_form() sends people here with next= its page.
+            response = redirect(_safe_next(request.args.get("next")))
             remember_device(response, user.id)
             return response
     return render_template("auth/register.html", form=form, mode=mode)

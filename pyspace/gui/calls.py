@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..extensions import db
-from ..models import User, Widget
+from ..models import User, Widget, WidgetSession
 
 # Matched with fullmatch: "$" would also accept a trailing newline ("echo\n").
 # A registered name: identifiers joined by dots, as Anvil allows (`@anvil.server.callable(
@@ -53,6 +53,23 @@ class CallLimits:
 
     max_bytes: int
     max_depth: int
+
+
+def anonymous_call_refused(widget: Widget, actor_id: int | None, session_id: str | None) -> bool:
+    """True when the widget's owner switched off "visitors who never logged in may call
+    functions" and this caller has no site log-in and no log-in to this widget (made by its
+    code in this visitor session)."""
+    if widget.users_anonymous_calls or actor_id is not None:
+        return False
+    if session_id:
+        login_row = db.session.scalar(
+            db.select(WidgetSession.login_row_id).filter_by(
+                widget_id=widget.id, session_id=session_id, login_set=True, login_actor_id=None
+            )
+        )
+        if login_row is not None:
+            return False
+    return True
 
 
 def call_limits() -> CallLimits:

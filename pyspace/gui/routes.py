@@ -7,6 +7,7 @@ from flask_login import current_user
 from .. import extraction
 from ..access import visible_widget_or_404
 from ..extensions import csrf, limiter
+from ..models import Widget
 from ..runs.execution import call_and_record
 from ..sandbox.results import REFUSAL_STATUS
 from . import bp
@@ -19,6 +20,7 @@ from .call_tokens import (
 from .calls import (
     CallerGoneError,
     CallRequestError,
+    anonymous_call_refused,
     call_limits,
     error_answer,
     parse_call,
@@ -79,6 +81,19 @@ def _caller_key() -> str:
     return f"viewer:{actor_id}" if actor_id else f"address:{get_remote_address()}"
 
 
+def _not_callable(widget: Widget | None, actor_id: int | None, visitor: str | None):
+    """The error answer for a call to a widget that is gone, or that the owner closed to
+    visitors who never logged in (answered as require_user=True answers: client code catches
+    anvil.users.AuthenticationFailed); None when the call may go ahead."""
+    if widget is None:
+        return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
+    if anonymous_call_refused(widget, actor_id, visitor):
+        return _json_error(
+            403, "AuthenticationFailed", "You must be logged in to call this server function."
+        )
+    return None
+
+
 @bp.post("/widgets/<widget_id>/call/<fn_name>")
 @csrf.exempt
 @limiter.limit("60 per minute", key_func=_caller_key)
@@ -90,9 +105,11 @@ def call(widget_id: str, fn_name: str):
         widget = widget_for_call(widget_id, actor_id)
     except (CallTokenError, CallerGoneError) as error:
         return _json_error(401, "CallTokenError", str(error))
-    if widget is None:
-        return _json_error(404, "NotFound", "This widget does not exist, or is no longer shared.")
     call_token = request.headers.get(CALL_TOKEN_HEADER, "")
+    visitor = visitor_for_call_token(call_token)
+    not_callable = _not_callable(widget, actor_id, visitor)
+    if widget is None or not_callable:
+        return not_callable
     try:
         args, kwargs = parse_call(fn_name, request.get_data(cache=False), call_limits())
         # Rows, searches and tasks sent back must be ones this page was given.
@@ -109,7 +126,6 @@ def call(widget_id: str, fn_name: str):
     # The runner runs the server code in a fresh sandbox; every secret value it read is masked
     # for the owner, and any answer that held one is withheld whole from everyone else. The
     # call is recorded in the run history (and runs on a worker with RUNS_ON=queue).
-    visitor = visitor_for_call_token(request.headers.get(CALL_TOKEN_HEADER, ""))
     result = call_and_record(widget, fn_name, args, kwargs, actor_id, session_id=visitor)
     if result.withheld_from_call():
         extraction.count_withheld(widget, caller, actor_id)

@@ -144,6 +144,30 @@ def users_signup(widget_id: str):
     return _panel(widget, events=toast(f"Signing up from the widget is {state}."))
 
 
+@bp.post("/widgets/<widget_id>/tables/users-confirmed")
+def users_confirmed(widget_id: str):
+    """Switch "require e-mail confirmation" (log-ins need a confirmed address) on or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_users_require_confirmed(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "on" if on else "off"
+    return _panel(widget, events=toast(f"Requiring a confirmed e-mail address is {state}."))
+
+
+@bp.post("/widgets/<widget_id>/tables/users-anonymous-calls")
+def users_anonymous_calls(widget_id: str):
+    """Switch "visitors who never logged in may call functions" on or off."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    schema.set_users_anonymous_calls(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    state = "may" if on else "may not"
+    return _panel(widget, events=toast(f"Visitors who never logged in {state} call functions."))
+
+
 @bp.post("/widgets/<widget_id>/tables")
 def create(widget_id: str):
     """Create a table (`name`); a bad or taken name comes back next to the field."""

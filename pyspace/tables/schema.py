@@ -133,6 +133,19 @@ def set_users_signup(widget: Widget, on: bool) -> None:
     _commit()
 
 
+def set_users_require_confirmed(widget: Widget, on: bool) -> None:
+    """Whether only accounts with a confirmed e-mail address may log in to the widget
+    (Anvil's "Require e-mail confirmation")."""
+    widget.users_require_confirmed = on
+    _commit()
+
+
+def set_users_anonymous_calls(widget: Widget, on: bool) -> None:
+    """Whether visitors who never logged in may call the widget's server functions."""
+    widget.users_anonymous_calls = on
+    _commit()
+
+
 def create_table(widget: Widget, name: str) -> DataTable:
     """A new empty table of `widget` (refused once its owner's storage budget is used up).
     A table named "users" is the widget's Users table, made with its account columns."""

@@ -2,7 +2,7 @@
 
 It is an ordinary data table of the widget (searchable, linkable, shown in the Data panel) with
 `DataTable.is_users` set and Anvil's account columns (`email`, `enabled`, `signed_up`,
-`last_login`, models.ACCOUNT_COLUMNS). Each row stands for one site account
+`last_login`, `confirmed_email`, models.ACCOUNT_COLUMNS). Each row stands for one site account
 (`DataRow.account_id`), made the first time a run of the widget asks who its logged-in account
 is; its account columns are copied from the account then and kept up to date at each later
 ask. Nobody else writes them (rows.update_row refuses): the account belongs to the site.
@@ -34,12 +34,26 @@ def users_table(widget_id: str) -> DataTable | None:
     return db.session.scalar(select(DataTable).filter_by(widget_id=widget_id, is_users=True))
 
 
+def missing_account_columns(table: DataTable) -> bool:
+    have = {column.name for column in table.columns}
+    return any(name not in have for name in ACCOUNT_NAMES)
+
+
 def ensure_users_table(widget_id: str) -> DataTable:
     """The widget's Users table, made on first need: a table named "users" the widget already
     has (an imported Anvil app's) gains the account columns; else a new one is made.
     Raises schema.TableChangeError when it can't be (a storage budget, a clashing column)."""
     table = users_table(widget_id)
+    if table is not None and not missing_account_columns(table):
+        return table
     if table is not None:
+        # An account column added to the site after this table was made.
+        try:
+            make_users_table(table)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
         return table
     plain = table_named(widget_id, USERS_TABLE)
     if plain is not None:
@@ -63,7 +77,12 @@ def ensure_users_table(widget_id: str) -> DataTable:
 
 
 def _account_values(user: User) -> dict[str, Any]:
-    return {"username": user.username, "email": user.email, "enabled": not user.is_disabled}
+    return {
+        "username": user.username,
+        "email": user.email,
+        "enabled": not user.is_disabled,
+        "confirmed_email": user.email_confirmed,
+    }
 
 
 def row_for_account(table: DataTable, user: User) -> int:
@@ -84,8 +103,11 @@ def row_for_account(table: DataTable, user: User) -> int:
                 raise
     columns = [column for column in table.columns if column.name in ACCOUNT_NAMES]
     current = row_values(columns, [row_id])[row_id]
+    present = {column.name for column in columns}
     changed = {
-        name: value for name, value in _account_values(user).items() if current.get(name) != value
+        name: value
+        for name, value in _account_values(user).items()
+        if name in present and current.get(name) != value
     }
     if current.get("signed_up") is None:
         changed["signed_up"] = user.created_at.replace(tzinfo=UTC)

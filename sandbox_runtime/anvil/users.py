@@ -3,8 +3,8 @@
 `get_user()` is the logged-in account's row of `app_tables.users` (None for a visitor or a
 scheduled task): `user['email']`, `user['plan'] = 'pro'` for a column the owner added, rows of
 other tables link to it and `search(owner=user)` finds them. The account columns (`username`,
-`email`, `enabled`, `signed_up`, `last_login`) belong to the site's account and can't be
-written from here.
+`email`, `enabled`, `signed_up`, `last_login`, `confirmed_email`) belong to the site's account
+and can't be written from here.
 
 `force_login(row)`, `logout()`, `login_with_email()` and `signup_with_email()` change who this
 widget sees as logged in for the rest of this visitor's session of this widget (its later

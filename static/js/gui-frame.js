@@ -54,6 +54,11 @@ function requestLogin() {
   window.parent.postMessage({ type: "pyspace:login" }, "*");
 }
 
+// anvil.users.signup_with_form(): the same, for the site's sign-up page.
+function requestSignup() {
+  window.parent.postMessage({ type: "pyspace:signup" }, "*");
+}
+
 // --- The call channel: this widget's call route, authorized by the token alone (no cookies).
 
 let callsInFlight = 0;
@@ -240,7 +245,7 @@ async function bootWidget() {
   pyodide.registerJsModule("_pyspace_frame", {
     call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
     mediaUrl: mediaUrl, downloadMedia: downloadMedia,
-    viewerEmail: boot.viewerEmail, requestLogin: requestLogin,
+    viewerEmail: boot.viewerEmail, requestLogin: requestLogin, requestSignup: requestSignup,
   });
   await installClientRuntime(pyodide);
   runPythonHandlersPromising(pyodide);

@@ -1,8 +1,9 @@
 // On pages that embed GUI widgets: size each sandboxed widget frame to its content, and reload
 // a frame on request (the editor's preview), and open the log-in page when a frame's client
-// code calls anvil.users.login_with_form(). Frames can't touch this page; the only messages
-// accepted from them are their height and "log in", and only from a frame this page embeds
-// (the log-in address is the page's own, in the frame's data-gui-login, never the message's).
+// code calls anvil.users.login_with_form() (the sign-up page for signup_with_form()). Frames
+// can't touch this page; the only messages accepted from them are their height, "log in" and
+// "sign up", and only from a frame this page embeds (the addresses are the page's own, in the
+// frame's data-gui-login and data-gui-signup, never the message's).
 (function () {
   "use strict";
   const MIN_HEIGHT = 120;
@@ -13,6 +14,12 @@
     if (data && data.type === "pyspace:login") {
       document.querySelectorAll("iframe[data-gui-login]").forEach(function (frame) {
         if (frame.contentWindow === event.source) window.location.assign(frame.dataset.guiLogin);
+      });
+      return;
+    }
+    if (data && data.type === "pyspace:signup") {
+      document.querySelectorAll("iframe[data-gui-signup]").forEach(function (frame) {
+        if (frame.contentWindow === event.source) window.location.assign(frame.dataset.guiSignup);
       });
       return;
     }

@@ -85,7 +85,8 @@ def test_header_imports_and_get_user_is_the_account_that_pressed_run(app, alice)
     answer = run_json(alice, widget_id)
     assert answer["error"] is None
     assert answer["stdout"] == (
-        "alice alice@example.org ['email', 'enabled', 'last_login', 'signed_up', 'username']\n"
+        "alice alice@example.org ['confirmed_email', 'email', 'enabled', 'last_login', "
+        "'signed_up', 'username']\n"
     )
 
 

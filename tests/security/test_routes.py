@@ -82,6 +82,8 @@ ROUTES = {
     "operations.admin_status": ADMIN,
     "tables.auto_columns": OWNER,
     "tables.users_signup": OWNER,
+    "tables.users_confirmed": OWNER,
+    "tables.users_anonymous_calls": OWNER,
     "tables.client_access": OWNER,
     "tables.import_status": OWNER,
     "widgets.add_module": OWNER,

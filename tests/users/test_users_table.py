@@ -53,6 +53,7 @@ def test_get_user_is_the_accounts_row_of_a_users_table_made_on_first_use(app, wi
             "enabled",
             "signed_up",
             "last_login",
+            "confirmed_email",
         ]
         assert user["table"] == "users"
         values = user["values"]
@@ -105,6 +106,7 @@ def test_account_columns_follow_the_account_at_the_next_use(app, widget, visitor
         {"enabled": False},
         {"username": "mallory"},
         {"last_login": None},
+        {"confirmed_email": True},
         {"signed_up": {"$datetime": "2020-01-01T00:00:00+00:00"}},
     ],
 )

@@ -9,7 +9,8 @@ server code's get_user() only.)
 
 `login_with_form()` returns the viewer when they are logged in; otherwise it asks the page to
 open the site's own log-in page, which brings them back to the widget logged in (the widget
-starts again then, and get_user() answers with them).
+starts again then, and get_user() answers with them). `signup_with_form()` does the same with
+the site's sign-up page.
 """
 
 import _pyspace_frame  # registered by static/js/gui-frame.js
@@ -73,6 +74,15 @@ def login_with_form(show_signup_option: bool = True, remember_by_default: bool =
     return user
 
 
+def signup_with_form(remember_by_default: bool = True, **_ignored):
+    """The viewer if logged in (they have an account already); else open the site's sign-up
+    page (leaving this page, which comes back logged in to the new account) and return None."""
+    user = get_user()
+    if user is None:
+        _pyspace_frame.requestSignup()
+    return user
+
+
 def get_user(allow_remembered: bool = True):
     """The viewer (`user['username']`, `user['email']`), or None when nobody is logged in."""
     username = getattr(_pyspace_frame, "viewerUsername", None)
@@ -91,7 +101,6 @@ def _server_only(name: str):
     return refuse
 
 
-signup_with_form = _server_only("signup_with_form")
 login_with_email = _server_only("login_with_email")
 signup_with_email = _server_only("signup_with_email")
 force_login = _server_only("force_login")
