@@ -36,6 +36,13 @@ class _Cookie(dict):
                 "visitor's data in anvil.server.session."
             )
 
+    def __repr__(self) -> str:
+        # Never raises: code that lists every object it holds (debuggers, gc walks) must not
+        # fail on the cookies of a run that isn't an endpoint.
+        if not self._available:
+            return f"<anvil.server.cookies.{self._kind}: HTTP endpoints only>"
+        return dict.__repr__(self)
+
     def _start(self, encoded: dict | None) -> None:
         """Fill the cookie with the values the request sent (tagged JSON)."""
         dict.clear(self)
@@ -86,7 +93,7 @@ def _writing(name):
 
 
 for _name in (
-    "__getitem__", "__contains__", "__iter__", "__len__", "__repr__", "__eq__", "get", "keys",
+    "__getitem__", "__contains__", "__iter__", "__len__", "__eq__", "get", "keys",
     "values", "items", "copy",
 ):  # fmt: skip
     setattr(_Cookie, _name, _reading(_name))

@@ -118,3 +118,33 @@ def test_a_linked_row_is_read_when_first_used():
     lines = result.stdout.splitlines()
     assert lines[:2] == ["1", "Ann"]
     assert asked_bodies(result.stdout)[1] == {"op": "row", "ref": "signed-row-2"}
+
+
+def test_a_searched_dict_with_an_op_key_goes_as_a_value_not_a_query():
+    result = run_client(
+        """
+        import anvil.tables.query as q
+        from anvil.tables import app_tables
+        list(app_tables.notes.search(q.any_of(meta={"op": "gt"})))
+        print(json.dumps(ASKED))
+        """,
+        {
+            "-/tables": [
+                {
+                    "ok": True,
+                    "result": {
+                        "$t": "search",
+                        "table": "notes",
+                        "ref": "r",
+                        "client": True,
+                        "more": False,
+                        "rows": [],
+                    },
+                }
+            ]
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    (search,) = asked_bodies(result.stdout)
+    (condition,) = search["filters"]
+    assert condition["query"]["columns"] == {"meta": {"op": "eq", "value": {"op": "gt"}}}

@@ -66,6 +66,14 @@ def _encode(value):
     return _serialise.encode(value, "value", "A data table was given")
 
 
+def _encode_searched(value):
+    """A value searched for: a plain dict (a simple object) goes as an `eq` query, so that
+    one with an "op" key isn't read as a query."""
+    if isinstance(value, dict):
+        return {"op": "eq", "value": _encode(value)}
+    return _encode(value)
+
+
 class order_by:  # noqa: N801 - Anvil's name
     """Order a search by a column: `search(tables.order_by('when', ascending=False))`."""
 

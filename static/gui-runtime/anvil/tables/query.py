@@ -43,12 +43,12 @@ class _Of(_Query):
         self.kwargs = dict(kwargs)
 
     def _pyspace_query(self):
-        from . import _encode
+        from . import _encode_searched
 
         return {
             "op": self.op,
-            "values": [_encode(value) for value in self.args],
-            "columns": {name: _encode(value) for name, value in self.kwargs.items()},
+            "values": [_encode_searched(value) for value in self.args],
+            "columns": {name: _encode_searched(value) for name, value in self.kwargs.items()},
         }
 
     def __eq__(self, other):
