@@ -7,6 +7,7 @@ Errors come back as the same partial with a 422 and the message next to the fiel
 """
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import (
@@ -120,52 +121,63 @@ def panel(widget_id: str):
     return _panel(owned_widget_or_404(widget_id))
 
 
+def _switch(
+    widget_id: str,
+    change: Callable[[Widget, bool], None],
+    said: Callable[[bool], str],
+):
+    """Set one of the widget's Data panel switches from SwitchForm (`on=1` or not): the panel
+    again, with a toast saying `said(on)`."""
+    widget = owned_widget_or_404(widget_id)
+    on = SwitchForm().on.data == "1"
+    change(widget, on)
+    if not is_htmx():
+        return redirect_to(url_for("tables.panel", widget_id=widget.id))
+    return _panel(widget, events=toast(said(on)))
+
+
+def _on_off(on: bool) -> str:
+    return "on" if on else "off"
+
+
 @bp.post("/widgets/<widget_id>/tables/auto-columns")
 def auto_columns(widget_id: str):
     """Switch Anvil's "Add columns automatically when adding a new row" on (`on=1`) or off."""
-    widget = owned_widget_or_404(widget_id)
-    on = SwitchForm().on.data == "1"
-    schema.set_auto_columns(widget, on)
-    if not is_htmx():
-        return redirect_to(url_for("tables.panel", widget_id=widget.id))
-    state = "on" if on else "off"
-    return _panel(widget, events=toast(f"Adding columns automatically is {state}."))
+    return _switch(
+        widget_id,
+        schema.set_auto_columns,
+        lambda on: f"Adding columns automatically is {_on_off(on)}.",
+    )
 
 
 @bp.post("/widgets/<widget_id>/tables/users-signup")
 def users_signup(widget_id: str):
     """Switch "widget code may sign people up" (anvil.users.signup_with_email) on or off."""
-    widget = owned_widget_or_404(widget_id)
-    on = SwitchForm().on.data == "1"
-    schema.set_users_signup(widget, on)
-    if not is_htmx():
-        return redirect_to(url_for("tables.panel", widget_id=widget.id))
-    state = "on" if on else "off"
-    return _panel(widget, events=toast(f"Signing up from the widget is {state}."))
+    return _switch(
+        widget_id,
+        schema.set_users_signup,
+        lambda on: f"Signing up from the widget is {_on_off(on)}.",
+    )
 
 
 @bp.post("/widgets/<widget_id>/tables/users-confirmed")
 def users_confirmed(widget_id: str):
     """Switch "require e-mail confirmation" (log-ins need a confirmed address) on or off."""
-    widget = owned_widget_or_404(widget_id)
-    on = SwitchForm().on.data == "1"
-    schema.set_users_require_confirmed(widget, on)
-    if not is_htmx():
-        return redirect_to(url_for("tables.panel", widget_id=widget.id))
-    state = "on" if on else "off"
-    return _panel(widget, events=toast(f"Requiring a confirmed e-mail address is {state}."))
+    return _switch(
+        widget_id,
+        schema.set_users_require_confirmed,
+        lambda on: f"Requiring a confirmed e-mail address is {_on_off(on)}.",
+    )
 
 
 @bp.post("/widgets/<widget_id>/tables/users-anonymous-calls")
 def users_anonymous_calls(widget_id: str):
     """Switch "visitors who never logged in may call functions" on or off."""
-    widget = owned_widget_or_404(widget_id)
-    on = SwitchForm().on.data == "1"
-    schema.set_users_anonymous_calls(widget, on)
-    if not is_htmx():
-        return redirect_to(url_for("tables.panel", widget_id=widget.id))
-    state = "may" if on else "may not"
-    return _panel(widget, events=toast(f"Visitors who never logged in {state} call functions."))
+    return _switch(
+        widget_id,
+        schema.set_users_anonymous_calls,
+        lambda on: f"Visitors who never logged in {'may' if on else 'may not'} call functions.",
+    )
 
 
 @bp.post("/widgets/<widget_id>/tables")
