@@ -400,12 +400,6 @@ def test_task_manager_creates_a_project_with_its_default_columns(app, alice):
     assert titles == ["Task Name", "Priority", "Done"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet diagnosed: add_comment's add_row(project=project) gets the project row "
-    "sent back from client code as its reference dict ('holds a row, not dict'), though "
-    "get_user() is now a row of the app's users table",
-)
 def test_task_manager_comments_carry_their_author(app, alice):
     widget_id = imported(alice, TASKS_APP)
     seeded_project(app, widget_id)
@@ -414,8 +408,13 @@ def test_task_manager_comments_carry_their_author(app, alice):
     # CommentModal: add_comment(text, project); the comment's user is anvil.users.get_user().
     answer = raw_call(alice, widget_id, token, "add_comment", "Looks good", project)
     assert answer == {"ok": True, "result": None}
-    (comment,) = _result(alice.client, widget_id, token, "get_comments", project)["rows"]
+    # The project goes back as the reference the page was given (raw, as client code sends it).
+    comments = raw_call(alice, widget_id, token, "get_comments", project)
+    (comment,) = comments["result"]["rows"]
     assert comment["values"]["comment"] == "Looks good"
+    # Its author is alice's row of the app's users table.
+    author = comment["values"]["user"]
+    assert author["$t"] == "row" and author["values"]["username"] == "alice"
 
 
 # --- DmitrTRC/InfoPanel_WEB_APP: several modules importing Google, users, email, requests -------
