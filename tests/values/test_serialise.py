@@ -14,12 +14,29 @@ server_media = __import__("sandbox_anvil._media")._media
 client_media = __import__("client_anvil._media").__dict__["_media"]
 
 
-# Kept as one file in each runtime (each is its own package: neither may import the other).
-@pytest.mark.parametrize(
-    "file_name", ["_serialise.py", "_media.py", "tz.py", "pdf.py", "tables/query.py"]
-)
+# One file serves both runtimes: the client's copy is a symlink into sandbox_runtime/ (each
+# runtime is its own package, so neither may import the other's).
+SHARED = ["_serialise.py", "_media.py", "tz.py", "pdf.py", "tables/query.py", "_unavailable.py"]
+
+
+@pytest.mark.parametrize("file_name", SHARED)
 def test_server_and_client_runtimes_share_one_file(file_name):
-    assert (SANDBOX_ANVIL / file_name).read_text() == (CLIENT_ANVIL / file_name).read_text()
+    client = CLIENT_ANVIL / file_name
+    assert client.is_symlink() and client.resolve() == (SANDBOX_ANVIL / file_name).resolve()
+
+
+def test_no_client_runtime_file_is_a_copy_of_a_server_one():
+    """A file the two runtimes have alike is the one file, never a copy that could drift."""
+    for client in CLIENT_ANVIL.rglob("*.py"):
+        server = SANDBOX_ANVIL / client.relative_to(CLIENT_ANVIL)
+        if server.is_file() and not client.is_symlink():
+            assert client.read_bytes() != server.read_bytes(), f"{client} copies {server}"
+
+
+def test_a_shared_file_is_served_to_the_browser_from_the_one_file(client):
+    served = client.get("/static/gui-runtime/anvil/_serialise.py")
+    assert served.status_code == 200
+    assert served.get_data() == (SANDBOX_ANVIL / "_serialise.py").read_bytes()
 
 
 def _values(media_cls):

@@ -1,1 +1,1 @@
-"""anvil.facebook: Facebook sign-in, not provided by py.space (see anvil.facebook.auth)."""
+../../../../sandbox_runtime/anvil/facebook/__init__.py

@@ -1,2 +1,1 @@
-"""anvil.google: Google sign-in, Drive, Gmail and Sheets. py.space does not provide them; the
-modules import, and using them raises anvil.server.ServiceNotAdded."""
+../../../../sandbox_runtime/anvil/google/__init__.py

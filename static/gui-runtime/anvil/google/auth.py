@@ -1,11 +1,1 @@
-"""anvil.google.auth: Google sign-in, not provided by py.space (ServiceNotAdded when used)."""
-
-from .._unavailable import module_getattr, not_provided
-
-_SERVICE = "Google"
-get_user_email = not_provided(_SERVICE, "anvil.google.auth.get_user_email")
-login = not_provided(_SERVICE, "anvil.google.auth.login")
-get_user_access_token = not_provided(_SERVICE, "anvil.google.auth.get_user_access_token")
-get_user_refresh_token = not_provided(_SERVICE, "anvil.google.auth.get_user_refresh_token")
-refresh_access_token = not_provided(_SERVICE, "anvil.google.auth.refresh_access_token")
-__getattr__ = module_getattr(_SERVICE, __name__)
+../../../../sandbox_runtime/anvil/google/auth.py

@@ -1,5 +1,1 @@
-"""anvil.google.sheets: Google Sheets, not provided by py.space (ServiceNotAdded on use)."""
-
-from .._unavailable import module_getattr
-
-__getattr__ = module_getattr("Google (Sheets)", __name__)
+../../../../sandbox_runtime/anvil/google/sheets.py

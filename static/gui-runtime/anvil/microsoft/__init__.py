@@ -1,1 +1,1 @@
-"""anvil.microsoft: Microsoft sign-in, not provided by py.space (see anvil.microsoft.auth)."""
+../../../../sandbox_runtime/anvil/microsoft/__init__.py

@@ -1,1 +1,1 @@
-"""anvil.saml: SAML sign-in, not provided by py.space (see anvil.saml.auth)."""
+../../../../sandbox_runtime/anvil/saml/__init__.py
