@@ -257,6 +257,7 @@ def _rows_context(widget: Widget, table: DataTable, page: int) -> dict:
     return {
         "widget": widget,
         "table": table,
+        "shown": _shown(_link_labels(list(table.columns), values)),
         "columns": list(table.columns),
         "rows": [(row_id, values[row_id]) for row_id in ids],
         "total": total,
@@ -414,14 +415,19 @@ def _cell(widget, table, column, row_id, status=200, editing=False, error=None, 
             error_for=f"cell-{row_id}-{column.id}",
             edit=(row_id, column.id) if editing else None,
         )
-    value = row_values([column], [row_id])[row_id][column.name]
+    values = row_values([column], [row_id])
+    value = values[row_id][column.name]
+    if text is None:
+        # Shown, the cell names its linked rows; as a form, it holds their ids to type over.
+        shown = format_text if editing else _shown(_link_labels([column], values))
+        text = shown(column.type, value)
     context = {
         "widget": widget,
         "table": table,
         "column": column,
         "row_id": row_id,
         "value": value,
-        "text": format_text(column.type, value) if text is None else text,
+        "text": text,
         "error": error,
         "format_text": format_text,
     }
@@ -480,6 +486,42 @@ def _row_label(columns: list, values: dict) -> str:
         if column.type not in ("link_single", "link_multiple", "media")
     ]
     return ", ".join(text[:40] for text in shown if text)[:120]
+
+
+def _link_labels(columns: list[DataColumn], values: dict[int, dict]) -> dict[int, str]:
+    """{row id: label} of every row the link cells in `values` point at (one query per linked
+    table), so a link shows as "#2 Ann" rather than a bare id."""
+    wanted: dict[int, tuple[DataTable, set[int]]] = {}
+    for column in columns:
+        if column.type not in ("link_single", "link_multiple") or column.link_table is None:
+            continue
+        target = column.link_table
+        ids = wanted.setdefault(target.id, (target, set()))[1]
+        for row in values.values():
+            value = row.get(column.name)
+            refs = [value] if isinstance(value, RowRef) else list(value or [])
+            ids.update(ref.id for ref in refs)
+    labels: dict[int, str] = {}
+    for target, ids in wanted.values():
+        target_columns = list(target.columns)
+        found = row_values(target_columns, sorted(ids))
+        labels.update({row: _row_label(target_columns, found[row]) for row in found})
+    return labels
+
+
+def _shown(labels: dict[int, str]):
+    """format_text for display: link cells name their rows ("#2 Ann, #5 Bo")."""
+
+    def shown(type_: str, value) -> str:
+        if type_ in ("link_single", "link_multiple") and value is not None:
+            refs = [value] if isinstance(value, RowRef) else list(value)
+            return ", ".join(
+                f"#{ref.id} {labels[ref.id]}" if labels.get(ref.id) else f"#{ref.id}"
+                for ref in refs
+            )
+        return format_text(type_, value)
+
+    return shown
 
 
 @bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/pick")
