@@ -1,28 +1,16 @@
 """Client code's anvil.users.login_with_form(): the viewer when logged in; for a visitor, a
 request to the embedding page, which opens the site's log-in page coming back to the widget."""
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.values.runtimes import run_client
 
+# Client code run by tests.values.runtimes.run_client, whose stand-in frame this adjusts.
 PROGRAM = """
-import sys, types
-frame = types.ModuleType("_pyspace_frame")
 frame.viewerUsername = {username!r}
 frame.viewerEmail = None
 asked = []
 frame.requestLogin = lambda: asked.append("login")
-sys.modules["_pyspace_frame"] = frame
-ffi = types.ModuleType("pyodide.ffi")
-ffi.can_run_sync = lambda: False
-ffi.run_sync = None
-sys.modules["pyodide"] = types.ModuleType("pyodide")
-sys.modules["pyodide.ffi"] = ffi
 
 import anvil.users
 
@@ -33,14 +21,7 @@ print(None if user is None else user["username"], asked)
 
 @pytest.mark.parametrize(("username", "printed"), [("ann", "ann []"), (None, "None ['login']")])
 def test_login_with_form_returns_the_viewer_or_asks_the_page_for_the_log_in_page(username, printed):
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(PROGRAM).format(username=username)],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT / "static" / "gui-runtime",
-        timeout=30,
-    )
+    result = run_client(PROGRAM.format(username=username), {})
     assert result.returncode == 0, result.stderr
     assert result.stdout == printed + "\n"
 
