@@ -430,9 +430,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BULK_WRITE_BATCH_ROWS",
         int,
-        200,
-        "rows one transaction of bulk work writes or deletes (CSV import, add_rows, deleting a "
-        "table): a few milliseconds each, so other accounts' writes never wait long",
+        5000,
+        "the most rows one transaction of bulk work writes or deletes (CSV import, add_rows, "
+        "deleting a table); each is also sized to hold the database about 80 ms, so other "
+        "accounts' writes never wait long",
     ),
     # E-mail from widgets (pyspace/mail/)
     Setting(

@@ -34,6 +34,14 @@ POSTGRES_BUSY_CODES = ("55P03", "40P01")
 # seen), within these bounds.
 MIN_STEP_ASIDE_SECONDS = 0.002
 MAX_STEP_ASIDE_SECONDS = 0.05
+# How long one batch of bulk work should hold the database: batches are sized to it from the
+# time the previous ones took (`BatchSizer`), so another writer waits about this long at most,
+# on a fast machine or a loaded one. Longer batches are cheaper per row (fewer commits, each
+# index page written once per batch, not once per few rows).
+BATCH_HOLD_SECONDS = 0.08
+# The first batch's rows (nothing measured yet), and how fast later batches may grow.
+FIRST_BATCH_ROWS = 200
+BATCH_GROWTH = 4
 # Connections beyond one per request thread, for threads that are not requests (a CLI command,
 # the scheduler of a queue consumer); they are closed again when returned.
 SPARE_CONNECTIONS = 10
@@ -157,10 +165,31 @@ def retry_when_busy(write: Callable[[], T], attempts: int = 6, first_wait: float
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """`items` in consecutive slices of at most `size` (bulk work's transactions)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def batches(items: Sequence[T], sizer: "BatchSizer") -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices (bulk work's transactions), each `sizer.size` long as it
+    is when the slice is taken (the caller tells the sizer how long each took)."""
+    start = 0
+    while start < len(items):
+        batch = items[start : start + sizer.size]
+        start += len(batch)
+        yield batch
+
+
+class BatchSizer:
+    """How many rows the next batch of bulk work takes: `FIRST_BATCH_ROWS`, then as many as the
+    batches so far say fit in `BATCH_HOLD_SECONDS`, never more than `most` (the
+    BULK_WRITE_BATCH_ROWS setting) nor `BATCH_GROWTH` times the last batch."""
+
+    def __init__(self, most: int) -> None:
+        self.most = max(1, most)
+        self.size = min(FIRST_BATCH_ROWS, self.most)
+
+    def took(self, rows: int, seconds: float) -> None:
+        """A batch of `rows` held the database `seconds`: size the next one."""
+        if rows <= 0 or seconds <= 0:
+            return
+        fitting = int(rows * BATCH_HOLD_SECONDS / seconds)
+        self.size = max(1, min(fitting, rows * BATCH_GROWTH, self.most))
 
 
 def begin_batch(last: bool) -> float:
@@ -181,10 +210,10 @@ def begin_batch(last: bool) -> float:
     return time.monotonic()
 
 
-def commit_batch(started: float, more: bool) -> None:
-    """Commit one batch of bulk work begun at `started` (`begin_batch`); if `more` batches
-    follow, step aside about as long as it held the database, so writers waiting for it get
-    their turn.
+def commit_batch(started: float, more: bool) -> float:
+    """Commit one batch of bulk work begun at `started` (`begin_batch`); how long it held the
+    database. If `more` batches follow, step aside about as long as it held the database, so
+    writers waiting for it get their turn.
 
     SQLite has one writer and its waiting writers poll: a bulk writer that began its next batch
     right after committing would win almost every time. Stepping aside halves a bulk job's
@@ -192,7 +221,8 @@ def commit_batch(started: float, more: bool) -> None:
     from .extensions import db
 
     db.session.commit()
-    if not more or db.engine.dialect.name != "sqlite":
-        return  # done; or PostgreSQL, which locks rows, not the database: nobody waits
     held = time.monotonic() - started
-    time.sleep(min(max(held, MIN_STEP_ASIDE_SECONDS), MAX_STEP_ASIDE_SECONDS))
+    if more and db.engine.dialect.name == "sqlite":
+        # (PostgreSQL locks rows, not the database: nobody waits for a bulk writer there.)
+        time.sleep(min(max(held, MIN_STEP_ASIDE_SECONDS), MAX_STEP_ASIDE_SECONDS))
+    return held

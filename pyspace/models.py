@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     false,
     func,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -732,6 +733,21 @@ class DataRow(Model):
     __table_args__ = (UniqueConstraint("table_id", "account_id", name="uq_data_row_account"),)
 
 
+# The value indexes of data_cells: name → the field each orders (partial: non-NULL only).
+VALUE_INDEXES = {
+    "ix_data_cells_number": "number_value",
+    "ix_data_cells_bool": "bool_value",
+    "ix_data_cells_date": "date_value",
+    "ix_data_cells_datetime": "datetime_value",
+}
+
+
+def _where_not_null(field: str) -> dict[str, Any]:
+    """The dialect options that make an index partial: only rows whose `field` has a value."""
+    condition = text(f"{field} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 class DataCell(Model):
     """One value of one row: a typed column per column type, so that ordering and comparing use
     the database's own types and indexes on SQLite and PostgreSQL alike.
@@ -759,11 +775,13 @@ class DataCell(Model):
     # Roughly the value's size as JSON; DataTable.byte_count is the sum over the table's cells.
     size_bytes: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (
-        Index("ix_data_cells_number", "column_id", "number_value", "row_id"),
-        Index("ix_data_cells_bool", "column_id", "bool_value", "row_id"),
-        Index("ix_data_cells_date", "column_id", "date_value", "row_id"),
-        Index("ix_data_cells_datetime", "column_id", "datetime_value", "row_id"),
+    # One index per ordered type, each holding only the cells of its type (partial): a cell
+    # enters one index, not four, which made a bulk import's inserts about twice as fast.
+    # A query uses them because its condition implies the value is not NULL (`number_value > 3`;
+    # an ordered search says `number_value IS NOT NULL`).
+    __table_args__ = tuple(
+        Index(name, "column_id", field, "row_id", **_where_not_null(field))
+        for name, field in VALUE_INDEXES.items()
     )
 
 

@@ -10,9 +10,9 @@ Query format (what `anvil.tables.query` sends):
          not ("query": another query).
 
 Ordering: `search(order_by('when', ascending=False))[:48]` reads the column's index
-(`ix_data_cells_datetime`: column, value, row) backwards and stops after 48 entries, so it costs
-the same on ten rows or a million. Rows with no value in the ordering column come after the
-rows that have one, in either direction.
+(`ix_data_cells_datetime`: column, value, row; see models.VALUE_INDEXES) backwards and stops
+after 48 entries, so it costs the same on ten rows or a million. Rows with no value in the
+ordering column come after the rows that have one, in either direction.
 """
 
 import re
@@ -435,7 +435,9 @@ def _ordered_by_one(
     column = _orderable(order.column)
     field = _field(column)
     direction = (lambda e: e.asc()) if order.ascending else (lambda e: e.desc())
-    with_value = select(DataCell.row_id).where(DataCell.column_id == column.id)
+    # `IS NOT NULL` (every cell of the column has a value) lets the planner use the column
+    # type's partial index (models.VALUE_INDEXES).
+    with_value = select(DataCell.row_id).where(DataCell.column_id == column.id, field.is_not(None))
     if where:
         # Filters are correlated to DataRow: join it only when there are some.
         with_value = with_value.join(DataRow, DataRow.id == DataCell.row_id).where(*where)

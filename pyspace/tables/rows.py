@@ -5,8 +5,9 @@ the same types and the same per-widget quotas (`TABLES_MAX_ROWS`, `TABLES_MAX_BY
 owner's storage budget (`quotas.storage_error`).
 Each function commits, or rolls back and raises.
 
-Bulk work (adding many rows, deleting many) is written in batches of `BULK_WRITE_BATCH_ROWS`,
-each its own short transaction (`database.commit_batch`): SQLite has one writer, and a 40,000-row
+Bulk work (adding many rows, deleting many) is written in batches, each its own short
+transaction (`database.commit_batch`) sized to hold the database about 80 ms and at most
+`BULK_WRITE_BATCH_ROWS` rows (`database.BatchSizer`): SQLite has one writer, and a 40,000-row
 import in one transaction made every other account's writes wait out the busy timeout. Every
 value is checked, and the quota counted, before the first batch is written; a failure part-way
 (the database gone, the quota filled meanwhile by another writer) leaves the batches already
@@ -26,7 +27,7 @@ from flask import current_app
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from .. import quotas
-from ..database import batches, begin_batch, commit_batch, rows_changed
+from ..database import BatchSizer, batches, begin_batch, commit_batch, rows_changed
 from ..extensions import db
 from ..models import (
     ACCOUNT_COLUMNS,
@@ -321,9 +322,10 @@ def add_missing_columns(table: DataTable, rows: list[dict[str, Any]]) -> None:
                 raise RowChangeError(str(error)) from None
 
 
-def batch_rows() -> int:
-    """Rows one transaction of bulk work handles (the BULK_WRITE_BATCH_ROWS setting)."""
-    return max(1, int(current_app.config["BULK_WRITE_BATCH_ROWS"]))
+def batch_sizer() -> BatchSizer:
+    """Sizes one bulk job's transactions: at most BULK_WRITE_BATCH_ROWS rows each, fewer when
+    more would hold the database too long (`database.BatchSizer`)."""
+    return BatchSizer(int(current_app.config["BULK_WRITE_BATCH_ROWS"]))
 
 
 def add_rows(
@@ -361,13 +363,13 @@ def add_rows(
     owner_id = db.session.scalar(select(Widget.owner_id).where(Widget.id == widget_id))
     if in_widget_transaction(db.session()):
         return _add_in_one_piece(table_id, widget_id, owner_id, planned)
-    size_of_batch = batch_rows()
-    if len(planned) > size_of_batch:
+    sizer = batch_sizer()
+    if len(planned) > sizer.size:
         # More than one transaction: refused before the first is written. (One batch is
         # checked in its own transaction below, and rolled back whole if refused.)
         _check_widget_quota(widget_id, len(planned), _planned_size(planned), owner_id)
     ids: list[int] = []
-    for batch in batches(planned, size_of_batch):
+    for batch in batches(planned, sizer):
         last = len(ids) + len(batch) == len(planned)
         started = begin_batch(last=last)
         try:
@@ -379,7 +381,7 @@ def add_rows(
             _count(table_id, len(batch), size)
             if on_batch is not None:
                 on_batch(len(ids) + len(batch))
-            commit_batch(started, more=not last)
+            sizer.took(len(batch), commit_batch(started, more=not last))
         except Exception as error:
             db.session.rollback()
             if not ids:
@@ -582,21 +584,22 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
     emptying a big table never holds the database for long."""
     in_table = DataRow.table_id == table.id
     table_id = table.id
-    size_of_batch = batch_rows()
+    sizer = batch_sizer()
     wanted = None if row_ids is None else list(row_ids)
     gone = 0
     synced = True
     while True:
         try:
+            most = sizer.size
             if wanted is None:
                 batch = list(
                     db.session.scalars(
-                        select(DataRow.id).where(in_table).order_by(DataRow.id).limit(size_of_batch)
+                        select(DataRow.id).where(in_table).order_by(DataRow.id).limit(most)
                     )
                 )
-                last = len(batch) < size_of_batch
+                last = len(batch) < most
             else:
-                batch, wanted = wanted[:size_of_batch], wanted[size_of_batch:]
+                batch, wanted = wanted[:most], wanted[most:]
                 last = not wanted
             if not batch and synced:
                 return gone
@@ -622,7 +625,7 @@ def delete_rows(table: DataTable, row_ids: list[int] | None = None) -> int:
             removed = rows_changed(delete(DataRow).where(*chosen))
             # Written even when nothing went: a fully synced commit after unsynced batches.
             _count(table_id, -removed, -size)
-            commit_batch(started, more=not last)
+            sizer.took(len(batch), commit_batch(started, more=not last))
         except Exception:
             db.session.rollback()
             raise
