@@ -197,8 +197,9 @@ SETTINGS: tuple[Setting, ...] = (
         "RUN_POOL_SIZE",
         int,
         None,
-        "warm sandboxes kept ready per web process (0: none)",
-        shown_default="1/32 of memory at 20 MB each, 2 to 32",
+        "warm sandboxes kept ready per web process (0: none); a queue consumer keeps at most "
+        "4 per worker, filled when it starts",
+        shown_default="1/16 of memory at 50 MB each, 2 to 32",
     ),
     Setting(
         "RUN_POOL_WARM_ON_START",

@@ -16,12 +16,14 @@ DEFAULT_PACKAGES_DIR = PROJECT_DIR / ".sandbox" / "site-packages"
 RUNTIME_DIR = PROJECT_DIR / "sandbox_runtime"
 
 # The warm pool's default size. A class of 30 pressing Run together is the case it is sized for;
-# the proportional set size of one idle pooled sandbox (bubblewrap, Python with the runtime and
-# `requests` imported): 19 MB measured on Debian 12 (bench/README.md), rounded up.
-IDLE_SANDBOX_MB = 20
+# the proportional set size of one idle pooled sandbox with its helpers (bubblewrap, pasta, Python
+# with the runtime and `requests` imported): about 49 MB measured on Debian 12 (`python -m bench
+# --only http`, the site at rest less its web and consumer processes, per sandbox), rounded up.
+IDLE_SANDBOX_MB = 50
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
-# The automatic size spends at most this share of the machine's memory on idle sandboxes.
-AUTO_MEMORY_SHARE = 1 / 32
+# The automatic size spends at most this share of the machine's memory on one pool's idle
+# sandboxes (the web server's; a queue consumer's is at most as large).
+AUTO_MEMORY_SHARE = 1 / 16
 # The most Media one value may carry: base64 of it (4/3 larger) fits in one channel message.
 MEDIA_BYTES_CEILING = 5 * 1024 * 1024
 

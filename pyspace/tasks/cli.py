@@ -14,16 +14,31 @@ from flask.cli import AppGroup
 from ..log_format import configure_logging
 from ..operations.heartbeat import start_consumer_threads
 from ..runs.queue import huey_for, queue_workers
+from ..sandbox import runner_for
+from ..sandbox.settings import settings_from_config
 from .scheduler import scheduler_loop
 from .schedules import tick
 
 log = logging.getLogger(__name__)
 tasks_cli = AppGroup("tasks", help="Background tasks, schedules and the queue consumer.")
+# A consumer's warm pool holds this many rounds of its workers' runs: a class's tasks launched
+# together start from ready sandboxes while used ones are replaced.
+POOL_ROUNDS = 4
+
+
+def consumer_pool_size(app: Flask, workers: int) -> int:
+    """The warm pool a consumer of `workers` keeps: RUN_POOL_SIZE (or the machine's default),
+    but no more than POOL_ROUNDS × workers, as it never runs more than `workers` at once."""
+    return min(settings_from_config(app.config).pool_size, POOL_ROUNDS * workers)
 
 
 def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
     """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
     stopping = threading.Event()
+    # A consumer is a server: its pool fills now, not on its first task (a class's 30 tasks
+    # launched at once waited for 30 cold sandboxes).
+    app.config["RUN_POOL_SIZE"] = consumer_pool_size(app, workers)
+    runner_for(app)
     # The heartbeat /healthz reads, and the daily backup (pyspace/operations/).
     start_consumer_threads(app, stopping)
     log.info(

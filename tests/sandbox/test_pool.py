@@ -13,7 +13,7 @@ from pyspace.models import Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
 from pyspace.sandbox import pool as pool_module
 from pyspace.sandbox.pool import WarmPool
-from pyspace.sandbox.settings import auto_pool_size, settings_from_config
+from pyspace.sandbox.settings import IDLE_SANDBOX_MB, auto_pool_size, settings_from_config
 from tests.sandbox.helpers import SMALL_LIMITS
 
 
@@ -249,10 +249,18 @@ def test_pool_refills_with_one_thread_per_cpu_and_never_overshoots(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("memory_gib", "size"), [(0.5, 2), (1, 2), (4, 6), (8, 12), (24, 32), (256, 32)]
+    ("memory_gib", "size"), [(0.5, 2), (1, 2), (2, 2), (4, 5), (8, 10), (24, 30), (256, 32)]
 )
-def test_default_pool_size_spends_a_32nd_of_memory_between_2_and_32(memory_gib, size):
+def test_default_pool_size_spends_a_16th_of_memory_between_2_and_32(memory_gib, size):
     assert auto_pool_size(int(memory_gib * 1024**3)) == size
+
+
+def test_the_default_pools_fit_a_2_gib_machine():
+    # The web server's pool and a consumer's (at most as large) at 50 MB per idle sandbox,
+    # beside the web and consumer processes (about 200 MB): well under a quarter of 2 GiB.
+    two_gib = 2 * 1024**3
+    pools_mb = 2 * auto_pool_size(two_gib) * IDLE_SANDBOX_MB
+    assert pools_mb + 200 <= two_gib / 1024**2 / 4
 
 
 def test_an_unset_pool_size_is_sized_to_this_machine():

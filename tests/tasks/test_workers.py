@@ -191,3 +191,30 @@ def test_a_worker_killed_mid_task_leaves_the_run_missing(app, alice, redis_url, 
     wait_for(marked_missing, timeout=10, every=0.2)
     (run,) = runs_of(app, widget_id)
     assert run.error_type == "WorkerLost" and run.finished_at is not None
+
+
+def test_a_consumer_fills_a_pool_sized_to_its_workers_before_its_first_task(app, monkeypatch):
+    from pyspace.sandbox.settings import settings_from_config
+    from pyspace.tasks import cli
+
+    events: list = []
+    monkeypatch.setattr(
+        cli, "runner_for", lambda app: events.append(settings_from_config(app.config).pool_size)
+    )
+
+    class Consumer:
+        def run(self):
+            events.append("consuming")
+
+    class Huey:
+        def create_consumer(self, **options):
+            return Consumer()
+
+    monkeypatch.setattr(cli, "huey_for", lambda app: Huey())
+    app.config["RUN_POOL_SIZE"] = 40
+    cli.run_consumer(app, workers=3, scheduler=False)
+    # The pool was started before the consumer took anything, at 4 per worker (not 40).
+    assert events == [cli.POOL_ROUNDS * 3, "consuming"]
+    app.config["RUN_POOL_SIZE"] = 5
+    cli.run_consumer(app, workers=3, scheduler=False)
+    assert events[-2:] == [5, "consuming"]
