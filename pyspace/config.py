@@ -322,7 +322,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "runs one queue consumer executes at once (each `./manage.sh worker` host adds its own); "
         "more than TASKS_PER_USER, so one account's tasks never hold every worker",
-        shown_default="2 per CPU core, at least 4",
+        shown_default="4 per CPU core, at least 8",
     ),
     Setting("SCHEDULES_PER_WIDGET", int, 5, "schedules one widget may have"),
     Setting("SCHEDULES_PER_USER", int, 20, "schedules one account may have in all its widgets"),

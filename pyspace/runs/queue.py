@@ -63,13 +63,14 @@ def enqueue_run(run_id: int) -> None:
 
 
 def queue_workers(app: Flask) -> int:
-    """How many runs one consumer executes at once: QUEUE_WORKERS, by default 2 per CPU core
-    and at least 4 (a task mostly waits on its sandbox, and more workers than TASKS_PER_USER
-    leave room for other accounts while one account's tasks run)."""
+    """How many runs one consumer executes at once: QUEUE_WORKERS, by default 4 per CPU core
+    and at least 8 (a task mostly waits on its sandbox, so a class's tasks launched together
+    start in a few rounds; and more workers than TASKS_PER_USER leave room for other accounts
+    while one account's tasks run)."""
     configured = app.config.get("QUEUE_WORKERS")
     if configured:
         return int(configured)
-    return max(4, 2 * (os.cpu_count() or 1))
+    return max(8, 4 * (os.cpu_count() or 1))
 
 
 def work_once(app: Flask) -> bool:

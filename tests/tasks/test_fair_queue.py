@@ -198,12 +198,12 @@ def test_the_schedules_form_says_why_past_the_widget_limit(app, alice):
         assert db.session.scalar(db.select(db.func.count()).select_from(Schedule)) == 1
 
 
-def test_queue_workers_default_to_twice_the_cores_and_at_least_four(app, monkeypatch):
+def test_queue_workers_default_to_four_per_core_and_at_least_eight(app, monkeypatch):
     from pyspace.runs.queue import queue_workers
 
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert queue_workers(app) == 4
+    assert queue_workers(app) == 8
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert queue_workers(app) == 16
+    assert queue_workers(app) == 32
     app.config["QUEUE_WORKERS"] = 3
     assert queue_workers(app) == 3
