@@ -32,9 +32,9 @@ def load_owned_widget(endpoint: str | None, values: dict | None) -> None:
 
 
 def send_visitors_to_log_in(endpoint: str | None, values: dict | None) -> None:
-    """`url_value_preprocessor` run before `load_owned_widget` where `login_required` guarded
-    the routes (the editor, an import's report): an anonymous visitor is sent to log in and
-    back, as the owner whose session lapsed expects, rather than shown 404."""
+    """`url_value_preprocessor` run before `load_owned_widget` on the blueprints of pages an
+    owner opens from a link or a bookmark (the editor, an import's report): an anonymous
+    visitor is sent to log in and back, as `login_required` does, rather than shown 404."""
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
 
