@@ -4,7 +4,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
+from .extensions import db, login_manager
 from .models import Widget
 
 # A widget's server modules (a run, the editor and the page need them) joined into the
@@ -29,6 +29,14 @@ def load_owned_widget(endpoint: str | None, values: dict | None) -> None:
     `widget_id`), and anyone but its owner gets 404 before any view runs."""
     if values is not None and "widget_id" in values:
         g.widget = owned_widget_or_404(values.pop("widget_id"))
+
+
+def send_visitors_to_log_in(endpoint: str | None, values: dict | None) -> None:
+    """`url_value_preprocessor` run before `load_owned_widget` on the blueprints of pages an
+    owner opens from a link or a bookmark (the editor, an import's report): an anonymous
+    visitor is sent to log in and back, as `login_required` does, rather than shown 404."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
 
 
 def owned_widget_or_404(widget_id: str) -> Widget:

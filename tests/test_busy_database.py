@@ -116,12 +116,12 @@ def test_a_log_in_that_cannot_get_the_database_answers_503(app, accounts, write_
 def test_other_database_errors_stay_500s(app, alice, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from pyspace.widgets import routes
+    from pyspace import access
 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(routes, "owned_widget_or_404", broken)
+    monkeypatch.setattr(access, "owned_widget_or_404", broken)
     widget_id = alice.create_widget("Before")
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = alice.post(f"/widgets/{widget_id}/delete")

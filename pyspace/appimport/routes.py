@@ -3,6 +3,7 @@
 from flask import (
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     session,
@@ -12,11 +13,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from ..access import owned_widget_or_404
 from ..extensions import db
 from ..forks import forking
 from ..models import DataTable, Schedule
-from . import bp
+from . import bp, owner_bp
 from .anvil_app import ImportRefusedError, read_archive
 from .building import create_widget
 from .export import export_zip
@@ -50,16 +50,15 @@ def import_app():
             form.archive.errors = [*form.archive.errors, str(refusal)]
         else:
             session[REPORT_KEY] = {"widget_id": widget.id, **report.as_dict()}
-            return redirect(url_for("appimport.report", widget_id=widget.id), 303)
+            return redirect(url_for("appimport.owner.report", widget_id=widget.id), 303)
     status = 422 if form.errors else 200
     return render_template("appimport/import.html", form=form), status
 
 
-@bp.get("/widgets/<widget_id>/import-report")
-@login_required
-def report(widget_id: str):
+@owner_bp.get("/import-report")
+def report():
     """What came over from Anvil, what didn't, and what to do next."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     stored = session.get(REPORT_KEY) or {}
     if stored.get("widget_id") != widget.id:
         stored = {}
@@ -80,11 +79,10 @@ def report(widget_id: str):
     )
 
 
-@bp.get("/widgets/<widget_id>/export.zip")
-@login_required
-def export(widget_id: str):
+@owner_bp.get("/export.zip")
+def export():
     """The widget as an Anvil app repository (owner only; no secret value in it)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     tables = db.session.scalars(
         db.select(DataTable).filter_by(widget_id=widget.id).order_by(DataTable.id)
     ).all()

@@ -3,11 +3,18 @@
 
 from flask import Blueprint, Flask
 
+from ..access import load_owned_widget
 from ..extensions import csrf
 
 bp = Blueprint("endpoints", __name__)
+# The editor's Endpoints panel, the owner's alone: the widget is loaded into g.widget. Nested in
+# `bp` (endpoints `endpoints.owner.…`); the /_/api/… routes are for anyone.
+owner_bp = Blueprint("owner", __name__, url_prefix="/widgets/<widget_id>")
+owner_bp.url_value_preprocessor(load_owned_widget)
 
 from . import routes  # noqa: E402
+
+bp.register_blueprint(owner_bp)
 
 
 def init_app(app: Flask) -> None:

@@ -16,18 +16,17 @@ widget with its GUI calls (the session only: the request stays anonymous).
 
 from functools import lru_cache
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, g, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from ..access import owned_widget_or_404
 from ..auth.throttle import forget_failures, record_failure, reserve_attempt
 from ..extensions import db, limiter
 from ..gui.visitors import existing_visitor_session_id
 from ..htmx import respond
 from ..models import User, Widget
 from ..runs.execution import endpoint_call_and_record
-from . import bp
+from . import bp, owner_bp
 from .cookies import CookieRefusedError, cookies_for_runtime, set_cookies
 from .discovery import Endpoint, endpoints_in, match
 from .requests import (
@@ -167,10 +166,10 @@ def _admitted(
     return None, None, credentials
 
 
-@bp.get("/widgets/<widget_id>/endpoints")
-def endpoints_panel(widget_id: str):
+@owner_bp.get("/endpoints")
+def endpoints_panel():
     """The Endpoints panel: the widget's HTTP endpoints with their URLs and a curl line."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     root = url_for("endpoints.api", widget_id=widget.id, _external=True).rstrip("/")
     listed = []
     for endpoint in _declared(widget):

@@ -43,4 +43,4 @@ def use(slug: str):
         names = ", ".join(secret["name"] for secret in example.secrets)
         message += f" Set its secret{'s' if len(example.secrets) > 1 else ''} ({names}) first."
     flash(message, "success")
-    return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+    return redirect_to(url_for("widgets.owner.edit", widget_id=widget.id))

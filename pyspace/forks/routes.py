@@ -1,15 +1,15 @@
 """Fork views: copy a widget the user can see into a private widget of their own."""
 
-from flask import flash, render_template, url_for
+from flask import flash, g, render_template, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from .. import quotas
-from ..access import owned_widget_or_404, visible_widget_or_404
+from ..access import visible_widget_or_404
 from ..extensions import limiter
 from ..htmx import redirect_to
 from ..security_headers import no_store
-from . import bp, forking
+from . import bp, forking, owner_bp
 
 # Secret names are for the owner only.
 bp.after_request(no_store)
@@ -53,13 +53,13 @@ def fork(widget_id: str):
     if forking.table_names(copy.id):
         message += " Its data tables came with their columns but no rows."
     flash(message, "success")
-    return redirect_to(url_for("widgets.edit", widget_id=copy.id))
+    return redirect_to(url_for("widgets.owner.edit", widget_id=copy.id))
 
 
-@bp.get("/widgets/<widget_id>/needs-values")
-def needs_values(widget_id: str):
+@owner_bp.get("/needs-values")
+def needs_values():
     """The fork editor's list of secrets still needing values (refreshed after panel changes)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     return render_template(
         "forks/_needs_values.html",
         widget=widget,

@@ -2,14 +2,13 @@
 alerts; the site's in /admin/outbox (admins only). Everyone else gets 404. Bodies are shown as
 text, never rendered."""
 
-from flask import Response, abort, url_for
+from flask import Response, abort, g, url_for
 from flask_login import current_user
 
-from ..access import owned_widget_or_404
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, respond, toast
 from ..models import MailMessage, Widget
-from . import bp
+from . import bp, owner_bp
 from .forms import AlertsForm
 from .sending import mail_view, outbox_for_site, outbox_for_widget
 
@@ -42,32 +41,32 @@ def _outbox(widget: Widget, status: int = 200, events: dict | None = None) -> Re
     )
 
 
-@bp.get("/widgets/<widget_id>/outbox")
-def outbox_panel(widget_id: str):
+@owner_bp.get("/outbox")
+def outbox_panel():
     """The Outbox panel: the widget's recent e-mail (kept, sent or failed) and its alerts'
     switch."""
-    return _outbox(owned_widget_or_404(widget_id))
+    return _outbox(g.widget)
 
 
-@bp.post("/widgets/<widget_id>/alerts")
-def switch_alerts(widget_id: str):
+@owner_bp.post("/alerts")
+def switch_alerts():
     """Switch the e-mailed alerts about the widget to its owner on (`on=1`) or off (`on=0`)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = AlertsForm()
     if not form.validate_on_submit():
         return _outbox(widget, 422, toast("Choose on or off.", "error"))
     widget.owner_alerts = form.on.data == "1"
     db.session.commit()
     if not is_htmx():
-        return redirect_to(url_for("mail.outbox_panel", widget_id=widget.id))
+        return redirect_to(url_for("mail.owner.outbox_panel", widget_id=widget.id))
     state = "on" if widget.owner_alerts else "off"
     return _outbox(widget, events=toast(f"Alerts by e-mail are {state}."))
 
 
-@bp.get("/widgets/<widget_id>/outbox/<int:mail_id>")
-def show_mail(widget_id: str, mail_id: int):
+@owner_bp.get("/outbox/<int:mail_id>")
+def show_mail(mail_id: int):
     """One e-mail of the widget's, as it was kept."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     row = db.session.get(MailMessage, mail_id)
     if row is None or row.widget_id != widget.id:
         abort(404)

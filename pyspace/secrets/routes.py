@@ -345,10 +345,10 @@ def move():
         secret = move_to_secret(widget, field, line, current_user.id)
     except SecretChangeError as error:
         flash(str(error), "error")
-        return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+        return redirect_to(url_for("widgets.owner.edit", widget_id=widget.id))
     flash(
         f"Moved the value into the secret {secret.name}; the code now reads it with "
         f"anvil.secrets.get_secret('{secret.name}').",
         "success",
     )
-    return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+    return redirect_to(url_for("widgets.owner.edit", widget_id=widget.id))

@@ -2,9 +2,12 @@
 
 from flask import Blueprint, Flask
 
+from ..access import load_owned_widget
 from ..sandbox.services import services_for
 
-bp = Blueprint("tables", __name__)
+# Every route is one widget's Data panel and its owner's alone: the widget is loaded into g.widget.
+bp = Blueprint("tables", __name__, url_prefix="/widgets/<widget_id>/tables")
+bp.url_value_preprocessor(load_owned_widget)
 
 from . import channel, routes  # noqa: E402,F401
 

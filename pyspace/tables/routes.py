@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import (
     Response,
     abort,
+    g,
     jsonify,
     make_response,
     render_template,
@@ -21,7 +22,6 @@ from flask import (
     url_for,
 )
 
-from ..access import owned_widget_or_404
 from ..forms import EmptyForm
 from ..htmx import is_htmx, redirect_to, respond, toast, trigger
 from ..models import DataColumn, DataTable, Widget
@@ -67,26 +67,25 @@ EDITED_ID_RE = re.compile(r"[0-9]{1,18}")
 bp.after_request(no_store)
 
 
-def _owned_table_or_404(widget_id: str, table_id: int) -> tuple[Widget, DataTable]:
-    widget = owned_widget_or_404(widget_id)
+def _owned_table_or_404(table_id: int) -> tuple[Widget, DataTable]:
+    """The owned widget (`g.widget`, loaded by the blueprint) and its table `table_id`, or 404."""
+    widget = g.widget
     table = schema.table_of(widget.id, table_id)
     if table is None:
         abort(404)
     return widget, table
 
 
-def _owned_column_or_404(
-    widget_id: str, table_id: int, column_id: int
-) -> tuple[Widget, DataTable, DataColumn]:
-    widget, table = _owned_table_or_404(widget_id, table_id)
+def _owned_column_or_404(table_id: int, column_id: int) -> tuple[Widget, DataTable, DataColumn]:
+    widget, table = _owned_table_or_404(table_id)
     column = schema.column_of(table, column_id)
     if column is None:
         abort(404)
     return widget, table, column
 
 
-def _owned_row_or_404(widget_id: str, table_id: int, row_id: int) -> tuple[Widget, DataTable, int]:
-    widget, table = _owned_table_or_404(widget_id, table_id)
+def _owned_row_or_404(table_id: int, row_id: int) -> tuple[Widget, DataTable, int]:
+    widget, table = _owned_table_or_404(table_id)
     if row_of(table, row_id) is None:
         abort(404)
     return widget, table, row_id
@@ -115,20 +114,19 @@ def _panel(
     return respond("tables/_panel.html", "tables/page.html", context, status, events)
 
 
-@bp.get("/widgets/<widget_id>/tables")
-def panel(widget_id: str):
+@bp.get("")
+def panel():
     """The Data panel: the widget's tables with their columns and row counts."""
-    return _panel(owned_widget_or_404(widget_id))
+    return _panel(g.widget)
 
 
 def _switch(
-    widget_id: str,
     change: Callable[[Widget, bool], None],
     said: Callable[[bool], str],
 ):
     """Set one of the widget's Data panel switches from SwitchForm (`on=1` or not): the panel
     again, with a toast saying `said(on)`."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     on = SwitchForm().on.data == "1"
     change(widget, on)
     if not is_htmx():
@@ -140,50 +138,46 @@ def _on_off(on: bool) -> str:
     return "on" if on else "off"
 
 
-@bp.post("/widgets/<widget_id>/tables/auto-columns")
-def auto_columns(widget_id: str):
+@bp.post("/auto-columns")
+def auto_columns():
     """Switch Anvil's "Add columns automatically when adding a new row" on (`on=1`) or off."""
     return _switch(
-        widget_id,
         schema.set_auto_columns,
         lambda on: f"Adding columns automatically is {_on_off(on)}.",
     )
 
 
-@bp.post("/widgets/<widget_id>/tables/users-signup")
-def users_signup(widget_id: str):
+@bp.post("/users-signup")
+def users_signup():
     """Switch "widget code may sign people up" (anvil.users.signup_with_email) on or off."""
     return _switch(
-        widget_id,
         schema.set_users_signup,
         lambda on: f"Signing up from the widget is {_on_off(on)}.",
     )
 
 
-@bp.post("/widgets/<widget_id>/tables/users-confirmed")
-def users_confirmed(widget_id: str):
+@bp.post("/users-confirmed")
+def users_confirmed():
     """Switch "require e-mail confirmation" (log-ins need a confirmed address) on or off."""
     return _switch(
-        widget_id,
         schema.set_users_require_confirmed,
         lambda on: f"Requiring a confirmed e-mail address is {_on_off(on)}.",
     )
 
 
-@bp.post("/widgets/<widget_id>/tables/users-anonymous-calls")
-def users_anonymous_calls(widget_id: str):
+@bp.post("/users-anonymous-calls")
+def users_anonymous_calls():
     """Switch "visitors who never logged in may call functions" on or off."""
     return _switch(
-        widget_id,
         schema.set_users_anonymous_calls,
         lambda on: f"Visitors who never logged in {'may' if on else 'may not'} call functions.",
     )
 
 
-@bp.post("/widgets/<widget_id>/tables")
-def create(widget_id: str):
+@bp.post("")
+def create():
     """Create a table (`name`); a bad or taken name comes back next to the field."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = NameForm()
     try:
         table = schema.create_table(widget, form.name.data or "")
@@ -194,10 +188,10 @@ def create(widget_id: str):
     return _rows_view(widget, table, events=toast(f"Created the table {table.name}."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rename")
-def rename(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/rename")
+def rename(table_id: int):
     """Rename a table (code that uses the old name stops finding it)."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     try:
         schema.rename_table(table, NameForm().name.data or "")
     except schema.TableChangeError as error:
@@ -207,10 +201,10 @@ def rename(widget_id: str, table_id: int):
     return _rows_view(widget, table, events=toast(f"Renamed the table to {table.name}."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/client-access")
-def client_access(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/client-access")
+def client_access(table_id: int):
     """What client code may do with the table (`access`: none, search, edit)."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     try:
         schema.set_client_access(table, ClientAccessForm().access.data or "")
     except schema.TableChangeError as error:
@@ -220,10 +214,10 @@ def client_access(widget_id: str, table_id: int):
     return _rows_view(widget, table, events=toast("Saved who may use the table."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/delete")
-def delete(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/delete")
+def delete(table_id: int):
     """Delete a table with its columns and rows."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     EmptyForm()
     name = table.name
     schema.delete_table(table)
@@ -294,11 +288,11 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows")
-def rows(widget_id: str, table_id: int):
+@bp.get("/<int:table_id>/rows")
+def rows(table_id: int):
     """A table's rows, 50 a page, newest first; with `Accept: application/json`,
     `{"columns": [{"name", "type"}], "rows": [{"id", …values}], "total": N}`."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     if not _wants_json():
         edit = request.args.get("edit", "")
         row_id, _, column_id = edit.partition("-")
@@ -327,10 +321,10 @@ def rows(widget_id: str, table_id: int):
     return jsonify(answer)
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns")
-def add_column(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/columns")
+def add_column(table_id: int):
     """Add a column (`name`, `type`); existing rows have no value in it."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     form = ColumnForm()
     # A link column's type comes as "link_single:<table id>" (one choice per target table).
     type_, _, target = (form.type.data or "").partition(":")
@@ -344,9 +338,9 @@ def add_column(widget_id: str, table_id: int):
     return _rows_view(widget, table, events=toast(f"Added the column {column.name}."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/rename")
-def rename_column(widget_id: str, table_id: int, column_id: int):
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+@bp.post("/<int:table_id>/columns/<int:column_id>/rename")
+def rename_column(table_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(table_id, column_id)
     try:
         schema.rename_column(table, column, NameForm().name.data or "")
     except schema.TableChangeError as error:
@@ -356,10 +350,10 @@ def rename_column(widget_id: str, table_id: int, column_id: int):
     return _rows_view(widget, table, events=toast(f"Renamed the column to {column.name}."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/columns/<int:column_id>/delete")
-def delete_column(widget_id: str, table_id: int, column_id: int):
+@bp.post("/<int:table_id>/columns/<int:column_id>/delete")
+def delete_column(table_id: int, column_id: int):
     """Delete a column and every value in it."""
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
+    widget, table, column = _owned_column_or_404(table_id, column_id)
     EmptyForm()
     name = column.name
     try:
@@ -382,10 +376,10 @@ def _typed(table: DataTable, texts: dict[str, str]) -> dict:
     return values
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows")
-def add(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/rows")
+def add(table_id: int):
     """Add a row from the Add row form (one field per column; empty is no value)."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     EmptyForm()
     try:
         add_row(table, _typed(table, row_values_from(request.form, table.columns)))
@@ -435,27 +429,27 @@ def _cell(widget, table, column, row_id, status=200, editing=False, error=None, 
     return make_response(render_template(template, **context), status)
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/edit")
-def edit_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.get("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/edit")
+def edit_cell(table_id: int, row_id: int, column_id: int):
     """A cell as a form (Save, Cancel)."""
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    _owned_row_or_404(widget_id, table_id, row_id)
+    widget, table, column = _owned_column_or_404(table_id, column_id)
+    _owned_row_or_404(table_id, row_id)
     return _cell(widget, table, column, row_id, editing=True)
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
-def cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.get("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
+def cell(table_id: int, row_id: int, column_id: int):
     """A cell's display (what Cancel goes back to)."""
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    _owned_row_or_404(widget_id, table_id, row_id)
+    widget, table, column = _owned_column_or_404(table_id, column_id)
+    _owned_row_or_404(table_id, row_id)
     return _cell(widget, table, column, row_id)
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
-def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.post("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>")
+def save_cell(table_id: int, row_id: int, column_id: int):
     """Save a cell; a value that doesn't fit the column comes back next to it."""
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    _owned_row_or_404(widget_id, table_id, row_id)
+    widget, table, column = _owned_column_or_404(table_id, column_id)
+    _owned_row_or_404(table_id, row_id)
     text = CellForm().value.data or ""
     try:
         update_row(table, row_id, _typed(table, {column.name: text}))
@@ -470,9 +464,9 @@ def save_cell(widget_id: str, table_id: int, row_id: int, column_id: int):
 PICKER_ROWS = 20
 
 
-def _link_column_or_404(widget_id: str, table_id: int, row_id: int, column_id: int):
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    _owned_row_or_404(widget_id, table_id, row_id)
+def _link_column_or_404(table_id: int, row_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(table_id, column_id)
+    _owned_row_or_404(table_id, row_id)
     if column.type not in ("link_single", "link_multiple") or column.link_table is None:
         abort(404)
     return widget, table, column
@@ -524,11 +518,11 @@ def _shown(labels: dict[int, str]):
     return shown
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/pick")
-def pick_links(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.get("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/pick")
+def pick_links(table_id: int, row_id: int, column_id: int):
     """The link picker of a link cell: the rows it links to (ticked), then up to 20 rows of
     the linked table matching the search box (`q`, as the Data panel's query box reads it)."""
-    widget, table, column = _link_column_or_404(widget_id, table_id, row_id, column_id)
+    widget, table, column = _link_column_or_404(table_id, row_id, column_id)
     target = column.link_table
     assert target is not None
     current = row_values([column], [row_id])[row_id][column.name]
@@ -561,10 +555,10 @@ def pick_links(widget_id: str, table_id: int, row_id: int, column_id: int):
     return respond("tables/_link_picker.html", None, context)
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/links")
-def save_links(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.post("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/links")
+def save_links(table_id: int, row_id: int, column_id: int):
     """Save the rows picked for a link cell (none: no value)."""
-    widget, table, column = _link_column_or_404(widget_id, table_id, row_id, column_id)
+    widget, table, column = _link_column_or_404(table_id, row_id, column_id)
     picked = [text for text in (LinkPickForm().target.data or []) if EDITED_ID_RE.fullmatch(text)]
     refs = [RowRef(None, int(text)) for text in dict.fromkeys(picked)]
     value: RowRef | list[RowRef] | None = refs or None
@@ -581,21 +575,19 @@ def save_links(widget_id: str, table_id: int, row_id: int, column_id: int):
     return _cell(widget, table, column, row_id)
 
 
-def _media_column_or_404(widget_id: str, table_id: int, row_id: int, column_id: int):
-    widget, table, column = _owned_column_or_404(widget_id, table_id, column_id)
-    _owned_row_or_404(widget_id, table_id, row_id)
+def _media_column_or_404(table_id: int, row_id: int, column_id: int):
+    widget, table, column = _owned_column_or_404(table_id, column_id)
+    _owned_row_or_404(table_id, row_id)
     if column.type != "media":
         abort(404)
     return widget, table, column
 
 
-@bp.post(
-    "/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/upload"
-)
-def upload_media(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.post("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/upload")
+def upload_media(table_id: int, row_id: int, column_id: int):
     """Put an uploaded file into a media cell (its name and content type as the browser gave
     them); a file too big or missing comes back next to the cell."""
-    widget, table, column = _media_column_or_404(widget_id, table_id, row_id, column_id)
+    widget, table, column = _media_column_or_404(table_id, row_id, column_id)
     upload = MediaUploadForm().file.data
     error = None
     if upload is None or not upload.filename:
@@ -618,13 +610,11 @@ def upload_media(widget_id: str, table_id: int, row_id: int, column_id: int):
     return _cell(widget, table, column, row_id)
 
 
-@bp.get(
-    "/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/download"
-)
-def download_media(widget_id: str, table_id: int, row_id: int, column_id: int):
+@bp.get("/<int:table_id>/rows/<int:row_id>/cells/<int:column_id>/download")
+def download_media(table_id: int, row_id: int, column_id: int):
     """A media cell's bytes as a download: always an attachment, never sniffed, so an
     uploaded HTML or SVG file can't run on the site's origin."""
-    _, table, column = _media_column_or_404(widget_id, table_id, row_id, column_id)
+    _, table, column = _media_column_or_404(table_id, row_id, column_id)
     data = media_bytes(table, row_id, column)
     if data is None:
         abort(404)
@@ -643,10 +633,10 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name[:200], safe='')}"
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/rows/<int:row_id>/delete")
-def delete_row(widget_id: str, table_id: int, row_id: int):
+@bp.post("/<int:table_id>/rows/<int:row_id>/delete")
+def delete_row(table_id: int, row_id: int):
     """Delete a row; htmx removes it from the page (an empty 200)."""
-    widget, table, row_id = _owned_row_or_404(widget_id, table_id, row_id)
+    widget, table, row_id = _owned_row_or_404(table_id, row_id)
     EmptyForm()
     delete_rows(table, [row_id])
     if not is_htmx():
@@ -657,29 +647,29 @@ def delete_row(widget_id: str, table_id: int, row_id: int):
 # --- CSV -------------------------------------------------------------------------------------
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/export.csv")
-def export_csv(widget_id: str, table_id: int):
+@bp.get("/<int:table_id>/export.csv")
+def export_csv(table_id: int):
     """The whole table as CSV (oldest row first), streamed."""
-    _, table = _owned_table_or_404(widget_id, table_id)
+    _, table = _owned_table_or_404(table_id)
     response = Response(stream_with_context(csv_io.export_lines(table)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
     return response
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/export.zip")
-def export_zip(widget_id: str, table_id: int):
+@bp.get("/<int:table_id>/export.zip")
+def export_zip(table_id: int):
     """The whole table as a zip, streamed: its CSV with every column, and each media value
     as a file (the CSV's media cells name them)."""
-    _, table = _owned_table_or_404(widget_id, table_id)
+    _, table = _owned_table_or_404(table_id)
     response = Response(stream_with_context(csv_io.export_zip(table)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.zip"'
     return response
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/import")
-def import_csv(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/import")
+def import_csv(table_id: int):
     """Preview (`step=preview`) or apply a CSV import: one bad row and nothing is imported."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     form = CsvImportForm()
     text = form.csv.data or ""
     upload = request.files.get("csv_file")
@@ -720,11 +710,11 @@ def import_csv(widget_id: str, table_id: int):
     return _rows_view(widget, table, events=toast(f"Imported {added} row(s)."))
 
 
-@bp.post("/widgets/<widget_id>/tables/<int:table_id>/import.zip")
-def import_zip(widget_id: str, table_id: int):
+@bp.post("/<int:table_id>/import.zip")
+def import_zip(table_id: int):
     """Preview an uploaded zip export (kept server-side under a random token), then apply it
     (`step=apply` with that token): a hostile zip or one bad row and nothing is imported."""
-    widget, table = _owned_table_or_404(widget_id, table_id)
+    widget, table = _owned_table_or_404(table_id)
     form = ZipImportForm()
     applying = form.step.data == "apply"
     token, path, refusal = _zip_upload(form, table, applying)
@@ -780,11 +770,11 @@ def _zip_upload(form: ZipImportForm, table: DataTable, applying: bool):
     return token, zip_io.kept_upload(table, token), None
 
 
-@bp.get("/widgets/<widget_id>/tables/<int:table_id>/import/status")
-def import_status(widget_id: str, table_id: int):
+@bp.get("/<int:table_id>/import/status")
+def import_status(table_id: int):
     """How far the import running into this table has got: a small fragment the import form
     polls while its request is in flight (empty when no import runs)."""
-    _, table = _owned_table_or_404(widget_id, table_id)
+    _, table = _owned_table_or_404(table_id)
     running = imports.running_import(table)
     context = {
         "rows_done": running.rows_done if running else None,

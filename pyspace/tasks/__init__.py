@@ -3,9 +3,12 @@
 
 from flask import Blueprint, Flask
 
+from ..access import load_owned_widget
 from ..sandbox.services import services_for
 
-bp = Blueprint("tasks", __name__)
+# Every route is one widget's and its owner's alone: the widget is loaded into g.widget.
+bp = Blueprint("tasks", __name__, url_prefix="/widgets/<widget_id>")
+bp.url_value_preprocessor(load_owned_widget)
 
 from . import channel, cli, routes  # noqa: E402,F401
 

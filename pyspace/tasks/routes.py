@@ -4,11 +4,10 @@ Each view renders the same partial for htmx and a page around it for a browser w
 JavaScript. The History answers `Accept: application/json` with `{"runs": [...]}`.
 """
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, g, jsonify, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ..access import owned_widget_or_404
 from ..bounded_input import query_int
 from ..extensions import db
 from ..forks import forking
@@ -22,8 +21,8 @@ from .forms import HistoryFilterForm, ScheduleForm
 from .schedules import Interval, ScheduleError
 
 
-def _owned_schedule_or_404(widget_id: str, schedule_id: int) -> tuple[Widget, Schedule]:
-    widget = owned_widget_or_404(widget_id)
+def _owned_schedule_or_404(schedule_id: int) -> tuple[Widget, Schedule]:
+    widget = g.widget
     schedule = db.session.get(Schedule, schedule_id)
     if schedule is None or schedule.widget_id != widget.id:
         abort(404)
@@ -70,16 +69,16 @@ def _panel(
     return respond("tasks/_schedules.html", "tasks/schedules_page.html", context, status, events)
 
 
-@bp.get("/widgets/<widget_id>/schedules")
-def schedules_panel(widget_id: str):
+@bp.get("/schedules")
+def schedules_panel():
     """The Scheduled Tasks panel: the widget's schedules, their next and last runs."""
-    return _panel(owned_widget_or_404(widget_id))
+    return _panel(g.widget)
 
 
-@bp.post("/widgets/<widget_id>/schedules")
-def create_schedule(widget_id: str):
+@bp.post("/schedules")
+def create_schedule():
     """Add a schedule; 422 with the message next to the field when it can't be made."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = _schedule_form(widget)
     if form.validate():
         interval = Interval(
@@ -103,18 +102,18 @@ def create_schedule(widget_id: str):
     return _panel(widget, form, status=422)
 
 
-def _schedule_action(widget_id: str, schedule_id: int, act, message: str):
-    widget, schedule = _owned_schedule_or_404(widget_id, schedule_id)
+def _schedule_action(schedule_id: int, act, message: str):
+    widget, schedule = _owned_schedule_or_404(schedule_id)
     if not EmptyForm().validate():
         abort(400)
     act(schedule)
     return _panel(widget, events=toast(message))
 
 
-@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/run-now")
-def run_now(widget_id: str, schedule_id: int):
+@bp.post("/schedules/<int:schedule_id>/run-now")
+def run_now(schedule_id: int):
     """Queue the schedule's task once, now (422 with the reason past the per-account limit)."""
-    widget, schedule = _owned_schedule_or_404(widget_id, schedule_id)
+    widget, schedule = _owned_schedule_or_404(schedule_id)
     if not EmptyForm().validate():
         abort(400)
     try:
@@ -124,26 +123,26 @@ def run_now(widget_id: str, schedule_id: int):
     return _panel(widget, events=toast("Queued: see the History."))
 
 
-@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/enable")
-def enable(widget_id: str, schedule_id: int):
+@bp.post("/schedules/<int:schedule_id>/enable")
+def enable(schedule_id: int):
     """Enable a schedule from its next occurrence on."""
     return _schedule_action(
-        widget_id, schedule_id, lambda s: schedules.set_enabled(s, True), "Schedule enabled."
+        schedule_id, lambda s: schedules.set_enabled(s, True), "Schedule enabled."
     )
 
 
-@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/disable")
-def disable(widget_id: str, schedule_id: int):
+@bp.post("/schedules/<int:schedule_id>/disable")
+def disable(schedule_id: int):
     """Stop a schedule firing (its history stays)."""
     return _schedule_action(
-        widget_id, schedule_id, lambda s: schedules.set_enabled(s, False), "Schedule disabled."
+        schedule_id, lambda s: schedules.set_enabled(s, False), "Schedule disabled."
     )
 
 
-@bp.post("/widgets/<widget_id>/schedules/<int:schedule_id>/delete")
-def delete(widget_id: str, schedule_id: int):
+@bp.post("/schedules/<int:schedule_id>/delete")
+def delete(schedule_id: int):
     """Delete a schedule (its runs stay in the history)."""
-    return _schedule_action(widget_id, schedule_id, schedules.delete_schedule, "Schedule deleted.")
+    return _schedule_action(schedule_id, schedules.delete_schedule, "Schedule deleted.")
 
 
 def _wants_json() -> bool:
@@ -152,10 +151,10 @@ def _wants_json() -> bool:
     )
 
 
-@bp.get("/widgets/<widget_id>/history")
-def history(widget_id: str):
+@bp.get("/history")
+def history():
     """The widget's runs, newest first, a page at a time, filtered by kind and status."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = HistoryFilterForm(request.args)
     kind = form.kind.data if form.kind.validate(form) else ""
     status = form.status.data if form.status.validate(form) else ""

@@ -3,18 +3,16 @@
 Each action is its own small form; it changes saved modules, so the editor saves typed code
 first (static/js/modules.js) and every action lands back in the editor."""
 
-from flask import abort, current_app, flash, url_for
-from flask_login import login_required
+from flask import abort, current_app, flash, g, url_for
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from ..access import owned_widget_or_404
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import redirect_to
 from ..models import ServerModule, module_name_problem
-from . import bp
+from . import owner_bp
 
 
 class ModuleNameForm(FlaskForm):
@@ -27,7 +25,7 @@ def _errors(form: FlaskForm) -> str:
 
 def _editor(widget_id: str, module_id: int | None = None):
     anchor = f"#module-{module_id}" if module_id else ""
-    return redirect_to(url_for("widgets.edit", widget_id=widget_id) + anchor)
+    return redirect_to(url_for("widgets.owner.edit", widget_id=widget_id) + anchor)
 
 
 def _name_error(widget, name: str, except_id: int | None = None) -> str | None:
@@ -38,10 +36,9 @@ def _name_error(widget, name: str, except_id: int | None = None) -> str | None:
     return None
 
 
-@bp.post("/widgets/<widget_id>/modules")
-@login_required
-def add_module(widget_id: str):
-    widget = owned_widget_or_404(widget_id)
+@owner_bp.post("/modules")
+def add_module():
+    widget = g.widget
     form = ModuleNameForm()
     name = (form.name.data or "").strip()
     limit = current_app.config["MODULES_PER_WIDGET"]
@@ -72,10 +69,9 @@ def _module_or_404(widget, module_id: int) -> ServerModule:
     return module
 
 
-@bp.post("/widgets/<widget_id>/modules/<int:module_id>/rename")
-@login_required
-def rename_module(widget_id: str, module_id: int):
-    widget = owned_widget_or_404(widget_id)
+@owner_bp.post("/modules/<int:module_id>/rename")
+def rename_module(module_id: int):
+    widget = g.widget
     module = _module_or_404(widget, module_id)
     form = ModuleNameForm()
     name = (form.name.data or "").strip()
@@ -91,10 +87,9 @@ def rename_module(widget_id: str, module_id: int):
     return _editor(widget.id, module.id)
 
 
-@bp.post("/widgets/<widget_id>/modules/<int:module_id>/delete")
-@login_required
-def delete_module(widget_id: str, module_id: int):
-    widget = owned_widget_or_404(widget_id)
+@owner_bp.post("/modules/<int:module_id>/delete")
+def delete_module(module_id: int):
+    widget = g.widget
     module = _module_or_404(widget, module_id)
     form = EmptyForm()
     if not form.validate_on_submit():

@@ -1,11 +1,11 @@
 """Widget views: thin — read the request, call the model or a plain module, render."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from .. import extraction, quotas
-from ..access import owned_widget_or_404, visible_widget_or_404
+from ..access import visible_widget_or_404
 from ..bounded_input import query_int
 from ..editor_form import (
     EditWidgetForm,
@@ -21,7 +21,7 @@ from ..models import User, Widget
 from ..secrets.leaks import leak_warnings
 from ..tables.schema import delete_table, tables_of
 from ..tasks.schedules import failing_schedules
-from . import bp
+from . import bp, owner_bp
 from .forms import NewWidgetForm
 from .starter_code import starter_code
 
@@ -111,7 +111,7 @@ def new():
         db.session.add(widget)
         db.session.commit()
         flash("Widget created. It is private until you make it public.", "success")
-        return redirect(url_for("widgets.edit", widget_id=widget.id))
+        return redirect(url_for("widgets.owner.edit", widget_id=widget.id))
     return render_template("widgets/new.html", form=form)
 
 
@@ -124,16 +124,15 @@ def show(widget_id: str):
     )
 
 
-@bp.route("/widgets/<widget_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit(widget_id: str):
+@owner_bp.route("/edit", methods=["GET", "POST"])
+def edit():
     """The editor (owner only). A failed save re-renders with everything the user typed."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     form = editor_form(widget)
     if form.validate_on_submit() and not _over_code_quota(widget, form):
         save_edits(widget, form)
         flash("Saved.", "success")
-        return redirect_to(url_for("widgets.edit", widget_id=widget.id))
+        return redirect_to(url_for("widgets.owner.edit", widget_id=widget.id))
     if request.method == "POST":
         flash("Not saved — please fix the errors below.", "error")
     return render_template("widgets/edit.html", **_editor_context(widget, form)), (
@@ -173,11 +172,10 @@ def _over_code_quota(widget: Widget, form: EditWidgetForm) -> bool:
     return bool(errors)
 
 
-@bp.post("/widgets/<widget_id>/delete")
-@login_required
-def delete(widget_id: str):
+@owner_bp.post("/delete")
+def delete():
     """Delete a widget with its secrets and audit log (owner only)."""
-    widget = owned_widget_or_404(widget_id)
+    widget = g.widget
     title = widget.title
     # Its data tables may hold many rows: emptied in short batches first, so the delete below
     # (which cascades to everything else) never holds the database for long.
