@@ -5,6 +5,7 @@
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
 const CLIENT_FILENAME = "client_code.py";
+performance.mark("pyspace:frame-script");
 const boot = JSON.parse(document.getElementById("pyspace-boot").textContent);
 const widgetRoot = document.getElementById("pyspace-widget");
 const consoleOutput = document.getElementById("pyspace-console-output");
@@ -188,15 +189,22 @@ function runPythonHandlersPromising(pyodide) {
 
 // --- Boot.
 
-async function installClientRuntime(pyodide) {
-  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
-  await Promise.all(boot.runtimeFiles.map(async (file) => {
+// The client runtime's files, [name, source] each: fetched while Python starts, not after.
+function fetchClientRuntime() {
+  return Promise.all(boot.runtimeFiles.map(async (file) => {
     const response = await fetch(boot.runtimeUrl + file, { credentials: "omit" });
     if (!response.ok) throw new Error("Could not load the client runtime (" + file + ").");
+    return [file, await response.text()];
+  }));
+}
+
+async function installClientRuntime(pyodide, runtimeSources) {
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  for (const [file, source] of await runtimeSources) {
     const path = sitePackages + "/" + file;
     pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, await response.text());
-  }));
+    pyodide.FS.writeFile(path, source);
+  }
   // Only site-packages' finder needs to notice the new files: importlib.invalidate_caches()
   // would also make the standard library's zip importer re-read its whole index (~0.5 s).
   pyodide.runPython(
@@ -218,9 +226,9 @@ async function startPython() {
       // The frame's <link rel=preload> has already started this download.
       const response = await fetch(new URL(boot.snapshotUrl, location.href).href);
       if (!response.ok) throw new Error("the snapshot answered " + response.status);
-      const pyodide = await loadPyodide({
-        indexURL: indexURL, _loadSnapshot: await response.arrayBuffer(),
-      });
+      const bytes = await response.arrayBuffer();
+      performance.mark("pyspace:snapshot-bytes");
+      const pyodide = await loadPyodide({ indexURL: indexURL, _loadSnapshot: bytes });
       // Pyodide imports `random` while it starts, so the snapshot holds a seeded generator that
       // every frame would share: seed it again from the browser's crypto.getRandomValues.
       pyodide.runPython("import random\nrandom.seed()\ndel random");
@@ -239,7 +247,11 @@ async function bootWidget() {
   // or on* attribute in it, so behaviour comes from the client code.
   widgetRoot.innerHTML = boot.html;
   const started = performance.now();
+  const runtimeSources = fetchClientRuntime();
+  // A failed download is reported when Python installs the runtime, not as an unhandled rejection.
+  runtimeSources.catch(() => {});
   const pyodide = await startPython();
+  performance.mark("pyspace:python-started");
   pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
   pyodide.registerJsModule("_pyspace_frame", {
@@ -247,7 +259,8 @@ async function bootWidget() {
     mediaUrl: mediaUrl, downloadMedia: downloadMedia,
     viewerEmail: boot.viewerEmail, requestLogin: requestLogin, requestSignup: requestSignup,
   });
-  await installClientRuntime(pyodide);
+  await installClientRuntime(pyodide, runtimeSources);
+  performance.mark("pyspace:runtime-installed");
   runPythonHandlersPromising(pyodide);
   showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");
   try {
@@ -255,6 +268,7 @@ async function bootWidget() {
   } catch (error) {
     reportError(error);
   } finally {
+    performance.mark("pyspace:client-code-run");
     // Tests and the load-time measurement wait for this: the client code's top level has run.
     document.documentElement.dataset.pyspace = "ready";
   }
