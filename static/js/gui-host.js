@@ -12,29 +12,33 @@
 
   // --- Pyodide for the frames. A frame is an opaque origin, which Chromium gives no HTTP cache:
   // on its own it would download Pyodide (~40 MB unpacked) on every load. This page downloads
-  // the files once (gui/_frame.html preloads them; versioned URLs, cached for good) and hands
+  // the files (versioned URLs, so the HTTP cache keeps them for good) and hands
   // a copy of their bytes to each frame that asks. Only public static files cross over; the
   // frame gets nothing of this page, and this page takes nothing from the frame but the ask.
-  let handedRuntime = null;
+  // The first frame's files come from the downloads started when this script runs; a frame that
+  // asks later (a reload) gets them from the HTTP cache. Either way each answer is its own
+  // bytes, moved to the frame rather than cloned: copying tens of megabytes into another
+  // process takes far longer.
+  let preloaded = null;
+
+  function downloadRuntime(frame) {
+    const urls = JSON.parse(frame.dataset.guiRuntime || "{}");
+    return Promise.all(Object.entries(urls).map(async function ([role, url]) {
+      // Without cookies: they aren't needed, and the site's answers vary on them (a session
+      // cookie set since would make the browser revalidate its cached copy).
+      const response = await fetch(url, { credentials: "omit" });
+      if (!response.ok) throw new Error(url + " answered " + response.status);
+      return [role, await response.arrayBuffer()];
+    })).then(Object.fromEntries).catch(function (error) {
+      console.warn("GUI frames will download Pyodide themselves:", error);
+      return null;
+    });
+  }
 
   function runtimeFiles(frame) {
-    if (handedRuntime === null) {
-      const urls = JSON.parse(frame.dataset.guiRuntime || "{}");
-      handedRuntime = Promise.all(Object.entries(urls).map(async function ([role, url]) {
-        // The same request as the page's <link rel=preload>, so it is answered from that.
-        const response = await fetch(url, { mode: "cors", credentials: "same-origin" });
-        if (!response.ok) throw new Error(url + " answered " + response.status);
-        return [role, await response.arrayBuffer()];
-      })).then(function (entries) {
-        performance.mark("pyspace:runtime-fetched");
-        return Object.fromEntries(entries);
-      }).catch(function (error) {
-        console.warn("GUI frames will download Pyodide themselves:", error);
-        handedRuntime = null;  // try again for the next frame that asks
-        return null;
-      });
-    }
-    return handedRuntime;
+    const files = preloaded || downloadRuntime(frame);
+    preloaded = null;
+    return files;
   }
 
   // Frames already being answered: a frame may ask twice (see the offer below).
@@ -47,16 +51,10 @@
     target.postMessage({ type: "pyspace:runtime-coming" }, "*");
     runtimeFiles(frame).then(function (files) {
       answering.delete(target);
-      // Copies, moved rather than cloned (cloning tens of megabytes into another process takes
-      // far longer), so this page keeps its own for the next frame that asks.
-      const copies = files && Object.fromEntries(Object.entries(files).map(function ([role, bytes]) {
-        return [role, bytes.slice(0)];
-      }));
       // "*": an opaque origin can't be named. What is sent is public (static files).
       target.postMessage(
-        { type: "pyspace:runtime", files: copies }, "*", copies ? Object.values(copies) : [],
+        { type: "pyspace:runtime", files: files }, "*", files ? Object.values(files) : [],
       );
-      performance.mark("pyspace:runtime-posted");
     });
   }
 
@@ -96,7 +94,7 @@
   // A frame that asked before this script listened: tell it to ask again. (A frame that
   // hasn't started yet misses this, and asks once it starts.)
   guiFrames().forEach(function (frame) {
-    runtimeFiles(frame);
+    if (preloaded === null) preloaded = downloadRuntime(frame);
     frame.contentWindow.postMessage({ type: "pyspace:runtime-offer" }, "*");
   });
 
