@@ -13,7 +13,9 @@ Pyodide's big files (and the snapshot) and hands the frame their bytes (static/j
 Two clocks: "wall" is from page.goto() until Playwright sees the frame's ready mark (Playwright
 polls for it, so this runs up to a few hundred ms late); "browser" is from the page's navigation
 start to the frame's own `pyspace:client-code-run` performance mark, on the browser's clock.
---breakdown prints when each boot step (gui-frame.js's performance marks) was reached.
+--breakdown prints when each boot step (gui-frame.js's performance marks) was reached. --mbit N
+makes the server send no faster than N megabits a second in all (loopback hides what
+downloading Pyodide costs over a real network).
 
 Uses the deployment's Pyodide snapshot (pyspace/gui/snapshot.py), making it first if it is
 missing as `./manage.sh serve` does; --no-snapshot measures Python starting from scratch.
@@ -52,8 +54,36 @@ READY = "html[data-pyspace=ready]"
 TARGETS = {"cold": 1.0, "cached": 0.5}
 
 
-def serve_widget(instance: str) -> tuple[str, str]:
-    """Start the app on a free loopback port with one public GUI widget; (base URL, widget id)."""
+class PacedLink:
+    """WSGI middleware that sends response bodies no faster than `mbit` megabits a second, all
+    responses together: loopback with the speed of a real network link."""
+
+    def __init__(self, app, mbit: float) -> None:
+        self.app = app
+        self.bytes_per_second = mbit * 1_000_000 / 8
+        self.lock = threading.Lock()
+        self.link_free_at = 0.0
+
+    def __call__(self, environ, start_response):
+        body = self.app(environ, start_response)
+        try:
+            for chunk in body:
+                with self.lock:
+                    now = time.monotonic()
+                    self.link_free_at = (
+                        max(self.link_free_at, now) + len(chunk) / self.bytes_per_second
+                    )
+                    wait = self.link_free_at - now
+                time.sleep(wait)
+                yield chunk
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+
+def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str]:
+    """Start the app on a free loopback port with one public GUI widget; (base URL, widget id).
+    With `mbit`, responses share a link of that speed."""
     app = create_app(
         {
             "INSTANCE_PATH": instance,
@@ -79,7 +109,8 @@ def serve_widget(instance: str) -> tuple[str, str]:
         db.session.add(widget)
         db.session.commit()
         widget_id = widget.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = PacedLink(app, mbit) if mbit else app
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", widget_id
 
@@ -128,6 +159,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
+        "--mbit",
+        type=float,
+        help="serve as over a link of this many megabits a second (default: loopback speed)",
+    )
+    parser.add_argument(
         "--no-snapshot", action="store_true", help="start Python from scratch in every frame"
     )
     parser.add_argument(
@@ -139,7 +175,7 @@ def main() -> None:
     else:
         print(f"Snapshot: {snapshot.make_snapshot(chromium=CHROMIUM).name}")
     with tempfile.TemporaryDirectory() as instance:
-        base, widget_id = serve_widget(instance)
+        base, widget_id = serve_widget(instance, options.mbit)
         url = f"{base}/widgets/{widget_id}"
         seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
         steps: dict[tuple[str, str], list[float]] = defaultdict(list)
