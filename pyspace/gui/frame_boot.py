@@ -1,5 +1,6 @@
 """What a GUI widget's frame document hands to static/js/gui-frame.js to boot the widget."""
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -7,7 +8,7 @@ from flask import current_app
 
 from ..models import Widget
 from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
-from .snapshot import snapshot_url
+from .snapshot import PYODIDE_INPUTS, pyodide_dir, snapshot_url
 
 CALL_TOKEN_HEADER = "X-Call-Token"
 
@@ -23,6 +24,46 @@ def client_runtime_files() -> tuple[str, ...]:
     static_folder = current_app.static_folder
     assert static_folder is not None  # create_app serves static/
     return _runtime_files(str(Path(static_folder) / "gui-runtime"))
+
+
+# The Pyodide files the page embedding a frame downloads for it (names in PYODIDE_DIR): the
+# biggest ones, which the frame's opaque origin could only download again on every load.
+HANDED_PYODIDE_FILES = {
+    "wasm": "pyodide.asm.wasm",
+    "stdlib": "python_stdlib.zip",
+    "lock": "pyodide-lock.json",
+}
+VERSION_PARAMETER = "v"
+
+
+@cache
+def _file_version(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+
+
+def pyodide_file_version(name: str) -> str | None:
+    """The version of a file in PYODIDE_DIR (a hash of its bytes), or None for one that isn't
+    handed to frames. Read once: an upgrade replaces the files and restarts the server."""
+    if name not in HANDED_PYODIDE_FILES.values() and name not in PYODIDE_INPUTS:
+        return None
+    static_folder = current_app.static_folder
+    assert static_folder is not None  # create_app serves static/
+    return _file_version(pyodide_dir(Path(static_folder)) / name)
+
+
+def handed_runtime_files() -> dict[str, str]:
+    """What the page embedding GUI frames downloads and hands to each of them, by role: URLs of
+    public static files that change name (`?v=` their hash, or the snapshot's hashed name) when
+    their bytes change, so they are served as immutable and come from the page's HTTP cache on
+    the next visit. Nothing here is a secret or depends on the viewer."""
+    files = {
+        role: f"{PYODIDE_DIR}{name}?{VERSION_PARAMETER}={pyodide_file_version(name)}"
+        for role, name in HANDED_PYODIDE_FILES.items()
+    }
+    snapshot = snapshot_url()
+    if snapshot is not None:
+        files["snapshot"] = snapshot
+    return files
 
 
 def frame_boot_config(

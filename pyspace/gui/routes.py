@@ -27,8 +27,17 @@ from .calls import (
     widget_for_call,
 )
 from .client_tables import answer_table_question
-from .frame_boot import CALL_TOKEN_HEADER, frame_boot_config
-from .frame_policy import CROSS_ORIGIN_STATIC_PREFIXES, frame_content_security_policy
+from .frame_boot import (
+    CALL_TOKEN_HEADER,
+    VERSION_PARAMETER,
+    frame_boot_config,
+    pyodide_file_version,
+)
+from .frame_policy import (
+    CROSS_ORIGIN_STATIC_PREFIXES,
+    PYODIDE_DIR,
+    frame_content_security_policy,
+)
 from .references import ValueReferenceError, resolved_from_frame, signed_for_frame
 from .snapshot import SNAPSHOT_PREFIX
 from .values import rows_page, task_answer, value_route_request
@@ -197,6 +206,14 @@ def allow_frame_calls(response):
     return response
 
 
+def _versioned_pyodide_file(path: str, version: str | None) -> bool:
+    """Whether `path?v=version` names the current bytes of a Pyodide file."""
+    name = path.removeprefix(PYODIDE_DIR)
+    if version is None or not path.startswith(PYODIDE_DIR) or "/" in name:
+        return False
+    return version == pyodide_file_version(name)
+
+
 @bp.after_app_request
 def share_frame_static_files(response):
     """The frame fetches its script, Pyodide and the client runtime in CORS mode (module imports,
@@ -207,6 +224,9 @@ def share_frame_static_files(response):
             # Stored gzipped, named by the hash of what it was made from: never changes.
             response.headers["Content-Type"] = "application/octet-stream"
             response.headers["Content-Encoding"] = "gzip"
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        elif _versioned_pyodide_file(request.path, request.args.get(VERSION_PARAMETER)):
+            # The URL names these exact bytes (frame_boot.handed_runtime_files): never changes.
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         else:
             # Revalidate every time (a cheap 304): the unversioned URLs must never serve a

@@ -5,6 +5,7 @@
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
 const CLIENT_FILENAME = "client_code.py";
+performance.mark("pyspace:frame-script");
 const boot = JSON.parse(document.getElementById("pyspace-boot").textContent);
 const widgetRoot = document.getElementById("pyspace-widget");
 const consoleOutput = document.getElementById("pyspace-console-output");
@@ -188,15 +189,22 @@ function runPythonHandlersPromising(pyodide) {
 
 // --- Boot.
 
-async function installClientRuntime(pyodide) {
-  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
-  await Promise.all(boot.runtimeFiles.map(async (file) => {
+// The client runtime's files, [name, source] each: fetched while Python starts, not after.
+function fetchClientRuntime() {
+  return Promise.all(boot.runtimeFiles.map(async (file) => {
     const response = await fetch(boot.runtimeUrl + file, { credentials: "omit" });
     if (!response.ok) throw new Error("Could not load the client runtime (" + file + ").");
+    return [file, await response.text()];
+  }));
+}
+
+async function installClientRuntime(pyodide, runtimeSources) {
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  for (const [file, source] of await runtimeSources) {
     const path = sitePackages + "/" + file;
     pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, await response.text());
-  }));
+    pyodide.FS.writeFile(path, source);
+  }
   // Only site-packages' finder needs to notice the new files: importlib.invalidate_caches()
   // would also make the standard library's zip importer re-read its whole index (~0.5 s).
   pyodide.runPython(
@@ -207,20 +215,95 @@ async function installClientRuntime(pyodide) {
   );
 }
 
+// --- Pyodide's files, handed over by the page embedding this frame (static/js/gui-host.js).
+// This opaque origin gets no HTTP cache; that page has one. Bytes are all that cross over.
+
+// role -> [file name in Pyodide's folder, the Content-Type Pyodide expects of it]
+const HANDED_FILES = {
+  wasm: ["pyodide.asm.wasm", "application/wasm"],
+  stdlib: ["python_stdlib.zip", "application/zip"],
+  lock: ["pyodide-lock.json", "application/json"],
+};
+// How long to wait for the embedding page to answer at all before downloading them here.
+const HAND_OVER_WAIT_MS = 3000;
+
+function handedFiles(files) {
+  if (!files || typeof files !== "object") return null;
+  const roles = Object.keys(HANDED_FILES).concat(boot.snapshotUrl ? ["snapshot"] : []);
+  return roles.every((role) => files[role] instanceof ArrayBuffer) ? files : null;
+}
+
+// Resolves to {role: ArrayBuffer}, or null: then this frame downloads the files itself (opened
+// on its own, or the page couldn't get them).
+function runtimeFromEmbeddingPage() {
+  if (window.parent === window) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let answered = false;
+    const ask = () => window.parent.postMessage({ type: "pyspace:runtime-request" }, "*");
+    const finish = (files) => {
+      clearTimeout(timer);
+      window.removeEventListener("message", listen);
+      resolve(files);
+    };
+    const timer = setTimeout(() => finish(null), HAND_OVER_WAIT_MS);
+    function listen(event) {
+      const data = event.data;
+      if (event.source !== window.parent || !data) return;
+      if (data.type === "pyspace:runtime-coming") {
+        answered = true;
+        clearTimeout(timer);
+      } else if (data.type === "pyspace:runtime-offer" && !answered) {
+        ask();  // the page wasn't listening yet when this frame first asked
+      } else if (data.type === "pyspace:runtime") {
+        finish(handedFiles(data.files));
+      }
+    }
+    window.addEventListener("message", listen);
+    ask();
+  });
+}
+
+// Pyodide fetches its files itself (`fetch(indexURL + name)`); while it starts, those requests
+// are answered from the handed bytes. Returns the function that puts fetch back.
+function answerFetchesFrom(files, indexURL) {
+  const networkFetch = globalThis.fetch;
+  const answers = new Map(Object.entries(HANDED_FILES).map(
+    ([role, [name, contentType]]) => [indexURL + name, [files[role], contentType]]));
+  globalThis.fetch = function (resource, options) {
+    const answer = answers.get(resource instanceof Request ? resource.url : String(resource));
+    if (!answer) return networkFetch.call(this, resource, options);
+    return Promise.resolve(new Response(answer[0], { headers: { "Content-Type": answer[1] } }));
+  };
+  return () => { globalThis.fetch = networkFetch; };
+}
+
+async function fetchSnapshot(handed) {
+  if (handed) return handed.snapshot;
+  const response = await fetch(new URL(boot.snapshotUrl, location.href).href);
+  if (!response.ok) throw new Error("the snapshot answered " + response.status);
+  return await response.arrayBuffer();
+}
+
 // Restores the deployment's memory snapshot of a started Pyodide when there is one (a fraction
 // of the time it takes Python to start); starts Python from scratch when there is none, or when
 // the snapshot can't be used. It was made in Chromium with JSPI and records that: a browser
 // without JSPI (anvil.server.call then uses a blocking request) must start from scratch.
-async function startPython() {
+async function startPython(handed) {
   const indexURL = new URL(boot.pyodideUrl, location.href).href;
+  const restoreFetch = handed ? answerFetchesFrom(handed, indexURL) : () => {};
+  try {
+    return await startPyodide(indexURL, handed);
+  } finally {
+    restoreFetch();
+  }
+}
+
+async function startPyodide(indexURL, handed) {
   if (boot.snapshotUrl && "Suspending" in WebAssembly) {
     try {
-      // The frame's <link rel=preload> has already started this download.
-      const response = await fetch(new URL(boot.snapshotUrl, location.href).href);
-      if (!response.ok) throw new Error("the snapshot answered " + response.status);
-      const pyodide = await loadPyodide({
-        indexURL: indexURL, _loadSnapshot: await response.arrayBuffer(),
-      });
+      const bytes = await fetchSnapshot(handed);
+      performance.mark("pyspace:snapshot-bytes");
+      const pyodide = await loadPyodide({ indexURL: indexURL, _loadSnapshot: bytes });
       // Pyodide imports `random` while it starts, so the snapshot holds a seeded generator that
       // every frame would share: seed it again from the browser's crypto.getRandomValues.
       pyodide.runPython("import random\nrandom.seed()\ndel random");
@@ -239,7 +322,15 @@ async function bootWidget() {
   // or on* attribute in it, so behaviour comes from the client code.
   widgetRoot.innerHTML = boot.html;
   const started = performance.now();
-  const pyodide = await startPython();
+  const runtimeSources = fetchClientRuntime();
+  // A failed download is reported when Python installs the runtime, not as an unhandled rejection.
+  runtimeSources.catch(() => {});
+  const handed = await runtimeFromEmbeddingPage();
+  performance.mark("pyspace:runtime-handed");
+  // Where Pyodide's files came from: "handed" by the embedding page, or "fetched" here.
+  document.documentElement.dataset.pyspaceFiles = handed ? "handed" : "fetched";
+  const pyodide = await startPython(handed);
+  performance.mark("pyspace:python-started");
   pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
   pyodide.registerJsModule("_pyspace_frame", {
@@ -247,7 +338,8 @@ async function bootWidget() {
     mediaUrl: mediaUrl, downloadMedia: downloadMedia,
     viewerEmail: boot.viewerEmail, requestLogin: requestLogin, requestSignup: requestSignup,
   });
-  await installClientRuntime(pyodide);
+  await installClientRuntime(pyodide, runtimeSources);
+  performance.mark("pyspace:runtime-installed");
   runPythonHandlersPromising(pyodide);
   showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");
   try {
@@ -255,6 +347,7 @@ async function bootWidget() {
   } catch (error) {
     reportError(error);
   } finally {
+    performance.mark("pyspace:client-code-run");
     // Tests and the load-time measurement wait for this: the client code's top level has run.
     document.documentElement.dataset.pyspace = "ready";
   }

@@ -1,16 +1,75 @@
-// On pages that embed GUI widgets: size each sandboxed widget frame to its content, and reload
-// a frame on request (the editor's preview), and open the log-in page when a frame's client
-// code calls anvil.users.login_with_form() (the sign-up page for signup_with_form()). Frames
-// can't touch this page; the only messages accepted from them are their height, "log in" and
-// "sign up", and only from a frame this page embeds (the addresses are the page's own, in the
-// frame's data-gui-login and data-gui-signup, never the message's).
+// On pages that embed GUI widgets: hand each sandboxed widget frame the Pyodide files it boots
+// from, size each frame to its content, reload a frame on request (the editor's preview), and
+// open the log-in page when a frame's client code calls anvil.users.login_with_form() (the
+// sign-up page for signup_with_form()). Frames can't touch this page; the only messages
+// accepted from them are "the Pyodide files, please", their height, "log in" and "sign up",
+// and only from a frame this page embeds (the addresses are the page's own, in the frame's
+// data-gui-login and data-gui-signup, never the message's).
 (function () {
   "use strict";
   const MIN_HEIGHT = 120;
   const MAX_HEIGHT = 4000;
 
+  // --- Pyodide for the frames. A frame is an opaque origin, which Chromium gives no HTTP cache:
+  // on its own it would download Pyodide (~40 MB unpacked) on every load. This page downloads
+  // the files (versioned URLs, so the HTTP cache keeps them for good) and hands
+  // a copy of their bytes to each frame that asks. Only public static files cross over; the
+  // frame gets nothing of this page, and this page takes nothing from the frame but the ask.
+  // The first frame's files come from the downloads started when this script runs; a frame that
+  // asks later (a reload) gets them from the HTTP cache. Either way each answer is its own
+  // bytes, moved to the frame rather than cloned: copying tens of megabytes into another
+  // process takes far longer.
+  let preloaded = null;
+
+  function downloadRuntime(frame) {
+    const urls = JSON.parse(frame.dataset.guiRuntime || "{}");
+    return Promise.all(Object.entries(urls).map(async function ([role, url]) {
+      // Without cookies: they aren't needed, and the site's answers vary on them (a session
+      // cookie set since would make the browser revalidate its cached copy).
+      const response = await fetch(url, { credentials: "omit" });
+      if (!response.ok) throw new Error(url + " answered " + response.status);
+      return [role, await response.arrayBuffer()];
+    })).then(Object.fromEntries).catch(function (error) {
+      console.warn("GUI frames will download Pyodide themselves:", error);
+      return null;
+    });
+  }
+
+  function runtimeFiles(frame) {
+    const files = preloaded || downloadRuntime(frame);
+    preloaded = null;
+    return files;
+  }
+
+  // Frames already being answered: a frame may ask twice (see the offer below).
+  const answering = new WeakSet();
+
+  function handRuntime(frame) {
+    const target = frame.contentWindow;
+    if (answering.has(target)) return;
+    answering.add(target);
+    target.postMessage({ type: "pyspace:runtime-coming" }, "*");
+    runtimeFiles(frame).then(function (files) {
+      answering.delete(target);
+      // "*": an opaque origin can't be named. What is sent is public (static files).
+      target.postMessage(
+        { type: "pyspace:runtime", files: files }, "*", files ? Object.values(files) : [],
+      );
+    });
+  }
+
+  function guiFrames() {
+    return document.querySelectorAll("iframe[data-gui-frame]");
+  }
+
   window.addEventListener("message", function (event) {
     const data = event.data;
+    if (data && data.type === "pyspace:runtime-request") {
+      guiFrames().forEach(function (frame) {
+        if (frame.contentWindow === event.source) handRuntime(frame);
+      });
+      return;
+    }
     if (data && data.type === "pyspace:login") {
       document.querySelectorAll("iframe[data-gui-login]").forEach(function (frame) {
         if (frame.contentWindow === event.source) window.location.assign(frame.dataset.guiLogin);
@@ -30,6 +89,13 @@
       const content = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(data.height)));
       frame.style.height = content + borders + "px";
     });
+  });
+
+  // A frame that asked before this script listened: tell it to ask again. (A frame that
+  // hasn't started yet misses this, and asks once it starts.)
+  guiFrames().forEach(function (frame) {
+    if (preloaded === null) preloaded = downloadRuntime(frame);
+    frame.contentWindow.postMessage({ type: "pyspace:runtime-offer" }, "*");
   });
 
   document.addEventListener("click", function (event) {

@@ -76,6 +76,33 @@ def test_frame_restores_the_snapshot_and_client_code_calls_the_server(app, page,
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
 
 
+def test_frame_boots_from_the_bytes_its_page_hands_it_and_downloads_none_itself(
+    app, page, made_snapshot
+):
+    open_widget(app, page)
+    frame = booted_frame(page)
+    expect(frame.locator("html")).to_have_attribute("data-pyspace-files", "handed")
+    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+    gui_frame = next(f for f in page.frames if f != page.main_frame)
+    fetched_by_frame = gui_frame.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    fetched_by_page = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    for name in ("pyodide.asm.wasm", "python_stdlib.zip", ".bin.gz"):
+        assert not [url for url in fetched_by_frame if name in url]
+        assert [url for url in fetched_by_page if name in url]
+
+
+def test_frame_opened_on_its_own_downloads_pyodide_itself(app, page, made_snapshot):
+    widget_id = open_widget(app, page)
+    page.goto(f"/widgets/{widget_id}/frame")
+    html = page.locator("html")
+    expect(html).to_have_attribute("data-pyspace", "ready", timeout=60_000)
+    expect(html).to_have_attribute("data-pyspace-files", "fetched")
+    expect(html).to_have_attribute("data-pyspace-start", "snapshot")
+    expect(page.locator("#greeting")).to_have_text("Hello, snapshot!")
+
+
 def test_frames_restored_from_one_snapshot_draw_different_random_numbers(app, page, made_snapshot):
     widget_id = open_widget(app, page)
     draws = []

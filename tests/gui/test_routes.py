@@ -86,6 +86,32 @@ def test_gui_widget_page_embeds_an_opaque_origin_frame(client, public_gui):
     assert f'src="/widgets/{public_gui}/frame"' in iframe
 
 
+def test_widget_page_downloads_pyodide_for_its_frame_from_versioned_urls(client, public_gui):
+    html = client.get(f"/widgets/{public_gui}").get_data(as_text=True)
+    iframe = re.search(r"<iframe[^>]*data-gui-frame[^>]*>", html, re.S).group(0)
+    handed = json.loads(re.search(r"data-gui-runtime='([^']*)'", iframe).group(1))
+    assert set(handed) >= {"wasm", "stdlib", "lock"}
+    for url in handed.values():
+        assert re.fullmatch(r"/static/vendor/pyodide/[\w.-]+(\?v=[0-9a-f]{20}|/[\w.-]+)", url)
+
+
+def test_frame_document_leaves_pyodide_downloads_to_the_embedding_page(client, public_gui):
+    html = client.get(f"/widgets/{public_gui}/frame").get_data(as_text=True)
+    assert "pyodide.asm.wasm" not in html and "python_stdlib.zip" not in html
+
+
+def test_versioned_pyodide_files_are_immutable_and_stale_versions_are_not(client, public_gui):
+    html = client.get(f"/widgets/{public_gui}").get_data(as_text=True)
+    wasm = json.loads(re.search(r"data-gui-runtime='([^']*)'", html).group(1))["wasm"]
+    response = client.get(wasm)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response.close()
+    stale = client.get(wasm.split("?")[0] + "?v=00000000000000000000")
+    assert stale.headers["Cache-Control"] == "no-cache"
+    stale.close()
+
+
 def test_script_widget_has_no_frame_and_no_frame_route(client, alice):
     widget_id = alice.create_widget("Script", "script", visibility="public")
     assert "data-gui-frame" not in client.get(f"/widgets/{widget_id}").get_data(as_text=True)
