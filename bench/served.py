@@ -83,8 +83,8 @@ def site_environment(config: dict) -> dict:
 @contextlib.contextmanager
 def served_site(config: dict, processes: list | None = None, **settings: str) -> Iterator[str]:
     """Serve the site as `./manage.sh serve` does (gunicorn, and beside it the queue consumer
-    `flask tasks consumer`, same environment); yields its base URL once the warm pool is full
-    (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>` values
+    `flask tasks consumer`, same environment); yields its base URL once both warm pools are
+    full (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>` values
     (e.g. RUN_WALL_SECONDS for long runs); `processes`, when given, receives the server's and
     the consumer's processes (to measure their memory)."""
     port = free_port()
@@ -92,14 +92,18 @@ def served_site(config: dict, processes: list | None = None, **settings: str) ->
     env.update({f"PYSPACE_{name}": value for name, value in settings.items()})
     env["PYSPACE_BIND"] = f"127.0.0.1:{port}"
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as log,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as consumer_log,
+    ):
         consumer = subprocess.Popen(
             [str(FLASK), "--app", "app", "tasks", "consumer"],
             cwd=PROJECT,
-            # As `./manage.sh serve`: only the web server fills its warm pool at start-up.
+            # As `./manage.sh serve`: the setting is the web server's (a consumer always fills
+            # its own pool when it starts).
             env={k: v for k, v in env.items() if k != "PYSPACE_RUN_POOL_WARM_ON_START"},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=consumer_log,
         )
         process = subprocess.Popen(
             [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
@@ -116,6 +120,7 @@ def served_site(config: dict, processes: list | None = None, **settings: str) ->
                 # The default pool is sized to the machine (32 sandboxes with 1 GB free): on a
                 # busy 2-core machine filling it takes minutes.
                 wait_for_log_line(log, POOL_FULL, process, timeout=900)
+                wait_for_log_line(consumer_log, POOL_FULL, consumer, timeout=900)
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
