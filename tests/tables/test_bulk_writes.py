@@ -14,7 +14,7 @@ from sqlalchemy import event
 from pyspace import database
 from pyspace.extensions import db
 from pyspace.models import VALUE_INDEXES, DataRow, DataTable, TableImport, Widget, utcnow
-from pyspace.tables import schema
+from pyspace.tables import queries, schema
 from pyspace.tables.rows import add_rows
 from tests.conftest import PASSWORD, Accounts
 
@@ -299,3 +299,33 @@ def test_each_cell_enters_only_the_value_index_of_its_own_type(app, widget_id):
     assert set(defined) == set(VALUE_INDEXES)
     for name, field in VALUE_INDEXES.items():
         assert f"{field} IS NOT NULL" in defined[name].replace("(", "").replace(")", ""), name
+
+
+def test_an_ordered_search_walks_the_partial_index_of_its_column(app, widget_id):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's query plan")
+    with app.app_context():
+        table = schema.create_table(db.session.get(Widget, widget_id), "readings")
+        temp = schema.add_column(table, "temp", "number")
+        add_rows(table, [{"temp": n} for n in range(50)])
+        statements: list = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().startswith("SELECT data_cells.row_id"):
+                statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            ids = queries.row_ids(table, [], [queries.Order(temp, ascending=False)], 0, 10)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert len(ids) == 10
+        statement, parameters = statements[0]
+        plan = " ".join(
+            str(row[-1])
+            for row in db.session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters
+            )
+        )
+    # Read from the index in order: no sort of the whole column.
+    assert "ix_data_cells_number" in plan and "TEMP B-TREE" not in plan, plan
