@@ -165,16 +165,6 @@ def retry_when_busy(write: Callable[[], T], attempts: int = 6, first_wait: float
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def batches(items: Sequence[T], sizer: "BatchSizer") -> Iterator[Sequence[T]]:
-    """`items` in consecutive slices (bulk work's transactions), each `sizer.size` long as it
-    is when the slice is taken (the caller tells the sizer how long each took)."""
-    start = 0
-    while start < len(items):
-        batch = items[start : start + sizer.size]
-        start += len(batch)
-        yield batch
-
-
 class BatchSizer:
     """How many rows the next batch of bulk work takes: `FIRST_BATCH_ROWS`, then as many as the
     batches so far say fit in `BATCH_HOLD_SECONDS`, never more than `most` (the
@@ -190,6 +180,16 @@ class BatchSizer:
             return
         fitting = int(rows * BATCH_HOLD_SECONDS / seconds)
         self.size = max(1, min(fitting, rows * BATCH_GROWTH, self.most))
+
+
+def batches(items: Sequence[T], sizer: BatchSizer) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices (bulk work's transactions), each `sizer.size` long as it
+    is when the slice is taken (the caller tells the sizer how long each took)."""
+    start = 0
+    while start < len(items):
+        batch = items[start : start + sizer.size]
+        start += len(batch)
+        yield batch
 
 
 def begin_batch(last: bool) -> float:
