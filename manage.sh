@@ -158,6 +158,9 @@ run_tests() {
   # --quick: the suite once on SQLite, without lint, browser tests or the PostgreSQL pass.
   # Other arguments go to pytest as they are (./manage.sh test -k secrets, -m sandbox, a path).
   local quick=""
+  # One pytest-xdist worker per core (tests/conftest.py gives each a database of its own);
+  # PYSPACE_TEST_WORKERS=0 runs the suite in this one process, as plain pytest does.
+  local workers=(-n "${PYSPACE_TEST_WORKERS:-auto}" --dist worksteal)
   if [[ ${1:-} == --quick ]]; then
     quick=1
     shift
@@ -165,7 +168,7 @@ run_tests() {
   if [[ -n $quick ]]; then
     python_env
     log "Test suite on SQLite (quick: no lint, no browser tests, no PostgreSQL pass)"
-    "$VENV/bin/python" -m pytest -m "not browser" "$@"
+    "$VENV/bin/python" -m pytest "${workers[@]}" -m "not browser" "$@"
     return
   fi
   python_env chromium postgresql redis-server
@@ -177,12 +180,12 @@ run_tests() {
   "$VENV/bin/ruff" format --check .
   "$VENV/bin/mypy"
   log "Test suite on SQLite"
-  "$VENV/bin/python" -m pytest "$@"
+  "$VENV/bin/python" -m pytest "${workers[@]}" "$@"
   # The tests marked `postgres` (every test that uses the app, outside tests/sandbox and
   # tests/browser: see tests/conftest.py) run again on PostgreSQL.
   log "Request-level tests again on PostgreSQL"
   PYSPACE_TEST_DATABASE_URL=$(scripts/start-test-postgres.sh) \
-    "$VENV/bin/python" -m pytest -m postgres "$@"
+    "$VENV/bin/python" -m pytest "${workers[@]}" -m postgres "$@"
 }
 
 case "${1:-}" in
