@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from ..extensions import db
@@ -38,7 +38,8 @@ _NEWEST_FIRST = (Widget.created_at.desc(), Widget.id)
 def _listing(*where) -> tuple[Select, Select]:
     """The page of cards (newest first) and the count of all of them, for `where`."""
     items = cards(select(Widget)).where(*where).order_by(*_NEWEST_FIRST)
-    items = items.limit(bindparam("limit")).offset(bindparam("offset"))
+    limit, offset = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+    items = items.limit(limit).offset(offset)
     return items, select(func.count()).select_from(Widget).where(*where)
 
 
@@ -54,9 +55,8 @@ class CardsPage(Pagination):
 
     def _query_items(self) -> list[Any]:
         items, _count = self._query_args["listing"]
-        params = {**self._query_args["params"], "limit": self.per_page}
-        params["offset"] = self._query_offset
-        return list(db.session.execute(items, params).unique().scalars())
+        page = {"limit": self.per_page, "offset": self._query_offset}
+        return list(db.session.execute(items, {**self._query_args["params"], **page}).scalars())
 
     def _query_count(self) -> int:
         _items, count = self._query_args["listing"]
