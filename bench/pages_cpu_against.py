@@ -32,32 +32,31 @@ def serve_measurements() -> None:
     sys.path.insert(0, os.getcwd())
     from bench.sample_data import logged_in_client, make_app, make_user, make_widget
 
-    app = make_app(
-        tempfile.mkdtemp(prefix="pyspace-pages-against-"), RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True
-    )
-    with app.app_context():
-        owner = make_user("pages")
-        widget_id = make_widget(owner, 10, title="Weather")
-    owner_client, anonymous = logged_in_client(app, owner), app.test_client()
-    pages = {
-        "home": (anonymous, "/"),
-        "public": (anonymous, f"/widgets/{widget_id}"),
-        "editor": (owner_client, f"/widgets/{widget_id}/edit"),
-    }
-    for client, path in pages.values():
-        for _ in range(WARM_UP):
-            client.get(path)
-    print("ready", flush=True)
-    for line in sys.stdin:
-        page, count = line.split()
-        client, path = pages[page]
-        spent = []
-        for _ in range(int(count)):
-            started = time.thread_time_ns()
-            response = client.get(path)
-            spent.append((time.thread_time_ns() - started) / 1000)
-            assert response.status_code == 200, (path, response.status_code)
-        print(json.dumps(spent), flush=True)
+    with tempfile.TemporaryDirectory(prefix="pyspace-pages-against-") as workdir:
+        app = make_app(workdir, RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True)
+        with app.app_context():
+            owner = make_user("pages")
+            widget_id = make_widget(owner, 10, title="Weather")
+        owner_client, anonymous = logged_in_client(app, owner), app.test_client()
+        pages = {
+            "home": (anonymous, "/"),
+            "public": (anonymous, f"/widgets/{widget_id}"),
+            "editor": (owner_client, f"/widgets/{widget_id}/edit"),
+        }
+        for client, path in pages.values():
+            for _ in range(WARM_UP):
+                client.get(path)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            page, count = line.split()
+            client, path = pages[page]
+            spent = []
+            for _ in range(int(count)):
+                started = time.thread_time_ns()
+                response = client.get(path)
+                spent.append((time.thread_time_ns() - started) / 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            print(json.dumps(spent), flush=True)
 
 
 def main(other: Path, bursts: int, per_burst: int) -> None:
