@@ -101,7 +101,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_areas(app: Flask) -> None:
-    from . import errors, htmx, security_headers
+    from . import errors, htmx, security_headers, static_urls
     from .admin import init_app as admin
     from .appimport import init_app as appimport
     from .auth import init_app as auth
@@ -143,4 +143,5 @@ def _init_areas(app: Flask) -> None:
     errors.register(app)
     htmx.register(app)
     security_headers.register(app)
+    static_urls.register(app)
     app.cli.add_command(config_cli)

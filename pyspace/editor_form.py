@@ -83,6 +83,10 @@ def editor_form(widget) -> EditWidgetForm:
         )
         for module in widget.modules[1:]
     }
+    if not fields:
+        # A one-module widget (most of them): the class itself, whose list of fields WTForms
+        # made once; a new class costs twice the form's CPU, finding its fields again.
+        return EditWidgetForm(obj=widget)
     form_class = type("WidgetEditorForm", (EditWidgetForm,), fields)
     return form_class(obj=widget)
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, owner_alerts
@@ -113,13 +114,19 @@ def _counter(widget_id: str, caller: str, now) -> ExtractionCounter:
         ).one()
 
 
+# Built once (every editor page shows the alerts): see widgets/listing.py.
+_RECENT_ALERTS = (
+    select(AuditEvent)
+    .where(
+        AuditEvent.widget_id == bindparam("widget_id"),
+        AuditEvent.action == "extraction",
+        AuditEvent.created_at > bindparam("since"),
+    )
+    .order_by(AuditEvent.id.desc())
+)
+
+
 def recent_alerts(widget_id: str) -> list[AuditEvent]:
     """The widget's "possible extraction attempt" events of the last day, newest first."""
-    return list(
-        db.session.scalars(
-            db.select(AuditEvent)
-            .filter_by(widget_id=widget_id, action="extraction")
-            .where(AuditEvent.created_at > utcnow() - ALERT_SHOWN_FOR)
-            .order_by(AuditEvent.id.desc())
-        )
-    )
+    since = utcnow() - ALERT_SHOWN_FOR
+    return list(db.session.scalars(_RECENT_ALERTS, {"widget_id": widget_id, "since": since}))

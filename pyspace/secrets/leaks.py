@@ -15,7 +15,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..models import Widget
+from sqlalchemy import bindparam, select
+
+from ..extensions import db
+from ..models import Secret, Widget
 from . import vault
 
 MIN_VALUE_LENGTH = 6
@@ -40,6 +43,15 @@ ASSIGNED_SECRET = re.compile(
     re.IGNORECASE,
 )
 MIN_ENTROPY_BITS = 3.5
+# The fingerprints (and names) of a widget's secrets, without loading the secrets themselves
+# (ciphertext, history…): the editor checks its code on every render. Built once: see
+# widgets/listing.py. In the order of `widget.secrets`, so of two secrets holding one value
+# the warning names the same one as before.
+_FINGERPRINTS = (
+    select(Secret.fingerprint, Secret.name)
+    .where(Secret.widget_id == bindparam("widget_id"), Secret.fingerprint.is_not(None))
+    .order_by(Secret.id)
+)
 
 
 @dataclass
@@ -76,7 +88,7 @@ def leak_warnings(widget: Widget) -> list[LeakWarning]:
         for f, label, code in sources
         for number, text in enumerate((code or "").split("\n"), start=1)
     ]
-    known = {secret.fingerprint: secret.name for secret in widget.secrets if secret.fingerprint}
+    known = dict(db.session.execute(_FINGERPRINTS, {"widget_id": widget.id}).tuples().all())
     candidates = [_candidates(text) for _f, _label, _number, text in lines]
     # One pass over the keys for the whole code: which candidate texts are some secret's value.
     leaked = {}

@@ -1,8 +1,7 @@
 """Widget views: thin — read the request, call the model or a plain module, render."""
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import defer, joinedload, lazyload
 
 from .. import extraction, quotas
 from ..access import visible_widget_or_404
@@ -23,47 +22,19 @@ from ..tables.schema import delete_table, tables_of
 from ..tasks.schedules import failing_schedules
 from . import bp, owner_bp
 from .forms import NewWidgetForm
+from .listing import OWNERS_WIDGETS, PUBLIC_WIDGETS, USERS_PUBLIC_WIDGETS, widgets_page
 from .starter_code import starter_code
-
-
-def _cards(query):
-    """`query` loading only what a widget card shows: the owner in the same statement, and
-    none of the code (a widget's code can be 100 KB; a card never shows it): neither the
-    code columns nor its server modules, which otherwise come in a second SELECT."""
-    return query.options(
-        joinedload(Widget.owner),
-        defer(Widget.client_code),
-        defer(Widget.html),
-        lazyload(Widget.modules),
-    )
-
-
-def _public_widgets_page(query, page: int):
-    return db.paginate(
-        query, page=page, per_page=current_app.config["WIDGETS_PER_PAGE"], error_out=False
-    )
 
 
 @bp.get("/")
 def home():
     """Newest public widgets for everyone, plus your own when logged in."""
     page = query_int("page", 1, minimum=1)
-    public = _public_widgets_page(
-        _cards(db.select(Widget))
-        .filter_by(visibility="public")
-        .order_by(Widget.created_at.desc(), Widget.id),
-        page,
-    )
+    public = widgets_page(PUBLIC_WIDGETS, page)
     mine: list[Widget] = []
     failing: list = []
     if current_user.is_authenticated:
-        mine = list(
-            db.session.scalars(
-                _cards(db.select(Widget))
-                .filter_by(owner_id=current_user.id)
-                .order_by(Widget.updated_at.desc())
-            )
-        )
+        mine = list(db.session.scalars(OWNERS_WIDGETS, {"owner_id": current_user.id}))
         failing = failing_schedules([widget.id for widget in mine])
     return render_template("widgets/home.html", public=public, mine=mine, failing_schedules=failing)
 
@@ -82,12 +53,7 @@ def user_page(username: str):
     if user is None:
         abort(404)
     page = query_int("page", 1, minimum=1)
-    widgets = _public_widgets_page(
-        _cards(db.select(Widget))
-        .filter_by(owner_id=user.id, visibility="public")
-        .order_by(Widget.created_at.desc(), Widget.id),
-        page,
-    )
+    widgets = widgets_page(USERS_PUBLIC_WIDGETS, page, owner_id=user.id)
     return render_template("widgets/user.html", user=user, widgets=widgets)
 
 

@@ -266,6 +266,22 @@ def test_user_page_lists_only_public_widgets(alice, make_client):
     assert "Hidden diary" not in alice.client.get("/u/ALICE").get_data(as_text=True)
 
 
+def test_user_page_lists_and_counts_only_that_users_public_widgets(app, alice, make_client):
+    # One prebuilt statement serves every user's page (widgets/listing.py): the owner is a
+    # bound value, for the cards and for the count of pages alike.
+    app.config["WIDGETS_PER_PAGE"] = 2
+    for n in range(3):
+        alice.create_widget(f"Alice public {n}", visibility="public")
+    bob = make_client()
+    bob.register("bob")
+    bob.create_widget("Bob public", visibility="public")
+    visitor = make_client().client
+    alices = visitor.get("/u/alice").get_data(as_text=True)
+    assert "Page 1 of 2" in alices and "Bob public" not in alices
+    bobs = visitor.get("/u/bob").get_data(as_text=True)
+    assert "Bob public" in bobs and "Alice public" not in bobs and "Page 1 of" not in bobs
+
+
 def test_unknown_user_page_is_404(client):
     assert client.get("/u/nobody").status_code == 404
 
