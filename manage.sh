@@ -158,9 +158,13 @@ run_tests() {
   # --quick: the suite once on SQLite, without lint, browser tests or the PostgreSQL pass.
   # Other arguments go to pytest as they are (./manage.sh test -k secrets, -m sandbox, a path).
   local quick=""
-  # One pytest-xdist worker per core (tests/conftest.py gives each a database of its own);
+  # pytest-xdist workers (tests/conftest.py gives each a database of its own): two per core,
+  # at most 8, since a test spends about half its time waiting for a sandbox, Chromium or the
+  # database (on 2 cores: 4 workers 7.7 min, 2 workers 12 min, 6 workers 8.3 min and timeouts).
   # PYSPACE_TEST_WORKERS=0 runs the suite in this one process, as plain pytest does.
-  local workers=(-n "${PYSPACE_TEST_WORKERS:-auto}" --dist worksteal)
+  local cores
+  cores=$(nproc)
+  local workers=(-n "${PYSPACE_TEST_WORKERS:-$((cores < 4 ? 2 * cores : 8))}" --dist worksteal)
   if [[ ${1:-} == --quick ]]; then
     quick=1
     shift
