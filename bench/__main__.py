@@ -6,6 +6,7 @@ fairtasks, tables, writes, http (as a user feels it: real HTTP against the site 
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from .measure import Report
@@ -133,7 +134,10 @@ def run(groups: list[str], quick: bool, workdir: str) -> Report:
         # In the order the groups are listed, whatever order they were asked for in.
         for group in GROUPS:
             if group in groups:
+                started = time.monotonic()
                 measure[group]()
+                # On stderr: where a slow benchmark run spends its time.
+                print(f"bench: {group} took {time.monotonic() - started:.1f} s", file=sys.stderr)
     finally:
         shutdown_runner(app)
     return report

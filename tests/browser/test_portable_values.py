@@ -243,7 +243,7 @@ def test_client_code_polls_a_task_to_completion_and_shows_media(app, page, scree
         expect(frame.locator("#result")).to_have_text(
             "45, completed, running False", timeout=30_000
         )
-        expect(frame.locator("#progress")).to_have_text("100%")
+        expect(frame.locator("#progress")).to_have_text("100%", timeout=30_000)
         frame.get_by_role("button", name="Refuse").click()
         expect(frame.locator("#failure")).to_have_text("ValueError: not today", timeout=30_000)
 

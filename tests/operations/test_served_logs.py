@@ -103,8 +103,9 @@ def test_the_consumer_logs_start_and_stop_as_json(tmp_path):
         )
     heartbeat = tmp_path / "instance" / "consumer.heartbeat"
     try:
-        # SIGTERM stops the consumer gracefully once Huey has set its signal handlers.
-        started = wait_for(lambda: "Huey consumer started" in (tmp_path / "stderr.log").read_text())
+        # SIGTERM stops the consumer gracefully once Huey has set its signal handlers, which it
+        # does after logging that it started: wait until the process catches SIGTERM.
+        started = wait_for(lambda: _catches_sigterm(consumer.pid))
         assert started and heartbeat.exists(), (tmp_path / "stderr.log").read_text()
     finally:
         consumer.send_signal(signal.SIGTERM)
@@ -115,3 +116,10 @@ def test_the_consumer_logs_start_and_stop_as_json(tmp_path):
 
 
 pytestmark = pytest.mark.skipif(not (VENV_BIN / "gunicorn").exists(), reason="needs the venv")
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM (its SigCgt mask in /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [caught] = [line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")]
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
