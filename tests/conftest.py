@@ -12,7 +12,7 @@ once per client, and again whenever the session's token changed (logging in star
 Passwords are hashed with a cheap pbkdf2 (PASSWORD_HASH_METHOD): scrypt costs 0.1-0.7 s a hash.
 Set PYSPACE_TEST_DATABASE_URL to run the suite against PostgreSQL instead of SQLite.
 
-`./manage.sh test` spreads the tests over one pytest-xdist worker per core. Each worker keeps
+`./manage.sh test` spreads the tests over pytest-xdist workers (two per core). Each keeps
 its own apps and temporary folders (xdist gives each a base folder), and gets a PostgreSQL
 database and a Redis database of its own (`pytest_configure` below), so no test sees another
 worker's rows or queue.

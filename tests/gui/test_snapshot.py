@@ -29,15 +29,16 @@ def test_snapshot_name_changes_when_pyodide_changes(tmp_path):
 
 
 @pytest.fixture
-def static_copy(app, tmp_path):
-    """A static folder whose vendored Pyodide is the real one (linked), with no snapshot yet."""
+def static_copy(app, tmp_path, monkeypatch):
+    """A static folder whose vendored Pyodide is the real one (linked), with no snapshot yet
+    (the app gets its own folder back afterwards: the next test may share the app)."""
     static = tmp_path / "static"
     pyodide = snapshot.pyodide_dir(static)
     pyodide.mkdir(parents=True)
     for name in snapshot.PYODIDE_INPUTS:
         (pyodide / name).symlink_to(snapshot.pyodide_dir(REAL_STATIC) / name)
     (static / "gui-runtime").symlink_to(REAL_STATIC / "gui-runtime")
-    app.static_folder = str(static)
+    monkeypatch.setattr(app, "static_folder", str(static))
     return static
 
 
