@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# How many times a run starts its own sandbox before it gives up (see take_sandbox).
+START_ATTEMPTS = 3
 _creating = threading.Lock()
 
 
@@ -123,21 +126,28 @@ class Runner:
     def take_sandbox(self) -> tuple[Sandbox, bool]:
         """A never-used sandbox, warm from the pool when one is ready.
 
-        A sandbox started for this run that dies before it is ready is replaced once: when
-        several start at once, bubblewrap now and then fails to set up the run's loopback
-        interface ("loopback: Failed RTM_NEWADDR") and exits. The warm pool's own starts are
-        checked the same way before they are handed out."""
+        A sandbox started for this run that dies before it is ready is replaced, up to
+        START_ATTEMPTS starts in all: when several start at once, bubblewrap now and then fails
+        to set up the run's loopback interface ("loopback: Failed RTM_NEWADDR") and exits, and
+        on a busy machine the replacement can meet the same race. The warm pool's own starts
+        are checked the same way before they are handed out."""
         if self.pool is not None:
             sandbox, warm = self.pool.take()
         else:
             sandbox, warm = self.start_sandbox(), False
-        if warm or sandbox.wait_ready(READY_TIMEOUT):
-            return sandbox, warm
-        log.warning(
-            "a sandbox exited while starting (status %s); starting another", sandbox.process.poll()
-        )
-        sandbox.discard()
-        return self.start_sandbox(), False
+        if warm:
+            return sandbox, True
+        for _ in range(START_ATTEMPTS - 1):
+            if sandbox.wait_ready(READY_TIMEOUT):
+                return sandbox, False
+            log.warning(
+                "a sandbox exited while starting (status %s); starting another",
+                sandbox.process.poll(),
+            )
+            sandbox.discard()
+            sandbox = self.start_sandbox()
+        # The last start is handed over unchecked: if it died too, the run reports it.
+        return sandbox, False
 
     def run(
         self,

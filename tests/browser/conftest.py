@@ -55,6 +55,10 @@ def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    # Many assertions wait for a server call, which is a sandboxed run: with the suite on
+    # several workers sharing two cores, one can take longer than expect()'s default 5 s.
+    # Only a failing assertion ever waits this long.
+    playwright_api.expect.set_options(timeout=15_000)
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

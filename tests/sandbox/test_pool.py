@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+import pyspace.sandbox as sandbox_module
 from pyspace.extensions import db
 from pyspace.models import Widget
 from pyspace.sandbox import call_function, runner_for, shutdown_runner
@@ -322,12 +323,29 @@ class _DiedStarting(_FakeSandbox):
         self.discarded = True
 
 
-def test_a_sandbox_that_dies_while_starting_is_replaced_once(app, monkeypatch):
+def test_a_sandbox_that_dies_while_starting_is_replaced_until_one_starts(app, monkeypatch):
     app.config["RUN_POOL_SIZE"] = 0
     shutdown_runner(app)
     runner = runner_for(app)
-    died, healthy = _DiedStarting(), _FakeSandbox()
-    started = iter([died, healthy])
+    first, second, healthy = _DiedStarting(), _DiedStarting(), _FakeSandbox()
+    started = iter([first, second, healthy])
     monkeypatch.setattr(runner, "start_sandbox", lambda: next(started))
     assert runner.take_sandbox() == (healthy, False)
-    assert died.discarded
+    assert first.discarded and second.discarded
+
+
+def test_starting_sandboxes_gives_up_after_a_few_attempts(app, monkeypatch):
+    app.config["RUN_POOL_SIZE"] = 0
+    shutdown_runner(app)
+    runner = runner_for(app)
+    starts = []
+
+    def start():
+        starts.append(_DiedStarting())
+        return starts[-1]
+
+    monkeypatch.setattr(runner, "start_sandbox", start)
+    sandbox, warm = runner.take_sandbox()
+    assert (sandbox, warm) == (starts[-1], False), "the last one is handed to the run to report"
+    assert len(starts) == sandbox_module.START_ATTEMPTS
+    assert all(s.discarded for s in starts[:-1])
