@@ -98,6 +98,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("own_app")
         elif marker is None and "app" in getattr(item, "fixturenames", ()):
             item.add_marker("postgres")
+    _spread_long_tests(config, items)
+
+
+def _spread_long_tests(config, items) -> None:
+    """Start each pytest-xdist worker on its share of the tests marked `long`.
+
+    The worksteal scheduler hands worker k the k-th of n contiguous slices of the collection,
+    and a worker only gives tests away from the end of its queue. A long test in the middle of
+    a slice (the benchmark's groups sort near the end) would often still be running when every
+    other worker is done; at the front of the slices they run while the rest are shared out."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    long = [item for item in items if item.get_closest_marker("long")]
+    if workers < 2 or not long:
+        return
+    rest = [item for item in items if not item.get_closest_marker("long")]
+    shares: list[list] = [long[k::workers] for k in range(workers)]
+    ordered: list = []
+    remaining = len(items)
+    for k in range(workers):
+        # The same sizes xdist cuts: what is left, split evenly between the workers left.
+        size = remaining // (workers - k)
+        remaining -= size
+        fill = max(0, size - len(shares[k]))
+        ordered += shares[k] + rest[:fill]
+        del rest[:fill]
+    items[:] = ordered + rest
 
 
 def _runs_migrations(item) -> bool:

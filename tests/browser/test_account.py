@@ -1,6 +1,8 @@
 """The account page in Chromium: a copied cookie stops working after "Log out everywhere" and
 after a password change, and a stranger's wrong passwords don't stop alice's browser."""
 
+import pytest
+
 from tests.browser.conftest import sign_up
 from tests.conftest import PASSWORD
 
@@ -25,7 +27,9 @@ def _log_in(page, password=PASSWORD, remember=True):
     page.get_by_label("Password").fill(password)
     if remember:
         page.get_by_label("Remember me").check()
-    page.locator("main").get_by_role("button", name="Log in").click()
+    # Wait for the answer: a goto() right after the click could cancel the POST in flight.
+    with page.expect_response(lambda r: r.request.method == "POST" and "/login" in r.url):
+        page.locator("main").get_by_role("button", name="Log in").click()
 
 
 def test_log_out_everywhere_ends_a_copied_session(page, browser, live_server, screenshot):
@@ -55,6 +59,7 @@ def test_changing_the_password_keeps_this_browser_and_ends_a_copy(page, browser,
     thief.context.close()
 
 
+@pytest.mark.long
 def test_a_strangers_guesses_do_not_lock_alices_browser_out(page, browser, live_server):
     sign_up(page)
     page.goto("/account")

@@ -109,6 +109,7 @@ def _log_out(page: Page) -> None:
     page.wait_for_url("**/")
 
 
+@pytest.mark.long
 def test_weather_logger_from_gallery_to_chart_keeps_its_key_secret_and_forks_without_data(
     app, page, screenshot, fake_api, caplog, capfd
 ):

@@ -61,6 +61,7 @@ def _requests(app, widget_ids):
     return sorted(requests, key=lambda request: ("delete" in request[1], request[0] == "POST"))
 
 
+@pytest.mark.long
 def test_forker_reaches_no_original_value_through_any_route(app, forked, bob):
     original, fork = forked
     secret_ciphertexts = ciphertexts(app, original)

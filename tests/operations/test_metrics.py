@@ -86,6 +86,7 @@ def test_metrics_do_not_exist_for_other_addresses_without_the_token(app, client)
     assert response.status_code == 200 and b"pyspace_queue_runs" in response.data
 
 
+@pytest.mark.long
 def test_metrics_add_up_over_processes_in_multiprocess_mode(tmp_path):
     """Two processes count runs into PROMETHEUS_MULTIPROC_DIR; a third's scrape sums them."""
     env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))

@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CSRF_META, PASSWORD
 
 SERVER = textwrap.dedent("""
@@ -61,6 +63,7 @@ class Browser:
         return self.opener.open(request, timeout=10).read().decode()
 
 
+@pytest.mark.long
 def test_acknowledged_secret_changes_and_sessions_survive_kill_9(tmp_path):
     instance = tmp_path / "instance"
     browser = Browser()

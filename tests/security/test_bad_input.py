@@ -244,6 +244,7 @@ def _table_column_row_and_schedule(app, widget_id: str) -> tuple[int, int, int, 
 
 
 @pytest.mark.parametrize("who", ["owner", "anonymous"])
+@pytest.mark.long
 def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_client, fake_runs, who):
     # An unexpected exception must come back as the 500 the assertion looks for.
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -480,6 +481,7 @@ def _nested(depth: int):
     return value
 
 
+@pytest.mark.long
 def test_fuzzing_every_channel_op_answers_and_never_raises(app, alice):
     """Each op, each request field it may read, each hostile value: an answer (ok or a
     refusal), never an exception (which would end the run as a 500, unrecorded)."""

@@ -93,6 +93,7 @@ def test_a_visitors_task_state_is_withheld_whole_not_masked_in_place(
     assert stored.held_secret and stored.status == "failed"
 
 
+@pytest.mark.long
 def test_reading_back_a_task_that_held_the_secret_is_withheld_and_counted(
     app, alice, search_widget, make_client
 ):

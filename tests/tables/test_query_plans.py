@@ -119,6 +119,7 @@ SEARCHES = {
 }
 
 
+@pytest.mark.long
 def test_a_page_of_a_search_over_100k_rows_fetches_only_that_page(run):
     SERVICES["tables_describe"]({"table": "readings"}, run)  # the table's lookup, warmed
     for name, filters in SEARCHES.items():

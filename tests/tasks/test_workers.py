@@ -106,6 +106,7 @@ def thirty_schedules(app_config):
     app_config.update(SCHEDULES_PER_WIDGET=30, SCHEDULES_PER_USER=30, TASKS_PER_USER=100)
 
 
+@pytest.mark.long
 def test_two_schedulers_sharing_one_sqlite_database_fire_each_occurrence_once(
     thirty_schedules, app, alice, start_process
 ):
