@@ -51,10 +51,12 @@ MARKERS_BY_FOLDER = {"sandbox": "sandbox", "browser": "browser"}
 
 
 def pytest_configure(config):
-    """Give this pytest-xdist worker a PostgreSQL database and a Redis database of its own."""
+    """Give this pytest-xdist worker a PostgreSQL database and a Redis database of its own,
+    and its share of the long tests first."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... in a worker only
     if not worker:
         return
+    config.pluginmanager.register(_LongTestsFirst(), "pyspace-long-tests-first")
     number = int(worker.removeprefix("gw"))
     if url := os.environ.get("PYSPACE_TEST_DATABASE_URL"):
         os.environ["PYSPACE_TEST_DATABASE_URL"] = _worker_database(url, worker)
@@ -98,7 +100,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("own_app")
         elif marker is None and "app" in getattr(item, "fixturenames", ()):
             item.add_marker("postgres")
-    _spread_long_tests(config, items)
+
+
+class _LongTestsFirst:
+    """Orders the collection once `-m` and `-k` have deselected what doesn't run (trylast)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        _spread_long_tests(config, items)
 
 
 def _spread_long_tests(config, items) -> None:
