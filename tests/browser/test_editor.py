@@ -150,3 +150,28 @@ def test_editor_form_saves_without_javascript(browser, live_server):
         assert page.locator(".flash-success", has_text="Saved.").is_visible()
     finally:
         context.close()
+
+
+def test_side_column_sits_beside_the_code_on_a_wide_screen(page, screenshot):
+    sign_up(page)
+    new_widget(page, "Side by side", kind="gui")
+    code = page.locator("form.editor-main").bounding_box()
+    side = page.locator("aside.editor-side").bounding_box()
+    assert code and side
+    assert side["x"] >= code["x"] + code["width"], "the side column is to the right of the code"
+    assert abs(side["y"] - code["y"]) < 5, "and starts level with it"
+    screenshot("editor-side-by-side")
+
+
+def test_owner_adds_and_renames_a_module_from_the_file_list(page):
+    # The file list's buttons submit small forms outside the editor's form (form=…).
+    sign_up(page)
+    new_widget(page, "Modules")
+    page.get_by_label("New module name").fill("helpers")
+    page.get_by_role("button", name="Add module").click()
+    expect(page.get_by_role("link", name="helpers.py")).to_be_visible()
+    page.get_by_role("link", name="helpers.py").click()
+    page.get_by_label("New name for helpers").fill("tools")
+    page.get_by_role("button", name="Rename").filter(visible=True).click()
+    expect(page.get_by_role("link", name="tools.py")).to_be_visible()
+    expect(page.get_by_role("link", name="helpers.py")).to_have_count(0)
