@@ -117,11 +117,12 @@ def _spread_long_tests(config, items) -> None:
     and a worker only gives tests away from the end of its queue. A long test in the middle of
     a slice (the benchmark's groups sort near the end) would often still be running when every
     other worker is done; at the front of the slices they run while the rest are shared out."""
-    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    long = [item for item in items if item.get_closest_marker("long")]
+    workers = config.workerinput["workercount"]  # registered in xdist workers only
+    long, rest = [], []
+    for item in items:
+        (long if item.get_closest_marker("long") else rest).append(item)
     if workers < 2 or not long:
         return
-    rest = [item for item in items if not item.get_closest_marker("long")]
     shares: list[list] = [long[k::workers] for k in range(workers)]
     ordered: list = []
     remaining = len(items)
