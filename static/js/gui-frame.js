@@ -189,11 +189,34 @@ function runPythonHandlersPromising(pyodide) {
 
 // --- Boot.
 
+// A download of one of the site's static files, tried again after a dropped connection or a
+// server error (a busy server or a flaky network), so one lost request doesn't cost the boot.
+const DOWNLOAD_ATTEMPTS = 3;
+
+async function fetchStatic(url) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(url, { credentials: "omit" });
+      if (response.ok || response.status < 500 || attempt >= DOWNLOAD_ATTEMPTS) return response;
+    } catch (error) {
+      if (attempt >= DOWNLOAD_ATTEMPTS) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+  }
+}
+
 // The client runtime's files, [name, source] each: fetched while Python starts, not after.
 function fetchClientRuntime() {
   return Promise.all(boot.runtimeFiles.map(async (file) => {
-    const response = await fetch(boot.runtimeUrl + file, { credentials: "omit" });
-    if (!response.ok) throw new Error("Could not load the client runtime (" + file + ").");
+    let response;
+    try {
+      response = await fetchStatic(boot.runtimeUrl + file);
+    } catch (error) {
+      throw new Error("Could not load the client runtime (" + file + "): " + error.message);
+    }
+    if (!response.ok) {
+      throw new Error("Could not load the client runtime (" + file + "): " + response.status);
+    }
     return [file, await response.text()];
   }));
 }
@@ -279,7 +302,7 @@ function answerFetchesFrom(files, indexURL) {
 
 async function fetchSnapshot(handed) {
   if (handed) return handed.snapshot;
-  const response = await fetch(new URL(boot.snapshotUrl, location.href).href);
+  const response = await fetchStatic(new URL(boot.snapshotUrl, location.href).href);
   if (!response.ok) throw new Error("the snapshot answered " + response.status);
   return await response.arrayBuffer();
 }

@@ -121,3 +121,25 @@ def test_frame_starts_python_from_scratch_without_a_snapshot(app, page, monkeypa
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "scratch")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+
+
+def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page):
+    dropped = []
+
+    def drop_the_first_try(route):
+        if route.request.url in dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+
+    page.route(re.compile(r"/static/gui-runtime/"), drop_the_first_try)
+    open_widget(app, page)
+    frame = booted_frame(page)
+    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+    assert len(dropped) == len(frame_boot_files(app))
+
+
+def frame_boot_files(app):
+    with app.test_request_context():
+        return frame_boot.client_runtime_files()

@@ -6,7 +6,9 @@ Each test boots Pyodide once (a few seconds) and makes all its checks on that pa
 """
 
 import json
+import re
 
+import pytest
 from flask import request
 from playwright.sync_api import expect
 
@@ -214,9 +216,15 @@ def add_widget(app, owner, title, secrets=None, **fields):
 def booted_frame(page):
     """The widget's frame, once Pyodide has started and the client code's top level has run."""
     frame = page.frame_locator("iframe[data-gui-frame]")
-    expect(frame.locator("html")).to_have_attribute(
-        "data-pyspace", "ready", timeout=BOOT_TIMEOUT_MS
+    root = frame.locator("html")
+    # The frame marks a boot that gave up "failed": stop waiting then, and show why.
+    expect(root).to_have_attribute(
+        "data-pyspace", re.compile("ready|failed"), timeout=BOOT_TIMEOUT_MS
     )
+    if root.get_attribute("data-pyspace") == "failed":
+        console = frame.locator("#pyspace-console-output").inner_text()
+        status = frame.locator("#pyspace-status").inner_text()
+        pytest.fail(f"The widget's frame could not boot ({status}):\n{console}")
     return frame
 
 
