@@ -189,17 +189,21 @@ function runPythonHandlersPromising(pyodide) {
 
 // --- Boot.
 
-// A download of one of the site's static files, tried again after a dropped connection or a
-// server error (a busy server or a flaky network), so one lost request doesn't cost the boot.
+// A download of one of the site's static files, its body read as `read` ("text" or
+// "arrayBuffer"), tried again after a dropped connection or a server error (a busy server or a
+// flaky network), so that one lost request doesn't cost the boot.
 const DOWNLOAD_ATTEMPTS = 3;
 
-async function fetchStatic(url) {
+async function download(url, read) {
   for (let attempt = 1; ; attempt += 1) {
+    let final = attempt >= DOWNLOAD_ATTEMPTS;
     try {
       const response = await fetch(url, { credentials: "omit" });
-      if (response.ok || response.status < 500 || attempt >= DOWNLOAD_ATTEMPTS) return response;
+      if (response.ok) return await response[read]();
+      final = final || response.status < 500;  // a 404 won't change on a second try
+      throw new Error(url + " answered " + response.status);
     } catch (error) {
-      if (attempt >= DOWNLOAD_ATTEMPTS) throw error;
+      if (final) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
   }
@@ -208,16 +212,11 @@ async function fetchStatic(url) {
 // The client runtime's files, [name, source] each: fetched while Python starts, not after.
 function fetchClientRuntime() {
   return Promise.all(boot.runtimeFiles.map(async (file) => {
-    let response;
     try {
-      response = await fetchStatic(boot.runtimeUrl + file);
+      return [file, await download(boot.runtimeUrl + file, "text")];
     } catch (error) {
       throw new Error("Could not load the client runtime (" + file + "): " + error.message);
     }
-    if (!response.ok) {
-      throw new Error("Could not load the client runtime (" + file + "): " + response.status);
-    }
-    return [file, await response.text()];
   }));
 }
 
@@ -302,9 +301,7 @@ function answerFetchesFrom(files, indexURL) {
 
 async function fetchSnapshot(handed) {
   if (handed) return handed.snapshot;
-  const response = await fetchStatic(new URL(boot.snapshotUrl, location.href).href);
-  if (!response.ok) throw new Error("the snapshot answered " + response.status);
-  return await response.arrayBuffer();
+  return await download(new URL(boot.snapshotUrl, location.href).href, "arrayBuffer");
 }
 
 // Restores the deployment's memory snapshot of a started Pyodide when there is one (a fraction

@@ -20,15 +20,30 @@
   // bytes, moved to the frame rather than cloned: copying tens of megabytes into another
   // process takes far longer.
   let preloaded = null;
+  // A dropped connection or a server error (a busy server, a flaky network) is tried again.
+  const DOWNLOAD_ATTEMPTS = 3;
+
+  async function download(url) {
+    for (let attempt = 1; ; attempt += 1) {
+      let final = attempt >= DOWNLOAD_ATTEMPTS;
+      try {
+        // Without cookies: they aren't needed, and the site's answers vary on them (a session
+        // cookie set since would make the browser revalidate its cached copy).
+        const response = await fetch(url, { credentials: "omit" });
+        if (response.ok) return await response.arrayBuffer();
+        final = final || response.status < 500;  // a 404 won't change on a second try
+        throw new Error(url + " answered " + response.status);
+      } catch (error) {
+        if (final) throw error;
+      }
+      await new Promise(function (resolve) { setTimeout(resolve, 200 * attempt); });
+    }
+  }
 
   function downloadRuntime(frame) {
     const urls = JSON.parse(frame.dataset.guiRuntime || "{}");
     return Promise.all(Object.entries(urls).map(async function ([role, url]) {
-      // Without cookies: they aren't needed, and the site's answers vary on them (a session
-      // cookie set since would make the browser revalidate its cached copy).
-      const response = await fetch(url, { credentials: "omit" });
-      if (!response.ok) throw new Error(url + " answered " + response.status);
-      return [role, await response.arrayBuffer()];
+      return [role, await download(url)];
     })).then(Object.fromEntries).catch(function (error) {
       console.warn("GUI frames will download Pyodide themselves:", error);
       return null;

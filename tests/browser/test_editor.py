@@ -171,6 +171,8 @@ def test_owner_adds_and_renames_a_module_from_the_file_list(page):
     page.get_by_role("button", name="Add module").click()
     expect(page.get_by_role("link", name="helpers.py")).to_be_visible()
     page.get_by_role("link", name="helpers.py").click()
+    # modules.js shows the pane of the module the list marks current (the only one shown).
+    expect(page.get_by_role("link", name="helpers.py")).to_have_attribute("aria-current", "page")
     page.get_by_label("New name for helpers").fill("tools")
     page.get_by_role("button", name="Rename").filter(visible=True).click()
     expect(page.get_by_role("link", name="tools.py")).to_be_visible()

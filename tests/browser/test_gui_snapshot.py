@@ -143,3 +143,25 @@ def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page):
 def frame_boot_files(app):
     with app.test_request_context():
         return frame_boot.client_runtime_files()
+
+
+def test_page_hands_its_frame_pyodide_when_each_download_is_dropped_once(app, page, made_snapshot):
+    dropped = []
+
+    def drop_the_first_try(route):
+        if route.request.frame == page.main_frame and route.request.url not in dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/static/vendor/pyodide/"), drop_the_first_try)
+    open_widget(app, page)
+    frame = booted_frame(page)
+    expect(frame.locator("html")).to_have_attribute("data-pyspace-files", "handed")
+    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+    assert {url.rsplit("/", 1)[1].split("?")[0] for url in dropped} >= {
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+    }
