@@ -136,7 +136,7 @@ def test_a_gui_widget_launches_a_task_shows_its_progress_and_kills_it(app, page,
         )
         screenshot("task-progress")
         frame.get_by_role("button", name="Stop").click()
-        expect(frame.locator("#progress")).to_have_text(re.compile(r" killed$"), timeout=5_000)
+        expect(frame.locator("#progress")).to_have_text(re.compile(r" killed$"))
     with app.app_context():
         task = db.session.scalar(db.select(Run).filter_by(widget_id=widget_id, kind="task"))
         assert task.status == "killed" and int(task.state_json.split(":")[1].strip(" }")) >= 3
