@@ -1,6 +1,8 @@
 """A teacher's class in Chromium: make a class, make pupils' accounts from a CSV and print
 their links, hand a widget with a secret out to the class; a pupil's link works once."""
 
+from playwright.sync_api import expect
+
 from pyspace.extensions import db
 from pyspace.models import Secret, User, Widget
 from pyspace.secrets import vault
@@ -39,21 +41,22 @@ def test_a_teacher_makes_a_class_from_a_csv_and_hands_out_a_widget(
     page.get_by_label("CSV of names").set_input_files(str(names))
     page.get_by_role("button", name="Make the accounts").click()
     slips = page.locator(".login-slip")
-    assert slips.count() == 4
+    expect(slips).to_have_count(4)
     screenshot("class-login-sheet")
     first_link = slips.first.locator(".login-slip-link").inner_text()
 
     page.get_by_role("link", name="Back to 7B Computing").click()
-    assert page.locator(".pupils-table tbody tr").count() == 4
+    expect(page.locator(".pupils-table tbody tr")).to_have_count(4)
     screenshot("class-page")
 
     page.get_by_label("Widget").select_option(widget_id)
     page.get_by_role("button", name="Give every pupil a copy").click()
-    assert "4 of 4 pupils got a copy" in page.content()
+    expect(page.get_by_text("4 of 4 pupils got a copy")).to_be_visible()
     assert SECRET_VALUE not in page.content()
     screenshot("class-handed-out")
     page.get_by_role("link", name="Back to 7B Computing").click()
     page.get_by_role("link", name="grace_h").click()
+    page.wait_for_load_state()  # the pupil's page, whole
     assert "WEATHER_API_KEY" in page.content() and SECRET_VALUE not in page.content()
     screenshot("class-pupil")
 
