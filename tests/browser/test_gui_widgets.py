@@ -18,7 +18,9 @@ from pyspace.secrets import vault
 from tests.browser.conftest import sign_up
 from tests.conftest import PASSWORD
 
-BOOT_TIMEOUT_MS = 60_000
+# Pyodide's start takes seconds, but can take over a minute on a machine busy with other test
+# runs; only a boot that never ends waits this long (a failed one ends the wait at once).
+BOOT_TIMEOUT_MS = 120_000
 API_KEY = "sk-test-4f9a0c2e7b1d"  # 20 characters
 
 SECRET_SERVER_CODE = """\

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from pyspace.extensions import db
 from pyspace.models import Widget
 from pyspace.tables import schema
-from tests.browser.test_gui_widgets import add_user, add_widget
+from tests.browser.test_gui_widgets import add_user, add_widget, booted_frame
 from tests.tasks.helpers import TASK_CONFIG, consumer
 
 CORPUS = Path(__file__).parents[1] / "anvil_corpus" / "modules"
@@ -112,8 +112,10 @@ def show(element_id, text):
 
 def poll():
     task = timers["task"]
+    # Completion first: a state read after it is the task's last (read before, it may be older).
+    completed = task.is_completed()
     show("progress", f"{task.get_state().get('progress', 0)}%")
-    if task.is_completed():
+    if completed:
         clearInterval(timers["count"])
         total = task.get_return_value()["total"]
         show("result", f"{total}, {task.get_termination_status()}, running {task.is_running()}")
@@ -166,19 +168,6 @@ TASK_HTML = """\
 <p id="progress"></p><p id="result"></p><p id="failure"></p>
 <img id="picture" alt="a red dot"><p id="picture-info"></p>
 """
-
-
-# Pyodide's start can take over a minute on a machine busy with other test runs.
-BOOT_TIMEOUT_MS = 180_000
-
-
-def booted_frame(page):
-    """The widget's frame, once Pyodide has started and the client code's top level has run."""
-    frame = page.frame_locator("iframe[data-gui-frame]")
-    expect(frame.locator("html")).to_have_attribute(
-        "data-pyspace", "ready", timeout=BOOT_TIMEOUT_MS
-    )
-    return frame
 
 
 @pytest.fixture
