@@ -54,7 +54,7 @@ def stop(task_id):
 
 PROGRESS_CLIENT_CODE = """\
 import anvil.server
-from js import document, setInterval
+from js import document, setTimeout
 from pyodide.ffi import create_proxy
 
 task = {}
@@ -77,11 +77,15 @@ def poll():
     if "id" in task:
         info = anvil.server.call("progress", task["id"])
         show("progress", f"{info['n']} {info['status']}")
+    # The next poll 400 ms after this one's answer: a call from a timer holds the page until it
+    # is answered, so back-to-back polls would leave no moment for a click on Stop.
+    setTimeout(poller, 400)
 
 
 document.getElementById("start-btn").addEventListener("click", on_start)
 document.getElementById("stop-btn").addEventListener("click", on_stop)
-setInterval(create_proxy(poll), 400)
+poller = create_proxy(poll)
+setTimeout(poller, 400)
 """
 
 PROGRESS_HTML = """\
