@@ -74,12 +74,14 @@ def on_stop(event):
 
 
 def poll():
-    if "id" in task:
-        info = anvil.server.call("progress", task["id"])
-        show("progress", f"{info['n']} {info['status']}")
-    # The next poll 400 ms after this one's answer: a call from a timer holds the page until it
-    # is answered, so back-to-back polls would leave no moment for a click on Stop.
-    setTimeout(poller, 400)
+    try:
+        if "id" in task:
+            info = anvil.server.call("progress", task["id"])
+            show("progress", f"{info['n']} {info['status']}")
+    finally:
+        # The next poll 400 ms after this one's answer: a call from a timer holds the page
+        # until it is answered, so back-to-back polls would leave no moment for a click on Stop.
+        setTimeout(poller, 400)
 
 
 document.getElementById("start-btn").addEventListener("click", on_start)
