@@ -199,7 +199,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "warm sandboxes kept ready per web process (0: none); a queue consumer keeps at most "
         "4 per worker, filled when it starts",
-        shown_default="1/16 of memory at 50 MB each, 2 to 32",
+        shown_default="1/16 of memory (or of a lower cgroup limit) at 50 MB each, 2 to 32",
     ),
     Setting(
         "RUN_POOL_WARM_ON_START",

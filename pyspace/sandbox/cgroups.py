@@ -223,6 +223,51 @@ def detect(root: Path = CGROUP_ROOT, own_cgroups: str | None = None) -> CgroupMa
     return None
 
 
+def memory_ceiling(root: Path = CGROUP_ROOT, own_cgroups: str | None = None) -> int | None:
+    """The most memory this process's cgroup (or one above it) lets it use, or None if no
+    limit is set: a container started with `--memory 2g` says so here, while the machine's
+    own figure (`SC_PHYS_PAGES`) still reports the host's memory.
+
+    `own_cgroups` is the text of /proc/self/cgroup (given by tests)."""
+    if own_cgroups is None:
+        try:
+            own_cgroups = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return None
+    paths = _own_paths(own_cgroups)
+    unified = root if (root / "cgroup.controllers").exists() else root / "unified"
+    candidates = []
+    if "" in paths:
+        candidates.append((unified, paths[""], "memory.max"))
+    if "memory" in paths:
+        candidates.append((root / "memory", paths["memory"], "memory.limit_in_bytes"))
+    limits = []
+    for mount, own, name in candidates:
+        directory = mount / own.lstrip("/")
+        # The limit of any ancestor holds too; inside a cgroup namespace the walk stops at the
+        # container's own root, whose file carries the container's limit.
+        while True:
+            value = _limit(directory / name)
+            if value is not None:
+                limits.append(value)
+            if directory == mount or mount not in directory.parents:
+                break
+            directory = directory.parent
+    return min(limits, default=None)
+
+
+def _limit(path: Path) -> int | None:
+    """A memory limit file's value in bytes; None for "max", v1's "unlimited" (a page-rounded
+    2**63) or a file that isn't there."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text.isdigit() or int(text) >= 2**62:
+        return None
+    return int(text)
+
+
 def _detect_v2(root: Path, paths: dict[str, str]) -> CgroupManager | None:
     unified = root if (root / "cgroup.controllers").exists() else root / "unified"
     own = paths.get("")

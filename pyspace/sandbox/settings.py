@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import SETTINGS_BY_NAME, ConfigError
+from . import cgroups
 from .install import default_share_dir
 from .network import parse_allow_list
 
@@ -31,9 +32,17 @@ MEDIA_BYTES_CEILING = 5 * 1024 * 1024
 def auto_pool_size(memory_bytes: int | None = None) -> int:
     """The pool size RUN_POOL_SIZE defaults to on a machine with `memory_bytes` of memory."""
     if memory_bytes is None:
-        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        memory_bytes = usable_memory_bytes()
     affordable = int(memory_bytes * AUTO_MEMORY_SHARE) // (IDLE_SANDBOX_MB * 1024 * 1024)
     return max(AUTO_SIZE_MIN, min(AUTO_SIZE_MAX, affordable))
+
+
+def usable_memory_bytes() -> int:
+    """The machine's memory, or less where this process's cgroup sets a lower ceiling (a
+    container or a systemd unit limited to 2 GB on a larger host)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    ceiling = cgroups.memory_ceiling()
+    return physical if ceiling is None else min(physical, ceiling)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ import pytest
 import pyspace.sandbox as sandbox_module
 from pyspace.extensions import db
 from pyspace.models import Widget
-from pyspace.sandbox import call_function, runner_for, shutdown_runner
+from pyspace.sandbox import call_function, cgroups, runner_for, shutdown_runner
 from pyspace.sandbox import pool as pool_module
+from pyspace.sandbox import settings as settings_module
 from pyspace.sandbox.pool import WarmPool
 from pyspace.sandbox.settings import IDLE_SANDBOX_MB, auto_pool_size, settings_from_config
 from tests.sandbox.helpers import SMALL_LIMITS
@@ -262,6 +263,40 @@ def test_the_default_pools_fit_a_2_gib_machine():
     two_gib = 2 * 1024**3
     pools_mb = 2 * auto_pool_size(two_gib) * IDLE_SANDBOX_MB
     assert pools_mb + 200 <= two_gib / 1024**2 / 4
+
+
+def test_a_container_limited_to_2_gib_on_a_bigger_host_gets_the_2_gib_pool(monkeypatch):
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096}.get(name, 6 * 1024**2))
+    assert settings_module.usable_memory_bytes() == 24 * 1024**3
+    monkeypatch.setattr(cgroups, "memory_ceiling", lambda: 2 * 1024**3)
+    assert settings_module.usable_memory_bytes() == 2 * 1024**3
+    assert settings_from_config({}).pool_size == auto_pool_size(2 * 1024**3) == 2
+
+
+def test_memory_ceiling_is_the_lowest_limit_on_the_cgroup_v2_path(tmp_path):
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    service = tmp_path / "machine.slice" / "site.scope"
+    service.mkdir(parents=True)
+    (tmp_path / "machine.slice" / "memory.max").write_text(f"{2 * 1024**3}\n")
+    (service / "memory.max").write_text("max\n")
+    own = "0::/machine.slice/site.scope\n"
+    assert cgroups.memory_ceiling(tmp_path, own_cgroups=own) == 2 * 1024**3
+    (service / "memory.max").write_text(f"{1024**3}\n")
+    assert cgroups.memory_ceiling(tmp_path, own_cgroups=own) == 1024**3
+
+
+def test_memory_ceiling_reads_a_cgroup_v1_memory_limit_and_ignores_unlimited(tmp_path):
+    container = tmp_path / "memory" / "docker" / "abc"
+    container.mkdir(parents=True)
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    own = "4:memory:/docker/abc\n0::/\n"
+    assert cgroups.memory_ceiling(tmp_path, own_cgroups=own) is None
+    (container / "memory.limit_in_bytes").write_text(f"{2 * 1024**3}\n")
+    assert cgroups.memory_ceiling(tmp_path, own_cgroups=own) == 2 * 1024**3
+
+
+def test_no_cgroup_files_means_no_memory_ceiling(tmp_path):
+    assert cgroups.memory_ceiling(tmp_path, own_cgroups="0::/\n4:memory:/\n") is None
 
 
 def test_an_unset_pool_size_is_sized_to_this_machine():
