@@ -229,13 +229,6 @@ def test_an_error_during_import_leaves_nothing_behind(app, alice, monkeypatch):
         assert db.session.scalar(db.select(db.func.count()).select_from(Secret)) == 0
 
 
-def test_the_import_needs_the_csrf_token(app, alice):
-    response = alice.client.post(
-        "/widgets/import", data={"archive": (io.BytesIO(zipped("TodoList")), "a.zip")}
-    )
-    assert response.status_code == 400
-
-
 # --- Export ------------------------------------------------------------------------------
 
 

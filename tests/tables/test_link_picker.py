@@ -85,16 +85,6 @@ def test_a_row_of_another_table_is_refused(app, alice, game):
     assert _value(app, game, "player") is None
 
 
-def test_saving_links_needs_the_csrf_token(app, alice, game):
-    response = alice.client.post(
-        _cell(game, game[3], "/links"),
-        data={"target": [str(game[5]["Ada"])]},
-        headers={"HX-Request": "true"},
-    )
-    assert response.status_code == 400
-    assert _value(app, game, "player") is None
-
-
 def test_the_picker_is_404_for_someone_else_and_for_a_plain_column(app, alice, bob, game):
     assert bob.client.get(_cell(game, game[3], "/pick")).status_code == 404
     response = bob.post(_cell(game, game[3], "/links"), {"target": [str(game[5]["Ada"])]})

@@ -54,16 +54,6 @@ def test_an_uploaded_file_is_kept_and_downloads_as_an_attachment(alice, cell):
     assert "sandbox" in download.headers["Content-Security-Policy"]
 
 
-def test_an_upload_needs_the_csrf_token(alice, cell):
-    response = alice.client.post(
-        _url(cell, "/upload"),
-        data={"file": (io.BytesIO(b"x"), "a.txt", "text/plain")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 400
-    assert alice.client.get(_url(cell, "/download")).status_code == 404
-
-
 def test_a_file_over_the_cap_comes_back_next_to_the_cell(app, alice, cell):
     app.config["TABLES_MEDIA_MAX_BYTES"] = 10
     response = _upload(alice, cell, b"x" * 11, "big.bin", "application/octet-stream")
