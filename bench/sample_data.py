@@ -26,8 +26,9 @@ def bench_config(workdir: str) -> dict:
         "SECRET_KEY": "bench-secret-key",
         "SECRETS_KEY": Fernet.generate_key().decode(),
         "RATELIMIT_ENABLED": False,
-        # In-process diagnostics keep the previous round's pool of 2 (the default now sizes it
-        # to the machine); the sites served over HTTP get the default (bench/served.py).
+        # In-process diagnostics use a fixed pool of 2, so their figures don't move with the
+        # machine's size (the default sizes the pool to the machine); the sites served over
+        # HTTP get the default (bench/served.py).
         "RUN_POOL_SIZE": 2,
     }
 

@@ -236,7 +236,8 @@ def bench_fair_start(app, report: Report, samples: int, workdir: str) -> None:
     scheduler queues TASKS_PER_USER of them and skips the rest), then `samples` launches of a
     hello task by a second account, each timed from queued to started. The real consumer
     (`flask tasks consumer` with its default workers and the scheduler) on a SQLite queue.
-    Target (issue 23): p95 < 5 s."""
+    Target: p95 < 5 s, with the first account's cap full throughout (or the delays were not
+    measured against a full cap)."""
     hog_seconds = 30 + 3 * samples
     with app.app_context():
         hog = Widget(

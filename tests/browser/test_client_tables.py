@@ -9,7 +9,7 @@ from pyspace.models import Widget
 from pyspace.sandbox.services import RunContext
 from pyspace.tables import schema
 from pyspace.tables.channel import SERVICES
-from tests.browser.test_gui_widgets import add_user, add_widget
+from tests.browser.test_gui_widgets import add_widget
 from tests.browser.test_portable_values import booted_frame
 
 CLIENT_CODE = """\
@@ -52,8 +52,8 @@ HTML = """\
 """
 
 
-def test_client_code_lists_and_adds_rows_of_a_table_open_to_it(app, page, screenshot):
-    add_user(app, "alice")
+def test_client_code_lists_and_adds_rows_of_a_table_open_to_it(app, page, screenshot, make_user):
+    make_user("alice")
     widget_id = add_widget(
         app, "alice", "Notes", visibility="public", client_code=CLIENT_CODE, html=HTML
     )

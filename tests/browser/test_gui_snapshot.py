@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from pyspace.gui import frame_boot, snapshot
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_gui_widgets import add_user, add_widget, booted_frame
+from tests.browser.test_gui_widgets import add_widget, booted_frame
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -53,33 +53,42 @@ def made_snapshot():
     return snapshot.snapshot_path(snapshot.STATIC_ROOT)
 
 
-def open_widget(app, page):
-    add_user(app, "alice")
-    widget_id = add_widget(
-        app,
-        "alice",
-        "Snapshot",
-        visibility="public",
-        server_code=SERVER_CODE,
-        client_code=CLIENT_CODE,
-        html=HTML,
-    )
-    page.goto(f"/widgets/{widget_id}")
-    return widget_id
+@pytest.fixture
+def open_widget(app, page, make_user):
+    """Opens a new public GUI widget of alice's (the greeting and random draw) in `page`;
+    returns its id."""
+
+    def open_() -> str:
+        make_user("alice")
+        widget_id = add_widget(
+            app,
+            "alice",
+            "Snapshot",
+            visibility="public",
+            server_code=SERVER_CODE,
+            client_code=CLIENT_CODE,
+            html=HTML,
+        )
+        page.goto(f"/widgets/{widget_id}")
+        return widget_id
+
+    return open_
 
 
-def test_frame_restores_the_snapshot_and_client_code_calls_the_server(app, page, made_snapshot):
+def test_frame_restores_the_snapshot_and_client_code_calls_the_server(
+    app, page, made_snapshot, open_widget
+):
     assert made_snapshot.is_file()
-    open_widget(app, page)
+    open_widget()
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "snapshot")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
 
 
 def test_frame_boots_from_the_bytes_its_page_hands_it_and_downloads_none_itself(
-    app, page, made_snapshot
+    app, page, made_snapshot, open_widget
 ):
-    open_widget(app, page)
+    open_widget()
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-files", "handed")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
@@ -93,8 +102,8 @@ def test_frame_boots_from_the_bytes_its_page_hands_it_and_downloads_none_itself(
         assert [url for url in fetched_by_page if name in url]
 
 
-def test_frame_opened_on_its_own_downloads_pyodide_itself(app, page, made_snapshot):
-    widget_id = open_widget(app, page)
+def test_frame_opened_on_its_own_downloads_pyodide_itself(app, page, made_snapshot, open_widget):
+    widget_id = open_widget()
     page.goto(f"/widgets/{widget_id}/frame")
     html = page.locator("html")
     expect(html).to_have_attribute("data-pyspace", "ready", timeout=60_000)
@@ -103,8 +112,10 @@ def test_frame_opened_on_its_own_downloads_pyodide_itself(app, page, made_snapsh
     expect(page.locator("#greeting")).to_have_text("Hello, snapshot!")
 
 
-def test_frames_restored_from_one_snapshot_draw_different_random_numbers(app, page, made_snapshot):
-    widget_id = open_widget(app, page)
+def test_frames_restored_from_one_snapshot_draw_different_random_numbers(
+    app, page, made_snapshot, open_widget
+):
+    widget_id = open_widget()
     draws = []
     for _ in range(2):
         page.goto(f"/widgets/{widget_id}")
@@ -115,15 +126,15 @@ def test_frames_restored_from_one_snapshot_draw_different_random_numbers(app, pa
     assert draws[0] != draws[1]
 
 
-def test_frame_starts_python_from_scratch_without_a_snapshot(app, page, monkeypatch):
+def test_frame_starts_python_from_scratch_without_a_snapshot(app, page, monkeypatch, open_widget):
     monkeypatch.setattr(frame_boot, "snapshot_url", lambda: None)
-    open_widget(app, page)
+    open_widget()
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "scratch")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
 
 
-def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page):
+def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page, open_widget):
     dropped = []
 
     def drop_the_first_try(route):
@@ -134,7 +145,7 @@ def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page):
             route.abort("connectionreset")
 
     page.route(re.compile(r"/static/gui-runtime/"), drop_the_first_try)
-    open_widget(app, page)
+    open_widget()
     frame = booted_frame(page)
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
     assert len(dropped) == len(frame_boot_files(app))
@@ -145,7 +156,9 @@ def frame_boot_files(app):
         return frame_boot.client_runtime_files()
 
 
-def test_page_hands_its_frame_pyodide_when_each_download_is_dropped_once(app, page, made_snapshot):
+def test_page_hands_its_frame_pyodide_when_each_download_is_dropped_once(
+    app, page, made_snapshot, open_widget
+):
     dropped = []
 
     def drop_the_first_try(route):
@@ -156,7 +169,7 @@ def test_page_hands_its_frame_pyodide_when_each_download_is_dropped_once(app, pa
             route.continue_()
 
     page.route(re.compile(r"/static/vendor/pyodide/"), drop_the_first_try)
-    open_widget(app, page)
+    open_widget()
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-files", "handed")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")

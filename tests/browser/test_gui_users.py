@@ -5,7 +5,7 @@ AuthenticationFailed that client code catches by its Anvil name."""
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, sign_up
-from tests.browser.test_gui_widgets import BOOT_TIMEOUT_MS, add_user, add_widget, booted_frame
+from tests.browser.test_gui_widgets import BOOT_TIMEOUT_MS, add_widget, booted_frame
 
 SERVER_CODE = """\
 import anvil.secrets
@@ -34,8 +34,10 @@ except anvil.users.AuthenticationFailed as error:
 HTML = '<p id="viewer"></p><p id="members"></p>'
 
 
-def test_client_get_user_names_the_viewer_and_require_user_refuses_strangers(app, page, screenshot):
-    add_user(app, "alice")
+def test_client_get_user_names_the_viewer_and_require_user_refuses_strangers(
+    app, page, screenshot, make_user
+):
+    make_user("alice")
     widget_id = add_widget(
         app,
         "alice",
@@ -70,9 +72,9 @@ document.getElementById("viewer").textContent = user["username"] if user else "a
 """
 
 
-def test_login_with_form_opens_the_log_in_page_and_comes_back_logged_in(app, page):
-    add_user(app, "alice")
-    add_user(app, "bob")
+def test_login_with_form_opens_the_log_in_page_and_comes_back_logged_in(app, page, make_user):
+    make_user("alice")
+    make_user("bob")
     widget_id = add_widget(
         app,
         "alice",

@@ -16,7 +16,6 @@ from pyspace.extensions import db
 from pyspace.models import Secret, User, Widget
 from pyspace.secrets import vault
 from tests.browser.conftest import sign_up
-from tests.conftest import PASSWORD
 
 # Pyodide's start takes seconds, but can take over a minute on a machine busy with other test
 # runs; only a boot that never ends waits this long (a failed one ends the wait at once).
@@ -192,14 +191,6 @@ EVIL_HTML = """\
 """
 
 
-def add_user(app, username):
-    with app.app_context():
-        user = User(username=username)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-
-
 def add_widget(app, owner, title, secrets=None, **fields):
     """A GUI widget owned by `owner`, with `secrets` ({name: value}) encrypted in the vault."""
     with app.app_context():
@@ -231,9 +222,9 @@ def booted_frame(page):
 
 
 def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_secret(
-    app, page, screenshot
+    app, page, screenshot, make_user
 ):
-    add_user(app, "alice")
+    make_user("alice")
     widget_id = add_widget(
         app,
         "alice",
@@ -295,10 +286,12 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     assert [url for url, body in bodies.items() if API_KEY in body] == []
 
 
-def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(app, page, screenshot):
+def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(
+    app, page, screenshot, make_user
+):
     requested = []
     app.before_request(lambda: requested.append(request.path))
-    add_user(app, "mallory")
+    make_user("mallory")
     sign_up(page, "bob")
     bob_widget = add_widget(
         app,
@@ -354,8 +347,8 @@ def test_evil_widget_cannot_reach_the_viewers_cookies_account_or_widgets(app, pa
     expect(page.locator(".site-header")).to_contain_text("bob")
 
 
-def test_frame_url_opened_directly_is_still_an_opaque_origin(app, page):
-    add_user(app, "alice")
+def test_frame_url_opened_directly_is_still_an_opaque_origin(app, page, make_user):
+    make_user("alice")
     sign_up(page, "bob")
     widget_id = add_widget(app, "alice", "Direct", visibility="public", html="<p id=x>hi</p>")
     page.goto(f"/widgets/{widget_id}/frame")  # no need to wait for Python: the origin is set now

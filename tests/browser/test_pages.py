@@ -26,17 +26,14 @@ SAMPLE_WIDGETS = [
 
 
 @pytest.fixture
-def seeded(app):
-    """Two users with a handful of public widgets, so pages look like a site in use."""
+def seeded(app, make_user):
+    """A user, grace, with a handful of public widgets, so pages look like a site in use."""
+    owner_id = make_user("grace")
     with app.app_context():
-        owner = User(username="grace")
-        owner.set_password(PASSWORD)
-        db.session.add(owner)
-        db.session.flush()
         for title, kind, description in SAMPLE_WIDGETS:
             db.session.add(
                 Widget(
-                    owner_id=owner.id,
+                    owner_id=owner_id,
                     title=title,
                     kind=kind,
                     description=description,
@@ -144,12 +141,8 @@ def test_not_found_page_is_in_the_site_style(page, screenshot):
     screenshot("not-found")
 
 
-def test_admin_disables_a_user_from_the_users_page(page, screenshot, app, seeded):
-    with app.app_context():
-        admin = User(username="teacher", is_admin=True)
-        admin.set_password(PASSWORD)
-        db.session.add(admin)
-        db.session.commit()
+def test_admin_disables_a_user_from_the_users_page(page, screenshot, app, seeded, make_user):
+    make_user("teacher", is_admin=True)
     page.goto("/login")
     page.get_by_label("Username").fill("teacher")
     page.get_by_label("Password").fill(PASSWORD)

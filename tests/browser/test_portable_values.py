@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from pyspace.extensions import db
 from pyspace.models import Widget
 from pyspace.tables import schema
-from tests.browser.test_gui_widgets import add_user, add_widget, booted_frame
+from tests.browser.test_gui_widgets import add_widget, booted_frame
 from tests.tasks.helpers import TASK_CONFIG, consumer
 
 CORPUS = Path(__file__).parents[1] / "anvil_corpus" / "modules"
@@ -179,8 +179,8 @@ def app_config(app_config):
     "def has_row" not in TABLES_RUNTIME.read_text(),
     reason="the TodoList template calls app_tables.tasks.has_row (the tables runtime's)",
 )
-def test_todo_list_template_runs_unchanged_in_a_gui_widget(app, page, screenshot):
-    add_user(app, "alice")
+def test_todo_list_template_runs_unchanged_in_a_gui_widget(app, page, screenshot, make_user):
+    make_user("alice")
     widget_id = add_widget(
         app,
         "alice",
@@ -214,8 +214,8 @@ def test_todo_list_template_runs_unchanged_in_a_gui_widget(app, page, screenshot
     expect(frame.get_by_label("Water the plants")).not_to_be_checked()
 
 
-def test_client_code_polls_a_task_to_completion_and_shows_media(app, page, screenshot):
-    add_user(app, "alice")
+def test_client_code_polls_a_task_to_completion_and_shows_media(app, page, screenshot, make_user):
+    make_user("alice")
     widget_id = add_widget(
         app,
         "alice",

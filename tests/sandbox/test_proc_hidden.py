@@ -1,6 +1,7 @@
 """From inside a run, /proc tells nothing about the host it needn't know: not the host's load,
 uptime, kernel version or boot command line, and no process shows a host path (the sandbox's
-PID 1 is a copy of bubblewrap, whose command line used to list every host folder it mounts)."""
+PID 1 is a copy of bubblewrap: it reads its options, the host folders it mounts among them, from
+a file descriptor, so its command line names none of them)."""
 
 import json
 import os

@@ -3,7 +3,7 @@
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import AuditEvent, Secret, User, Widget
+from pyspace.models import AuditEvent, Secret, Widget
 from pyspace.secrets import vault
 from pyspace.secrets.lookup import SecretLookupError, value_for_run
 
@@ -72,16 +72,12 @@ def test_blank_secret_tells_the_user_to_set_it(app, widgets):
 
 
 @pytest.mark.parametrize("actor", ["owner", "anonymous", "other user"])
-def test_blank_required_secret_error_gives_everyone_its_description(app, widgets, actor):
+def test_blank_required_secret_error_gives_everyone_its_description(app, widgets, actor, make_user):
     """One rule: a description is documentation for people who can fork the widget (forks and
     .env.example carry it), so every run error for a blank required secret shows it."""
     actor_id = widgets["owner"] if actor == "owner" else None
     if actor == "other user":
-        with app.app_context():
-            viewer = User(username="viewer", password_hash="x")
-            db.session.add(viewer)
-            db.session.commit()
-            actor_id = viewer.id
+        actor_id = make_user("viewer")
     with pytest.raises(SecretLookupError) as raised:
         value_for_run(widgets["first"], "weather_key", actor_id)
     assert "'weather_key' has no value yet" in str(raised.value)

@@ -8,21 +8,17 @@ from cryptography.fernet import Fernet
 
 from pyspace import create_app
 from pyspace.extensions import db
-from pyspace.models import Secret, User, Widget
+from pyspace.models import Secret, Widget
 from pyspace.secrets import vault
 from pyspace.secrets.lookup import value_for_run
 
 VALUES = {"api_key": "sk-live-first-value", "db_password": "hunter2-but-longer", "pem": "é" * 500}
 
 
-def store_values(app, values=VALUES) -> str:
-    """A widget holding `values` as secrets (plus a blank one); returns its id."""
+def store_values(app, owner_id: int, values=VALUES) -> str:
+    """A widget of `owner_id` holding `values` as secrets (plus a blank one); returns its id."""
     with app.app_context():
-        user = User(username=f"owner{len(values)}")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.flush()
-        widget = Widget(owner_id=user.id, title="Keys")
+        widget = Widget(owner_id=owner_id, title="Keys")
         db.session.add(widget)
         db.session.flush()
         for name, value in values.items():
@@ -63,8 +59,8 @@ def test_key_file_is_created_0600_on_first_run(file_key_config, app):
     assert key_file.read_text().strip() != app.config["SECRET_KEY"]
 
 
-def test_values_stay_readable_after_a_restart_with_the_key_file(file_key_config, app):
-    widget_id = store_values(app)
+def test_values_stay_readable_after_a_restart_with_the_key_file(file_key_config, app, make_user):
+    widget_id = store_values(app, make_user())
     restarted = create_app(file_key_config)
     assert read_values(restarted, widget_id) == VALUES
     with restarted.app_context():
@@ -93,8 +89,8 @@ def test_an_unreadable_key_file_stops_the_app_naming_the_file(app_config, tmp_pa
         create_app(app_config)
 
 
-def test_a_wrong_key_is_a_clear_error_never_garbage(app):
-    widget_id = store_values(app)
+def test_a_wrong_key_is_a_clear_error_never_garbage(app, make_user):
+    widget_id = store_values(app, make_user())
     app.config["SECRETS_KEY"] = Fernet.generate_key().decode()
     vault.init_app(app)
     with app.app_context():
@@ -116,9 +112,9 @@ def test_fingerprints_are_keyed_and_never_the_value(app):
 
 
 def test_rotate_key_with_the_key_file_reencrypts_everything_and_drops_the_old_key(
-    file_key_config, app, cli_runner
+    file_key_config, app, cli_runner, make_user
 ):
-    widget_id = store_values(app)
+    widget_id = store_values(app, make_user())
     key_file = Path(file_key_config["INSTANCE_PATH"]) / "secrets.key"
     old_key = key_file.read_text().strip()
     before = ciphertexts(app)
@@ -139,8 +135,8 @@ def test_rotate_key_with_the_key_file_reencrypts_everything_and_drops_the_old_ke
         assert secret.fingerprint == vault.fingerprint(VALUES["api_key"])
 
 
-def test_a_running_process_follows_a_rotation_of_the_key_file(file_key_config, app):
-    widget_id = store_values(app)
+def test_a_running_process_follows_a_rotation_of_the_key_file(file_key_config, app, make_user):
+    widget_id = store_values(app, make_user())
     other_process = create_app(file_key_config)  # started before the rotation
     result = app.test_cli_runner().invoke(args=["secrets", "rotate-key"])
     assert result.exit_code == 0, result.output
@@ -149,8 +145,10 @@ def test_a_running_process_follows_a_rotation_of_the_key_file(file_key_config, a
         db.engine.dispose()
 
 
-def test_rotate_key_from_the_environment_needs_the_new_key_first(app, app_config, cli_runner):
-    widget_id = store_values(app)
+def test_rotate_key_from_the_environment_needs_the_new_key_first(
+    app, app_config, cli_runner, make_user
+):
+    widget_id = store_values(app, make_user())
     before = ciphertexts(app)
     result = cli_runner.invoke(args=["secrets", "rotate-key"])
     assert result.exit_code != 0 and "Put the new key first" in result.output
@@ -170,8 +168,8 @@ def test_rotate_key_from_the_environment_needs_the_new_key_first(app, app_config
             db.engine.dispose()
 
 
-def test_rotation_with_an_unreadable_value_changes_nothing(app, app_config, cli_runner):
-    store_values(app)
+def test_rotation_with_an_unreadable_value_changes_nothing(app, app_config, cli_runner, make_user):
+    store_values(app, make_user())
     stranger = Fernet(Fernet.generate_key())
     with app.app_context():
         db.session.add(
@@ -190,8 +188,8 @@ def test_rotation_with_an_unreadable_value_changes_nothing(app, app_config, cli_
     assert ciphertexts(app) == before
 
 
-def test_check_key_reports_values_the_key_cannot_read(app, cli_runner):
-    store_values(app)
+def test_check_key_reports_values_the_key_cannot_read(app, cli_runner, make_user):
+    store_values(app, make_user())
     assert cli_runner.invoke(args=["secrets", "check-key"]).exit_code == 0
     app.config["SECRETS_KEY"] = Fernet.generate_key().decode()
     vault.init_app(app)

@@ -73,7 +73,8 @@ def test_short_values_are_still_masked_in_every_form():
 
 @pytest.fixture
 def header_widget(app, alice):
-    """The issue's case: a value with a trailing newline in an HTTP header, reported by repr()."""
+    """A key with a trailing newline put in an HTTP header: the error names the header's value
+    by repr()."""
     code = (
         "import anvil.secrets, base64\n"
         "token = anvil.secrets.get_secret('api_key')\n"

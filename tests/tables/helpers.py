@@ -1,7 +1,7 @@
 """Helpers for the data-table tests: widgets with tables, and runs of server code."""
 
 from pyspace.extensions import db
-from pyspace.models import User, Widget
+from pyspace.models import Widget
 from pyspace.sandbox import runner_for
 from pyspace.tables import schema
 from tests.sandbox.helpers import SMALL_LIMITS
@@ -9,15 +9,6 @@ from tests.sandbox.helpers import SMALL_LIMITS
 # Runs that make many table requests need a little more than the escape tests' 2 s.
 TABLE_LIMITS = {**SMALL_LIMITS, "RUN_WALL_SECONDS": 20.0, "RUN_CPU_SECONDS": 10}
 READINGS = [("when", "datetime"), ("city", "text"), ("temp", "number"), ("description", "text")]
-
-
-def make_owner(app, username: str = "owner") -> int:
-    with app.app_context():
-        user = User(username=username)
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
 
 
 def make_widget_with_table(

@@ -8,13 +8,13 @@ from pyspace.extensions import db
 from pyspace.models import DataTable, Widget
 from pyspace.tables import queries, rows, schema
 from pyspace.tables.columns import RowRef
-from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_tables
+from tests.tables.helpers import TABLE_LIMITS, make_widget_with_tables
 from tests.tables.test_api import printed, run
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from pyspace.extensions import db
 from pyspace.models import DataRow, DataTable
 from pyspace.tables import schema
-from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_table, run_code
+from tests.tables.helpers import TABLE_LIMITS, make_widget_with_table, run_code
 
 HEADER = (
     "import anvil.tables as tables\nimport anvil.tables.query as q\n"
@@ -35,8 +35,8 @@ def limits(app_config):
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import pytest
 
 from pyspace.sandbox.services import RunContext
 from pyspace.tables.channel import SERVICES
-from tests.tables.helpers import make_owner, make_widget_with_table
+from tests.tables.helpers import make_widget_with_table
 
 
 @pytest.fixture
-def run(app):
-    widget_id = make_widget_with_table(app, make_owner(app))
+def run(app, make_user):
+    widget_id = make_widget_with_table(app, make_user())
     with app.app_context():
         yield RunContext(widget_id=widget_id, actor_id=None)
 

@@ -9,7 +9,7 @@ from pyspace.tables import fulltext, rows
 from pyspace.tables.fulltext import FullTextError, Op, Term, parse_plain, parse_raw
 from pyspace.tables.queries import conditions, count_rows
 from pyspace.tables.schema import table_named
-from tests.tables.helpers import make_owner, make_widget_with_table
+from tests.tables.helpers import make_widget_with_table
 
 NOTES = [("body", "text"), ("title", "text")]
 
@@ -54,8 +54,8 @@ def _matches(table, column: str, text: str, raw: bool = False) -> int:
     return count_rows(table, where)
 
 
-def test_the_index_follows_inserts_updates_and_deletes_in_its_own_column(app):
-    widget = make_widget_with_table(app, make_owner(app), "notes", NOTES)
+def test_the_index_follows_inserts_updates_and_deletes_in_its_own_column(app, make_user):
+    widget = make_widget_with_table(app, make_user(), "notes", NOTES)
     with app.app_context():
         table = table_named(widget, "notes")
         assert table is not None
@@ -74,8 +74,8 @@ def test_the_index_follows_inserts_updates_and_deletes_in_its_own_column(app):
         assert _matches(table, "title", "walk") == 0
 
 
-def test_a_negated_raw_query_matches_only_rows_with_text(app):
-    widget = make_widget_with_table(app, make_owner(app), "notes", NOTES)
+def test_a_negated_raw_query_matches_only_rows_with_text(app, make_user):
+    widget = make_widget_with_table(app, make_user(), "notes", NOTES)
     with app.app_context():
         table = table_named(widget, "notes")
         assert table is not None
@@ -84,10 +84,10 @@ def test_a_negated_raw_query_matches_only_rows_with_text(app):
         assert _matches(table, "body", "rain | sun", raw=True) == 2
 
 
-def test_the_data_panel_query_box_finds_words_by_their_start(app):
+def test_the_data_panel_query_box_finds_words_by_their_start(app, make_user):
     from pyspace.tables.queries import panel_filter
 
-    widget = make_widget_with_table(app, make_owner(app), "notes", NOTES)
+    widget = make_widget_with_table(app, make_user(), "notes", NOTES)
     with app.app_context():
         table = table_named(widget, "notes")
         assert table is not None

@@ -13,7 +13,7 @@ from pyspace.models import DataMedia, DataTable
 from pyspace.tables import rows, schema
 from pyspace.tables.columns import MediaValue, StoredMedia
 from pyspace.tables.queries import QueryError, conditions, row_values
-from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_table, run_code
+from tests.tables.helpers import TABLE_LIMITS, make_widget_with_table, run_code
 
 FILES = [("title", "text"), ("file", "media")]
 HEADER = "import anvil, json\nfrom anvil.tables import app_tables\nimport anvil.tables.query as q\n"
@@ -25,8 +25,8 @@ def limits(app_config):
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture
@@ -123,13 +123,14 @@ def test_a_media_column_is_searched_only_for_no_value(app, widget):
             conditions(table, columns, [{"column": "file", "query": {"op": "eq", "value": media}}])
 
 
-def test_a_fork_copies_the_media_column_but_no_values(app, owner, widget):
+def test_a_fork_copies_the_media_column_but_no_values(app, owner, widget, make_user):
     from pyspace.forks.forking import copy_table_structure
     from pyspace.models import Widget
 
+    forker = make_user("forker")
     with app.app_context():
         rows.add_row(_table(widget), {"file": MediaValue("text/plain", "a", b"secret bytes")})
-        fork = Widget(owner_id=make_owner(app, "forker"), title="Fork")
+        fork = Widget(owner_id=forker, title="Fork")
         db.session.add(fork)
         db.session.commit()
         copy_table_structure(widget, fork.id)

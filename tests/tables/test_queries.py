@@ -4,7 +4,7 @@ page_size, fetch_only, only_cols, and order_by mixed with queries."""
 
 import pytest
 
-from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_table
+from tests.tables.helpers import TABLE_LIMITS, make_widget_with_table
 from tests.tables.test_api import printed, run
 
 
@@ -14,8 +14,8 @@ def limits(app_config):
 
 
 @pytest.fixture
-def widget(app):
-    return make_widget_with_table(app, make_owner(app))
+def widget(app, make_user):
+    return make_widget_with_table(app, make_user())
 
 
 @pytest.mark.parametrize(

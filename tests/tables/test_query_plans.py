@@ -12,7 +12,7 @@ from pyspace.models import DataCell, DataRow, DataTable
 from pyspace.sandbox.services import RunContext
 from pyspace.tables.channel import SERVICES
 from pyspace.tables.schema import table_named
-from tests.tables.helpers import make_owner, make_widget_with_table
+from tests.tables.helpers import make_widget_with_table
 
 ROWS = 100_000
 PAGE = 20
@@ -78,8 +78,8 @@ class RowsFetched:
 
 
 @pytest.fixture
-def run(app):
-    widget_id = make_widget_with_table(app, make_owner(app), columns=COLUMNS)
+def run(app, make_user):
+    widget_id = make_widget_with_table(app, make_user(), columns=COLUMNS)
     with app.app_context():
         _fill(table_named(widget_id, "readings"))
         yield RunContext(widget_id=widget_id, actor_id=None)

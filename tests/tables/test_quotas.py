@@ -6,12 +6,12 @@ from pyspace.extensions import db
 from pyspace.models import DataTable
 from pyspace.tables import schema
 from pyspace.tables.rows import RowChangeError, add_row, delete_rows, update_row
-from tests.tables.helpers import make_owner, make_widget_with_table
+from tests.tables.helpers import make_widget_with_table
 
 
 @pytest.fixture
-def table_id(app):
-    widget_id = make_widget_with_table(app, make_owner(app))
+def table_id(app, make_user):
+    widget_id = make_widget_with_table(app, make_user())
     with app.app_context():
         return schema.table_named(widget_id, "readings").id
 

@@ -8,7 +8,6 @@ from pyspace.extensions import db
 from pyspace.models import DataLink
 from tests.tables.helpers import (
     TABLE_LIMITS,
-    make_owner,
     make_widget_with_table,
     make_widget_with_tables,
 )
@@ -21,8 +20,8 @@ def limits(app_config):
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture

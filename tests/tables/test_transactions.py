@@ -13,7 +13,7 @@ from pyspace.models import DataRow
 from pyspace.sandbox.services import RunContext
 from pyspace.tables import schema, transactions
 from pyspace.tables.rows import add_row, add_rows
-from tests.tables.helpers import TABLE_LIMITS, make_owner, make_widget_with_tables, run_code
+from tests.tables.helpers import TABLE_LIMITS, make_widget_with_tables, run_code
 from tests.tables.test_api import HEADER, printed
 
 COUNTER = """
@@ -34,8 +34,8 @@ def limits(app_config):
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture
@@ -58,8 +58,10 @@ def _count(app, widget_id):
         return sorted((v["name"], v["count"]) for v in values.values())
 
 
-def test_two_runs_incrementing_one_counter_in_transactions_end_at_exactly_200(app, widget):
-    other = make_owner(app, "other")
+def test_two_runs_incrementing_one_counter_in_transactions_end_at_exactly_200(
+    app, widget, make_user
+):
+    other = make_user("other")
     results = {}
 
     def go(actor):

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import Run, Schedule, User, Widget, utcnow
+from pyspace.models import Run, Schedule, Widget, utcnow
 from pyspace.runs import history
 from pyspace.runs.execution import launch_task
 from pyspace.tasks import schedules
@@ -37,16 +37,19 @@ def app_config(app_config):
     return {**app_config, **TASK_CONFIG, "TASK_WALL_SECONDS": 40.0, "RUN_PER_USER_CONCURRENT": 10}
 
 
-def _account_widget(app, username: str) -> str:
-    with app.app_context():
-        owner = User(username=username)
-        owner.set_password("correct horse battery")
-        db.session.add(owner)
-        db.session.flush()
-        widget = Widget(owner_id=owner.id, title="Napper", server_code=NAP_CODE)
-        db.session.add(widget)
-        db.session.commit()
-        return widget.id
+@pytest.fixture
+def account_widget(app, make_user):
+    """Makes an account named `username` with a widget of `nap`; returns the widget's id."""
+
+    def make(username: str) -> str:
+        owner_id = make_user(username)
+        with app.app_context():
+            widget = Widget(owner_id=owner_id, title="Napper", server_code=NAP_CODE)
+            db.session.add(widget)
+            db.session.commit()
+            return widget.id
+
+    return make
 
 
 def _schedules_due_now(app, widget_id: str, count: int) -> None:
@@ -64,8 +67,8 @@ def _schedules_due_now(app, widget_id: str, count: int) -> None:
         db.session.commit()
 
 
-def test_an_occurrence_finding_the_task_cap_full_is_skipped_with_the_reason(app):
-    widget_id = _account_widget(app, "ann")
+def test_an_occurrence_finding_the_task_cap_full_is_skipped_with_the_reason(app, account_widget):
+    widget_id = account_widget("ann")
     _schedules_due_now(app, widget_id, 3)
     with app.app_context():
         made = schedules.fire_due()
@@ -76,8 +79,8 @@ def test_an_occurrence_finding_the_task_cap_full_is_skipped_with_the_reason(app)
         assert history.active_task_count(db.session.get(Widget, widget_id).owner_id) == 2
 
 
-def test_launched_tasks_fill_the_cap_that_scheduled_ones_then_find_full(app):
-    widget_id = _account_widget(app, "ann")
+def test_launched_tasks_fill_the_cap_that_scheduled_ones_then_find_full(app, account_widget):
+    widget_id = account_widget("ann")
     with app.app_context():
         for _ in range(2):
             launch_task(widget_id, "nap", [1], {}, None)
@@ -87,10 +90,12 @@ def test_launched_tasks_fill_the_cap_that_scheduled_ones_then_find_full(app):
         assert run.status == "skipped" and run.finished_at is not None
 
 
-def test_while_one_accounts_schedules_fill_its_cap_another_accounts_task_starts_promptly(app):
-    hog = _account_widget(app, "hog")
+def test_while_one_accounts_schedules_fill_its_cap_another_accounts_task_starts_promptly(
+    app, account_widget
+):
+    hog = account_widget("hog")
     _schedules_due_now(app, hog, 6)
-    other = _account_widget(app, "other")
+    other = account_widget("other")
     with app.app_context():
         schedules.fire_due()
     # Three workers, two of them taken by the hog's scheduled naps (20 s each).
@@ -114,9 +119,11 @@ def test_while_one_accounts_schedules_fill_its_cap_another_accounts_task_starts_
     assert statuses.count("killed") == 2
 
 
-def test_a_flood_of_one_accounts_tasks_delays_anothers_start_by_at_most_one_slot(app):
+def test_a_flood_of_one_accounts_tasks_delays_anothers_start_by_at_most_one_slot(
+    app, account_widget
+):
     app.config["TASKS_PER_USER"] = 100
-    flooder, other = _account_widget(app, "flooder"), _account_widget(app, "other")
+    flooder, other = account_widget("flooder"), account_widget("other")
     with app.app_context():
         flood = [launch_task(flooder, "nap", [0.5], {}, None).id for _ in range(6)]
     with consumer(app, threads=1):
@@ -132,9 +139,9 @@ def test_a_flood_of_one_accounts_tasks_delays_anothers_start_by_at_most_one_slot
     assert [r.id for r in started_before] == flood[:1]
 
 
-def test_the_fair_claim_goes_round_robin_across_accounts(app):
+def test_the_fair_claim_goes_round_robin_across_accounts(app, account_widget):
     app.config["TASKS_PER_USER"] = 100
-    ann, ben, cat = (_account_widget(app, name) for name in ("ann", "ben", "cat"))
+    ann, ben, cat = (account_widget(name) for name in ("ann", "ben", "cat"))
     with app.app_context():
         owner_of = {}
         for widget_id, count in ((ann, 3), (ben, 2), (cat, 1)):
@@ -150,9 +157,9 @@ def test_the_fair_claim_goes_round_robin_across_accounts(app):
     assert order == [ann, ben, cat, ann, ben, ann]
 
 
-def test_the_fair_claim_prefers_the_account_with_fewer_runs_running(app):
+def test_the_fair_claim_prefers_the_account_with_fewer_runs_running(app, account_widget):
     app.config["TASKS_PER_USER"] = 100
-    busy, idle = _account_widget(app, "busy"), _account_widget(app, "idle")
+    busy, idle = account_widget("busy"), account_widget("idle")
     with app.app_context():
         history.new_run(busy, "task", None, task_name="nap")
         assert history.claim_next_run() is not None  # the busy account's first: running
@@ -161,9 +168,9 @@ def test_the_fair_claim_prefers_the_account_with_fewer_runs_running(app):
         assert history.claim_next_run() == waiting
 
 
-def test_a_widget_has_at_most_schedules_per_widget(app):
+def test_a_widget_has_at_most_schedules_per_widget(app, account_widget):
     app.config["SCHEDULES_PER_WIDGET"] = 2
-    widget_id = _account_widget(app, "ann")
+    widget_id = account_widget("ann")
     with app.app_context():
         widget = db.session.get(Widget, widget_id)
         for _ in range(2):
@@ -172,9 +179,9 @@ def test_a_widget_has_at_most_schedules_per_widget(app):
             schedules.create_schedule(widget, "nap", Interval("hour", n=1))
 
 
-def test_an_account_has_at_most_schedules_per_user_across_its_widgets(app):
+def test_an_account_has_at_most_schedules_per_user_across_its_widgets(app, account_widget):
     app.config["SCHEDULES_PER_USER"] = 3
-    first = _account_widget(app, "ann")
+    first = account_widget("ann")
     with app.app_context():
         widget = db.session.get(Widget, first)
         second = Widget(owner_id=widget.owner_id, title="Second", server_code=NAP_CODE)

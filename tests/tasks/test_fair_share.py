@@ -1,12 +1,13 @@
-"""Tasks (background and scheduled) take their widget owner's fair share of the
-sandboxes, under a key of their own: schedules of different owners firing together never refuse
-each other (a schedule has no actor: they once all shared one share of 2), and a task never fails
-because its owner is pressing Run meanwhile."""
+"""Tasks (background and scheduled) take their widget owner's fair share of the sandboxes,
+under a key of their own: schedules of different owners firing together never refuse each
+other (a schedule has no actor: counted like an anonymous run, every owner's schedules would
+take one address's share of 2), and a task never fails because its owner is pressing Run
+meanwhile."""
 
 import pytest
 
 from pyspace.extensions import db
-from pyspace.models import Schedule, User, Widget
+from pyspace.models import Schedule, Widget
 from pyspace.tasks import schedules
 from pyspace.tasks.schedules import Interval
 
@@ -29,21 +30,18 @@ def app_config(app_config):
     return {**app_config, **TASK_CONFIG, "RUN_PER_USER_CONCURRENT": 2}
 
 
-def _scheduled_widget(app, username: str) -> str:
+def _scheduled_widget(app, owner_id: int) -> str:
+    """A widget of `owner_id` whose `slow` task is scheduled every 5 minutes; its id."""
     with app.app_context():
-        owner = User(username=username)
-        owner.set_password("correct horse battery")
-        db.session.add(owner)
-        db.session.flush()
-        widget = Widget(owner_id=owner.id, title="Slow", server_code=SLOW_TASK)
+        widget = Widget(owner_id=owner_id, title="Slow", server_code=SLOW_TASK)
         db.session.add(widget)
         db.session.flush()
         schedules.create_schedule(widget, "slow", Interval(every="minute", n=5))
         return widget.id
 
 
-def test_schedules_of_three_owners_due_together_all_run(app):
-    widget_ids = [_scheduled_widget(app, name) for name in ("ann", "ben", "cat")]
+def test_schedules_of_three_owners_due_together_all_run(app, make_user):
+    widget_ids = [_scheduled_widget(app, make_user(name)) for name in ("ann", "ben", "cat")]
     with app.app_context():
         due = min(db.session.scalars(db.select(Schedule.next_run_at)).all())
         assert len(schedules.fire_due(now=due)) == 3

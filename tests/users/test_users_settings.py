@@ -1,7 +1,8 @@
 """The Data panel's Users settings beyond sign-up: "require e-mail confirmation" (log-ins of
 accounts whose address isn't confirmed are refused with EmailNotConfirmed) and "visitors who
 never logged in may call functions" (off: anonymous calls are refused as require_user=True
-refuses them). Owner only, and off/on by default so widgets behave as before."""
+refuses them). Owner only; by default confirmation is not required and visitors may call, so
+a widget whose owner never changes them lets every enabled account log in and anyone call."""
 
 import json
 import re
@@ -26,16 +27,6 @@ def switch(client, widget_id: str, setting: str, on: bool):
     )
 
 
-def make_account(app, username: str, email: str, confirmed: bool) -> int:
-    with app.app_context():
-        user = User(username=username, email=email)
-        user.set_password(PASSWORD)
-        user.email_confirmed_at = utcnow() if confirmed else None
-        db.session.add(user)
-        db.session.commit()
-        return user.id
-
-
 def ask(app, widget_id: str, op: str, actor_id=None, session="s1", **payload) -> dict:
     with app.app_context():
         run = RunContext(widget_id=widget_id, actor_id=actor_id, session_id=session)
@@ -46,7 +37,7 @@ def login(app, widget_id: str, email: str) -> dict:
     return ask(app, widget_id, "users_login_with_email", email=email, password=PASSWORD)
 
 
-def test_settings_default_to_todays_behaviour(app, alice):
+def test_settings_default_to_no_confirmation_and_anonymous_calls_allowed(app, alice):
     widget_id = alice.create_widget("Shop")
     with app.app_context():
         widget = db.session.get(Widget, widget_id)
@@ -63,10 +54,10 @@ def test_only_the_owner_changes_the_users_settings(app, alice, bob):
         assert (widget.users_require_confirmed, widget.users_anonymous_calls) == (False, True)
 
 
-def test_unconfirmed_address_cannot_log_in_once_confirmation_is_required(app, alice):
+def test_unconfirmed_address_cannot_log_in_once_confirmation_is_required(app, alice, make_user):
     widget_id = alice.create_widget("Shop")
-    make_account(app, "ann", "ann@example.org", confirmed=False)
-    make_account(app, "cat", "cat@example.org", confirmed=True)
+    make_user("ann", email="ann@example.org", email_confirmed_at=None)
+    make_user("cat", email="cat@example.org", email_confirmed_at=utcnow())
     assert login(app, widget_id, "ann@example.org")["ok"] is True
     response = switch(alice, widget_id, "users-confirmed", True)
     assert response.status_code == 200
@@ -81,9 +72,11 @@ def test_unconfirmed_address_cannot_log_in_once_confirmation_is_required(app, al
     assert wrong["error"] == "AuthenticationFailed"
 
 
-def test_unconfirmed_site_account_is_no_user_of_a_widget_requiring_confirmation(app, alice):
+def test_unconfirmed_site_account_is_no_user_of_a_widget_requiring_confirmation(
+    app, alice, make_user
+):
     widget_id = alice.create_widget("Shop")
-    ann = make_account(app, "ann", "ann@example.org", confirmed=False)
+    ann = make_user("ann", email="ann@example.org", email_confirmed_at=None)
     assert ask(app, widget_id, "get_user", ann, session="")["user"]["values"]["username"] == "ann"
     switch(alice, widget_id, "users-confirmed", True)
     assert ask(app, widget_id, "get_user", ann, session="")["user"] is None
@@ -93,9 +86,9 @@ def test_unconfirmed_site_account_is_no_user_of_a_widget_requiring_confirmation(
     assert ask(app, widget_id, "get_user", ann, session="")["user"]["values"]["username"] == "ann"
 
 
-def test_force_login_works_for_an_unconfirmed_account_as_in_anvil(app, alice):
+def test_force_login_works_for_an_unconfirmed_account_as_in_anvil(app, alice, make_user):
     widget_id = alice.create_widget("Shop")
-    ann = make_account(app, "ann", "ann@example.org", confirmed=False)
+    ann = make_user("ann", email="ann@example.org", email_confirmed_at=None)
     row = ask(app, widget_id, "get_user", ann, session="")["user"]
     switch(alice, widget_id, "users-confirmed", True)
     answer = ask(app, widget_id, "users_force_login", table=row["table"], id=row["id"])
@@ -187,9 +180,9 @@ def test_a_visitor_logged_in_by_widget_code_may_still_call(app, alice, fake_runn
 # --- The confirmed_email column -------------------------------------------------------------
 
 
-def test_confirmed_email_column_follows_the_account(app, alice):
+def test_confirmed_email_column_follows_the_account(app, alice, make_user):
     widget_id = alice.create_widget("Shop")
-    ann = make_account(app, "ann", "ann@example.org", confirmed=False)
+    ann = make_user("ann", email="ann@example.org", email_confirmed_at=None)
     row = ask(app, widget_id, "get_user", ann, session="")["user"]
     assert row["values"]["confirmed_email"] is False
     with app.app_context():
@@ -204,9 +197,9 @@ def test_confirmed_email_column_follows_the_account(app, alice):
     assert row["values"]["confirmed_email"] is False
 
 
-def test_a_users_table_made_before_confirmed_email_gains_it(app, alice):
+def test_a_users_table_made_before_confirmed_email_gains_it(app, alice, make_user):
     widget_id = alice.create_widget("Shop")
-    ann = make_account(app, "ann", "ann@example.org", confirmed=True)
+    ann = make_user("ann", email="ann@example.org", email_confirmed_at=utcnow())
     ask(app, widget_id, "get_user", ann, session="")
     with app.app_context():
         table = db.session.scalar(

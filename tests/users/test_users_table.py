@@ -13,22 +13,17 @@ from pyspace.sandbox.services import RunContext
 from pyspace.tables import schema
 from pyspace.tables.channel import SERVICES as TABLES
 from pyspace.tables.users import users_table
-from tests.tables.helpers import make_owner, make_widget_with_tables
+from tests.tables.helpers import make_widget_with_tables
 
 
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture
-def visitor(app):
-    with app.app_context():
-        user = User(username="ann", email="ann@example.org")
-        user.set_password("correct horse battery")
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+def visitor(make_user):
+    return make_user("ann", email="ann@example.org")
 
 
 @pytest.fixture

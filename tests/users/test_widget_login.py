@@ -10,9 +10,8 @@ from pyspace.models import LoginThrottle, User
 from pyspace.sandbox.services import RunContext
 from pyspace.tables.channel import SERVICES as TABLES
 from pyspace.tables.transactions import MEMO_KEY as TRANSACTION
-from tests.tables.helpers import make_owner, make_widget_with_tables
-
-PASSWORD = "correct horse battery"
+from tests.conftest import PASSWORD
+from tests.tables.helpers import make_widget_with_tables
 
 
 @pytest.fixture(autouse=True)
@@ -20,18 +19,9 @@ def small_throttle(app_config):
     app_config.update(LOGIN_FREE_FAILURES=2, LOGIN_ACCOUNT_FREE_FAILURES=3)
 
 
-def make_account(app, username: str, email: str | None = None, disabled=False) -> int:
-    with app.app_context():
-        user = User(username=username, email=email, is_disabled=disabled)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        return user.id
-
-
 @pytest.fixture
-def owner(app):
-    return make_owner(app)
+def owner(make_user):
+    return make_user()
 
 
 @pytest.fixture
@@ -55,9 +45,9 @@ def row_id_of(app, widget: str, account: int) -> str:
 
 
 def test_force_login_lasts_for_the_run_and_the_sessions_later_calls_of_this_widget(
-    app, owner, widget
+    app, owner, widget, make_user
 ):
-    ann = make_account(app, "ann")
+    ann = make_user("ann")
     ann_row = row_id_of(app, widget, ann)
     other = make_widget_with_tables(app, owner, {"notes": [("text", "text")]}, title="Other")
     with app.app_context():
@@ -82,8 +72,8 @@ def test_logout_leaves_a_visitor_in_this_widget_only(app, owner, widget):
         assert who(RunContext(widget_id=widget, actor_id=owner, session_id="s2")) == "owner"
 
 
-def test_force_login_takes_only_rows_of_this_widgets_users_table(app, owner, widget):
-    ann = make_account(app, "ann")
+def test_force_login_takes_only_rows_of_this_widgets_users_table(app, owner, widget, make_user):
+    ann = make_user("ann")
     other = make_widget_with_tables(app, owner, {"notes": [("text", "text")]}, title="Other")
     foreign_row = row_id_of(app, other, ann)
     with app.app_context():
@@ -96,8 +86,8 @@ def test_force_login_takes_only_rows_of_this_widgets_users_table(app, owner, wid
         assert who(run) == "owner"
 
 
-def test_force_login_refuses_a_disabled_accounts_row(app, owner, widget):
-    ann = make_account(app, "ann")
+def test_force_login_refuses_a_disabled_accounts_row(app, owner, widget, make_user):
+    ann = make_user("ann")
     ann_row = row_id_of(app, widget, ann)
     with app.app_context():
         db.session.get(User, ann).is_disabled = True
@@ -107,8 +97,10 @@ def test_force_login_refuses_a_disabled_accounts_row(app, owner, widget):
         assert answer["error"] == "AccountIsNotEnabled"
 
 
-def test_login_with_email_logs_in_to_the_widget_with_the_sites_password(app, owner, widget):
-    make_account(app, "ann", "ann@example.org")
+def test_login_with_email_logs_in_to_the_widget_with_the_sites_password(
+    app, owner, widget, make_user
+):
+    make_user("ann", email="ann@example.org")
     with app.app_context():
         run = RunContext(widget_id=widget, actor_id=None, session_id="s1")
         answer = ask(run, "users_login_with_email", email="Ann@Example.org", password=PASSWORD)
@@ -117,8 +109,8 @@ def test_login_with_email_logs_in_to_the_widget_with_the_sites_password(app, own
 
 
 @pytest.mark.parametrize("email", ["ann@example.org", "nobody@example.org"])
-def test_wrong_passwords_are_throttled_like_the_log_in_page(app, widget, email):
-    make_account(app, "ann", "ann@example.org")
+def test_wrong_passwords_are_throttled_like_the_log_in_page(app, widget, email, make_user):
+    make_user("ann", email="ann@example.org")
     with app.app_context():
         run = RunContext(widget_id=widget, actor_id=None, session_id="s1")
         errors = [
@@ -136,16 +128,16 @@ def test_wrong_passwords_are_throttled_like_the_log_in_page(app, widget, email):
         assert counted is not None and counted.failures == 2
 
 
-def test_login_with_email_refuses_a_disabled_account(app, widget):
-    make_account(app, "ann", "ann@example.org", disabled=True)
+def test_login_with_email_refuses_a_disabled_account(app, widget, make_user):
+    make_user("ann", email="ann@example.org", is_disabled=True)
     with app.app_context():
         run = RunContext(widget_id=widget, actor_id=None)
         answer = ask(run, "users_login_with_email", email="ann@example.org", password=PASSWORD)
         assert answer["error"] == "AccountIsNotEnabled"
 
 
-def test_logging_in_is_refused_inside_a_data_table_transaction(app, widget):
-    make_account(app, "ann", "ann@example.org")
+def test_logging_in_is_refused_inside_a_data_table_transaction(app, widget, make_user):
+    make_user("ann", email="ann@example.org")
     with app.app_context():
         run = RunContext(widget_id=widget, actor_id=None)
         run.memo[TRANSACTION] = object()
