@@ -260,8 +260,13 @@ def _runtime_dir() -> str:
     folder's pasta helpers have lost their owner."""
     path = tempfile.mkdtemp(prefix=RUNTIME_DIR_PREFIX)
     os.chmod(path, 0o711)
-    lock = os.open(os.path.join(path, OWNER_LOCK), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    # Locked under another name, then renamed: another process's sweep (a web server and its
+    # queue consumer start together) never finds an owner.lock that isn't locked yet, which
+    # it would take for a dead owner's and remove the folder with it.
+    unlocked = os.path.join(path, OWNER_LOCK + ".new")
+    lock = os.open(unlocked, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
+    os.rename(unlocked, os.path.join(path, OWNER_LOCK))
     _held_locks.append(lock)
     atexit.register(_remove_runtime_dir, path, os.getpid())
     return path

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pyspace.sandbox import network
 from pyspace.sandbox.network import OWNER_LOCK, network_problem, sweep_leftover_helpers
 from tests.sandbox.helpers import SMALL_LIMITS
 
@@ -117,6 +118,27 @@ def _gone(process: subprocess.Popen, timeout: float = 5.0) -> bool:
         return True
     except subprocess.TimeoutExpired:
         return False
+
+
+def test_a_sweep_while_another_process_makes_its_folder_leaves_the_folder(tmp_path, monkeypatch):
+    # A web server and its queue consumer start together, each sweeping leftovers: a sweep that
+    # lands while the other is still taking its lock must not judge the folder abandoned.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_flock = fcntl.flock
+    swept = []
+
+    def flock_after_a_sweep(fd, operation):
+        if operation == fcntl.LOCK_EX and not swept:
+            swept.append(sweep_leftover_helpers(str(tmp_path)))
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(network.fcntl, "flock", flock_after_a_sweep)
+    folder = Path(network._runtime_dir.__wrapped__())
+    assert swept == [0]
+    assert folder.is_dir() and (folder / OWNER_LOCK).exists()
+    monkeypatch.setattr(network.fcntl, "flock", real_flock)
+    sweep_leftover_helpers(str(tmp_path))
+    assert folder.is_dir(), "its owner lives and holds the lock"
 
 
 def test_the_start_up_sweep_kills_helpers_of_dead_owners_and_only_those(tmp_path):
