@@ -8,16 +8,13 @@ from flask_login import current_user
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, respond, toast
 from ..models import MailMessage, Widget
+from ..security_headers import no_store
 from . import bp, owner_bp
 from .forms import AlertsForm
 from .sending import mail_view, outbox_for_site, outbox_for_widget
 
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Mail is its owner's alone: no shared cache or back button keeps it."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Mail is its owner's alone: no shared cache or back button keeps it.
+bp.after_request(no_store)
 
 
 def _smtp_configured() -> bool:

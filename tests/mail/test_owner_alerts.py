@@ -143,8 +143,9 @@ def test_without_a_mail_server_the_alert_waits_in_the_widgets_outbox(app, alice,
     widget_id, schedule_id = scheduled
     _give_alice_an_address(app)
     _fail(app, widget_id, schedule_id, times=3)
-    panel = alice.client.get(f"/widgets/{widget_id}/outbox").get_data(as_text=True)
-    assert "A scheduled task keeps failing in Feed reader" in panel
+    response = alice.client.get(f"/widgets/{widget_id}/outbox")
+    assert "A scheduled task keeps failing in Feed reader" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"  # the owner's mail, never cached
     with app.app_context():
         row = db.session.scalar(db.select(MailMessage))
         assert row.status == "outbox" and row.widget_id == widget_id and row.account_id is None
