@@ -235,7 +235,7 @@ def memory_ceiling(root: Path = CGROUP_ROOT, own_cgroups: str | None = None) -> 
         except OSError:
             return None
     paths = _own_paths(own_cgroups)
-    unified = root if (root / "cgroup.controllers").exists() else root / "unified"
+    unified = _unified_mount(root)
     candidates = []
     if "" in paths:
         candidates.append((unified, paths[""], "memory.max"))
@@ -269,7 +269,7 @@ def _limit(path: Path) -> int | None:
 
 
 def _detect_v2(root: Path, paths: dict[str, str]) -> CgroupManager | None:
-    unified = root if (root / "cgroup.controllers").exists() else root / "unified"
+    unified = _unified_mount(root)
     own = paths.get("")
     if own is None or not (unified / "cgroup.controllers").exists():
         return None
@@ -283,6 +283,12 @@ def _detect_v2(root: Path, paths: dict[str, str]) -> CgroupManager | None:
     parent.mkdir(exist_ok=True)
     _enable_controllers(parent, wanted, move_processes=False)
     return CgroupManager(2, {"unified": parent})
+
+
+def _unified_mount(root: Path) -> Path:
+    """Where the unified (v2) hierarchy is mounted: `root` itself on a v2-only system, else
+    `root/unified` beside the v1 controllers (a hybrid layout)."""
+    return root if (root / "cgroup.controllers").exists() else root / "unified"
 
 
 def _enable_controllers(directory: Path, controllers: Sequence[str], move_processes: bool) -> None:
