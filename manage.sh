@@ -94,21 +94,44 @@ serve() {
   export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${PYSPACE_INSTANCE_PATH:-$PWD/instance}/metrics}
   mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
+  start_sandbox_service
   log "Starting the queue consumer"
   "$VENV/bin/flask" --app app tasks consumer &
   consumer=$!
-  trap 'kill "$consumer" 2>/dev/null; wait "$consumer" 2>/dev/null' EXIT INT TERM
+  trap 'kill "$consumer" "$sandboxes" 2>/dev/null; wait "$consumer" "$sandboxes" 2>/dev/null' EXIT INT TERM
   log "py.space is running on http://127.0.0.1:5000 (Ctrl-C stops it)"
-  PYSPACE_RUN_POOL_WARM_ON_START=true "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
+  "$VENV/bin/gunicorn" -c python:pyspace.gunicorn_config app:app
 }
 
 worker() {
   python_env
   "$VENV/bin/python" -m pyspace.config
+  umask 077
+  mkdir -p instance
+  start_sandbox_service
+  trap 'kill "$sandboxes" 2>/dev/null; wait "$sandboxes" 2>/dev/null' EXIT INT TERM
   # A worker host needs the same DATABASE_URL, PYSPACE_SECRETS_KEY and PYSPACE_QUEUE_URL as the
   # web hosts; the web hosts run the migrations.
   log "py.space worker: executing queued runs (Ctrl-C stops it)"
-  exec "$VENV/bin/flask" --app app tasks consumer "$@"
+  "$VENV/bin/flask" --app app tasks consumer "$@"
+}
+
+# The machine's sandbox service (pyspace/sandbox/service.py): the one warm pool and the fair
+# queues, asked by every web worker and the consumer over a socket in the instance folder.
+start_sandbox_service() {
+  export PYSPACE_SANDBOX_SERVICE=${PYSPACE_SANDBOX_SERVICE:-${PYSPACE_INSTANCE_PATH:-$PWD/instance}/sandbox.sock}
+  log "Starting the sandbox service"
+  rm -f "$PYSPACE_SANDBOX_SERVICE"  # a socket left by a service that was killed
+  "$VENV/bin/flask" --app app sandbox serve &
+  sandboxes=$!
+  local waited=0
+  until [[ -S $PYSPACE_SANDBOX_SERVICE ]]; do
+    if ! kill -0 "$sandboxes" 2>/dev/null || ((waited++ > 600)); then
+      echo "The sandbox service did not start (its messages are above)." >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
 }
 
 # Backups are read by the site's user only: they hold password hashes and encrypted secrets.
@@ -135,7 +158,7 @@ install_service() {
   log "Writing the systemd units"
   "$VENV/bin/flask" --app app site service-units --user "$user" --instance "$instance"
   systemctl daemon-reload
-  systemctl enable --now pyspace-web.service pyspace-worker.service
+  systemctl enable --now pyspace-sandbox.service pyspace-web.service pyspace-worker.service
   log "py.space runs as $user on ${PYSPACE_BIND:-127.0.0.1:5000}; settings go in /etc/pyspace.env"
   cat <<'HINT'
 Put a TLS proxy in front and set PYSPACE_SESSION_COOKIE_SECURE=true and PYSPACE_TRUSTED_PROXIES=1

@@ -417,7 +417,13 @@ class _ServedHello:
         self.process = subprocess.Popen(
             [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "bench.baseline_apps:hello"],
             cwd=PROJECT,
-            env={"PYSPACE_BIND": f"127.0.0.1:{self.port}", "PATH": "/usr/bin:/bin"},
+            env={
+                "PYSPACE_BIND": f"127.0.0.1:{self.port}",
+                # The site's worker count, which follows its sandbox service (the hello never
+                # connects to it).
+                "PYSPACE_SANDBOX_SERVICE": "/nonexistent/sandbox.sock",
+                "PATH": "/usr/bin:/bin",
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,7 +1,7 @@
 """The site as `./manage.sh serve` starts it, on a loopback port, and people using it over HTTP.
 
-`served_site()` runs gunicorn with the same settings file as `./manage.sh serve`
-(`pyspace/gunicorn_config.py`) and the same environment (warm pool filled at start-up), on a
+`served_site()` runs the sandbox service, gunicorn (with the same settings file as `./manage.sh
+serve`, `pyspace/gunicorn_config.py`) and the queue consumer in the same environment, on a
 throw-away database. `Visitor` is one person's browser: its own cookies, the CSRF token from
 the page, real HTTP requests over loopback.
 """
@@ -74,7 +74,6 @@ def site_environment(config: dict) -> dict:
         "PYSPACE_SECRET_KEY": config["SECRET_KEY"],
         "PYSPACE_SECRETS_KEY": config["SECRETS_KEY"],
         "PYSPACE_INSTANCE_PATH": config["INSTANCE_PATH"],
-        "PYSPACE_RUN_POOL_WARM_ON_START": "true",
         # `./manage.sh serve` counts the metrics of the web server and the consumer in files.
         "PROMETHEUS_MULTIPROC_DIR": os.path.join(config["INSTANCE_PATH"], "metrics"),
     }
@@ -82,49 +81,60 @@ def site_environment(config: dict) -> dict:
 
 @contextlib.contextmanager
 def served_site(config: dict, processes: list | None = None, **settings: str) -> Iterator[str]:
-    """Serve the site as `./manage.sh serve` does (gunicorn, and beside it the queue consumer
-    `flask tasks consumer`, same environment); yields its base URL once both warm pools are
-    full (as on a server that has been up a while). `settings` are extra `PYSPACE_<NAME>` values
-    (e.g. RUN_WALL_SECONDS for long runs); `processes`, when given, receives the server's and
-    the consumer's processes (to measure their memory)."""
+    """Serve the site as `./manage.sh serve` does (the sandbox service `flask sandbox serve`,
+    gunicorn, and the queue consumer `flask tasks consumer`, same environment); yields its base
+    URL once the warm pool is full (as on a server that has been up a while). `settings` are
+    extra `PYSPACE_<NAME>` values (e.g. RUN_WALL_SECONDS for long runs); `processes`, when
+    given, receives the server's, the consumer's and the service's processes (to measure their
+    memory)."""
     port = free_port()
     env = site_environment(config)
     env.update({f"PYSPACE_{name}": value for name, value in settings.items()})
     env["PYSPACE_BIND"] = f"127.0.0.1:{port}"
+    env.setdefault("PYSPACE_SANDBOX_SERVICE", os.path.join(config["INSTANCE_PATH"], "sandbox.sock"))
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     with (
         tempfile.TemporaryFile("w+", encoding="utf-8") as log,
-        tempfile.TemporaryFile("w+", encoding="utf-8") as consumer_log,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as service_log,
     ):
-        consumer = subprocess.Popen(
-            [str(FLASK), "--app", "app", "tasks", "consumer"],
-            cwd=PROJECT,
-            # As `./manage.sh serve`: the setting is the web server's (a consumer always fills
-            # its own pool when it starts).
-            env={k: v for k, v in env.items() if k != "PYSPACE_RUN_POOL_WARM_ON_START"},
-            stdout=subprocess.DEVNULL,
-            stderr=consumer_log,
-        )
-        process = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
+        service = subprocess.Popen(
+            [str(FLASK), "--app", "app", "sandbox", "serve"],
             cwd=PROJECT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=log,
+            stderr=service_log,
         )
-        if processes is not None:
-            processes += [process, consumer]
+        started = [service]
         try:
+            wait_for_log_line(service_log, "sandbox service listening", service)
+            started.append(
+                subprocess.Popen(
+                    [str(FLASK), "--app", "app", "tasks", "consumer"],
+                    cwd=PROJECT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            process = subprocess.Popen(
+                [str(GUNICORN), "-c", "python:pyspace.gunicorn_config", "app:app"],
+                cwd=PROJECT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            started.insert(0, process)
+            if processes is not None:
+                processes += started
             wait_until_listening(port, process)
             if env.get("PYSPACE_RUN_POOL_SIZE", "").strip() != "0":
                 # The default pool is sized to the machine (32 sandboxes with 1 GB free): on a
                 # busy 2-core machine filling it takes minutes.
-                wait_for_log_line(log, POOL_FULL, process, timeout=900)
-                wait_for_log_line(consumer_log, POOL_FULL, consumer, timeout=900)
+                wait_for_log_line(service_log, POOL_FULL, service, timeout=900)
             yield f"http://127.0.0.1:{port}"
         finally:
-            stop(process)
-            stop(consumer)
+            for started_process in started:
+                stop(started_process)
 
 
 def tree_pss_mb(roots: list[int]) -> float:

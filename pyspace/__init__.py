@@ -8,7 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, the environment, then `test_config`."""
-    from . import config
+    # Importing rate_limit_storage registers its pyspace+sqlite:// scheme with `limits`, which
+    # limiter.init_app (in _init_extensions) looks RATELIMIT_STORAGE_URI up in.
+    from . import config, rate_limit_storage
 
     # The instance path is given to Flask itself so that instance/config.py is read from it too.
     app = Flask(
@@ -29,6 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         config.check_types(test_config, "the test config")
         app.config.from_mapping(test_config)
+    # Resolved after every layer, so an empty value from the environment or instance/config.py
+    # means the default too: the counters' file that every process on this machine shares.
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = rate_limit_storage.default_storage_uri(
+            app.instance_path
+        )
     # The remember-me cookie logs a browser in for a month: HTTPS-only when the session cookie is.
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):

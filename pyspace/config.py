@@ -152,6 +152,13 @@ SETTINGS: tuple[Setting, ...] = (
         "REMEMBER_COOKIE_DURATION", int, 60 * 60 * 24 * 30, "seconds a 'remember me' log-in lasts"
     ),
     Setting(
+        "WEB_WORKERS",
+        int,
+        None,
+        "web server processes `./manage.sh serve` runs (with a sandbox service; without one: 1)",
+        shown_default="one per CPU core",
+    ),
+    Setting(
         "TRUSTED_PROXIES",
         int,
         0,
@@ -160,9 +167,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RATELIMIT_STORAGE_URI",
         str,
-        "memory://",
-        "where rate-limit counters live (redis://… when several processes serve the site)",
+        "",
+        "where rate-limit counters live: empty for instance/ratelimits.sqlite, shared by every "
+        "process on this machine; redis://… for many machines; memory:// for one process only",
         secret=True,
+        shown_default="instance/ratelimits.sqlite",
     ),
     Setting("RATELIMIT_ENABLED", bool, True, "rate limits on (turn off only for benchmarks)"),
     Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),
@@ -197,17 +206,23 @@ SETTINGS: tuple[Setting, ...] = (
         "RUN_POOL_SIZE",
         int,
         None,
-        "warm sandboxes kept ready per web process (0: none); a queue consumer keeps at most "
-        "4 per worker, filled when it starts",
+        "warm sandboxes kept ready by the sandbox service (or, without one, per web process; a "
+        "queue consumer then keeps at most 4 per worker) (0: none)",
         shown_default="1/16 of memory (or of a lower cgroup limit) at 50 MB each, 2 to 32",
     ),
     Setting(
         "RUN_POOL_WARM_ON_START",
         bool,
         False,
-        "fill the pool at start-up, not at the first Run (`./manage.sh serve` sets it)",
+        "without a sandbox service: fill the web process's pool at start-up, not at the first "
+        "Run (the service and a queue consumer always fill theirs at start-up)",
     ),
-    Setting("RUN_MAX_CONCURRENT", int, 4, "runs at once per web process"),
+    Setting(
+        "RUN_MAX_CONCURRENT",
+        int,
+        4,
+        "runs at once from the web processes (and as many from the queue consumer)",
+    ),
     Setting(
         "RUN_ANONYMOUS_RATE_LIMIT",
         str,
@@ -232,7 +247,7 @@ SETTINGS: tuple[Setting, ...] = (
         "RUN_QUEUE_LENGTH",
         int,
         32,
-        "runs that may wait for a slot per web process; more get a 503",
+        "runs that may wait for a slot (web processes, and the consumer); more get a 503",
     ),
     Setting(
         "RUN_QUEUE_SECONDS",
@@ -252,6 +267,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "packages widget code can import",
         shown_default=".sandbox/site-packages",
+    ),
+    Setting(
+        "SANDBOX_SERVICE",
+        str,
+        "",
+        "Unix socket of this machine's sandbox service, which keeps the warm pool and the fair "
+        "queue for every web and consumer process (`./manage.sh serve` and `worker` start one "
+        "at instance/sandbox.sock); empty: each process keeps its own",
     ),
     Setting(
         "ALLOW_UNSANDBOXED_RUNS",

@@ -26,5 +26,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 # Limits are declared on the views that make the server work for anonymous users;
-# storage defaults to memory (one process) and is configurable via RATELIMIT_STORAGE_URI.
+# counters live where RATELIMIT_STORAGE_URI says: by default a SQLite file in the instance folder
+# that every process on the machine shares (pyspace/rate_limit_storage.py).
 limiter = Limiter(key_func=get_remote_address)

@@ -1,18 +1,30 @@
 """gunicorn's settings for `./manage.sh serve`, and for the benchmarks that measure that server.
 
-One gthread worker: the warm pool of sandboxes, the rate-limit counters (memory:// storage) and
-the runner's fair queue live in the worker process, so one process keeps them whole. It gets a
-thread for every run that may be in flight (running or queued) plus threads that only ever
-serve pages: page loads never wait behind runs.
+gthread workers, one per CPU core (WEB_WORKERS), when the machine's sandbox service keeps the
+warm pool and the fair queues (SANDBOX_SERVICE, which `./manage.sh serve` sets) and the
+rate-limit counters live where every worker sees them (RATELIMIT_STORAGE_URI). Without a
+service one worker: its pool and its fair queue must be the only ones. Each worker gets a thread
+for every run that may be in flight (running or queued) plus threads that only ever serve
+pages: page loads never wait behind runs.
 """
 
 import os
 
+from pyspace.config import config_from_environment
 from pyspace.log_format import gunicorn_logconfig, wants_json
 from pyspace.sandbox.fairness import request_threads_from_environment
 
+
+def web_workers() -> int:
+    """WEB_WORKERS, by default one per core; 1 where no sandbox service is set."""
+    config = config_from_environment()
+    if not config.get("SANDBOX_SERVICE"):
+        return 1
+    return max(1, int(config.get("WEB_WORKERS") or os.cpu_count() or 1))
+
+
 bind = os.environ.get("PYSPACE_BIND", "127.0.0.1:5000")
-workers = 1
+workers = web_workers()
 worker_class = "gthread"
 threads = request_threads_from_environment()
 accesslog = "-"

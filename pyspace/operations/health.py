@@ -1,6 +1,7 @@
 """What `/healthz` checks: the database answers, sandboxes can start, the queue consumer is
 alive and the disk has room. Every check reads; none writes to the database or starts a sandbox
-of its own (the sandbox check uses the runner's known state, found once per process)."""
+of its own (the sandbox check asks the runner's known state: found once per process, or asked of
+the machine's sandbox service)."""
 
 import shutil
 from dataclasses import dataclass
@@ -31,12 +32,12 @@ def check_database() -> Check:
 
 
 def check_sandbox(app: Flask) -> Check:
-    runner = runner_for(app)
-    if runner.sandboxed:
+    state = runner_for(app).state()
+    if state.sandboxed:
         return Check(True, "sandboxes start")
-    if runner.usable:
-        return Check(True, "UNSANDBOXED runs allowed: " + str(runner.problem))
-    return Check(False, f"sandboxes can't start: {runner.problem}")
+    if state.usable:
+        return Check(True, "UNSANDBOXED runs allowed: " + str(state.problem))
+    return Check(False, f"sandboxes can't start: {state.problem}")
 
 
 def check_consumer(app: Flask) -> Check:

@@ -191,17 +191,19 @@ def active_extraction_blocks() -> int:
 
 
 def warm_pool_idle(app: Flask) -> int | None:
-    """Ready sandboxes in this process's warm pool; None when this process has no runner yet
-    (looking never starts one)."""
+    """Ready sandboxes in the warm pool this process's runs use (its own, or the sandbox
+    service's); None when this process has no runner or pool yet (looking never starts one)."""
     runner = app.extensions.get("runner")
-    pool = getattr(runner, "pool", None)
-    return pool.idle_count() if pool is not None else None
+    if runner is None:
+        return None
+    state = runner.state()
+    return state.idle if state.pool_size else None
 
 
 def warm_pool_size(app: Flask) -> int:
-    """How many ready sandboxes this process's warm pool keeps (0: no pool, or no runner yet)."""
-    pool = getattr(app.extensions.get("runner"), "pool", None)
-    return int(getattr(pool, "size", 0)) if pool is not None else 0
+    """How many ready sandboxes that warm pool keeps (0: no pool, or no runner yet)."""
+    runner = app.extensions.get("runner")
+    return runner.state().pool_size if runner is not None else 0
 
 
 def disk_free_bytes(app: Flask) -> int:

@@ -3,7 +3,7 @@ history (`execution.py`, `history.py`), and the queue that carries run ids (`que
 
 from flask import Blueprint, Flask
 
-from ..sandbox.check import sandbox_cli
+from ..sandbox.cli import sandbox_cli
 
 bp = Blueprint("runs", __name__)
 
@@ -11,8 +11,8 @@ from . import routes  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Plug the Run button's route, `flask sandbox check`, and the filter the history shows
-    stored fields with, into the app."""
+    """Plug the Run button's route, `flask sandbox check` and `serve`, and the filter the
+    history shows stored fields with, into the app."""
     from .history import shown_field
 
     app.register_blueprint(bp)

@@ -24,11 +24,12 @@ rlimits between it and the server).
 """
 
 import atexit
+import contextlib
 import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from flask import Flask, current_app, has_request_context, request
 from flask_limiter.util import get_remote_address
@@ -36,7 +37,7 @@ from flask_limiter.util import get_remote_address
 from ..counters import SANDBOX_STARTS, SANDBOXES_TAKEN
 from .bwrap import Sandbox, bubblewrap_problem, start_sandbox
 from .exchange import execute
-from .fairness import FairQueue, RunRefusedError
+from .fairness import FairQueue, RunRefusedError, SandboxUnavailableError
 from .host import HostProblemError, SandboxHost, host_for
 from .install import InstallError, shared_files
 from .network import network_problem, sweep_leftover_helpers
@@ -61,15 +62,106 @@ START_ATTEMPTS = 3
 _creating = threading.Lock()
 
 
-class Runner:
-    """One app's runner: its settings, its warm pool and its cap on concurrent runs."""
+@dataclasses.dataclass(frozen=True)
+class RunnerState:
+    """What /healthz and the status page say about where runs go."""
 
-    def __init__(
-        self, settings: RunnerSettings, services: ChannelServices, sweep_leftovers: bool = False
-    ):
+    sandboxed: bool
+    usable: bool
+    problem: str | None
+    # Ready sandboxes in the warm pool, and how many it keeps (0: no pool).
+    idle: int
+    pool_size: int
+
+
+class Runner:
+    """Runs widget code in sandboxes leased from `_lease` (this process's own, `LocalRunner`, or
+    the machine's sandbox service, `service.ServiceRunner`), answering the code's requests here."""
+
+    def __init__(self, settings: RunnerSettings, services: ChannelServices, role: str = "web"):
         self.settings = settings
         # Every area has registered its services by the time the first run starts.
         self.services = services
+        # Whose fair queue runs wait in: the web processes' ("web") or the consumer's.
+        self.role = role
+
+    def state(self) -> RunnerState:
+        raise NotImplementedError
+
+    def _lease(
+        self, key: str, wall_seconds: float
+    ) -> contextlib.AbstractContextManager[tuple[Sandbox, bool]]:
+        """A slot in the fair queue for `key` and a never-used sandbox for the block (a run of
+        at most `wall_seconds`), and whether it came warm; raises RunRefusedError."""
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Stop what this runner started (its warm pool)."""
+
+    def run(
+        self,
+        widget_id: str,
+        code: str | list[tuple[str, str]],
+        actor_id: int | None,
+        call: dict | None = None,
+        share_key: str | None = None,
+        viewer_is_owner: bool = False,
+        *,
+        limits: Limits | None = None,
+        run_id: int | None = None,
+        on_start: Callable[[Sandbox], None] | None = None,
+    ) -> RunResult:
+        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result
+        (masked for the owner, `viewer_is_owner`; fields with a secret withheld for others).
+
+        `share_key` names whose fair share the run counts against (default: the account);
+        `limits` replaces the app's wall time and output limits for this run (background tasks
+        run longer); `run_id` is the run's history row, given to the channel services;
+        `on_start(sandbox)` is told the sandbox the code runs in (so a task can be killed)."""
+        limits = limits or self.settings.limits
+        context = RunContext(
+            widget_id=widget_id,
+            actor_id=actor_id,
+            viewer_is_owner=viewer_is_owner,
+            run_id=run_id,
+            session_id=(call or {}).get("session"),
+        )
+        job = {
+            **job_for(code, call),
+            "widget_id": widget_id,
+            "context": call_context(call, run_id),
+            **site_origins(widget_id),
+        }
+        try:
+            with self._lease(share_key or f"account:{actor_id}", limits.wall_seconds) as (
+                sandbox,
+                warm,
+            ):
+                SANDBOXES_TAKEN.labels("warm" if warm else "cold").inc()
+                if on_start is not None:
+                    on_start(sandbox)
+                result = execute(sandbox, job, limits, context, self.services)
+                result.warm = warm
+                return result
+        except RunRefusedError as refusal:
+            return failed(refusal.kind, str(refusal))
+        except OSError:
+            log.exception("could not start a sandbox")
+            return failed("SandboxError", "The sandbox could not be started. Please try again.")
+
+
+class LocalRunner(Runner):
+    """Sandboxes started by this process: its warm pool and its fair queues (the sandbox
+    service's runner, or every process's own where no service is configured)."""
+
+    def __init__(
+        self,
+        settings: RunnerSettings,
+        services: ChannelServices,
+        sweep_leftovers: bool = False,
+        role: str = "web",
+    ):
+        super().__init__(settings, services, role)
         self.host: SandboxHost | None = None
         try:
             self.host = host_for(settings)
@@ -87,9 +179,10 @@ class Runner:
         elif self.sandboxed and settings.limits.network and sweep_leftovers:
             sweep_leftover_helpers()
         self.settings = settings
-        self.queue = FairQueue(
-            settings.max_concurrent, settings.per_user_concurrent, settings.queue_length
-        )
+        # One fair queue per role: the consumer's tasks never take the slots Run presses need.
+        self._queues: dict[str, FairQueue] = {}
+        self._queues_lock = threading.Lock()
+        self.queue = self.queue_for(role)
         self.pool = None
         if self.usable and settings.pool_size > 0:
             self.pool = WarmPool(self.start_sandbox, settings.pool_size, settings.preload_modules)
@@ -97,6 +190,27 @@ class Runner:
     @property
     def usable(self) -> bool:
         return self.sandboxed or self.settings.allow_unsandboxed
+
+    def state(self) -> RunnerState:
+        pool = self.pool
+        return RunnerState(
+            sandboxed=self.sandboxed,
+            usable=self.usable,
+            problem=self.problem,
+            idle=pool.idle_count() if pool is not None else 0,
+            pool_size=pool.size if pool is not None else 0,
+        )
+
+    def queue_for(self, role: str) -> FairQueue:
+        """The fair queue runs of `role` wait in (made on first use)."""
+        with self._queues_lock:
+            queue = self._queues.get(role)
+            if queue is None:
+                settings = self.settings
+                queue = self._queues[role] = FairQueue(
+                    settings.max_concurrent, settings.per_user_concurrent, settings.queue_length
+                )
+            return queue
 
     def start_sandbox(self) -> Sandbox:
         """A fresh sandbox with this app's limits (cold: Python starts now)."""
@@ -149,74 +263,27 @@ class Runner:
         # The last start is handed over unchecked: if it died too, the run reports it.
         return sandbox, False
 
-    def run(
-        self,
-        widget_id: str,
-        code: str | list[tuple[str, str]],
-        actor_id: int | None,
-        call: dict | None = None,
-        share_key: str | None = None,
-        viewer_is_owner: bool = False,
-        *,
-        limits: Limits | None = None,
-        run_id: int | None = None,
-        on_start: Callable[[Sandbox], None] | None = None,
-    ) -> RunResult:
-        """Run `code` for `widget_id` in a sandbox of its own and return the redacted result
-        (masked for the owner, `viewer_is_owner`; fields with a secret withheld for others).
+    def _lease(
+        self, key: str, wall_seconds: float
+    ) -> contextlib.AbstractContextManager[tuple[Sandbox, bool]]:
+        return self.lease(self.role, key, self.settings.queue_seconds)
 
-        `share_key` names whose fair share the run counts against (default: the account);
-        `limits` replaces the app's wall time and output limits for this run (background tasks
-        run longer); `run_id` is the run's history row, given to the channel services;
-        `on_start(sandbox)` is told the sandbox the code runs in (so a task can be killed)."""
-        limits = limits or self.settings.limits
+    @contextlib.contextmanager
+    def lease(self, role: str, key: str, timeout: float) -> Iterator[tuple[Sandbox, bool]]:
+        """`_lease` for runs of `role` waiting at most `timeout` seconds (the sandbox service
+        leases for other processes through this)."""
         if not self.usable:
             log.error("refusing to run widget code: %s", self.problem)
-            return failed(
-                "SandboxUnavailable",
+            raise SandboxUnavailableError(
                 "This server can't run code safely right now. Ask the administrator to look at "
-                "the server's log (`./manage.sh serve` says what to fix).",
+                "the server's log (`./manage.sh serve` says what to fix)."
             )
-        try:
-            with self.queue.slot(share_key or f"account:{actor_id}", self.settings.queue_seconds):
-                context = RunContext(
-                    widget_id=widget_id,
-                    actor_id=actor_id,
-                    viewer_is_owner=viewer_is_owner,
-                    run_id=run_id,
-                    session_id=(call or {}).get("session"),
-                )
-                job = {
-                    **job_for(code, call),
-                    "widget_id": widget_id,
-                    "context": call_context(call, run_id),
-                    **site_origins(widget_id),
-                }
-                return self._run_in_slot(job, context, limits, on_start)
-        except RunRefusedError as refusal:
-            return failed(refusal.kind, str(refusal))
-
-    def _run_in_slot(
-        self,
-        job: dict,
-        context: RunContext,
-        limits: Limits,
-        on_start: Callable[[Sandbox], None] | None,
-    ) -> RunResult:
-        try:
-            sandbox, warm = self.take_sandbox()
-            SANDBOXES_TAKEN.labels("warm" if warm else "cold").inc()
-            if on_start is not None:
-                on_start(sandbox)
-            result = execute(sandbox, job, limits, context, self.services)
-            result.warm = warm
-            return result
-        except OSError:
-            log.exception("could not start a sandbox")
-            return failed("SandboxError", "The sandbox could not be started. Please try again.")
-        finally:
-            if self.pool is not None:
-                self.pool.run_finished()
+        with self.queue_for(role).slot(key, timeout):
+            try:
+                yield self.take_sandbox()
+            finally:
+                if self.pool is not None:
+                    self.pool.run_finished()
 
     def shutdown(self) -> None:
         """Kill the warm sandboxes and stop refilling the pool."""
@@ -234,21 +301,30 @@ def job_for(code: str | list[tuple[str, str]], call: dict | None) -> dict:
     return {"modules": [{"name": name, "code": source} for name, source in code], "call": call}
 
 
-def runner_for(app: Flask) -> Runner:
-    """The app's runner, created (and its pool started) on first use."""
+def runner_for(app: Flask, role: str = "web") -> Runner:
+    """The app's runner, created (and its pool started) on first use; `role` says whose fair
+    queue its runs wait in (the queue consumer's runner is made as "consumer")."""
     runner = app.extensions.get("runner")
     if runner is None:
         with _creating:
             runner = app.extensions.get("runner")
             if runner is None:
-                # A starting site (the server, a worker) kills what dead processes left; a
-                # test leaves other processes' helpers alone.
-                runner = Runner(
-                    settings_from_config(app.config), services_for(app), not app.testing
-                )
+                runner = _new_runner(app, role)
                 app.extensions["runner"] = runner
                 atexit.register(runner.shutdown)
     return runner
+
+
+def _new_runner(app: Flask, role: str) -> Runner:
+    settings = settings_from_config(app.config)
+    socket_path = app.config.get("SANDBOX_SERVICE")
+    if socket_path:
+        from .service import ServiceRunner
+
+        return ServiceRunner(settings, services_for(app), socket_path, role)
+    # A starting site (the server, a worker) kills what dead processes left; a test leaves
+    # other processes' helpers alone.
+    return LocalRunner(settings, services_for(app), not app.testing, role)
 
 
 def shutdown_runner(app: Flask) -> None:

@@ -14,7 +14,8 @@
 Page loads never queue behind runs: `request_threads` gives the web server enough threads for
 every run in flight plus `PAGE_THREADS` that only ever serve pages (`manage.sh serve` uses it).
 
-The counts live in one web process (as the pool does); several processes each keep their own.
+The counts live in the process that keeps the warm pool: the machine's sandbox service, which
+every web process and queue consumer asks (`service.py`), or each process where none is set.
 """
 
 import contextlib
@@ -34,6 +35,12 @@ class RunRefusedError(Exception):
 
     kind = "ServerBusy"
 
+    def __init__(self, message: str, kind: str | None = None):
+        super().__init__(message)
+        if kind is not None:
+            # A refusal passed on from the sandbox service keeps the kind it was given there.
+            self.kind = kind
+
 
 class TooManyRunsError(RunRefusedError):
     kind = "TooManyRuns"
@@ -41,6 +48,12 @@ class TooManyRunsError(RunRefusedError):
 
 class ServerBusyError(RunRefusedError):
     kind = "ServerBusy"
+
+
+class SandboxUnavailableError(RunRefusedError):
+    """No sandbox can start on this machine (the log says why), or its service is down."""
+
+    kind = "SandboxUnavailable"
 
 
 @dataclass

@@ -36,9 +36,10 @@ def run_consumer(app: Flask, workers: int, scheduler: bool = True) -> None:
     """Execute queued runs with `workers` threads (and run the scheduler) until stopped."""
     stopping = threading.Event()
     # A consumer is a server: its pool fills now, not on its first task (a class's 30 tasks
-    # launched at once waited for 30 cold sandboxes).
+    # launched at once waited for 30 cold sandboxes). With a sandbox service the pool is the
+    # service's, and the consumer's runs wait in a fair queue of their own there.
     app.config["RUN_POOL_SIZE"] = consumer_pool_size(app, workers)
-    runner_for(app)
+    runner_for(app, role="consumer")
     # The heartbeat /healthz reads, and the daily backup (pyspace/operations/).
     start_consumer_threads(app, stopping)
     log.info(

@@ -9,17 +9,19 @@ import pytest
 
 from pyspace import create_app
 from pyspace.operations.heartbeat import beat, heartbeat_loop, heartbeat_path
+from pyspace.sandbox import RunnerState
 
 
 def fake_runner(problem=None, allow_unsandboxed=False):
     """The runner's known state, without starting a sandbox per test."""
-    return SimpleNamespace(
-        problem=problem,
+    state = RunnerState(
         sandboxed=problem is None,
         usable=problem is None or allow_unsandboxed,
-        pool=None,
-        shutdown=lambda: None,
+        problem=problem,
+        idle=0,
+        pool_size=0,
     )
+    return SimpleNamespace(state=lambda: state, shutdown=lambda: None)
 
 
 @pytest.fixture

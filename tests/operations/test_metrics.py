@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from pyspace.extensions import db
 from pyspace.models import AuditEvent, Run
+from pyspace.sandbox import RunnerState
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +39,8 @@ def widget_id(app, alice):
 
 
 def test_metrics_scraped_over_http_count_requests_runs_queue_and_alerts(app, widget_id):
-    idle = SimpleNamespace(idle_count=lambda: 3)
-    app.extensions["runner"] = SimpleNamespace(pool=idle, shutdown=lambda: None)
+    state = RunnerState(sandboxed=True, usable=True, problem=None, idle=3, pool_size=4)
+    app.extensions["runner"] = SimpleNamespace(state=lambda: state, shutdown=lambda: None)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -200,7 +200,9 @@ def test_a_consumer_fills_a_pool_sized_to_its_workers_before_its_first_task(app,
 
     events: list = []
     monkeypatch.setattr(
-        cli, "runner_for", lambda app: events.append(settings_from_config(app.config).pool_size)
+        cli,
+        "runner_for",
+        lambda app, role: events.append(settings_from_config(app.config).pool_size),
     )
 
     class Consumer:
