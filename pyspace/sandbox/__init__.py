@@ -15,6 +15,9 @@ For the widget's owner every secret value the run read is replaced by `***`; for
 
 Runs wait for a slot in a fair queue (`fairness.py`): an account with too many runs going gets
 a `TooManyRuns` error at once (routes answer 429), a full or slow queue `ServerBusy` (503).
+Where SANDBOX_SERVICE names the machine's sandbox service (`service.py`), the queue and the warm
+pool are its, shared by every process (`ServiceRunner`); otherwise this process's own
+(`LocalRunner`, which is also what the service itself runs).
 
 Configuration keys and defaults: see `pyspace.sandbox.settings`; what every sandbox is started
 with (runtime copy, seccomp filter, cgroup): `host.py`. Where a sandbox can't start, runs are
