@@ -155,8 +155,10 @@ class SandboxService:
 
     def _lease(self, connection: _Connection, request: dict) -> None:
         role, key = str(request["role"]), str(request["key"])
+        granted = False
         try:
             with self.runner.lease(role, key, float(request["timeout"])) as (sandbox, warm):
+                granted = True
                 try:
                     process = sandbox.process
                     streams = (process.stdout, process.stderr, sandbox.channel)
@@ -170,6 +172,8 @@ class SandboxService:
         except RunRefusedError as refusal:
             connection.send({"refused": refusal.kind, "message": str(refusal)})
         except OSError:
+            if granted:
+                return  # the client went away mid-run: its sandbox is gone with the lease
             log.exception("sandbox service: could not start a sandbox")
             connection.send(
                 {
@@ -186,6 +190,8 @@ class SandboxService:
             except TimeoutError:
                 log.warning("sandbox service: a lease outlived its run's time; ending it")
                 return
+            except ConnectionError:
+                return  # the client died: as good as closing
             if message is None:
                 return
             if message.get("op") == "wait":

@@ -125,6 +125,29 @@ def test_a_run_over_its_memory_ceiling_is_told_so_through_the_service(
     assert "held" not in result.stdout
 
 
+def test_a_task_killed_from_the_web_side_stops_in_its_leased_sandbox(client_config, app, make_user):
+    """Task.kill() signals the sandbox's processes by pid from the process that asked for it:
+    the service's child, in the same pid namespace."""
+    from pyspace.runs.execution import RunWatcher
+
+    owner = make_user()
+    code = "import time\nprint('started', flush=True)\ntime.sleep(20)"
+    widget_id = _widget(app, owner, code)
+    watcher = RunWatcher(app, run_id=0)
+
+    def kill_soon(sandbox):
+        watcher.attach(sandbox)
+        threading.Timer(1.0, watcher._kill).start()
+
+    started = time.monotonic()
+    with app.app_context():
+        result = runner_for(app).run(widget_id, code, owner, on_start=kill_soon)
+    assert time.monotonic() - started < 10
+    assert watcher.killed
+    assert result.stdout == "started\n"
+    assert not result.ok
+
+
 def test_one_accounts_cap_holds_across_two_web_processes(client_config, app, make_user, app_config):
     """Two client apps stand for two web workers: the account's one allowed run in flight on
     the first refuses its second on the other, while another account still runs."""
