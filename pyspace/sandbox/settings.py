@@ -22,9 +22,10 @@ RUNTIME_DIR = PROJECT_DIR / "sandbox_runtime"
 # --only http`, the site at rest less its web and consumer processes, per sandbox), rounded up.
 IDLE_SANDBOX_MB = 50
 AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
-# The automatic size spends at most this share of the machine's memory on one pool's idle
-# sandboxes (the web server's; a queue consumer's is at most as large).
-AUTO_MEMORY_SHARE = 1 / 16
+# The automatic size spends at most this share of the machine's memory on the idle sandboxes of
+# the one pool a machine keeps (the sandbox service's): what the web server's pool and the
+# consumer's together were allowed (1/16 each) before the service kept the only one.
+AUTO_MEMORY_SHARE = 1 / 8
 # The most Media one value may carry: base64 of it (4/3 larger) fits in one channel message.
 MEDIA_BYTES_CEILING = 5 * 1024 * 1024
 
