@@ -14,6 +14,7 @@ Baselines take turns with the figure they are compared with, so both see the sam
 """
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,15 @@ from pyspace.sandbox.settings import settings_from_config
 
 from .measure import Report
 from .sample_data import make_app, make_user, make_widget
-from .served import PROJECT, Visitor, bench_config_of, served_site, timed, tree_pss_mb
+from .served import (
+    PROJECT,
+    Visitor,
+    bench_config_of,
+    served_site,
+    timed,
+    tree_cpu_seconds,
+    tree_pss_mb,
+)
 
 HELLO = "print('Hello, world!')\n"
 REQUESTS_RUN = "import requests, anvil.secrets\nprint(requests.__version__)\n"
@@ -358,20 +367,35 @@ def bench_pages_over_http(
     with app.app_context():
         owner = make_user("pages")
         widget_id = make_widget(owner, 10, title="Weather")
-    with served_site(bench_config_of(app), **site) as base_url, _ServedHello() as hello_url:
+    processes: list = []
+    with (
+        served_site(bench_config_of(app), processes, **site) as base_url,
+        _ServedHello() as hello,
+    ):
         visitor = Visitor(base_url)
         visitor.log_in("pages")
         cookie = "; ".join(f"{c.name}={c.value}" for c in visitor.cookies)
+        # Whose CPU a round counts: the gunicorn serving it (master and workers).
+        site_server, hello_server = [processes[0].pid], [hello.process.pid]
         targets = {
-            "bare Flask hello, 30 clients (HTTP)": (hello_url + "/", ""),
-            "home page, 30 clients (HTTP)": (base_url + "/", ""),
-            "public widget page, 30 clients (HTTP)": (f"{base_url}/widgets/{widget_id}", ""),
-            "editor, 30 clients (HTTP)": (f"{base_url}/widgets/{widget_id}/edit", cookie),
+            "bare Flask hello, 30 clients (HTTP)": (hello.url + "/", "", hello_server),
+            "home page, 30 clients (HTTP)": (base_url + "/", "", site_server),
+            "public widget page, 30 clients (HTTP)": (
+                f"{base_url}/widgets/{widget_id}",
+                "",
+                site_server,
+            ),
+            "editor, 30 clients (HTTP)": (
+                f"{base_url}/widgets/{widget_id}/edit",
+                cookie,
+                site_server,
+            ),
         }
         results: dict[str, list[dict]] = {name: [] for name in targets}
         for number in range(3):
-            for name, (url, cookie_header) in targets.items():
-                outcome = _load(url, requests if number else clients, clients, cookie_header)
+            for name, (url, cookie_header, server) in targets.items():
+                count = requests if number else clients
+                outcome = _load(url, count, clients, cookie_header, server)
                 if number:
                     results[name].append(outcome)
     baseline = "bare Flask hello, 30 clients (HTTP)"
@@ -389,6 +413,10 @@ def bench_pages_over_http(
             median_ms=round(statistics.median(latencies), 1) if latencies else None,
             errors=sum(outcome["errors"] for outcome in outcomes),
             p95_vs_baseline=round(p95 / p95s[baseline], 2) if p95s[baseline] else None,
+            # Where a round's time goes: the server's CPU and the load generator's, per request
+            # (two cores serve at most 2 s / (both together) requests a second).
+            server_cpu_ms=round(statistics.median(o["server_cpu_ms"] for o in outcomes), 2),
+            client_cpu_ms=round(statistics.median(o["client_cpu_ms"] for o in outcomes), 2),
         )
         if name != baseline:
             floor = 0.3 if name.startswith("editor") else 0.5
@@ -400,17 +428,30 @@ def bench_pages_over_http(
             )
 
 
-def _load(url: str, requests: int, clients: int, cookie: str) -> dict:
+def _load(url: str, requests: int, clients: int, cookie: str, server: list[int]) -> dict:
+    """One round of `bench.load` against `url`, with the CPU the `server` processes and the
+    load generator spent on it, per request."""
     # The load generator is a process of its own: it must not share this interpreter's GIL.
     command = [sys.executable, "-m", "bench.load", url, str(requests), str(clients), cookie]
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = tree_cpu_seconds(server)
     completed = subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, text=True)
-    return json.loads(completed.stdout)
+    server_seconds = tree_cpu_seconds(server) - server_before
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_seconds = (client_after.ru_utime - client_before.ru_utime) + (
+        client_after.ru_stime - client_before.ru_stime
+    )
+    outcome = json.loads(completed.stdout)
+    answered = max(1, outcome["ok"] + outcome["errors"])
+    outcome["server_cpu_ms"] = server_seconds * 1000 / answered
+    outcome["client_cpu_ms"] = client_seconds * 1000 / answered
+    return outcome
 
 
 class _ServedHello:
     """gunicorn with the site's settings file serving a bare Flask hello (the pages' baseline)."""
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> "_ServedHello":
         from .served import GUNICORN, free_port, wait_until_listening
 
         self.port = free_port()
@@ -428,7 +469,8 @@ class _ServedHello:
             stderr=subprocess.DEVNULL,
         )
         wait_until_listening(self.port, self.process)
-        return f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
 
     def __exit__(self, *exc) -> None:
         from .served import stop

@@ -137,9 +137,8 @@ def served_site(config: dict, processes: list | None = None, **settings: str) ->
                 stop(started_process)
 
 
-def tree_pss_mb(roots: list[int]) -> float:
-    """The memory of these processes and all their descendants (sandboxes included): the sum
-    of their proportional set sizes (`/proc/<pid>/smaps_rollup`), in MB."""
+def process_tree(roots: list[int]) -> list[int]:
+    """These processes and all their descendants (sandboxes included), as they are now."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -150,13 +149,21 @@ def tree_pss_mb(roots: list[int]) -> float:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(entry))
-    total_kb, seen, todo = 0, set(), list(roots)
+    found, todo = [], list(roots)
     while todo:
         pid = todo.pop()
-        if pid in seen:
+        if pid in found:
             continue
-        seen.add(pid)
+        found.append(pid)
         todo += children.get(pid, [])
+    return found
+
+
+def tree_pss_mb(roots: list[int]) -> float:
+    """The memory of these processes and all their descendants: the sum of their proportional
+    set sizes (`/proc/<pid>/smaps_rollup`), in MB."""
+    total_kb = 0
+    for pid in process_tree(roots):
         try:
             with open(f"/proc/{pid}/smaps_rollup") as rollup:
                 for line in rollup:
@@ -166,6 +173,20 @@ def tree_pss_mb(roots: list[int]) -> float:
         except OSError:
             continue
     return total_kb / 1024
+
+
+def tree_cpu_seconds(roots: list[int]) -> float:
+    """The CPU time (user + system) these processes and their living descendants have used."""
+    ticks = 0
+    for pid in process_tree(roots):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime and stime: fields 14 and 15 of stat(5), counted from the state (field 3).
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_log_line(log, marker: str, process: subprocess.Popen, timeout: float = 120) -> None:

@@ -208,7 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "warm sandboxes kept ready by the sandbox service (or, without one, per web process; a "
         "queue consumer then keeps at most 4 per worker) (0: none)",
-        shown_default="1/8 of memory (or of a lower cgroup limit) at 50 MB each, 2 to 32",
+        shown_default="1/8 of memory (or of a lower cgroup limit) at 50 MB each, 2 to 64",
     ),
     Setting(
         "RUN_POOL_WARM_ON_START",

@@ -16,12 +16,13 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_PACKAGES_DIR = PROJECT_DIR / ".sandbox" / "site-packages"
 RUNTIME_DIR = PROJECT_DIR / "sandbox_runtime"
 
-# The warm pool's default size. A class of 30 pressing Run together is the case it is sized for;
+# The warm pool's default size. A class of 30 pressing Run together, each run launching a
+# background task, is the case it is sized for (60 sandboxes taken within a second or two);
 # the proportional set size of one idle pooled sandbox with its helpers (bubblewrap, pasta, Python
 # with the runtime and `requests` imported): about 49 MB measured on Debian 12 (`python -m bench
 # --only http`, the site at rest less its web and consumer processes, per sandbox), rounded up.
 IDLE_SANDBOX_MB = 50
-AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 32
+AUTO_SIZE_MIN, AUTO_SIZE_MAX = 2, 64
 # The automatic size spends at most this share of the machine's memory on the idle sandboxes of
 # the one pool a machine keeps (the sandbox service's): what the web server's pool and the
 # consumer's together were allowed (1/16 each) before the service kept the only one.

@@ -251,9 +251,9 @@ def test_pool_refills_with_one_thread_per_cpu_and_never_overshoots(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("memory_gib", "size"), [(0.5, 2), (1, 2), (2, 5), (4, 10), (8, 20), (16, 32), (256, 32)]
+    ("memory_gib", "size"), [(0.5, 2), (1, 2), (2, 5), (4, 10), (8, 20), (24, 61), (256, 64)]
 )
-def test_default_pool_size_spends_an_8th_of_memory_between_2_and_32(memory_gib, size):
+def test_default_pool_size_spends_an_8th_of_memory_between_2_and_64(memory_gib, size):
     assert auto_pool_size(int(memory_gib * 1024**3)) == size
 
 
