@@ -22,6 +22,7 @@ from ..models import (
     Widget,
     utcnow,
 )
+from ..sandbox import RunnerState, runner_for
 
 HOUR = timedelta(hours=1)
 
@@ -192,18 +193,24 @@ def active_extraction_blocks() -> int:
 
 def warm_pool_idle(app: Flask) -> int | None:
     """Ready sandboxes in the warm pool this process's runs use (its own, or the sandbox
-    service's); None when this process has no runner or pool yet (looking never starts one)."""
-    runner = app.extensions.get("runner")
-    if runner is None:
-        return None
-    state = runner.state()
-    return state.idle if state.pool_size else None
+    service's); None when there is no pool to look at."""
+    state = _pool_state(app)
+    return state.idle if state is not None and state.pool_size else None
 
 
 def warm_pool_size(app: Flask) -> int:
-    """How many ready sandboxes that warm pool keeps (0: no pool, or no runner yet)."""
+    """How many ready sandboxes that warm pool keeps (0: no pool to look at)."""
+    state = _pool_state(app)
+    return state.pool_size if state is not None else 0
+
+
+def _pool_state(app: Flask) -> RunnerState | None:
+    # Looking never starts a pool: a process that would keep its own says nothing until its
+    # first run has made it; one that leases from the machine's sandbox service asks it.
     runner = app.extensions.get("runner")
-    return runner.state().pool_size if runner is not None else 0
+    if runner is None and app.config.get("SANDBOX_SERVICE"):
+        runner = runner_for(app)
+    return runner.state() if runner is not None else None
 
 
 def disk_free_bytes(app: Flask) -> int:

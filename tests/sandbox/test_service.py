@@ -91,6 +91,14 @@ def test_a_run_leased_from_the_service_prints_reads_a_secret_and_comes_warm(
     assert result.warm is True
 
 
+def test_the_status_page_and_metrics_show_the_services_pool_before_any_run(client_config, app):
+    from pyspace.operations.status import warm_pool_idle, warm_pool_size
+
+    assert "runner" not in app.extensions
+    assert warm_pool_size(app) == 1
+    assert warm_pool_idle(app) == 1
+
+
 def test_the_service_reports_exit_status_and_time_limit_as_a_local_run_does(
     client_config, app, make_user
 ):
