@@ -107,7 +107,7 @@ worker() {
   python_env
   "$VENV/bin/python" -m pyspace.config
   umask 077
-  mkdir -p instance
+  mkdir -p "${PYSPACE_INSTANCE_PATH:-instance}"
   start_sandbox_service
   trap 'kill "$sandboxes" 2>/dev/null; wait "$sandboxes" 2>/dev/null' EXIT INT TERM
   # A worker host needs the same DATABASE_URL, PYSPACE_SECRETS_KEY and PYSPACE_QUEUE_URL as the

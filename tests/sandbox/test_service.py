@@ -286,7 +286,12 @@ def test_flask_sandbox_serve_serves_leases_until_stopped(app_config, socket_dir,
         assert result.stdout == "42\n"
     finally:
         served.terminate()
-        # On a loaded machine the pool's refill may be starting a sandbox, which the stop
-        # waits for (at most the pool's READY_TIMEOUT).
-        served.wait(60)
+        try:
+            # On a loaded machine the pool's refill may be starting a sandbox, which the stop
+            # waits for (at most the pool's READY_TIMEOUT).
+            served.wait(60)
+        except subprocess.TimeoutExpired:
+            served.kill()  # never left running after the test, even when it failed
+            served.wait()
+            raise
     assert not os.path.exists(path), "the socket outlived its service"
