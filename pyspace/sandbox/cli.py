@@ -8,6 +8,7 @@ area registers them (`runs/__init__.py`).
   queues for every web worker and queue consumer.
 """
 
+import faulthandler
 import logging
 import os
 import signal
@@ -67,8 +68,9 @@ def serve(path: str | None) -> None:
     runner = runner_for(app)
     assert isinstance(runner, LocalRunner)
     # Stopped by SIGTERM (manage.sh, systemd): the pool's sandboxes are killed and the socket
-    # removed on the way out.
+    # removed on the way out. SIGUSR1 prints where every thread is, for a service that hangs.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         serve_leases(runner, path)
     except OSError as error:
