@@ -57,6 +57,8 @@ ANSWER_SECONDS = 10.0
 # "ready" message, nothing the code wrote.
 MAX_MESSAGE_BYTES = 64 * 1024
 _PEER_CREDENTIALS = struct.Struct("3i")
+# How often the accepting (main) thread wakes to run a signal handler another thread caught.
+WAKE_SECONDS = 0.5
 
 
 class _Connection:
@@ -117,10 +119,17 @@ class SandboxService:
         self._listener = listener
 
     def serve_forever(self) -> None:
-        assert self._listener is not None, "bind() first"
+        listener = self._listener  # close() from another thread forgets it
+        assert listener is not None, "bind() first"
+        # The kernel may hand SIGTERM to any thread; Python runs its handler only in the main
+        # thread, and only once that thread runs again. So the main thread never blocks for
+        # long: an accept that waits for ever left a stopped service running.
+        listener.settimeout(WAKE_SECONDS)
         while True:
             try:
-                sock, _ = self._listener.accept()
+                sock, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return  # closed by close()
             threading.Thread(
