@@ -31,13 +31,14 @@ import dataclasses
 import logging
 import os
 import socket
+import socketserver
 import stat
 import struct
 import subprocess
 import threading
 from collections.abc import Iterator
 
-from . import LocalRunner, Runner, RunnerState
+from . import START_ATTEMPTS, LocalRunner, Runner, RunnerState
 from .bwrap import MAX_FRAME_BYTES, Sandbox
 from .cgroups import MemoryUsage
 from .fairness import RunRefusedError, SandboxUnavailableError
@@ -57,7 +58,7 @@ ANSWER_SECONDS = 10.0
 # "ready" message, nothing the code wrote.
 MAX_MESSAGE_BYTES = 64 * 1024
 _PEER_CREDENTIALS = struct.Struct("3i")
-# How often the accepting (main) thread wakes to run a signal handler another thread caught.
+# How often the serving (main) thread wakes to run a signal handler another thread caught.
 WAKE_SECONDS = 0.5
 
 
@@ -93,13 +94,32 @@ class _Connection:
 # The service
 
 
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The standard library's threaded server: a daemon thread per connection, and a
+    `serve_forever` that wakes every half second. That wake matters: the kernel may hand SIGTERM
+    to any thread, Python runs its handler only in the main thread once it runs again, and an
+    accept that waited for ever left a stopped service running."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def server_bind(self) -> None:
+        # Made 0600 from the start: no moment in which another user could connect.
+        old_umask = os.umask(0o177)
+        try:
+            super().server_bind()
+        finally:
+            os.umask(old_umask)
+
+
 class SandboxService:
     """Serves leases of `runner`'s sandboxes on the Unix socket `path` (see the module)."""
 
     def __init__(self, runner: LocalRunner, path: str):
         self.runner = runner
         self.path = path
-        self._listener: socket.socket | None = None
+        self._server: _UnixServer | None = None
+        self._serving = threading.Event()
 
     def bind(self) -> None:
         """Listen on the socket (0600), replacing one a dead service left behind."""
@@ -109,39 +129,29 @@ class SandboxService:
             if not stat.S_ISSOCK(os.lstat(self.path).st_mode):
                 raise OSError(f"{self.path} exists and is not a socket")
             os.unlink(self.path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)
-        try:
-            listener.bind(self.path)
-        finally:
-            os.umask(old_umask)
-        listener.listen(128)
-        self._listener = listener
+        service = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                service._serve_connection(self.request)
+
+        self._server = _UnixServer(self.path, Handler)
 
     def serve_forever(self) -> None:
-        listener = self._listener  # close() from another thread forgets it
-        assert listener is not None, "bind() first"
-        # The kernel may hand SIGTERM to any thread; Python runs its handler only in the main
-        # thread, and only once that thread runs again. So the main thread never blocks for
-        # long: an accept that waits for ever left a stopped service running.
-        listener.settimeout(WAKE_SECONDS)
-        while True:
-            try:
-                sock, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return  # closed by close()
-            threading.Thread(
-                target=self._serve_connection, args=(sock,), name="sandbox-lease", daemon=True
-            ).start()
+        assert self._server is not None, "bind() first"
+        self._serving.set()
+        self._server.serve_forever(poll_interval=WAKE_SECONDS)
 
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-            with contextlib.suppress(OSError):
-                os.unlink(self.path)
+        """Stop serving (from any thread) and remove the socket."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        if self._serving.is_set():
+            server.shutdown()  # returns at once if serve_forever already ended (a signal)
+        server.server_close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
     def _serve_connection(self, sock: socket.socket) -> None:
         connection = _Connection(sock)
@@ -345,7 +355,7 @@ def lease(
             }
         )
         # The service answers once a slot is free (at most `timeout`) and a sandbox started.
-        granted, fds = connection.receive(timeout + READY_TIMEOUT * 3 + ANSWER_SECONDS)
+        granted, fds = connection.receive(timeout + READY_TIMEOUT * START_ATTEMPTS + ANSWER_SECONDS)
         if granted is None or "refused" in granted:
             for fd in fds:
                 os.close(fd)
