@@ -7,6 +7,8 @@ requested `N` times after 5 unmeasured requests. Prints, per page, the median CP
 request thread (`time.thread_time`, which holds up on a busy machine), then the SQL statements
 of one more request (counted apart, so counting costs the timed requests nothing).
 `--cprofile home|public|editor` adds a `cProfile` of `N` more requests of that page.
+Anonymous pages come from the page cache after the first request (pyspace/page_cache.py);
+`--no-page-cache` measures every request rendering them (PAGE_CACHE_URL=off).
 """
 
 import argparse
@@ -23,12 +25,17 @@ from .sample_data import logged_in_client, make_app, make_user, make_widget
 WARM_UP = 5
 
 
-def main(runs: int, profile_page: str | None) -> None:
+def main(runs: int, profile_page: str | None, page_cache: bool = True) -> None:
     """Measure and print (see the module docstring)."""
     from pyspace.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="pyspace-pages-cpu-") as workdir:
-        app = make_app(workdir, RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True)
+        app = make_app(
+            workdir,
+            RUN_POOL_SIZE=0,
+            RATELIMIT_ENABLED=True,
+            PAGE_CACHE_URL="" if page_cache else "off",
+        )
         with app.app_context():
             owner = make_user("pages")
             widget_id = make_widget(owner, 10, title="Weather")
@@ -78,5 +85,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cprofile", choices=["home", "public", "editor"], help="also profile this page"
     )
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="render the anonymous pages on every request (PAGE_CACHE_URL=off)",
+    )
     arguments = parser.parse_args()
-    main(arguments.runs, arguments.cprofile)
+    main(arguments.runs, arguments.cprofile, page_cache=not arguments.no_page_cache)

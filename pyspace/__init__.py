@@ -109,7 +109,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_areas(app: Flask) -> None:
-    from . import errors, htmx, security_headers, static_urls
+    from . import errors, htmx, page_cache, security_headers, static_urls
     from .admin import init_app as admin
     from .appimport import init_app as appimport
     from .auth import init_app as auth
@@ -152,4 +152,5 @@ def _init_areas(app: Flask) -> None:
     htmx.register(app)
     security_headers.register(app)
     static_urls.register(app)
+    page_cache.init_app(app)
     app.cli.add_command(config_cli)

@@ -173,6 +173,16 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
         shown_default="instance/ratelimits.sqlite",
     ),
+    Setting(
+        "PAGE_CACHE_URL",
+        str,
+        "",
+        "where pages as anonymous visitors see them are kept: empty for files in "
+        "instance/page-cache, shared by every process on this machine; redis://… for many "
+        "machines; off",
+        secret=True,
+        shown_default="instance/page-cache",
+    ),
     Setting("RATELIMIT_ENABLED", bool, True, "rate limits on (turn off only for benchmarks)"),
     Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),
     Setting("SECRETS_PAGE_SIZE", int, 200, "rows the Secrets panel shows before 'Show more'"),

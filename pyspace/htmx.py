@@ -64,5 +64,9 @@ def register(app: Flask) -> None:
     @app.after_request
     def vary_on_hx_request(response: Response) -> Response:
         # Caches must not hand a fragment to a full-page request or the other way round.
-        response.vary.add("HX-Request")
+        # (Set directly when no Vary is there yet: `response.vary` parses and rewrites it.)
+        if "Vary" not in response.headers:
+            response.headers["Vary"] = "HX-Request"
+        else:
+            response.vary.add("HX-Request")
         return response

@@ -41,11 +41,18 @@ HEADERS = {
 
 def add_security_headers(response: Response) -> Response:
     """Add the site's security headers, keeping a CSP (and framing rule) a view set itself."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if "Content-Security-Policy" not in response.headers:
-        response.headers["Content-Security-Policy"] = MAIN_CONTENT_SECURITY_POLICY
-        response.headers["X-Frame-Options"] = "DENY"
+    present = {name.lower() for name, _ in response.headers}
+    # Added in one go: Werkzeug's headers look each name up again on every setdefault.
+    response.headers.extend(
+        [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+    )
+    if "content-security-policy" not in present:
+        response.headers.extend(
+            [
+                ("Content-Security-Policy", MAIN_CONTENT_SECURITY_POLICY),
+                ("X-Frame-Options", "DENY"),
+            ]
+        )
     return response
 
 

@@ -34,7 +34,7 @@ from flask import Flask
 from itsdangerous import BadSignature
 from sqlalchemy.engine import make_url
 
-from pyspace import create_app
+from pyspace import create_app, page_cache
 from pyspace.extensions import db, limiter
 from pyspace.sandbox import shutdown_runner
 
@@ -215,6 +215,10 @@ class SharedApp:
         with app.app_context():
             shutil.rmtree(self.instance, ignore_errors=True)
             self.instance.mkdir()
+            # The stored pages went with the instance folder; the store's folder comes back
+            # and a new generation with it (pages of the last test's data are never served).
+            (self.instance / "page-cache").mkdir()
+            page_cache.new_generation()
             if self.sqlite:
                 db.engine.dispose()
                 shutil.copyfile(self.template, self.instance / "pyspace.sqlite")

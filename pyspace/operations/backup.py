@@ -30,6 +30,7 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
+from .. import page_cache
 from ..extensions import db
 from ..secrets import vault
 
@@ -325,6 +326,8 @@ def restore_backup(
             db.session.query(Schedule).filter(Schedule.enabled.is_(True)).update({"enabled": False})
         )
         db.session.commit()
+        # Pages stored for anonymous visitors showed the site this restore replaced.
+        page_cache.new_generation()
         messages.append(
             f"{disabled} schedule(s) disabled, so this copy never runs them beside the original "
             "site; an admin or each owner enables them again."

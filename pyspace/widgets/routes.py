@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forks import forking
 from ..htmx import redirect_to
 from ..models import User, Widget
+from ..page_cache import for_anonymous_visitors
 from ..secrets.leaks import leak_warnings
 from ..tables.schema import delete_table, tables_of
 from ..tasks.schedules import failing_schedules
@@ -27,6 +28,7 @@ from .starter_code import starter_code
 
 
 @bp.get("/")
+@for_anonymous_visitors("page")
 def home():
     """Newest public widgets for everyone, plus your own when logged in."""
     page = query_int("page", 1, minimum=1)
@@ -40,6 +42,7 @@ def home():
 
 
 @bp.get("/u/<username>")
+@for_anonymous_visitors("page")
 def user_page(username: str):
     """A user's public widgets."""
     name = User.normalize_username(username)
@@ -82,6 +85,7 @@ def new():
 
 
 @bp.get("/widgets/<widget_id>")
+@for_anonymous_visitors()
 def show(widget_id: str):
     """A widget's public page: title, owner, description and read-only code."""
     widget = visible_widget_or_404(widget_id)
