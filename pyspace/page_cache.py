@@ -42,8 +42,8 @@ PAGE_SECONDS = 300
 # Files the filesystem store keeps before it prunes the oldest: a flood of page numbers can't
 # fill the disk (2,000 pages of a few to 20 KB).
 MOST_PAGES = 2000
-# The tables whose rows the cached pages show: widgets and their server modules, and users
-# (owners' names; a disabled account's widgets).
+# The tables whose rows the stored pages show: widgets, their server modules, and users (the
+# owners' names).
 SHOWN_TABLES = frozenset({"users", "widgets", "server_modules"})
 _CHANGED = "pyspace.pages_changed"
 # Flask-WTF keeps the request's signed token in `g` under the field's name once it made one.
@@ -55,8 +55,8 @@ class PageCacheConfigError(ValueError):
 
 
 def init_app(app: Flask) -> None:
-    """Bind the store PAGE_CACHE_URL names, make `csrf_token()` in templates placeholder-aware,
-    and start a new generation (this start's code and settings may render differently)."""
+    """Bind the store PAGE_CACHE_URL names and start a new generation (this start's code and
+    settings may render the pages differently)."""
     cache.init_app(app, config=_cache_config(app))
     with app.app_context():
         new_generation()

@@ -287,3 +287,15 @@ def test_stored_pages_have_no_rate_limit_the_limiter_would_pass_over(app):
         assert getattr(view, "__wrapper-limiter-instance", None) is None, endpoint
     assert not app.config.get("RATELIMIT_DEFAULT")
     assert not app.config.get("RATELIMIT_APPLICATION")
+
+
+def test_a_page_an_anonymous_visitor_only_reads_sets_no_cookie(app, alice, public_widget):
+    for path in ("/", "/u/alice"):
+        answer = _anonymous(app).get(path)
+        assert "Set-Cookie" not in answer.headers, path
+        assert "csrf-token" not in answer.get_data(as_text=True), path
+    # The public script widget's page has its Run form: a token, and the cookie that holds it.
+    answer = _anonymous(app).get(f"/widgets/{public_widget}")
+    assert "Set-Cookie" in answer.headers
+    # Logged in, every page carries the token for htmx.
+    assert 'hx-headers=\'{"X-CSRFToken"' in alice.client.get("/").get_data(as_text=True)
