@@ -177,11 +177,11 @@ SETTINGS: tuple[Setting, ...] = (
         "PAGE_CACHE_URL",
         str,
         "",
-        "where pages as anonymous visitors see them are kept: empty for files in "
-        "instance/page-cache, shared by every process on this machine; redis://… for many "
-        "machines; off",
+        "where pages as anonymous visitors see them are kept: empty for each process's memory, "
+        "with instance/page-cache saying which are current for every process on this machine; "
+        "redis://… for many machines; off",
         secret=True,
-        shown_default="instance/page-cache",
+        shown_default="memory + instance/page-cache",
     ),
     Setting("RATELIMIT_ENABLED", bool, True, "rate limits on (turn off only for benchmarks)"),
     Setting("WIDGETS_PER_PAGE", int, 12, "widgets on a page of the home and user pages"),

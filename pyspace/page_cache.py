@@ -10,13 +10,16 @@ visitors with a message waiting (a flash), htmx requests and query strings a vie
 declare are never served from here, nor stored.
 
 Staleness: nothing stored is served after a change it doesn't show. Every entry is stored under
-the current *generation*, a random value kept in the cache beside the pages; a commit that
+the current *generation*, a random value kept where every process sees it; a commit that
 changed a row of a table the pages show (`SHOWN_TABLES`, through the ORM or a bulk ORM
 statement) sets a new generation once the commit is done, and so does every start of the site
 (new code or settings). A render reads the generation before it reads the database, so a page
 rendered from data older than a commit is stored under the generation that commit replaced.
-Where the pages are kept follows PAGE_CACHE_URL: files in the instance folder, which every
-process on this machine shares; Redis for many machines; `off`.
+Where they are kept follows PAGE_CACHE_URL. By default the generation is a file in the instance
+folder, which every process on this machine reads, and each process keeps the pages it rendered
+in its own memory (at most MOST_PAGES: a file store would scan all its files on every write
+once full, 60 ms a write, which a flood of page numbers would make every request pay). With
+`redis://…` both live in Redis, shared by every machine; `off` keeps nothing.
 """
 
 import hashlib
@@ -34,14 +37,16 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from .extensions import limiter
 
-cache = Cache()
+# The generation, where every process sees it; the pages (see the module's docstring).
+generations = Cache()
+pages = Cache()
 GENERATION_KEY = "pages:generation"
 # A page is stored this long at most, even if nothing changes (static files' hashed URLs
 # follow a deployment; a restart starts a new generation anyway).
 PAGE_SECONDS = 300
-# Files the filesystem store keeps before it prunes the oldest: a flood of page numbers can't
-# fill the disk (2,000 pages of a few to 20 KB).
-MOST_PAGES = 2000
+# Pages one process keeps in memory before it drops a third of them: at most about 10 MB (a page
+# is a few to 20 KB), whatever a flood of page numbers asks for.
+MOST_PAGES = 500
 # The tables whose rows the stored pages show: widgets, their server modules, and users (the
 # owners' names).
 SHOWN_TABLES = frozenset({"users", "widgets", "server_modules"})
@@ -57,38 +62,45 @@ class PageCacheConfigError(ValueError):
 def init_app(app: Flask) -> None:
     """Bind the store PAGE_CACHE_URL names and start a new generation (this start's code and
     settings may render the pages differently)."""
-    cache.init_app(app, config=_cache_config(app))
+    generation_store, page_store = _stores(app)
+    generations.init_app(app, config=generation_store)
+    pages.init_app(app, config=page_store)
     with app.app_context():
         new_generation()
 
 
-def _cache_config(app: Flask) -> dict:
+def _stores(app: Flask) -> tuple[dict, dict]:
+    """Flask-Caching's settings for the generation's store and the pages' store."""
     url = (app.config.get("PAGE_CACHE_URL") or "").strip()
     common = {"CACHE_DEFAULT_TIMEOUT": PAGE_SECONDS, "CACHE_KEY_PREFIX": "pyspace:"}
     if url.lower() == "off":
-        return {**common, "CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
+        nothing = {**common, "CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
+        return nothing, nothing
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
+        shared = {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
+        return shared, shared
     if url:
         raise PageCacheConfigError(
             f"PAGE_CACHE_URL must be empty (files in the instance folder), redis://… or off; "
             f"got {url.split(':', 1)[0]}:…"
         )
-    return {
+    # One file, rewritten at commits that change what the pages show; no pruning to do.
+    generation_file = {
         **common,
         "CACHE_TYPE": "FileSystemCache",
         "CACHE_DIR": os.path.join(app.instance_path, "page-cache"),
-        "CACHE_THRESHOLD": MOST_PAGES,
+        "CACHE_THRESHOLD": 0,
     }
+    return generation_file, {**common, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": MOST_PAGES}
 
 
 def new_generation() -> str:
     """Make every stored page stale (in every process that shares the store)."""
     generation = secrets.token_hex(8)
-    if not cache.set(GENERATION_KEY, generation, timeout=0):
+    if not generations.set(GENERATION_KEY, generation, timeout=0):
         # The store could not write it (a full disk): with no generation stored, every request
         # starts one of its own, so nothing stored is served until writing works again.
-        cache.delete(GENERATION_KEY)
+        generations.delete(GENERATION_KEY)
     return generation
 
 
@@ -105,14 +117,14 @@ def for_anonymous_visitors(*query_args: str) -> Callable:
             # view's statements then sees every commit made before this generation was set
             # (SQLite's reads and PostgreSQL's READ COMMITTED see the latest commit). A store
             # that lost the generation (pruned, restarted) gets a new one first, for that reason.
-            generation = cache.get(GENERATION_KEY) or new_generation()
+            generation = generations.get(GENERATION_KEY) or new_generation()
             key = _page_key(generation)
-            entry = cache.get(key)
+            entry = pages.get(key)
             if entry is None:
                 response, entry = _render(view, kwargs)
                 if entry is None:
                     return response
-                cache.set(key, entry)
+                pages.set(key, entry)
             placeholder, body, mimetype = entry
             if placeholder in body:
                 body = body.replace(placeholder, generate_csrf())
@@ -198,7 +210,7 @@ def _note_bulk_statements(state: ORMExecuteState) -> None:
 def _new_generation_after_commit(session: Session) -> None:
     if not session.info.pop(_CHANGED, False) or not has_app_context():
         return
-    if cache in current_app.extensions.get("cache", {}):
+    if generations in current_app.extensions.get("cache", {}):
         new_generation()
 
 
