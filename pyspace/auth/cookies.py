@@ -1,7 +1,7 @@
 """The session cookie: Flask's signed cookie, with its signing serializer built once per key.
 
 Flask builds a new `URLSafeTimedSerializer` every time it opens or saves a session, twice a
-request: about a tenth of the CPU of a page served from the page cache (pyspace/page_cache.py).
+request: about 5% of the CPU of a page served from the page cache (pyspace/page_cache.py).
 The serializer holds nothing but the keys and settings, so one per key set is shared by every
 request; a changed SECRET_KEY or SECRET_KEY_FALLBACKS gets a serializer of its own.
 """

@@ -57,7 +57,8 @@ class Browser:
         return self.opener.open(request, timeout=10).read().decode()
 
     def post(self, path, data=None, headers=None) -> str:
-        token = CSRF_META.search(self.get("/")).group(1)
+        # The log-in page has a token for anyone (logged in, it sends you to the home page).
+        token = CSRF_META.search(self.get("/login")).group(1)
         body = urllib.parse.urlencode({**(data or {}), "csrf_token": token}).encode()
         request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
         return self.opener.open(request, timeout=10).read().decode()
