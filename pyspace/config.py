@@ -28,6 +28,14 @@ class ConfigError(Exception):
     """A setting that can't be used; the message says which and what it accepts."""
 
 
+# The URLs that name a Redis server, for the settings that take one (QUEUE_URL, PAGE_CACHE_URL).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def names_redis(url: str) -> bool:
+    return url.startswith(REDIS_SCHEMES)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: `PYSPACE_<name>` in the environment, `name` in the Flask config."""

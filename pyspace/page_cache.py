@@ -35,6 +35,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from .config import ConfigError, names_redis
 from .extensions import limiter
 
 # The generation, where every process sees it; the pages (see the module's docstring).
@@ -51,12 +52,6 @@ MOST_PAGES = 500
 # owners' names).
 SHOWN_TABLES = frozenset({"users", "widgets", "server_modules"})
 _CHANGED = "pyspace.pages_changed"
-# Flask-WTF keeps the request's signed token in `g` under the field's name once it made one.
-_CSRF_IN_G = "csrf_token"
-
-
-class PageCacheConfigError(ValueError):
-    pass
 
 
 def init_app(app: Flask) -> None:
@@ -76,12 +71,12 @@ def _stores(app: Flask) -> tuple[dict, dict]:
     if url.lower() == "off":
         nothing = {**common, "CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
         return nothing, nothing
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if names_redis(url):
         shared = {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
         return shared, shared
     if url:
-        raise PageCacheConfigError(
-            f"PAGE_CACHE_URL must be empty (files in the instance folder), redis://… or off; "
+        raise ConfigError(
+            "PYSPACE_PAGE_CACHE_URL must be empty (kept on this machine), redis://… or off; "
             f"got {url.split(':', 1)[0]}:…"
         )
     # One file, rewritten at commits that change what the pages show; no pruning to do.
@@ -170,17 +165,19 @@ def _page_key(generation: str) -> str:
 def _render(view: Callable, kwargs: dict) -> tuple[Response, tuple[str, str, str] | None]:
     """The view's response, and what to store: None when the page must not be shared (not a
     200, or this request had a token of its own before the view ran)."""
-    if _CSRF_IN_G in g:
+    # Flask-WTF keeps the request's signed token in `g`, under the token field's name.
+    in_g = current_app.config["WTF_CSRF_FIELD_NAME"]
+    if in_g in g:
         return current_app.make_response(view(**kwargs)), None
     # Flask-WTF's generate_csrf returns the request's token from `g` once it has made one, so
     # every token the render asks for (`csrf_token()`, a form's own field) is the placeholder,
     # and the visitor's session is left alone.
     placeholder = secrets.token_urlsafe(24)
-    setattr(g, _CSRF_IN_G, placeholder)
+    setattr(g, in_g, placeholder)
     try:
         response = current_app.make_response(view(**kwargs))
     finally:
-        still_ours = g.pop(_CSRF_IN_G, None) == placeholder
+        still_ours = g.pop(in_g, None) == placeholder
     if response.status_code != 200 or response.is_streamed or not still_ours:
         return response, None
     mimetype = response.mimetype or "text/html"

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 
-from ..config import ConfigError
+from ..config import ConfigError, names_redis
 
 QUEUE_NAME = "pyspace-runs"
 _creating = threading.Lock()
@@ -24,7 +24,7 @@ _creating = threading.Lock()
 def make_huey(app: Flask) -> Huey:
     """A Huey bound to the app's queue storage, with the one task it knows: execute a run."""
     url = app.config.get("QUEUE_URL") or ""
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if names_redis(url):
         huey: Huey = RedisHuey(QUEUE_NAME, url=url, results=False)
     elif url.startswith("sqlite:///") or not url:
         filename = url[len("sqlite:///") :] or os.path.join(app.instance_path, "queue.sqlite")
