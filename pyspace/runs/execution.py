@@ -108,7 +108,9 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
         return _wait_for(run.id)
     # In the web process the run is recorded once it ended (one write on the Run press's path);
     # it has no row to watch while it runs, which only tasks need (task_state, kill, heartbeat).
-    started_at = utcnow()
+    # The id is read now: a secret the code reads commits its use, which expires `widget`, and
+    # reading `widget.id` after that would load the whole widget again.
+    widget_id, started_at = widget.id, utcnow()
     if call is None:
         result = run_widget(widget, actor_id)
     elif "http" in call:
@@ -117,7 +119,7 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
         result = call_function(
             widget, call["name"], call["args"], call["kwargs"], actor_id, call.get("session")
         )
-    history.record_finished(widget.id, kind, actor_id, result, started_at, task_name=name)
+    history.record_finished(widget_id, kind, actor_id, result, started_at, task_name=name)
     return result
 
 

@@ -198,3 +198,29 @@ def test_a_run_reads_each_secret_once_and_bounds_its_lookups(alice, app):
             db.select(AuditEvent).filter_by(widget_id=widget_id, action="use")
         ).all()
         assert len(uses) == 1
+
+
+def test_a_run_reading_a_secret_loads_its_widget_once(alice, app):
+    """The secret's use is committed mid-run, which expires every object of the request: the
+    run's record must not load the widget again after it (one SELECT of `widgets` in all)."""
+    from sqlalchemy import event
+
+    widget_id = alice.create_widget(
+        "W", server_code="import anvil.secrets\nprint(len(anvil.secrets.get_secret('api_key')))\n"
+    )
+    add_secret(app, widget_id, "api_key", "sk-live-123456")
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def executed(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        answer = run_json(alice, widget_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    assert answer["stdout"] == "14\n"
+    widget_reads = [s for s in statements if s.startswith("SELECT") and "FROM widgets" in s]
+    assert len(widget_reads) == 1, widget_reads
