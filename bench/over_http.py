@@ -14,6 +14,7 @@ Baselines take turns with the figure they are compared with, so both see the sam
 """
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -263,11 +264,22 @@ def bench_classroom(
     ):
         visitors = _logged_in(base_url, "pupil", widgets)
         at_rest_mb = tree_pss_mb([process.pid for process in processes])
+        # Whose CPU a burst takes: the web server's (gunicorn: master and workers), and the
+        # whole machine's (the sandbox service, the sandboxes, the kernel, the load generator).
+        web_server = [process.pid for process in processes if "gunicorn" in str(process.args)]
+        spent: list[tuple[float, float]] = []
         with _SiteMemoryWatch(processes) as site_memory:
             for number in range(bursts):
                 if number:
                     time.sleep(5)
+                web_before, busy_before = tree_cpu_seconds(web_server), _machine_busy_seconds()
                 outcomes = _burst(visitors)
+                spent.append(
+                    (
+                        _machine_busy_seconds() - busy_before,
+                        tree_cpu_seconds(web_server) - web_before,
+                    )
+                )
                 samples += [elapsed for elapsed, _ in outcomes]
                 failures += [failure for _, failure in outcomes if failure]
     report.add("site memory at rest, warm pool full (PSS, MB)", [at_rest_mb], unit="MB")
@@ -287,8 +299,23 @@ def bench_classroom(
             for start in range(0, len(samples), pupils)
         ],
         peak_memory_mb=round(memory.peak_mb - memory.start_mb, 1),
+        # Every core's busy time during each burst, and the web server's share of it, per Run
+        # press: with every press at once the last answers come when the machine has done all
+        # the burst's work, about (busy time) / (cores) after the presses.
+        burst_busy_ms=[round(busy * 1000) for busy, _ in spent],
+        burst_web_cpu_ms_per_press=[round(web * 1000 / pupils, 1) for _, web in spent],
+        cores=os.cpu_count(),
     )
     report.check(name, "0 failures, p95 ≤ 500 ms", not failures and _p95(samples) <= 500)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy since it started (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    # user, nice, system, idle, iowait, irq, softirq, steal (guest time is counted in user).
+    return (sum(ticks[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_class_tasks(report: Report, workdir: str, pupils: int, **site: str) -> None:

@@ -8,7 +8,9 @@ request thread (`time.thread_time`, which holds up on a busy machine), then the 
 of one more request (counted apart, so counting costs the timed requests nothing).
 `--cprofile home|public|editor` adds a `cProfile` of `N` more requests of that page.
 Anonymous pages come from the page cache after the first request (pyspace/page_cache.py);
-`--no-page-cache` measures every request rendering them (PAGE_CACHE_URL=off).
+`--no-page-cache` measures every request rendering them (PAGE_CACHE_URL=off); `--first-visits`
+has the anonymous visitor send no cookie, so each of its requests is a first visit (a public
+widget's page then makes a CSRF token and signs a session cookie every time).
 """
 
 import argparse
@@ -25,7 +27,9 @@ from .sample_data import logged_in_client, make_app, make_user, make_widget
 WARM_UP = 5
 
 
-def main(runs: int, profile_page: str | None, page_cache: bool = True) -> None:
+def main(
+    runs: int, profile_page: str | None, page_cache: bool = True, first_visits: bool = False
+) -> None:
     """Measure and print (see the module docstring)."""
     from pyspace.extensions import db
 
@@ -41,7 +45,8 @@ def main(runs: int, profile_page: str | None, page_cache: bool = True) -> None:
             widget_id = make_widget(owner, 10, title="Weather")
             engine = db.engine
         owner_client = logged_in_client(app, owner)
-        anonymous = app.test_client()
+        # A first visit sends no cookie, as the load generator of `bench --only http` does.
+        anonymous = app.test_client(use_cookies=not first_visits)
         pages = {
             "home": ("home (anonymous)", anonymous, "/"),
             "public": ("public widget page (anonymous)", anonymous, f"/widgets/{widget_id}"),
@@ -90,5 +95,15 @@ if __name__ == "__main__":
         action="store_true",
         help="render the anonymous pages on every request (PAGE_CACHE_URL=off)",
     )
+    parser.add_argument(
+        "--first-visits",
+        action="store_true",
+        help="the anonymous visitor sends no cookie (each request a first visit)",
+    )
     arguments = parser.parse_args()
-    main(arguments.runs, arguments.cprofile, page_cache=not arguments.no_page_cache)
+    main(
+        arguments.runs,
+        arguments.cprofile,
+        page_cache=not arguments.no_page_cache,
+        first_visits=arguments.first_visits,
+    )
