@@ -101,6 +101,43 @@ def test_quick_benchmark_group_prints_its_table_and_writes_json(group, tmp_path)
     for (of_group, name, field), value in EXACT.items():
         if of_group == group:
             assert figures[name][field] == value, (name, field)
+    if group == "http":
+        # Each burst's CPU: every core's busy time, and the web server's share per press.
+        classroom = figures["classroom: 4 accounts press Run at once (HTTP)"]
+        assert len(classroom["burst_busy_ms"]) == len(classroom["burst_p95_ms"]) >= 1
+        assert all(busy > 0 for busy in classroom["burst_busy_ms"])
+        assert all(web > 0 for web in classroom["burst_web_cpu_ms_per_press"])
+
+
+@pytest.mark.long
+@pytest.mark.parametrize(
+    "module, arguments, lines",
+    [
+        (
+            "bench.editor_floor",
+            ["--bursts", "1", "--per-burst", "2"],
+            ["editor as it ships", "no page", "no page, no boxes", "bare Flask hello"],
+        ),
+        (
+            "bench.pages_cpu",
+            ["--runs", "2", "--first-visits"],
+            ["home (anonymous)", "public widget page (anonymous)", "editor (owner)"],
+        ),
+    ],
+)
+def test_page_cpu_tools_print_a_figure_for_each_page(module, arguments, lines):
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        check=False,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = completed.stdout.splitlines()
+    for label in lines:
+        assert any(line.endswith(f"  {label}") and "µs" in line for line in printed), label
 
 
 def test_unknown_benchmark_group_is_refused():
