@@ -70,6 +70,18 @@ EXACT = {
 }
 
 
+def _python_module(*arguments: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m <arguments>` from the project's root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *arguments],
+        check=False,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_every_benchmark_group_has_a_smoke_test():
     assert sorted(EXPECTED) == sorted(GROUPS)
     assert {group for group, _, _ in EXACT} <= set(GROUPS)
@@ -78,12 +90,13 @@ def test_every_benchmark_group_has_a_smoke_test():
 @pytest.mark.long
 @pytest.mark.parametrize("group", GROUPS)
 def test_quick_benchmark_group_prints_its_table_and_writes_json(group, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", group, "--out", str(tmp_path)],
-        check=False,
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
+    completed = _python_module(
+        "bench",
+        "--quick",
+        "--only",
+        group,
+        "--out",
+        str(tmp_path),
         # The longest group (http) takes 40 s idle; several times that on a loaded machine.
         timeout=600,
     )
@@ -126,14 +139,7 @@ def test_quick_benchmark_group_prints_its_table_and_writes_json(group, tmp_path)
     ],
 )
 def test_page_cpu_tools_print_a_figure_for_each_page(module, arguments, lines):
-    completed = subprocess.run(
-        [sys.executable, "-m", module, *arguments],
-        check=False,
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = _python_module(module, *arguments, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     printed = completed.stdout.splitlines()
     for label in lines:
@@ -141,13 +147,6 @@ def test_page_cpu_tools_print_a_figure_for_each_page(module, arguments, lines):
 
 
 def test_unknown_benchmark_group_is_refused():
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--only", "nonsense"],
-        check=False,
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    completed = _python_module("bench", "--only", "nonsense", timeout=60)
     assert completed.returncode == 2
     assert "unknown group(s): nonsense" in completed.stderr
