@@ -310,11 +310,13 @@ def bench_classroom(
 
 
 def _machine_busy_seconds() -> float:
-    """CPU time every core of the machine has spent busy since it started (/proc/stat)."""
+    """Time every core of the machine has spent not idle since it started (/proc/stat)."""
     with open("/proc/stat") as stat:
         ticks = [int(field) for field in stat.readline().split()[1:]]
     idle, iowait = ticks[3], ticks[4]
     # user, nice, system, idle, iowait, irq, softirq, steal (guest time is counted in user).
+    # Steal, the time the host gave a core with work waiting to someone else, counts: it holds
+    # the burst back as much as work does.
     return (sum(ticks[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
