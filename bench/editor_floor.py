@@ -21,11 +21,11 @@ to cost about what that remainder costs; see bench/README.md.
 import argparse
 import statistics
 import tempfile
-import time
 from contextlib import ExitStack
 from unittest import mock
 
 from .baseline_apps import hello
+from .measure import request_cpu_us
 from .sample_data import logged_in_client, make_app, make_user, make_widget
 
 WARM_UP = 10
@@ -65,13 +65,11 @@ def main(bursts: int, per_burst: int) -> None:
                 client, url, patches = forms[name]
                 with ExitStack() as stack:
                     patches(stack)
-                    for _ in range(per_burst if burst else WARM_UP):
-                        started = time.thread_time_ns()
-                        response = client.get(url)
-                        cpu_ns = time.thread_time_ns() - started
-                        assert response.status_code == 200, (name, response.status_code)
-                        if burst:
-                            samples[name].append(cpu_ns / 1000)
+                    spent = [
+                        request_cpu_us(client, url) for _ in range(per_burst if burst else WARM_UP)
+                    ]
+                    if burst:
+                        samples[name] += spent
     shipped = statistics.median(samples["editor as it ships"])
     bare = statistics.median(samples["bare Flask hello"])
     print(f"Request-thread CPU, median of {bursts} × {per_burst} per form, in turns:")

@@ -52,6 +52,16 @@ def time_ms(action, repeat: int, warmup: int = 2) -> list[float]:
     return samples
 
 
+def request_cpu_us(client, path: str) -> float:
+    """The request thread's CPU time (`time.thread_time`, which holds up on a busy machine), in
+    µs, of one GET of `path` through a Flask test client; the answer must be a 200."""
+    started = time.thread_time_ns()
+    response = client.get(path)
+    spent = time.thread_time_ns() - started
+    assert response.status_code == 200, (path, response.status_code)
+    return spent / 1000
+
+
 def time_interleaved(actions: dict, repeat: int, warmup: int = 2) -> dict[str, list[float]]:
     """Milliseconds per call of each action, the actions taking turns call by call.
 

@@ -22,6 +22,7 @@ import time
 
 from sqlalchemy import event
 
+from .measure import request_cpu_us
 from .sample_data import logged_in_client, make_app, make_user, make_widget
 
 WARM_UP = 5
@@ -59,14 +60,9 @@ def main(
 
         print(f"Request-thread CPU per page, median of {runs}; SQL statements of one request:")
         for label, client, path in pages.values():
-            samples = []
-            for number in range(WARM_UP + runs):
-                started = time.thread_time_ns()
-                response = client.get(path)
-                spent = time.thread_time_ns() - started
-                assert response.status_code == 200, (path, response.status_code)
-                if number >= WARM_UP:
-                    samples.append(spent / 1000)
+            for _ in range(WARM_UP):
+                request_cpu_us(client, path)
+            samples = [request_cpu_us(client, path) for _ in range(runs)]
             statements[0] = 0
             event.listen(engine, "before_cursor_execute", count)
             try:

@@ -52,6 +52,8 @@ MOST_PAGES = 500
 # owners' names).
 SHOWN_TABLES = frozenset({"users", "widgets", "server_modules"})
 _CHANGED = "pyspace.pages_changed"
+# The headers every rendered page has before the app's after-request hooks add theirs.
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
 def init_app(app: Flask) -> None:
@@ -178,7 +180,10 @@ def _render(view: Callable, kwargs: dict) -> tuple[Response, tuple[str, str, str
         response = current_app.make_response(view(**kwargs))
     finally:
         still_ours = g.pop(in_g, None) == placeholder
-    if response.status_code != 200 or response.is_streamed or not still_ours:
+    # A stored page is answered with its body and type alone: a page whose view set headers of
+    # its own (a policy, a cookie, caching rules) is served as the view made it, never stored.
+    own_headers = {name.lower() for name, _ in response.headers} - _BODY_HEADERS
+    if response.status_code != 200 or response.is_streamed or not still_ours or own_headers:
         return response, None
     mimetype = response.mimetype or "text/html"
     return response, (placeholder, response.get_data(as_text=True), mimetype)

@@ -236,6 +236,22 @@ def test_a_token_the_view_makes_itself_is_each_visitors_own(app_config, tmp_path
             assert validate_csrf(token) is None
 
 
+def test_a_page_whose_view_sets_its_own_headers_is_never_stored(app_config, tmp_path):
+    app = create_app(dict(app_config, INSTANCE_PATH=str(tmp_path / "probe-instance")))
+    rendered = []
+
+    @page_cache.for_anonymous_visitors()
+    def own_policy():
+        rendered.append(1)
+        return "<p>framed</p>", {"Content-Security-Policy": "default-src 'none'"}
+
+    app.add_url_rule("/probe", view_func=own_policy)
+    visitor = app.test_client()
+    answers = [visitor.get("/probe") for _ in range(2)]
+    assert len(rendered) == 2
+    assert [a.headers["Content-Security-Policy"] for a in answers] == ["default-src 'none'"] * 2
+
+
 def test_the_store_can_be_turned_off(app_config, tmp_path):
     (tmp_path / "instance").mkdir(exist_ok=True)  # where the test database's file goes
     app = create_app(

@@ -108,8 +108,8 @@ def _interactive(widget: Widget, kind: str, actor_id: int | None, call: dict | N
         return _wait_for(run.id)
     # In the web process the run is recorded once it ended (one write on the Run press's path);
     # it has no row to watch while it runs, which only tasks need (task_state, kill, heartbeat).
-    # The id is read now: a secret the code reads commits its use, which expires `widget`, and
-    # reading `widget.id` after that would load the whole widget again.
+    # The id is read now: any commit while the code runs (a secret's use, a table row it adds)
+    # expires `widget`, and reading `widget.id` after that would load the whole widget again.
     widget_id, started_at = widget.id, utcnow()
     if call is None:
         result = run_widget(widget, actor_id)

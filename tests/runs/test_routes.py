@@ -200,9 +200,10 @@ def test_a_run_reads_each_secret_once_and_bounds_its_lookups(alice, app):
         assert len(uses) == 1
 
 
-def test_a_run_reading_a_secret_loads_its_widget_once(alice, app):
-    """The secret's use is committed mid-run, which expires every object of the request: the
-    run's record must not load the widget again after it (one SELECT of `widgets` in all)."""
+@pytest.mark.parametrize("answer_as", ["json", "htmx"])
+def test_a_run_reading_a_secret_loads_its_widget_and_user_once(alice, app, answer_as):
+    """The secret's use and the run's record are committed during the request; neither may make
+    the request load its widget or its user again (one SELECT of each in all)."""
     from sqlalchemy import event
 
     widget_id = alice.create_widget(
@@ -218,9 +219,13 @@ def test_a_run_reading_a_secret_loads_its_widget_once(alice, app):
 
     event.listen(engine, "before_cursor_execute", executed)
     try:
-        answer = run_json(alice, widget_id)
+        if answer_as == "json":
+            assert run_json(alice, widget_id)["stdout"] == "14\n"
+        else:
+            fragment = alice.post(f"/widgets/{widget_id}/run", htmx=True)
+            assert fragment.status_code == 200 and "14" in fragment.get_data(as_text=True)
     finally:
         event.remove(engine, "before_cursor_execute", executed)
-    assert answer["stdout"] == "14\n"
-    widget_reads = [s for s in statements if s.startswith("SELECT") and "FROM widgets" in s]
-    assert len(widget_reads) == 1, widget_reads
+    for table in ("widgets", "users"):
+        reads = [s for s in statements if s.startswith("SELECT") and f"FROM {table}" in s]
+        assert len(reads) == 1, reads
