@@ -1,29 +1,45 @@
 """What a GUI widget's frame document hands to static/js/gui-frame.js to boot the widget."""
 
 import hashlib
+import json
 from functools import cache
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
 
 from ..models import Widget
 from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
-from .snapshot import PYODIDE_INPUTS, pyodide_dir, snapshot_url
+from .snapshot import PYODIDE_INPUTS, pyodide_dir, runtime_sources, snapshot_url
 
 CALL_TOKEN_HEADER = "X-Call-Token"
 
 
+class RuntimeBundle:
+    """The client `anvil` package's files (paths relative to static/gui-runtime/), and the same
+    files as one JSON document, [[path, source], ...], named by a hash of its bytes."""
+
+    def __init__(self, static_folder: Path) -> None:
+        sources = runtime_sources(static_folder)
+        self.files = tuple(path for path, _ in sources)
+        self.body = json.dumps(sources).encode()
+        self.version = hashlib.sha256(self.body).hexdigest()[:20]
+
+
 @cache
-def _runtime_files(runtime_dir: str) -> tuple[str, ...]:
-    root = Path(runtime_dir)
-    return tuple(sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")))
+def _runtime_bundle(static_folder: str) -> RuntimeBundle:
+    return RuntimeBundle(Path(static_folder))
+
+
+def client_runtime() -> RuntimeBundle:
+    """The client runtime, read once: an upgrade replaces the files and restarts the server."""
+    static_folder = current_app.static_folder
+    assert static_folder is not None  # create_app serves static/
+    return _runtime_bundle(static_folder)
 
 
 def client_runtime_files() -> tuple[str, ...]:
-    """The client `anvil` package's files, relative to static/gui-runtime/ (read once)."""
-    static_folder = current_app.static_folder
-    assert static_folder is not None  # create_app serves static/
-    return _runtime_files(str(Path(static_folder) / "gui-runtime"))
+    """The client `anvil` package's files, relative to static/gui-runtime/."""
+    return client_runtime().files
 
 
 # The Pyodide files the page embedding a frame downloads for it (names in PYODIDE_DIR): the
@@ -53,9 +69,10 @@ def pyodide_file_version(name: str) -> str | None:
 
 def handed_runtime_files() -> dict[str, str]:
     """What the page embedding GUI frames downloads and hands to each of them, by role: URLs of
-    public static files that change name (`?v=` their hash, or the snapshot's hashed name) when
-    their bytes change, so they are served as immutable and come from the page's HTTP cache on
-    the next visit. Nothing here is a secret or depends on the viewer."""
+    public files that change name (`?v=` their hash, the snapshot's hashed name, the runtime
+    bundle's version) when their bytes change, so they are served as immutable and come from
+    the page's HTTP cache on the next visit. Nothing here is a secret or depends on the
+    viewer."""
     files = {
         role: f"{PYODIDE_DIR}{name}?{VERSION_PARAMETER}={pyodide_file_version(name)}"
         for role, name in HANDED_PYODIDE_FILES.items()
@@ -63,6 +80,9 @@ def handed_runtime_files() -> dict[str, str]:
     snapshot = snapshot_url()
     if snapshot is not None:
         files["snapshot"] = snapshot
+    # The client runtime in one answer: the frame would otherwise fetch its files one by one on
+    # every load (over thirty requests), as its opaque origin has no HTTP cache.
+    files["runtime"] = url_for("gui.client_runtime_bundle", version=client_runtime().version)
     return files
 
 

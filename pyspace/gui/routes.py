@@ -1,6 +1,6 @@
 """GUI widget views: the sandboxed frame document, and the route its server calls go to."""
 
-from flask import abort, jsonify, make_response, render_template, request
+from flask import abort, current_app, jsonify, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -30,6 +30,7 @@ from .client_tables import answer_table_question
 from .frame_boot import (
     CALL_TOKEN_HEADER,
     VERSION_PARAMETER,
+    client_runtime,
     frame_boot_config,
     pyodide_file_version,
 )
@@ -203,6 +204,20 @@ def allow_frame_calls(response):
         response.headers["Access-Control-Allow-Methods"] = "POST"
         response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {CALL_TOKEN_HEADER}"
         response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@bp.get("/gui/runtime-<version>.json")
+def client_runtime_bundle(version: str):
+    """The client `anvil` runtime's files in one JSON document, which the page embedding GUI
+    frames downloads and hands to them (static/js/gui-host.js). Public, and named by the hash
+    of its bytes: cached for good. Another version (a page from before an upgrade) is gone, and
+    its frames fetch the files one by one instead."""
+    runtime = client_runtime()
+    if version != runtime.version:
+        abort(404)
+    response = current_app.response_class(runtime.body, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 

@@ -12,6 +12,11 @@ a new Pyodide or a new way of making it means a new name, never a stale snapshot
 `./manage.sh serve` runs `main()` below, which makes it when it is missing.
 Without a snapshot, frames start Python the slow way.
 
+The snapshot also holds the client `anvil` runtime (static/gui-runtime/) imported, as nearly all
+client code imports it first: compiling and running those modules was a tenth of a first load.
+So the runtime's files are among what the snapshot is named by, and the runtime never touches
+the frame's channel (`_pyspace_frame`, registered per frame) while it is imported.
+
 What frames restored from one snapshot share: the interpreter's state after start-up. The frame
 seeds `random` again after a restore (Pyodide imports it while starting, so its generator state
 is in the snapshot); the string-hash seed stays shared, which only matters to hash flooding, and
@@ -40,8 +45,10 @@ from flask import current_app
 from .frame_policy import PYODIDE_DIR
 
 STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
-# The files that decide what is in memory after start-up: the snapshot is only valid with them.
+# The files that decide what is in memory after start-up: the snapshot is only valid with them
+# (and with the client runtime's files, see runtime_sources).
 PYODIDE_INPUTS = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+RUNTIME_SUBDIR = "gui-runtime"
 SNAPSHOT_SUBDIR = "snapshot"
 SNAPSHOT_PREFIX = f"{PYODIDE_DIR}{SNAPSHOT_SUBDIR}/"
 MAKE_TIMEOUT_MS = 300_000
@@ -51,10 +58,13 @@ CONTENT_TYPES = {
     ".json": "application/json",
 }
 
-# Runs in the maker's page. What it imports is what the client `anvil` runtime
-# (static/gui-runtime/) and running client code import first: already in memory after a restore.
-# Not `random` (every frame would share its seed) nor anything holding a JavaScript object.
-MAKER_SCRIPT = """async () => {
+# Runs in the maker's page, given the client runtime's files ([path, source] each). What it
+# imports is what the client `anvil` runtime and running client code import first: already in
+# memory after a restore. Not `random` (every frame would share its seed) nor anything holding a
+# JavaScript object. The runtime goes where the frame puts it (static/js/gui-frame.js,
+# installClientRuntime), and only site-packages' finder is told of it, as there: invalidating
+# every cache would leave the standard library's zip index to be read again by every frame.
+MAKER_SCRIPT = """async (runtime) => {
   if (!("Suspending" in WebAssembly)) throw new Error("this Chromium has no JSPI");
   const { loadPyodide } = await import("/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({
@@ -66,6 +76,19 @@ MAKER_SCRIPT = """async () => {
 import base64, builtins, datetime, functools, importlib, json, math, mimetypes, site
 import pyodide.code, pyodide.ffi
 `);
+  const sitePackages = pyodide.runPython("site.getsitepackages()[0]");
+  for (const [file, source] of runtime) {
+    const path = sitePackages + "/" + file;
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, source);
+  }
+  pyodide.runPython(`
+import sys
+finder = sys.path_importer_cache.get(${JSON.stringify(sitePackages)})
+if finder is not None: finder.invalidate_caches()
+del finder
+import anvil, anvil.media, anvil.server, anvil.tables, anvil.tables.query, anvil.users
+`);
   const response = await fetch("/snapshot", { method: "POST", body: pyodide.makeMemorySnapshot() });
   if (!response.ok) throw new Error("could not hand the snapshot over");
 }"""
@@ -75,12 +98,24 @@ def pyodide_dir(static_folder: Path) -> Path:
     return static_folder / PYODIDE_DIR.removeprefix("/static/").strip("/")
 
 
+def runtime_sources(static_folder: Path) -> list[tuple[str, str]]:
+    """The client `anvil` runtime's files, [path under static/gui-runtime/, source] each."""
+    root = static_folder / RUNTIME_SUBDIR
+    return [
+        (path.relative_to(root).as_posix(), path.read_text(encoding="utf-8"))
+        for path in sorted(root.rglob("*.py"))
+    ]
+
+
 @cache
 def snapshot_name(static_folder: Path) -> str:
-    """The snapshot's file name: a hash of the Pyodide files and of the script that makes it."""
+    """The snapshot's file name: a hash of the Pyodide files, the client runtime's files and the
+    script that makes it."""
     digest = hashlib.sha256()
     for name in PYODIDE_INPUTS:
         digest.update(name.encode() + b"\0" + (pyodide_dir(static_folder) / name).read_bytes())
+    for path, source in runtime_sources(static_folder):
+        digest.update(path.encode() + b"\0" + source.encode() + b"\0")
     digest.update(MAKER_SCRIPT.encode())
     return f"pyodide-{digest.hexdigest()[:20]}.bin.gz"
 
@@ -181,7 +216,7 @@ def make_snapshot(static_folder: Path = STATIC_ROOT, chromium: str | None = None
                     page = browser.new_page()
                     page.set_default_timeout(MAKE_TIMEOUT_MS)
                     page.goto(f"http://127.0.0.1:{server.server_port}/")
-                    page.evaluate(MAKER_SCRIPT)
+                    page.evaluate(MAKER_SCRIPT, runtime_sources(static_folder))
                 finally:
                     browser.close()
         finally:

@@ -209,7 +209,8 @@ async function download(url, read) {
   }
 }
 
-// The client runtime's files, [name, source] each: fetched while Python starts, not after.
+// The client runtime's files, [name, source] each, fetched one by one: a frame opened on its
+// own, or whose page couldn't hand them over.
 function fetchClientRuntime() {
   return Promise.all(boot.runtimeFiles.map(async (file) => {
     try {
@@ -253,6 +254,20 @@ function handedFiles(files) {
   if (!files || typeof files !== "object") return null;
   const roles = Object.keys(HANDED_FILES).concat(boot.snapshotUrl ? ["snapshot"] : []);
   return roles.every((role) => files[role] instanceof ArrayBuffer) ? files : null;
+}
+
+// The client runtime's files as the embedding page handed them: one JSON document,
+// [[name, source], ...] (pyspace/gui/frame_boot.py). A promise of them, or null: not handed.
+function handedClientRuntime(handed) {
+  if (!handed || !(handed.runtime instanceof ArrayBuffer)) return null;
+  try {
+    const files = JSON.parse(new TextDecoder().decode(handed.runtime));
+    const wellFormed = Array.isArray(files) && files.every((file) => Array.isArray(file) &&
+      file.length === 2 && typeof file[0] === "string" && typeof file[1] === "string");
+    return wellFormed ? Promise.resolve(files) : null;
+  } catch (error) {
+    return null;
+  }
 }
 
 // Resolves to {role: ArrayBuffer}, or null: then this frame downloads the files itself (opened
@@ -342,11 +357,11 @@ async function bootWidget() {
   // or on* attribute in it, so behaviour comes from the client code.
   widgetRoot.innerHTML = boot.html;
   const started = performance.now();
-  const runtimeSources = fetchClientRuntime();
-  // A failed download is reported when Python installs the runtime, not as an unhandled rejection.
-  runtimeSources.catch(() => {});
   const handed = await runtimeFromEmbeddingPage();
   performance.mark("pyspace:runtime-handed");
+  const runtimeSources = handedClientRuntime(handed) || fetchClientRuntime();
+  // A failed download is reported when Python installs the runtime, not as an unhandled rejection.
+  runtimeSources.catch(() => {});
   // Where Pyodide's files came from: "handed" by the embedding page, or "fetched" here.
   document.documentElement.dataset.pyspaceFiles = handed ? "handed" : "fetched";
   const pyodide = await startPython(handed);

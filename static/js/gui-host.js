@@ -15,10 +15,12 @@
   // the files (versioned URLs, so the HTTP cache keeps them for good) and hands
   // a copy of their bytes to each frame that asks. Only public static files cross over; the
   // frame gets nothing of this page, and this page takes nothing from the frame but the ask.
-  // The first frame's files come from the downloads started when this script runs; a frame that
-  // asks later (a reload) gets them from the HTTP cache. Either way each answer is its own
-  // bytes, moved to the frame rather than cloned: copying tens of megabytes into another
-  // process takes far longer.
+  // This script runs from the page's head (gui/_host_head.html), so the downloads start while
+  // the page still parses: the frame asks for the files as soon as its own script runs, and the
+  // snapshot alone takes a few hundred milliseconds even from the HTTP cache (it is unpacked).
+  // The first frame's files come from those downloads; a frame that asks later (a reload) gets
+  // them from the HTTP cache. Either way each answer is its own bytes, moved to the frame
+  // rather than cloned: copying tens of megabytes into another process takes far longer.
   let preloaded = null;
   // A dropped connection or a server error (a busy server, a flaky network) is tried again.
   const DOWNLOAD_ATTEMPTS = 3;
@@ -40,8 +42,14 @@
     }
   }
 
-  function downloadRuntime(frame) {
-    const urls = JSON.parse(frame.dataset.guiRuntime || "{}");
+  // role -> URL, the same for every frame on the page.
+  function runtimeUrls() {
+    const meta = document.querySelector('meta[name="pyspace-gui-runtime"]');
+    return JSON.parse(meta ? meta.content : "{}");
+  }
+
+  function downloadRuntime() {
+    const urls = runtimeUrls();
     return Promise.all(Object.entries(urls).map(async function ([role, url]) {
       return [role, await download(url)];
     })).then(Object.fromEntries).catch(function (error) {
@@ -50,8 +58,8 @@
     });
   }
 
-  function runtimeFiles(frame) {
-    const files = preloaded || downloadRuntime(frame);
+  function runtimeFiles() {
+    const files = preloaded || downloadRuntime();
     preloaded = null;
     return files;
   }
@@ -64,7 +72,7 @@
     if (answering.has(target)) return;
     answering.add(target);
     target.postMessage({ type: "pyspace:runtime-coming" }, "*");
-    runtimeFiles(frame).then(function (files) {
+    runtimeFiles().then(function (files) {
       answering.delete(target);
       // "*": an opaque origin can't be named. What is sent is public (static files).
       target.postMessage(
@@ -106,12 +114,20 @@
     });
   });
 
-  // A frame that asked before this script listened: tell it to ask again. (A frame that
-  // hasn't started yet misses this, and asks once it starts.)
-  guiFrames().forEach(function (frame) {
-    if (preloaded === null) preloaded = downloadRuntime(frame);
-    frame.contentWindow.postMessage({ type: "pyspace:runtime-offer" }, "*");
-  });
+  preloaded = downloadRuntime();
+
+  // A frame that asked before this script listened (it loads async): tell it to ask again. (A
+  // frame that hasn't started yet misses this, and asks once it starts.)
+  function offerRuntime() {
+    guiFrames().forEach(function (frame) {
+      frame.contentWindow.postMessage({ type: "pyspace:runtime-offer" }, "*");
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", offerRuntime);
+  } else {
+    offerRuntime();
+  }
 
   document.addEventListener("click", function (event) {
     const button = event.target.closest("[data-gui-reload]");

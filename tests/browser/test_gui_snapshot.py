@@ -97,9 +97,11 @@ def test_frame_boots_from_the_bytes_its_page_hands_it_and_downloads_none_itself(
         "performance.getEntriesByType('resource').map(e => e.name)"
     )
     fetched_by_page = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
-    for name in ("pyodide.asm.wasm", "python_stdlib.zip", ".bin.gz"):
+    for name in ("pyodide.asm.wasm", "python_stdlib.zip", ".bin.gz", "/gui/runtime-"):
         assert not [url for url in fetched_by_frame if name in url]
         assert [url for url in fetched_by_page if name in url]
+    # The client runtime came in the page's one bundle, not file by file.
+    assert not [url for url in fetched_by_frame if "/static/gui-runtime/" in url]
 
 
 def test_frame_opened_on_its_own_downloads_pyodide_itself(app, page, made_snapshot, open_widget):
@@ -145,9 +147,11 @@ def test_frame_boots_when_a_download_of_its_runtime_is_dropped_once(app, page, o
             route.abort("connectionreset")
 
     page.route(re.compile(r"/static/gui-runtime/"), drop_the_first_try)
-    open_widget()
-    frame = booted_frame(page)
-    expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
+    widget_id = open_widget()
+    # On its own, the frame fetches the runtime's files itself (its page would hand them over).
+    page.goto(f"/widgets/{widget_id}/frame")
+    expect(page.locator("html")).to_have_attribute("data-pyspace", "ready", timeout=60_000)
+    expect(page.locator("#greeting")).to_have_text("Hello, snapshot!")
     assert len(dropped) == len(frame_boot_files(app))
 
 
@@ -168,13 +172,37 @@ def test_page_hands_its_frame_pyodide_when_each_download_is_dropped_once(
         else:
             route.continue_()
 
-    page.route(re.compile(r"/static/vendor/pyodide/"), drop_the_first_try)
+    page.route(re.compile(r"/static/vendor/pyodide/|/gui/runtime-"), drop_the_first_try)
     open_widget()
     frame = booted_frame(page)
     expect(frame.locator("html")).to_have_attribute("data-pyspace-files", "handed")
     expect(frame.locator("#greeting")).to_have_text("Hello, snapshot!")
-    assert {url.rsplit("/", 1)[1].split("?")[0] for url in dropped} >= {
-        "pyodide.asm.wasm",
-        "python_stdlib.zip",
-        "pyodide-lock.json",
-    }
+    dropped_names = {url.rsplit("/", 1)[1].split("?")[0] for url in dropped}
+    assert dropped_names >= {"pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"}
+    assert [name for name in dropped_names if name.startswith("runtime-")]
+
+
+def test_a_restored_frame_has_the_client_runtime_imported_already(
+    app, page, make_user, made_snapshot
+):
+    make_user("alice")
+    widget_id = add_widget(
+        app,
+        "alice",
+        "Already imported",
+        visibility="public",
+        server_code=SERVER_CODE,
+        client_code=(
+            "import sys\n"
+            "before = 'anvil.server' in sys.modules and 'anvil.users' in sys.modules\n"
+            "import anvil.server\n"
+            "from js import document\n"
+            "document.getElementById('greeting').textContent = anvil.server.call('hello', "
+            "'imported' if before else 'not imported')\n"
+        ),
+        html=HTML,
+    )
+    page.goto(f"/widgets/{widget_id}")
+    frame = booted_frame(page)
+    expect(frame.locator("html")).to_have_attribute("data-pyspace-start", "snapshot")
+    expect(frame.locator("#greeting")).to_have_text("Hello, imported!")

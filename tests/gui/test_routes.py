@@ -14,6 +14,7 @@ from itsdangerous import TimestampSigner
 from pyspace.extensions import db
 from pyspace.gui import routes as gui_routes
 from pyspace.gui.call_tokens import CallTokenError, actor_for_call_token, issue_call_token
+from pyspace.gui.frame_boot import client_runtime_files
 from pyspace.models import Secret, User
 from pyspace.sandbox.results import RunResult
 from pyspace.secrets import vault
@@ -86,13 +87,41 @@ def test_gui_widget_page_embeds_an_opaque_origin_frame(client, public_gui):
     assert f'src="/widgets/{public_gui}/frame"' in iframe
 
 
+def handed_runtime(html: str) -> dict[str, str]:
+    """The files the page downloads for its frames, as its head names them."""
+    head = html.split("</head>", maxsplit=1)[0]
+    return json.loads(
+        re.search(r'<meta name="pyspace-gui-runtime" content=\'([^\']*)\'>', head).group(1)
+    )
+
+
 def test_widget_page_downloads_pyodide_for_its_frame_from_versioned_urls(client, public_gui):
     html = client.get(f"/widgets/{public_gui}").get_data(as_text=True)
-    iframe = re.search(r"<iframe[^>]*data-gui-frame[^>]*>", html, re.S).group(0)
-    handed = json.loads(re.search(r"data-gui-runtime='([^']*)'", iframe).group(1))
-    assert set(handed) >= {"wasm", "stdlib", "lock"}
+    handed = handed_runtime(html)
+    assert set(handed) >= {"wasm", "stdlib", "lock", "runtime"}
+    assert re.fullmatch(r"/gui/runtime-[0-9a-f]{20}\.json", handed.pop("runtime"))
     for url in handed.values():
         assert re.fullmatch(r"/static/vendor/pyodide/[\w.-]+(\?v=[0-9a-f]{20}|/[\w.-]+)", url)
+
+
+def test_client_runtime_comes_in_one_immutable_bundle_of_its_files(app, client, public_gui):
+    bundle_url = handed_runtime(client.get(f"/widgets/{public_gui}").get_data(as_text=True))[
+        "runtime"
+    ]
+    response = client.get(bundle_url)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    bundle = dict(response.get_json())
+    with app.test_request_context():
+        assert tuple(bundle) == client_runtime_files()
+    served = client.get("/static/gui-runtime/anvil/server.py")
+    assert bundle["anvil/server.py"] == served.get_data(as_text=True)
+    served.close()
+
+
+def test_a_stale_client_runtime_bundle_is_gone(client):
+    assert client.get("/gui/runtime-00000000000000000000.json").status_code == 404
 
 
 def test_frame_document_leaves_pyodide_downloads_to_the_embedding_page(client, public_gui):
@@ -102,7 +131,7 @@ def test_frame_document_leaves_pyodide_downloads_to_the_embedding_page(client, p
 
 def test_versioned_pyodide_files_are_immutable_and_stale_versions_are_not(client, public_gui):
     html = client.get(f"/widgets/{public_gui}").get_data(as_text=True)
-    wasm = json.loads(re.search(r"data-gui-runtime='([^']*)'", html).group(1))["wasm"]
+    wasm = handed_runtime(html)["wasm"]
     response = client.get(wasm)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -28,6 +28,16 @@ def test_snapshot_name_changes_when_pyodide_changes(tmp_path):
     assert snapshot.snapshot_name(tmp_path / "new") != old_name
 
 
+def test_snapshot_name_changes_when_the_client_runtime_changes(tmp_path):
+    # The snapshot holds the client runtime imported: a changed runtime needs a new snapshot.
+    for name, source in (("old", "VERSION = 1\n"), ("new", "VERSION = 2\n")):
+        fake_pyodide(tmp_path / name, b"\0asm")
+        package = tmp_path / name / snapshot.RUNTIME_SUBDIR / "anvil"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(source)
+    assert snapshot.snapshot_name(tmp_path / "new") != snapshot.snapshot_name(tmp_path / "old")
+
+
 @pytest.fixture
 def static_copy(app, tmp_path, monkeypatch):
     """A static folder whose vendored Pyodide is the real one (linked), with no snapshot yet

@@ -13,8 +13,6 @@ import builtins
 import functools
 import json
 
-# _pyspace_frame is registered by static/js/gui-frame.js: the channel to this widget's call route.
-import _pyspace_frame
 from pyodide.ffi import can_run_sync, run_sync
 
 from . import _serialise
@@ -115,6 +113,11 @@ def _error(error: dict, base: type = ServerError) -> Exception:
 
 def _ask(route: str, body: dict) -> dict:
     """Send `body` to this widget's call route `route` and return the answer (a dict)."""
+    # The channel to the call route, registered by static/js/gui-frame.js. Imported when used,
+    # not at the top: Pyodide's memory snapshot holds this module imported already, made before
+    # any frame registered the channel (pyspace/gui/snapshot.py).
+    import _pyspace_frame
+
     text = json.dumps(body)
     if can_run_sync():
         answer_text = run_sync(_pyspace_frame.call(route, text))

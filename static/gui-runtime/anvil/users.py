@@ -13,9 +13,17 @@ starts again then, and get_user() answers with them). `signup_with_form()` does 
 the site's sign-up page.
 """
 
-import _pyspace_frame  # registered by static/js/gui-frame.js
-
 from . import server
+
+
+def _frame():
+    """The frame's channel, registered by static/js/gui-frame.js. Imported when used, not on
+    import: Pyodide's memory snapshot holds this module imported already, made before any
+    frame registered the channel (pyspace/gui/snapshot.py)."""
+    import _pyspace_frame
+
+    return _pyspace_frame
+
 
 # Raised by server functions with require_user; `except anvil.users.AuthenticationFailed`
 # around anvil.server.call catches them (the same class anvil.server.call raises).
@@ -70,7 +78,7 @@ def login_with_form(show_signup_option: bool = True, remember_by_default: bool =
     comes back logged in) and return None."""
     user = get_user()
     if user is None:
-        _pyspace_frame.requestLogin()
+        _frame().requestLogin()
     return user
 
 
@@ -79,14 +87,15 @@ def signup_with_form(remember_by_default: bool = True, **_ignored):
     page (leaving this page, which comes back logged in to the new account) and return None."""
     user = get_user()
     if user is None:
-        _pyspace_frame.requestSignup()
+        _frame().requestSignup()
     return user
 
 
 def get_user(allow_remembered: bool = True):
     """The viewer (`user['username']`, `user['email']`), or None when nobody is logged in."""
-    username = getattr(_pyspace_frame, "viewerUsername", None)
-    email = getattr(_pyspace_frame, "viewerEmail", None)
+    frame = _frame()
+    username = getattr(frame, "viewerUsername", None)
+    email = getattr(frame, "viewerEmail", None)
     return ViewerRow(str(username), str(email) if email else None) if username else None
 
 
