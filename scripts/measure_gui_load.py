@@ -13,6 +13,7 @@ Pyodide's big files (and the snapshot) and hands the frame their bytes (static/j
 Two clocks: "wall" is from page.goto() until Playwright sees the frame's ready mark (Playwright
 polls for it, so this runs up to a few hundred ms late); "browser" is from the page's navigation
 start to the frame's own `pyspace:client-code-run` performance mark, on the browser's clock.
+Each run's line also says how many requests reached the server for each load.
 --breakdown prints when each boot step (gui-frame.js's performance marks) was reached. --mbit N
 makes the server send no faster than N megabits a second in all (loopback hides what
 downloading Pyodide costs over a real network).
@@ -81,6 +82,22 @@ class PacedLink:
                 body.close()
 
 
+class RequestCounter:
+    """WSGI middleware counting the requests that reach the server: what a page view costs it
+    (a file the browser kept needs none)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+
+    def __call__(self, environ, start_response):
+        self.count += 1
+        return self.app(environ, start_response)
+
+
+COUNTER: RequestCounter | None = None
+
+
 def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str]:
     """Start the app on a free loopback port with one public GUI widget; (base URL, widget id).
     With `mbit`, responses share a link of that speed."""
@@ -109,8 +126,9 @@ def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str]:
         db.session.add(widget)
         db.session.commit()
         widget_id = widget.id
-    served = PacedLink(app, mbit) if mbit else app
-    server = make_server("127.0.0.1", 0, served, threaded=True)
+    global COUNTER
+    COUNTER = RequestCounter(PacedLink(app, mbit) if mbit else app)
+    server = make_server("127.0.0.1", 0, COUNTER, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", widget_id
 
@@ -141,7 +159,9 @@ def boot_steps(page) -> dict[str, float]:
 def time_load(page, url: str) -> tuple[float, float, dict[str, float], str]:
     """Seconds from navigation to the widget being ready as Playwright sees it (it polls, so up
     to a few hundred ms late) and as the browser's clock has it, each boot step's ms, and the
-    frame's own account of its boot."""
+    frame's own account of its boot (with the number of requests that reached the server)."""
+    assert COUNTER is not None  # serve_widget() first
+    asked_before = COUNTER.count
     started = time.perf_counter()
     page.goto(url)
     frame = page.frame_locator("iframe[data-gui-frame]")
@@ -152,7 +172,13 @@ def time_load(page, url: str) -> tuple[float, float, dict[str, float], str]:
     start = html.get_attribute("data-pyspace-start")
     files = html.get_attribute("data-pyspace-files")
     status = frame.locator("#pyspace-status").text_content().strip()
-    return elapsed, steps["pyspace:client-code-run"] / 1000, steps, f"{status}, {start}, {files}"
+    requests = COUNTER.count - asked_before
+    return (
+        elapsed,
+        steps["pyspace:client-code-run"] / 1000,
+        steps,
+        f"{status}, {start}, {files}, {requests} requests",
+    )
 
 
 def main() -> None:

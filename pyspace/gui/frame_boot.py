@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import current_app, url_for
 
 from ..models import Widget
+from ..static_urls import static_url
 from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
-from .snapshot import PYODIDE_INPUTS, pyodide_dir, runtime_sources, snapshot_url
+from .snapshot import runtime_sources, snapshot_url
 
 CALL_TOKEN_HEADER = "X-Call-Token"
 
@@ -49,33 +50,16 @@ HANDED_PYODIDE_FILES = {
     "stdlib": "python_stdlib.zip",
     "lock": "pyodide-lock.json",
 }
-VERSION_PARAMETER = "v"
-
-
-@cache
-def _file_version(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
-
-
-def pyodide_file_version(name: str) -> str | None:
-    """The version of a file in PYODIDE_DIR (a hash of its bytes), or None for one that isn't
-    handed to frames. Read once: an upgrade replaces the files and restarts the server."""
-    if name not in HANDED_PYODIDE_FILES.values() and name not in PYODIDE_INPUTS:
-        return None
-    static_folder = current_app.static_folder
-    assert static_folder is not None  # create_app serves static/
-    return _file_version(pyodide_dir(Path(static_folder)) / name)
 
 
 def handed_runtime_files() -> dict[str, str]:
     """What the page embedding GUI frames downloads and hands to each of them, by role: URLs of
-    public files that change name (`?v=` their hash, the snapshot's hashed name, the runtime
-    bundle's version) when their bytes change, so they are served as immutable and come from
-    the page's HTTP cache on the next visit. Nothing here is a secret or depends on the
-    viewer."""
+    public files that change name when their bytes change (`?v=` their hash as static_url
+    gives it, the snapshot's hashed name, the runtime bundle's version), so they are served as
+    immutable and come from the page's HTTP cache on the next visit. Nothing here is a secret
+    or depends on the viewer."""
     files = {
-        role: f"{PYODIDE_DIR}{name}?{VERSION_PARAMETER}={pyodide_file_version(name)}"
-        for role, name in HANDED_PYODIDE_FILES.items()
+        role: static_url(f"vendor/pyodide/{name}") for role, name in HANDED_PYODIDE_FILES.items()
     }
     snapshot = snapshot_url()
     if snapshot is not None:

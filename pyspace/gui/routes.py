@@ -10,6 +10,7 @@ from ..extensions import csrf, limiter
 from ..models import Widget
 from ..runs.execution import call_and_record
 from ..sandbox.results import REFUSAL_STATUS
+from ..static_urls import IMMUTABLE
 from . import bp
 from .call_tokens import (
     CallTokenError,
@@ -29,14 +30,11 @@ from .calls import (
 from .client_tables import answer_table_question
 from .frame_boot import (
     CALL_TOKEN_HEADER,
-    VERSION_PARAMETER,
     client_runtime,
     frame_boot_config,
-    pyodide_file_version,
 )
 from .frame_policy import (
     CROSS_ORIGIN_STATIC_PREFIXES,
-    PYODIDE_DIR,
     frame_content_security_policy,
 )
 from .references import ValueReferenceError, resolved_from_frame, signed_for_frame
@@ -217,16 +215,8 @@ def client_runtime_bundle(version: str):
     if version != runtime.version:
         abort(404)
     response = current_app.response_class(runtime.body, mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Cache-Control"] = IMMUTABLE
     return response
-
-
-def _versioned_pyodide_file(path: str, version: str | None) -> bool:
-    """Whether `path?v=version` names the current bytes of a Pyodide file."""
-    name = path.removeprefix(PYODIDE_DIR)
-    if version is None or not path.startswith(PYODIDE_DIR) or "/" in name:
-        return False
-    return version == pyodide_file_version(name)
 
 
 @bp.after_app_request
@@ -239,12 +229,8 @@ def share_frame_static_files(response):
             # Stored gzipped, named by the hash of what it was made from: never changes.
             response.headers["Content-Type"] = "application/octet-stream"
             response.headers["Content-Encoding"] = "gzip"
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        elif _versioned_pyodide_file(request.path, request.args.get(VERSION_PARAMETER)):
-            # The URL names these exact bytes (frame_boot.handed_runtime_files): never changes.
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        else:
-            # Revalidate every time (a cheap 304): the unversioned URLs must never serve a
-            # stale Pyodide next to a fresh one after an upgrade.
-            response.headers["Cache-Control"] = "no-cache"
+            response.headers["Cache-Control"] = IMMUTABLE
+        # The rest are cached for good when asked for by their version (static_urls.py), and
+        # revalidated every time otherwise (Flask's no-cache): an unversioned URL must never
+        # serve a stale Pyodide next to a fresh one after an upgrade.
     return response

@@ -276,6 +276,7 @@ def test_fuzzing_every_routes_parameters_never_gives_a_500(app, alice, make_clie
         "module_id": 1,
         "token": "not-a-token",
         "subpath": "missing",
+        "version": "0" * 20,
     }
     csrf = visitor.csrf_token()
     seen, requests = set(), 0

@@ -14,6 +14,7 @@ from flask import url_for
 from flask_wtf.csrf import CSRFProtect
 
 from pyspace.extensions import csrf, db
+from pyspace.gui.frame_boot import client_runtime
 from pyspace.models import (
     Classroom,
     ClassroomMember,
@@ -43,6 +44,8 @@ LOOPBACK = "loopback"
 
 ROUTES = {
     "static": PUBLIC,
+    # The client `anvil` runtime's public files, in one document for pages with GUI frames.
+    "gui.client_runtime_bundle": PUBLIC,
     "widgets.home": PUBLIC,
     "widgets.user_page": PUBLIC,
     "auth.login": PUBLIC,
@@ -303,6 +306,7 @@ def _url(
         "token": "not-a-token",
     }
     with app.test_request_context():
+        values["version"] = client_runtime().version
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
 
 

@@ -15,6 +15,7 @@ from flask import url_for
 
 from pyspace.extensions import db
 from pyspace.gui.call_tokens import issue_call_token
+from pyspace.gui.frame_boot import client_runtime
 from pyspace.log_format import TEXT_FORMAT, JsonFormatter
 from pyspace.models import AuditEvent, Secret, User, Widget
 from pyspace.sandbox.redaction import WITHHELD
@@ -104,6 +105,8 @@ def get_routes(app, widget_id, secret_id, username):
                 "module_id": 1,
                 "token": "not-a-token",
                 "subpath": "missing",
+                # The client runtime's bundle, as GUI widgets' pages name it.
+                "version": client_runtime().version,
             }
             modes = ("name", "value", "details") if "mode" in rule.arguments else (None,)
             for mode in modes:
