@@ -1,10 +1,10 @@
 // On pages that embed GUI widgets: hand each sandboxed widget frame the Pyodide files it boots
-// from, size each frame to its content, reload a frame on request (the editor's preview), and
-// open the log-in page when a frame's client code calls anvil.users.login_with_form() (the
-// sign-up page for signup_with_form()). Frames can't touch this page; the only messages
-// accepted from them are "the Pyodide files, please", their height, "log in" and "sign up",
-// and only from a frame this page embeds (the addresses are the page's own, in the frame's
-// data-gui-login and data-gui-signup, never the message's).
+// from and the client `anvil` runtime's sources, size each frame to its content, reload a frame
+// on request (the editor's preview), and open the log-in page when a frame's client code calls
+// anvil.users.login_with_form() (the sign-up page for signup_with_form()). Frames can't touch
+// this page; the only messages accepted from them are "the files, please", their height, "log
+// in" and "sign up", and only from a frame this page embeds (the addresses are the page's own,
+// in the frame's data-gui-login and data-gui-signup, never the message's).
 (function () {
   "use strict";
   const MIN_HEIGHT = 120;
