@@ -95,12 +95,9 @@ class RequestCounter:
         return self.app(environ, start_response)
 
 
-COUNTER: RequestCounter | None = None
-
-
-def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str]:
-    """Start the app on a free loopback port with one public GUI widget; (base URL, widget id).
-    With `mbit`, responses share a link of that speed."""
+def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str, RequestCounter]:
+    """Start the app on a free loopback port with one public GUI widget; (base URL, widget id,
+    the count of requests it got). With `mbit`, responses share a link of that speed."""
     app = create_app(
         {
             "INSTANCE_PATH": instance,
@@ -126,11 +123,10 @@ def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str]:
         db.session.add(widget)
         db.session.commit()
         widget_id = widget.id
-    global COUNTER
-    COUNTER = RequestCounter(PacedLink(app, mbit) if mbit else app)
-    server = make_server("127.0.0.1", 0, COUNTER, threaded=True)
+    counter = RequestCounter(PacedLink(app, mbit) if mbit else app)
+    server = make_server("127.0.0.1", 0, counter, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", widget_id
+    return f"http://127.0.0.1:{server.server_port}", widget_id, counter
 
 
 # The frame's boot steps (performance marks in static/js/gui-frame.js), in order.
@@ -156,12 +152,13 @@ def boot_steps(page) -> dict[str, float]:
     return {name: frame_origin - page_origin + at for name, at in marks if name in BOOT_MARKS}
 
 
-def time_load(page, url: str) -> tuple[float, float, dict[str, float], str]:
+def time_load(
+    page, url: str, counter: RequestCounter
+) -> tuple[float, float, dict[str, float], str]:
     """Seconds from navigation to the widget being ready as Playwright sees it (it polls, so up
     to a few hundred ms late) and as the browser's clock has it, each boot step's ms, and the
     frame's own account of its boot (with the number of requests that reached the server)."""
-    assert COUNTER is not None  # serve_widget() first
-    asked_before = COUNTER.count
+    asked_before = counter.count
     started = time.perf_counter()
     page.goto(url)
     frame = page.frame_locator("iframe[data-gui-frame]")
@@ -172,7 +169,7 @@ def time_load(page, url: str) -> tuple[float, float, dict[str, float], str]:
     start = html.get_attribute("data-pyspace-start")
     files = html.get_attribute("data-pyspace-files")
     status = frame.locator("#pyspace-status").text_content().strip()
-    requests = COUNTER.count - asked_before
+    requests = counter.count - asked_before
     return (
         elapsed,
         steps["pyspace:client-code-run"] / 1000,
@@ -201,7 +198,7 @@ def main() -> None:
     else:
         print(f"Snapshot: {snapshot.make_snapshot(chromium=CHROMIUM).name}")
     with tempfile.TemporaryDirectory() as instance:
-        base, widget_id = serve_widget(instance, options.mbit)
+        base, widget_id, counter = serve_widget(instance, options.mbit)
         url = f"{base}/widgets/{widget_id}"
         seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
         steps: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -216,7 +213,7 @@ def main() -> None:
                     page = context.new_page()
                     line = []
                     for kind in ("cold", "cached"):
-                        wall, browser, marks, status = time_load(page, url)
+                        wall, browser, marks, status = time_load(page, url, counter)
                         page.goto("about:blank")
                         seconds[(kind, "wall")].append(wall)
                         seconds[(kind, "browser")].append(browser)
