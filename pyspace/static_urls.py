@@ -27,10 +27,15 @@ VERSION_PARAMETER = "v"  # as static_url builds it
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+def content_version(content: bytes) -> str:
+    """A name for these exact bytes, for a URL that changes when they do."""
+    return hashlib.sha256(content).hexdigest()[:20]
+
+
 @cache
 def _version_of(path: str) -> str | None:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
+        return content_version(Path(path).read_bytes())
     except OSError:  # no such file: its URL is left unversioned, and answers 404
         return None
 

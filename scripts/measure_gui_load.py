@@ -21,27 +21,37 @@ downloading Pyodide costs over a real network).
 Uses the deployment's Pyodide snapshot (pyspace/gui/snapshot.py), making it first if it is
 missing as `./manage.sh serve` does; --no-snapshot measures Python starting from scratch.
 
-Serves a throwaway app (temporary instance folder, SQLite) on 127.0.0.1 with one public
-starter GUI widget; nothing leaves the machine.
+The site is a throwaway one (temporary instance folder, SQLite) with one public starter GUI
+widget, served on 127.0.0.1 as `./manage.sh serve` serves it (bench/served.py: gunicorn with the
+project's settings); the requests it answered come from its own `/metrics`. --mbit and
+--no-snapshot need the app in this process, so they serve it with Werkzeug's server instead.
+Nothing leaves the machine.
+
+To compare with another checkout in the same session, copy this script there and take turns:
+`cp scripts/measure_gui_load.py ../before/scripts/`, then run each side's copy in turn.
 """
 
 import argparse
+import contextlib
 import logging
+import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyspace import create_app
+from bench.sample_data import make_app
+from bench.served import bench_config_of, served_site
 from pyspace.extensions import db
 from pyspace.gui import frame_boot, snapshot
 from pyspace.models import User, Widget
@@ -95,20 +105,33 @@ class RequestCounter:
         return self.app(environ, start_response)
 
 
-def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str, RequestCounter]:
-    """Start the app on a free loopback port with one public GUI widget; (base URL, widget id,
-    the count of requests it got). With `mbit`, responses share a link of that speed."""
-    app = create_app(
-        {
-            "INSTANCE_PATH": instance,
-            "SECRET_KEY": "measure",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/measure.sqlite",
-            "SECRETS_KEY": Fernet.generate_key().decode(),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+class ServedRequests:
+    """The requests a served site answered, by its own `/metrics` (pyspace_http_requests_total,
+    summed over its workers), leaving out its answers to `/metrics` itself."""
+
+    COUNTED = re.compile(r"^pyspace_http_requests_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$", re.M)
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    @property
+    def count(self) -> int:
+        with urllib.request.urlopen(f"{self.base}/metrics", timeout=30) as response:
+            text = response.read().decode()
+        return round(
+            sum(
+                float(line["value"])
+                for line in self.COUNTED.finditer(text)
+                if 'endpoint="operations.metrics"' not in line["labels"]
+            )
+        )
+
+
+def add_widget(workdir: str):
+    """A throwaway app on a new database in `workdir`, with one public starter GUI widget;
+    (app, widget id)."""
+    app = make_app(workdir, RUN_POOL_SIZE=0)
     with app.app_context():
-        db.create_all()
         owner = User(username="measure")
         owner.set_password("measure-password")
         db.session.add(owner)
@@ -122,11 +145,27 @@ def serve_widget(instance: str, mbit: float | None = None) -> tuple[str, str, Re
         )
         db.session.add(widget)
         db.session.commit()
-        widget_id = widget.id
+        return app, widget.id
+
+
+@contextlib.contextmanager
+def serve_widget(workdir: str, in_process: bool, mbit: float | None = None) -> Iterator[tuple]:
+    """Serve the widget's site on a free loopback port; yields (base URL, widget id, what
+    counts the requests it answered). As `./manage.sh serve` serves it, or with `in_process`
+    Werkzeug's server in this process (with `mbit`, responses share a link of that speed)."""
+    app, widget_id = add_widget(workdir)
+    if not in_process:
+        # Nothing runs code here: no warm pool to wait for.
+        with served_site(bench_config_of(app), RUN_POOL_SIZE="0") as base:
+            yield base, widget_id, ServedRequests(base)
+        return
     counter = RequestCounter(PacedLink(app, mbit) if mbit else app)
     server = make_server("127.0.0.1", 0, counter, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", widget_id, counter
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", widget_id, counter
+    finally:
+        server.shutdown()
 
 
 # The frame's boot steps (performance marks in static/js/gui-frame.js), in order.
@@ -197,8 +236,11 @@ def main() -> None:
         frame_boot.snapshot_url = lambda: None  # type: ignore[assignment]
     else:
         print(f"Snapshot: {snapshot.make_snapshot(chromium=CHROMIUM).name}")
-    with tempfile.TemporaryDirectory() as instance:
-        base, widget_id, counter = serve_widget(instance, options.mbit)
+    in_process = options.no_snapshot or options.mbit is not None
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        serve_widget(workdir, in_process, options.mbit) as (base, widget_id, counter),
+    ):
         url = f"{base}/widgets/{widget_id}"
         seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
         steps: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -222,7 +264,8 @@ def main() -> None:
                         line.append(f"{kind} {wall:.2f} s (browser {browser:.2f} s; {status})")
                     print(f"run {run + 1}: " + ", ".join(line))
                     context.close()
-    print(f"Chromium at {CHROMIUM}")
+    served = "in this process (Werkzeug)" if in_process else "as ./manage.sh serve serves it"
+    print(f"Chromium at {CHROMIUM}; the site served {served}")
     for kind in ("cold", "cached"):
         for clock, meaning in (
             ("wall", "navigation to Playwright seeing the client code has run"),

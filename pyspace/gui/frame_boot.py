@@ -1,6 +1,5 @@
 """What a GUI widget's frame document hands to static/js/gui-frame.js to boot the widget."""
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -8,7 +7,7 @@ from pathlib import Path
 from flask import current_app, url_for
 
 from ..models import Widget
-from ..static_urls import static_url
+from ..static_urls import content_version, static_url
 from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
 from .snapshot import runtime_sources, snapshot_url
 
@@ -23,7 +22,7 @@ class RuntimeBundle:
         sources = runtime_sources(static_folder)
         self.files = tuple(path for path, _ in sources)
         self.body = json.dumps(sources).encode()
-        self.version = hashlib.sha256(self.body).hexdigest()[:20]
+        self.version = content_version(self.body)
 
 
 @cache
