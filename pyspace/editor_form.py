@@ -9,12 +9,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db
-from .models import CODE_MAX, DESCRIPTION_MAX, TITLE_MAX
+from .models import CLIENT_PYTHONS, CODE_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 VISIBILITY_CHOICES = [
     SelectChoice("private", "Private — only you"),
     SelectChoice("public", "Public — anyone with the link"),
 ]
+CLIENT_PYTHON_CHOICES = [
+    SelectChoice("pyodide", "Pyodide: CPython and its standard library, starts in a second or so"),
+    SelectChoice("micropython", "MicroPython: starts at once, a smaller Python and library"),
+]
+assert [choice.value for choice in CLIENT_PYTHON_CHOICES] == list(CLIENT_PYTHONS)
 
 
 def _unix_newlines(text):
@@ -61,6 +66,8 @@ class EditWidgetForm(FlaskForm):
     server_code = _code_field("Server code")
     client_code = _code_field("Client code")
     html = _code_field("HTML")
+    # Shown for GUI widgets only; a script widget's form leaves it out and keeps its value.
+    client_python = SelectField("Client Python", choices=CLIENT_PYTHON_CHOICES)
 
 
 def module_field(module) -> str:
@@ -120,7 +127,15 @@ def save_edits(widget, form: EditWidgetForm) -> None:
     """Store a validated editor form in `widget` (every module) and commit: Save and
     "Save & run" both call this."""
     sent = submitted_modules(widget, form)
-    for name in ("title", "description", "visibility", "server_code", "client_code", "html"):
+    for name in (
+        "title",
+        "description",
+        "visibility",
+        "server_code",
+        "client_code",
+        "html",
+        "client_python",
+    ):
         form[name].populate_obj(widget, name)
     for module in widget.modules[1:]:
         if module.id in sent:

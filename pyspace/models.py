@@ -172,6 +172,8 @@ def _dummy_password_hash(method: str) -> str:
 TITLE_MAX = 100
 DESCRIPTION_MAX = 5_000
 CODE_MAX = 200_000
+# What a GUI widget's client code can run on (Widget.client_python).
+CLIENT_PYTHONS = ("pyodide", "micropython")
 
 
 class Widget(Model):
@@ -185,6 +187,12 @@ class Widget(Model):
     visibility: Mapped[str] = mapped_column(String(10), default="private")
     client_code: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
+    # The Python a GUI widget's client code runs on in the viewer's browser (CLIENT_PYTHONS):
+    # Pyodide (CPython and its standard library) unless the owner picks MicroPython, which
+    # starts at once but is a smaller language and library.
+    client_python: Mapped[str] = mapped_column(
+        String(12), default="pyodide", server_default="pyodide"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Data tables: add_row(new_column=...) creates the column (Anvil's "Add columns
@@ -257,6 +265,11 @@ class Widget(Model):
     @property
     def is_gui(self) -> bool:
         return self.kind == "gui"
+
+    @property
+    def runs_on_micropython(self) -> bool:
+        """A GUI widget whose client code runs on MicroPython rather than Pyodide."""
+        return self.client_python == "micropython"
 
     def is_owned_by(self, user) -> bool:
         return bool(user and user.is_authenticated and user.id == self.owner_id)

@@ -1,7 +1,11 @@
 """Measure how long a GUI widget's public page takes to become usable in Chromium: from
-navigation until Pyodide has booted and the widget's client code has run. Cold (a fresh browser
+navigation until Python has booted and the widget's client code has run. Cold (a fresh browser
 profile, empty caches) and cached (the same profile, loading the page again, as a returning
 visitor does). Prints the median, min and max of each against its targets.
+
+Two widgets with the same (starter) code are measured in turns, one whose client code runs on
+Pyodide and one on MicroPython (the owner's "Client Python" in the editor), and the ratio of
+their medians is printed; --client-python measures one of them only.
 
 The frame is an opaque origin (sandbox without allow-same-origin), and Chromium neither stores
 nor reuses HTTP cache entries for an opaque origin's requests; so the page embedding it downloads
@@ -9,6 +13,7 @@ Pyodide's big files (and the snapshot) and hands the frame their bytes (static/j
 "cached" finds those in the page's HTTP cache.
 
     .venv/bin/python scripts/measure_gui_load.py [--runs 5] [--no-snapshot] [--breakdown]
+        [--client-python both|pyodide|micropython]
 
 Two clocks: "wall" is from page.goto() until Playwright sees the frame's ready mark (Playwright
 polls for it, so this runs up to a few hundred ms late); "browser" is from the page's navigation
@@ -54,7 +59,7 @@ from bench.sample_data import make_app
 from bench.served import bench_config_of, served_site
 from pyspace.extensions import db
 from pyspace.gui import frame_boot, snapshot
-from pyspace.models import User, Widget
+from pyspace.models import CLIENT_PYTHONS, User, Widget
 from pyspace.widgets.starter_code import starter_code
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
@@ -127,43 +132,47 @@ class ServedRequests:
         )
 
 
-def add_widget(workdir: str):
-    """A throwaway app on a new database in `workdir`, with one public starter GUI widget;
-    (app, widget id)."""
+def add_widgets(workdir: str):
+    """A throwaway app on a new database in `workdir`, with one public starter GUI widget per
+    client Python; (app, {client Python: widget id})."""
     app = make_app(workdir, RUN_POOL_SIZE=0)
     with app.app_context():
         owner = User(username="measure")
         owner.set_password("measure-password")
         db.session.add(owner)
         db.session.flush()
-        widget = Widget(
-            owner_id=owner.id,
-            title="Greeter",
-            kind="gui",
-            visibility="public",
-            **starter_code("gui"),
-        )
-        db.session.add(widget)
+        widgets = {
+            python: Widget(
+                owner_id=owner.id,
+                title="Greeter",
+                kind="gui",
+                visibility="public",
+                client_python=python,
+                **starter_code("gui"),
+            )
+            for python in CLIENT_PYTHONS
+        }
+        db.session.add_all(widgets.values())
         db.session.commit()
-        return app, widget.id
+        return app, {python: widget.id for python, widget in widgets.items()}
 
 
 @contextlib.contextmanager
-def serve_widget(workdir: str, in_process: bool, mbit: float | None = None) -> Iterator[tuple]:
-    """Serve the widget's site on a free loopback port; yields (base URL, widget id, what
+def serve_widgets(workdir: str, in_process: bool, mbit: float | None = None) -> Iterator[tuple]:
+    """Serve the widgets' site on a free loopback port; yields (base URL, widget ids, what
     counts the requests it answered). As `./manage.sh serve` serves it, or with `in_process`
     Werkzeug's server in this process (with `mbit`, responses share a link of that speed)."""
-    app, widget_id = add_widget(workdir)
+    app, widget_ids = add_widgets(workdir)
     if not in_process:
         # Nothing runs code here: no warm pool to wait for.
         with served_site(bench_config_of(app), RUN_POOL_SIZE="0") as base:
-            yield base, widget_id, ServedRequests(base)
+            yield base, widget_ids, ServedRequests(base)
         return
     counter = RequestCounter(PacedLink(app, mbit) if mbit else app)
     server = make_server("127.0.0.1", 0, counter, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", widget_id, counter
+        yield f"http://127.0.0.1:{server.server_port}", widget_ids, counter
     finally:
         server.shutdown()
 
@@ -226,26 +235,35 @@ def main() -> None:
         help="serve as over a link of this many megabits a second (default: loopback speed)",
     )
     parser.add_argument(
-        "--no-snapshot", action="store_true", help="start Python from scratch in every frame"
+        "--client-python",
+        choices=("both", *CLIENT_PYTHONS),
+        default="both",
+        help="measure the Pyodide widget, the MicroPython one, or both in turns (the default)",
+    )
+    parser.add_argument(
+        "--no-snapshot", action="store_true", help="start Pyodide from scratch in every frame"
     )
     parser.add_argument(
         "--breakdown", action="store_true", help="also print when each boot step was reached"
     )
     options = parser.parse_args()
+    pythons = CLIENT_PYTHONS if options.client_python == "both" else (options.client_python,)
     if options.no_snapshot:
         frame_boot.snapshot_url = lambda: None  # type: ignore[assignment]
-    else:
+    elif "pyodide" in pythons:
         print(f"Snapshot: {snapshot.make_snapshot(chromium=CHROMIUM).name}")
     in_process = options.no_snapshot or options.mbit is not None
+    # (client Python, cold/cached, clock) -> seconds; (client Python, cold/cached, mark) -> ms
+    seconds: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    steps: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     with (
         tempfile.TemporaryDirectory() as workdir,
-        serve_widget(workdir, in_process, options.mbit) as (base, widget_id, counter),
+        serve_widgets(workdir, in_process, options.mbit) as (base, widget_ids, counter),
+        sync_playwright() as playwright,
     ):
-        url = f"{base}/widgets/{widget_id}"
-        seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
-        steps: dict[tuple[str, str], list[float]] = defaultdict(list)
-        with sync_playwright() as playwright:
-            for run in range(options.runs):
+        for run in range(options.runs):
+            for python in pythons:  # in turns, so both see the machine alike
+                url = f"{base}/widgets/{widget_ids[python]}"
                 # A persistent profile (not an incognito context) keeps a disk cache and the
                 # code cache, as a real browser does.
                 with tempfile.TemporaryDirectory() as profile:
@@ -257,38 +275,55 @@ def main() -> None:
                     for kind in ("cold", "cached"):
                         wall, browser, marks, status = time_load(page, url, counter)
                         page.goto("about:blank")
-                        seconds[(kind, "wall")].append(wall)
-                        seconds[(kind, "browser")].append(browser)
+                        seconds[(python, kind, "wall")].append(wall)
+                        seconds[(python, kind, "browser")].append(browser)
                         for name, at in marks.items():
-                            steps[(kind, name)].append(at)
+                            steps[(python, kind, name)].append(at)
                         line.append(f"{kind} {wall:.2f} s (browser {browser:.2f} s; {status})")
-                    print(f"run {run + 1}: " + ", ".join(line))
+                    print(f"run {run + 1}, {python}: " + ", ".join(line))
                     context.close()
+    report(seconds, steps, pythons, in_process, options.breakdown)
+
+
+def report(seconds: dict, steps: dict, pythons: tuple, in_process: bool, breakdown: bool) -> None:
+    """Print each client Python's medians against the targets, their ratio, and (breakdown)
+    each boot step's time."""
     served = "in this process (Werkzeug)" if in_process else "as ./manage.sh serve serves it"
     print(f"Chromium at {CHROMIUM}; the site served {served}")
-    for kind in ("cold", "cached"):
-        for clock, meaning in (
-            ("wall", "navigation to Playwright seeing the client code has run"),
-            ("browser", "navigation start to the client code having run, browser's clock"),
-        ):
-            values = seconds[(kind, clock)]
-            median = statistics.median(values)
-            verdict = "met" if median <= TARGETS[kind] else "not met"
-            print(
-                f"{kind:6} {clock:7}: median {median:.2f} s, min {min(values):.2f} s, "
-                f"max {max(values):.2f} s over {len(values)} runs; "
-                f"target <= {TARGETS[kind]:.1f} s: {verdict} ({meaning})"
-            )
-    if options.breakdown:
+    medians = {key: statistics.median(values) for key, values in seconds.items()}
+    for python in pythons:
         for kind in ("cold", "cached"):
-            print(f"{kind}: each boot step, ms after navigation start (median, min-max)")
-            for name in BOOT_MARKS:
-                values = steps[(kind, name)]
-                if values:
-                    print(
-                        f"  {name:28} {statistics.median(values):6.0f}"
-                        f"  ({min(values):.0f}-{max(values):.0f})"
-                    )
+            for clock, meaning in (
+                ("wall", "navigation to Playwright seeing the client code has run"),
+                ("browser", "navigation start to the client code having run, browser's clock"),
+            ):
+                values = seconds[(python, kind, clock)]
+                median = medians[(python, kind, clock)]
+                verdict = "met" if median <= TARGETS[kind] else "not met"
+                print(
+                    f"{python:11} {kind:6} {clock:7}: median {median:.2f} s, "
+                    f"min {min(values):.2f} s, max {max(values):.2f} s over {len(values)} runs; "
+                    f"target <= {TARGETS[kind]:.1f} s: {verdict} ({meaning})"
+                )
+    if len(pythons) == 2:
+        for kind in ("cold", "cached"):
+            ratio = (
+                medians[("micropython", kind, "browser")] / medians[("pyodide", kind, "browser")]
+            )
+            print(f"{kind}: MicroPython's median is {ratio:.2f}x Pyodide's (browser clock)")
+    if breakdown:
+        for python in pythons:
+            for kind in ("cold", "cached"):
+                print(
+                    f"{python}, {kind}: each boot step, ms after navigation start (median, min-max)"
+                )
+                for name in BOOT_MARKS:
+                    values = steps[(python, kind, name)]
+                    if values:
+                        print(
+                            f"  {name:28} {statistics.median(values):6.0f}"
+                            f"  ({min(values):.0f}-{max(values):.0f})"
+                        )
 
 
 if __name__ == "__main__":

@@ -114,6 +114,8 @@ def test_previous_release_instance_upgrades_keeping_accounts_widgets_and_secret_
         assert widget.server_code == SERVER_CODE
         # The one file arrived as the widget's first (and only) server module.
         assert widget.module_sources() == [("server_code", SERVER_CODE)]
+        # Settings added since take the value the previous release behaved as.
+        assert widget.client_python == "pyodide"
         secret = db.session.scalar(db.select(Secret).filter_by(name=SECRET_NAME))
         assert (secret.description, secret.required) == ("the weather API", True)
         # The value encrypted with the instance's key file decrypts after the upgrade...

@@ -29,7 +29,7 @@ from ..models import (
 # What a fork takes from each of the original's secrets. An allow-list on purpose: a column
 # added to Secret later stays behind in the original until someone decides it is safe to copy.
 COPIED_SECRET_COLUMNS = ("name", "kind", "description", "required", "write_only")
-COPIED_WIDGET_FIELDS = ("title", "description", "kind", "client_code", "html")
+COPIED_WIDGET_FIELDS = ("title", "description", "kind", "client_code", "html", "client_python")
 # A fork's schedules start disabled: they would run on secrets the forker hasn't set yet, and
 # the forker decides when their copy starts running on its own.
 COPIED_SCHEDULE_COLUMNS = ("task_name", "every", "n", "at_hour", "at_minute", "weekday")

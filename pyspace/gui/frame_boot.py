@@ -8,7 +8,8 @@ from flask import current_app, url_for
 
 from ..models import Widget
 from ..static_urls import content_version, static_url
-from .frame_policy import CLIENT_RUNTIME_DIR, PYODIDE_DIR, call_route_prefix
+from .frame_policy import CLIENT_RUNTIME_DIR, MICROPYTHON_DIR, PYODIDE_DIR, call_route_prefix
+from .micropython import compiled_for_micropython
 from .snapshot import runtime_sources, snapshot_url
 
 CALL_TOKEN_HEADER = "X-Call-Token"
@@ -18,22 +19,29 @@ class RuntimeBundle:
     """The client `anvil` package's files (paths relative to static/gui-runtime/), and the same
     files as one JSON document, [[path, source], ...], named by a hash of its bytes."""
 
-    def __init__(self, static_folder: Path) -> None:
-        sources = runtime_sources(static_folder)
-        self.files = tuple(path for path, _ in sources)
-        self.body = json.dumps(sources).encode()
+    def __init__(self, files: list[tuple[str, str]]) -> None:
+        self.files = tuple(path for path, _ in files)
+        self.body = json.dumps(files).encode()
         self.version = content_version(self.body)
 
 
 @cache
 def _runtime_bundle(static_folder: str) -> RuntimeBundle:
-    return RuntimeBundle(Path(static_folder))
+    return RuntimeBundle(runtime_sources(Path(static_folder)))
 
 
-def client_runtime() -> RuntimeBundle:
-    """The client runtime, read once: an upgrade replaces the files and restarts the server."""
+@cache
+def _micropython_bundle(static_folder: str) -> RuntimeBundle:
+    return RuntimeBundle(compiled_for_micropython(runtime_sources(Path(static_folder))))
+
+
+def client_runtime(micropython: bool = False) -> RuntimeBundle:
+    """The client runtime, read once: an upgrade replaces the files and restarts the server.
+    For MicroPython frames, its modules compiled to MicroPython's bytecode (gui/micropython.py)."""
     static_folder = current_app.static_folder
     assert static_folder is not None  # create_app serves static/
+    if micropython:
+        return _micropython_bundle(static_folder)
     return _runtime_bundle(static_folder)
 
 
@@ -49,23 +57,31 @@ HANDED_PYODIDE_FILES = {
     "stdlib": "python_stdlib.zip",
     "lock": "pyodide-lock.json",
 }
+# MicroPython's one big file (its loader, micropython.mjs, is a module the frame imports).
+HANDED_MICROPYTHON_FILE = "micropython.wasm"
 
 
-def handed_runtime_files() -> dict[str, str]:
+def handed_runtime_files(widget: Widget | None = None) -> dict[str, str]:
     """What the page embedding GUI frames downloads and hands to each of them, by role: URLs of
     public files that change name when their bytes change (`?v=` their hash as static_url
     gives it, the snapshot's hashed name, the runtime bundle's version), so they are served as
     immutable and come from the page's HTTP cache on the next visit. Nothing here is a secret
-    or depends on the viewer."""
-    files = {
-        role: static_url(f"vendor/pyodide/{name}") for role, name in HANDED_PYODIDE_FILES.items()
-    }
-    snapshot = snapshot_url()
-    if snapshot is not None:
-        files["snapshot"] = snapshot
+    or depends on the viewer. `widget` running on MicroPython gets MicroPython's file instead
+    of Pyodide's."""
+    if widget is not None and widget.runs_on_micropython:
+        files = {"micropython": static_url(f"vendor/micropython/{HANDED_MICROPYTHON_FILE}")}
+    else:
+        files = {
+            role: static_url(f"vendor/pyodide/{name}")
+            for role, name in HANDED_PYODIDE_FILES.items()
+        }
+        snapshot = snapshot_url()
+        if snapshot is not None:
+            files["snapshot"] = snapshot
     # The client runtime in one answer: the frame would otherwise fetch its files one by one on
     # every load (over thirty requests), as its opaque origin has no HTTP cache.
-    files["runtime"] = url_for("gui.client_runtime_bundle", version=client_runtime().version)
+    runtime = client_runtime(micropython=widget is not None and widget.runs_on_micropython)
+    files["runtime"] = url_for("gui.client_runtime_bundle", version=runtime.version)
     return files
 
 
@@ -84,9 +100,12 @@ def frame_boot_config(
     return {
         "html": widget.html,
         "clientCode": widget.client_code,
+        # "pyodide" or "micropython" (Widget.client_python).
+        "clientPython": widget.client_python,
         "pyodideUrl": PYODIDE_DIR,
+        "micropythonUrl": MICROPYTHON_DIR,
         # Pyodide's memory after start-up, when this deployment has made one (snapshot.py).
-        "snapshotUrl": snapshot_url(),
+        "snapshotUrl": None if widget.runs_on_micropython else snapshot_url(),
         "runtimeUrl": CLIENT_RUNTIME_DIR,
         "runtimeFiles": list(client_runtime_files()),
         "callUrl": call_route_prefix(widget.id),

@@ -7,21 +7,23 @@ so the frame gets the least it needs to boot Python and call its own server func
   frame URL directly (not only inside `<iframe sandbox>`): it can't read the site's cookies,
   storage or pages, submit forms, open popups or navigate the page that embeds it;
 - scripts and network requests are limited, by path, to the frame's own script, the vendored
-  Pyodide, the client runtime and this widget's call route — so the frame can't even send a
-  request to another page of the site, and nothing can be sent to, or loaded from, elsewhere;
-- `'wasm-unsafe-eval'` lets WebAssembly compile (Pyodide is WebAssembly), while JavaScript's
+  Pyodide and MicroPython, the client runtime and this widget's call route — so the frame
+  can't even send a request to another page of the site, and nothing can be sent to, or loaded
+  from, elsewhere;
+- `'wasm-unsafe-eval'` lets WebAssembly compile (both Pythons are WebAssembly), while JavaScript's
   eval, inline scripts and event-handler attributes stay blocked;
 - only the site's own pages may embed it (`frame-ancestors`).
 """
 
 FRAME_SCRIPT = "/static/js/gui-frame.js"
 PYODIDE_DIR = "/static/vendor/pyodide/"
+MICROPYTHON_DIR = "/static/vendor/micropython/"
 CLIENT_RUNTIME_DIR = "/static/gui-runtime/"
 STYLESHEETS = ("/static/vendor/pico/pico.min.css", "/static/css/gui-frame.css")
 
 # Files the opaque-origin frame fetches in CORS mode (module scripts, fetch()): they must say
 # `Access-Control-Allow-Origin: *`. All are public, cookie-free static files.
-CROSS_ORIGIN_STATIC_PREFIXES = (FRAME_SCRIPT, PYODIDE_DIR, CLIENT_RUNTIME_DIR)
+CROSS_ORIGIN_STATIC_PREFIXES = (FRAME_SCRIPT, PYODIDE_DIR, MICROPYTHON_DIR, CLIENT_RUNTIME_DIR)
 
 
 def call_route_prefix(widget_id: str) -> str:
@@ -38,9 +40,15 @@ def frame_content_security_policy(site_origin: str, widget_id: str) -> str:
     site = site_origin.rstrip("/")
     directives = {
         "default-src": ["'none'"],
-        "script-src": [site + FRAME_SCRIPT, site + PYODIDE_DIR, "'wasm-unsafe-eval'"],
+        "script-src": [
+            site + FRAME_SCRIPT,
+            site + PYODIDE_DIR,
+            site + MICROPYTHON_DIR,
+            "'wasm-unsafe-eval'",
+        ],
         "connect-src": [
             site + PYODIDE_DIR,
+            site + MICROPYTHON_DIR,
             site + CLIENT_RUNTIME_DIR,
             site + call_route_prefix(widget_id),
         ],

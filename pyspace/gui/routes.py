@@ -208,12 +208,15 @@ def allow_frame_calls(response):
 @bp.get("/gui/runtime-<version>.json")
 def client_runtime_bundle(version: str):
     """The client `anvil` runtime's files in one JSON document, which the page embedding GUI
-    frames downloads and hands to them (static/js/gui-host.js). Public, and named by the hash
-    of its bytes: cached for good. Another version (a page from before an upgrade) is gone, and
-    its frames fetch the files one by one instead."""
+    frames downloads and hands to them (static/js/gui-host.js): as sources, or compiled for
+    MicroPython frames. Public, and named by the hash of its bytes: cached for good. Another
+    version (a page from before an upgrade) is gone, and its frames fetch the files one by one
+    instead."""
     runtime = client_runtime()
     if version != runtime.version:
-        abort(404)
+        runtime = client_runtime(micropython=True)
+        if version != runtime.version:
+            abort(404)
     response = current_app.response_class(runtime.body, mimetype="application/json")
     response.headers["Cache-Control"] = IMMUTABLE
     return response

@@ -200,11 +200,16 @@ def _decode_portable(data: dict, decode_nested, global_data: dict):
     fields = decode_nested(data.get("v"))
     if hasattr(cls, "__new_deserialized__"):
         return cls.__new_deserialized__(fields, global_data)
-    obj = cls.__new__(cls)
+    # MicroPython (client code): a class that defines no __new__ has none to look up.
+    obj = cls.__new__(cls) if hasattr(cls, "__new__") else object.__new__(cls)
     if hasattr(obj, "__deserialize__"):
         obj.__deserialize__(fields, global_data)
     elif isinstance(fields, dict):
-        obj.__dict__.update(fields)
+        try:
+            obj.__dict__.update(fields)
+        except TypeError:  # MicroPython (client code): an instance's __dict__ is read-only
+            for key, value in fields.items():
+                setattr(obj, key, value)
     return obj
 
 

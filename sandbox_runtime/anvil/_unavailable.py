@@ -19,9 +19,12 @@ def not_provided(service: str, what: str):
             f"widgets on this site can't use {service}."
         )
 
-    unavailable.__name__ = what.rsplit(".", 1)[-1]
-    unavailable.__qualname__ = unavailable.__name__
-    unavailable.__doc__ = f"Not available on py.space: raises ServiceNotAdded ({service})."
+    try:
+        unavailable.__name__ = what.rsplit(".", 1)[-1]
+        unavailable.__qualname__ = unavailable.__name__
+        unavailable.__doc__ = f"Not available on py.space: raises ServiceNotAdded ({service})."
+    except AttributeError:  # MicroPython (client code, anvil-micropython): names are fixed
+        pass
     return unavailable
 
 

@@ -1,12 +1,13 @@
 // Boots a GUI widget inside its sandboxed frame (an opaque origin with a strict CSP, see
-// pyspace/gui/frame_policy.py): puts the widget's HTML in place, starts Pyodide, installs the
-// client `anvil` runtime, runs the client code, and carries anvil.server.call to this widget's
-// call route with the frame's call token — the only credential this frame has.
-import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+// pyspace/gui/frame_policy.py): puts the widget's HTML in place, starts Python (Pyodide, or
+// MicroPython when the widget's owner chose it), installs the client `anvil` runtime, runs the
+// client code, and carries anvil.server.call to this widget's call route with the frame's call
+// token — the only credential this frame has.
 
 const CLIENT_FILENAME = "client_code.py";
 performance.mark("pyspace:frame-script");
 const boot = JSON.parse(document.getElementById("pyspace-boot").textContent);
+const onMicroPython = boot.clientPython === "micropython";
 const widgetRoot = document.getElementById("pyspace-widget");
 const consoleOutput = document.getElementById("pyspace-console-output");
 const statusLine = document.getElementById("pyspace-status");
@@ -113,9 +114,9 @@ async function callServer(fnName, body) {
   }
 }
 
-// The fallback when Python can't wait on a promise (a browser without JSPI, or a handler that
-// JavaScript called directly, like element.onclick): a synchronous request. Same answer, but
-// the frame is frozen until it arrives.
+// The fallback when Python can't wait on a promise (MicroPython, a browser without JSPI, or a
+// handler that JavaScript called directly, like element.onclick): a synchronous request. Same
+// answer, but the frame is frozen until it arrives.
 function callServerBlocking(fnName, body) {
   const request = callRequest(fnName);
   callStarted();
@@ -250,9 +251,13 @@ const HANDED_FILES = {
 // How long to wait for the embedding page to answer at all before downloading them here.
 const HAND_OVER_WAIT_MS = 3000;
 
+// MicroPython's WebAssembly, under the role the page hands it as (pyspace/gui/frame_boot.py).
+const MICROPYTHON_WASM = ["micropython", "micropython.wasm"];
+
 function handedFiles(files) {
   if (!files || typeof files !== "object") return null;
-  const roles = Object.keys(HANDED_FILES).concat(boot.snapshotUrl ? ["snapshot"] : []);
+  const roles = onMicroPython ? [MICROPYTHON_WASM[0]]
+    : Object.keys(HANDED_FILES).concat(boot.snapshotUrl ? ["snapshot"] : []);
   return roles.every((role) => files[role] instanceof ArrayBuffer) ? files : null;
 }
 
@@ -300,12 +305,11 @@ function runtimeFromEmbeddingPage() {
   });
 }
 
-// Pyodide fetches its files itself (`fetch(indexURL + name)`); while it starts, those requests
-// are answered from the handed bytes. Returns the function that puts fetch back.
-function answerFetchesFrom(files, indexURL) {
+// Pyodide and MicroPython fetch their files themselves (`fetch(indexURL + name)`); while they
+// start, those requests are answered from the handed bytes. `answers` maps a URL to [bytes,
+// Content-Type]. Returns the function that puts fetch back.
+function answerFetchesFrom(answers) {
   const networkFetch = globalThis.fetch;
-  const answers = new Map(Object.entries(HANDED_FILES).map(
-    ([role, [name, contentType]]) => [indexURL + name, [files[role], contentType]]));
   globalThis.fetch = function (resource, options) {
     const answer = answers.get(resource instanceof Request ? resource.url : String(resource));
     if (!answer) return networkFetch.call(this, resource, options);
@@ -325,7 +329,8 @@ async function fetchSnapshot(handed) {
 // without JSPI (anvil.server.call then uses a blocking request) must start from scratch.
 async function startPython(handed) {
   const indexURL = new URL(boot.pyodideUrl, location.href).href;
-  const restoreFetch = handed ? answerFetchesFrom(handed, indexURL) : () => {};
+  const restoreFetch = handed ? answerFetchesFrom(new Map(Object.entries(HANDED_FILES).map(
+    ([role, [name, contentType]]) => [indexURL + name, [handed[role], contentType]]))) : () => {};
   try {
     return await startPyodide(indexURL, handed);
   } finally {
@@ -334,6 +339,8 @@ async function startPython(handed) {
 }
 
 async function startPyodide(indexURL, handed) {
+  // By its plain URL, as frame.html preloads it.
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
   if (boot.snapshotUrl && "Suspending" in WebAssembly) {
     try {
       const bytes = await fetchSnapshot(handed);
@@ -352,6 +359,93 @@ async function startPyodide(indexURL, handed) {
   return await loadPyodide({ indexURL: indexURL });
 }
 
+// --- MicroPython: starts in tens of milliseconds from a 0.4 MB WebAssembly file, against
+// Pyodide's restore of 31 MB of memory. Client code gets the same `anvil` runtime; what differs
+// is MicroPython's own language and library, and anvil.server.call always takes the blocking
+// request (MicroPython can't suspend a plain function to wait for a promise).
+
+// MicroPython's heap for the client code's objects (its default is 1 MB).
+const MICROPYTHON_HEAP_BYTES = 16 * 1024 * 1024;
+// Where the runtime goes: /lib is on MicroPython's sys.path; the stand-ins for the few modules
+// of CPython and Pyodide it lacks (static/gui-runtime/_micropython/) go after everything else.
+const MICROPYTHON_LIB = "/lib";
+
+const micropythonBase = new URL(boot.micropythonUrl, location.href).href;
+// Imported (by its plain URL, as frame.html preloads it) while the page hands the files over.
+const micropythonLoader = onMicroPython ? import(micropythonBase + "micropython.mjs") : null;
+
+async function startMicroPython(handed) {
+  const wasmUrl = micropythonBase + MICROPYTHON_WASM[1];
+  const restoreFetch = handed
+    ? answerFetchesFrom(new Map([[wasmUrl, [handed[MICROPYTHON_WASM[0]], "application/wasm"]]]))
+    : () => {};
+  try {
+    const { loadMicroPython } = await micropythonLoader;
+    const micropython = await loadMicroPython({
+      url: wasmUrl,
+      heapsize: MICROPYTHON_HEAP_BYTES,
+      stdout: (text) => writeConsole(text, "out"),
+      stderr: (text) => writeConsole(text, "error"),
+    });
+    document.documentElement.dataset.pyspaceStart = "micropython";
+    return micropython;
+  } finally {
+    restoreFetch();
+  }
+}
+
+// The page hands MicroPython frames the runtime compiled to bytecode: `.mpy` files, base64.
+function micropythonFile(file, text) {
+  if (!file.endsWith(".mpy")) return text;
+  return Uint8Array.from(atob(text), (character) => character.charCodeAt(0));
+}
+
+async function installMicroPythonRuntime(micropython, runtimeSources) {
+  for (const [file, text] of await runtimeSources) {
+    const path = MICROPYTHON_LIB + "/" + file;
+    micropython.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    micropython.FS.writeFile(path, micropythonFile(file, text));
+  }
+  micropython.runPython("import sys\nsys.path.append(" +
+    JSON.stringify(MICROPYTHON_LIB + "/_micropython") + ")\ndel sys");
+}
+
+async function bootOnMicroPython(started, handed, runtimeSources) {
+  const micropython = await startMicroPython(handed);
+  performance.mark("pyspace:python-started");
+  micropython.registerJsModule("_pyspace_frame", frameChannel());
+  await installMicroPythonRuntime(micropython, runtimeSources);
+  performance.mark("pyspace:runtime-installed");
+  showStatus("MicroPython ready in " + ((performance.now() - started) / 1000).toFixed(2) + " s", "ready");
+  // Compiled under the same file name as on Pyodide, so tracebacks point at the client code.
+  micropython.globals.set("_pyspace_client_code", boot.clientCode);
+  return async () => micropython.runPython(
+    "exec(compile(_pyspace_client_code, " + JSON.stringify(CLIENT_FILENAME) + ", 'exec'), " +
+    "{'__name__': '__main__'})");
+}
+
+// What client code's `anvil` runtime reaches of this frame, as the module `_pyspace_frame`.
+function frameChannel() {
+  return {
+    call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
+    mediaUrl: mediaUrl, downloadMedia: downloadMedia,
+    viewerEmail: boot.viewerEmail, requestLogin: requestLogin, requestSignup: requestSignup,
+  };
+}
+
+async function bootOnPyodide(started, handed, runtimeSources) {
+  const pyodide = await startPython(handed);
+  performance.mark("pyspace:python-started");
+  pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
+  pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
+  pyodide.registerJsModule("_pyspace_frame", frameChannel());
+  await installClientRuntime(pyodide, runtimeSources);
+  performance.mark("pyspace:runtime-installed");
+  runPythonHandlersPromising(pyodide);
+  showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");
+  return () => pyodide.runPythonAsync(boot.clientCode, { filename: CLIENT_FILENAME });
+}
+
 async function bootWidget() {
   // The author's markup, inside this opaque-origin sandbox; the CSP blocks any inline script
   // or on* attribute in it, so behaviour comes from the client code.
@@ -362,23 +456,13 @@ async function bootWidget() {
   const runtimeSources = handedClientRuntime(handed) || fetchClientRuntime();
   // A failed download is reported when Python installs the runtime, not as an unhandled rejection.
   runtimeSources.catch(() => {});
-  // Where Pyodide's files came from: "handed" by the embedding page, or "fetched" here.
+  // Where Python's files came from: "handed" by the embedding page, or "fetched" here.
   document.documentElement.dataset.pyspaceFiles = handed ? "handed" : "fetched";
-  const pyodide = await startPython(handed);
-  performance.mark("pyspace:python-started");
-  pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
-  pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });
-  pyodide.registerJsModule("_pyspace_frame", {
-    call: callServer, callBlocking: callServerBlocking, viewerUsername: boot.viewerUsername,
-    mediaUrl: mediaUrl, downloadMedia: downloadMedia,
-    viewerEmail: boot.viewerEmail, requestLogin: requestLogin, requestSignup: requestSignup,
-  });
-  await installClientRuntime(pyodide, runtimeSources);
-  performance.mark("pyspace:runtime-installed");
-  runPythonHandlersPromising(pyodide);
-  showStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s", "ready");
+  // Each returns the function that runs the client code, once Python and the runtime are ready.
+  const runClientCode =
+    await (onMicroPython ? bootOnMicroPython : bootOnPyodide)(started, handed, runtimeSources);
   try {
-    await pyodide.runPythonAsync(boot.clientCode, { filename: CLIENT_FILENAME });
+    await runClientCode();
   } catch (error) {
     reportError(error);
   } finally {

@@ -1,6 +1,6 @@
-// On pages that embed GUI widgets: hand each sandboxed widget frame the Pyodide files it boots
-// from and the client `anvil` runtime's sources, size each frame to its content, reload a frame
-// on request (the editor's preview), and open the log-in page when a frame's client code calls
+// On pages that embed GUI widgets: hand each sandboxed widget frame the files of the Python it
+// boots (Pyodide's, or MicroPython's) and the client `anvil` runtime, size each frame to its
+// content, reload a frame on request (the editor's preview), and open the log-in page when a frame's client code calls
 // anvil.users.login_with_form() (the sign-up page for signup_with_form()). Frames can't touch
 // this page; the only messages accepted from them are "the files, please", their height, "log
 // in" and "sign up", and only from a frame this page embeds (the addresses are the page's own,
@@ -10,8 +10,9 @@
   const MIN_HEIGHT = 120;
   const MAX_HEIGHT = 4000;
 
-  // --- Pyodide for the frames. A frame is an opaque origin, which Chromium gives no HTTP cache:
-  // on its own it would download Pyodide (~40 MB unpacked) on every load. This page downloads
+  // --- Python for the frames. A frame is an opaque origin, which Chromium gives no HTTP cache:
+  // on its own it would download Pyodide (~40 MB unpacked) on every load. (A widget on
+  // MicroPython needs 0.5 MB; the page's <meta> names the files either way.) This page downloads
   // the files (versioned URLs, so the HTTP cache keeps them for good) and hands
   // a copy of their bytes to each frame that asks. Only public static files cross over; the
   // frame gets nothing of this page, and this page takes nothing from the frame but the ask.

@@ -120,7 +120,7 @@ def test_fork_copies_the_contents_and_starts_private_for_the_forker(app, origina
     )
 
 
-def test_fork_copies_gui_code_and_html(app, alice, bob):
+def test_fork_copies_gui_code_html_and_client_python(app, alice, bob):
     widget_id = alice.create_widget(
         "Counter",
         kind="gui",
@@ -128,12 +128,14 @@ def test_fork_copies_gui_code_and_html(app, alice, bob):
         client_code="print('client')\n",
         html="<p id='n'>0</p>",
         server_code="def add(n):\n    return n + 1\n",
+        client_python="micropython",
     )
     fork = widget_row(app, fork_as(bob, widget_id))
-    assert (fork.kind, fork.client_code, fork.html) == (
+    assert (fork.kind, fork.client_code, fork.html, fork.client_python) == (
         "gui",
         "print('client')\n",
         "<p id='n'>0</p>",
+        "micropython",
     )
 
 

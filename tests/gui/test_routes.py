@@ -198,6 +198,7 @@ def test_frame_document_is_sandboxed_by_its_own_csp(client, public_gui):
     assert sorted(csp["connect-src"].split()) == sorted(
         [
             "http://localhost/static/vendor/pyodide/",
+            "http://localhost/static/vendor/micropython/",
             "http://localhost/static/gui-runtime/",
             f"http://localhost/widgets/{public_gui}/call/",
         ]
@@ -459,6 +460,8 @@ def test_gui_call_of_a_script_widget_is_not_found(app, alice, fake_runner):
     [
         ("/static/vendor/pyodide/pyodide.asm.wasm", "application/wasm"),
         ("/static/vendor/pyodide/pyodide.mjs", "text/javascript"),
+        ("/static/vendor/micropython/micropython.wasm", "application/wasm"),
+        ("/static/vendor/micropython/micropython.mjs", "text/javascript"),
         ("/static/js/gui-frame.js", "text/javascript"),
         ("/static/gui-runtime/anvil/server.py", "text/x-python"),
     ],

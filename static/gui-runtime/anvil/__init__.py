@@ -34,8 +34,14 @@ def __getattr__(name):
     # `import anvil` then `anvil.secrets.get_secret(...)` gets the same explanation as an import.
     if name == "secrets":
         raise SecretsUnavailableError(SECRETS_IN_CLIENT_MESSAGE)
-    if name == "tables":
-        import importlib
-
-        return importlib.import_module("anvil.tables")
+    # A submodule not imported yet (`anvil.tables` after `import anvil`) is imported here.
+    # MicroPython also comes here for `from . import _serialise` in the package's own modules:
+    # it asks this hook before it looks for a submodule, and stops at its AttributeError.
+    if not name.startswith("__"):
+        try:
+            __import__("anvil." + name)
+        except ImportError:
+            pass
+        else:
+            return globals()[name]
     raise AttributeError(f"module 'anvil' has no attribute {name!r}")

@@ -8,7 +8,6 @@ with its progress each time it is asked.
 """
 
 import datetime
-import functools
 
 from . import _media, _serialise
 
@@ -102,13 +101,13 @@ class Row:
 
     def _write(self, body: dict):
         try:
-            return _ask_tables({**body, "ref": self._ref})
+            return _ask_tables(dict(body, ref=self._ref))
         except _server().PermissionDenied as error:
             raise _read_only_denied()(str(error)) from None
 
     def update(self, *args, **values):
         """Change some of the row's values (Anvil's `row.update(dict)` / `update(col=v)`)."""
-        values = {**dict(*args), **values}
+        values = dict(dict(*args), **values)
         from .tables import _encode
 
         self._values = self._write({"op": "update_row", "values": _encode(values)})._values
@@ -131,14 +130,23 @@ class Row:
         return f"<Row {self._table}[{self._id}]>"
 
 
-@functools.cache
 def _read_only_denied() -> type:
-    # Refused writes are anvil.server.PermissionDenied, as in Anvil, and also RowReadOnlyError.
-    return type(
-        "PermissionDenied",
-        (_server().PermissionDenied, RowReadOnlyError),
-        {"__module__": "anvil.server"},
-    )
+    # Refused writes are anvil.server.PermissionDenied, as in Anvil, and also RowReadOnlyError
+    # (made once; under MicroPython, which can't mix two exception classes, PermissionDenied).
+    if not _READ_ONLY_DENIED:
+        try:
+            denied = type(
+                "PermissionDenied",
+                (_server().PermissionDenied, RowReadOnlyError),
+                {"__module__": "anvil.server"},
+            )
+        except TypeError:
+            denied = _server().PermissionDenied
+        _READ_ONLY_DENIED.append(denied)
+    return _READ_ONLY_DENIED[0]
+
+
+_READ_ONLY_DENIED: list = []
 
 
 def _encode_row(row: Row, encode_nested) -> dict:

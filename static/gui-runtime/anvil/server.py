@@ -10,8 +10,9 @@ datetimes, Media, rows and searches (see anvil/tables), background tasks and por
 """
 
 import builtins
-import functools
 import json
+import re
+import sys
 
 from pyodide.ffi import can_run_sync, run_sync
 
@@ -61,8 +62,15 @@ class BackgroundTaskKilled(BackgroundTaskError):  # noqa: N818 (Anvil's name)
     """The background task was killed (or ran past its time limit)."""
 
 
-class _SerializationServerError(ServerError, SerializationError):
-    """A SerializationError from the server side (catchable as either)."""
+try:
+
+    class _SerializationServerError(ServerError, SerializationError):
+        """A SerializationError from the server side (catchable as either)."""
+
+except TypeError:  # MicroPython: one exception class can't have two (see _make_error_class)
+
+    class _SerializationServerError(ServerError):
+        """A SerializationError from the server side."""
 
 
 # Anvil's names for what the site reports.
@@ -85,14 +93,27 @@ _NAMED_ERRORS = {
 def _error_class(type_name: str, base: type = ServerError) -> type:
     """The one class for a server error's type name: the same class however it is asked for,
     so `except anvil.users.AuthenticationFailed` catches what a call raises."""
-    return _make_error_class(type_name, base)
+    known = _ERROR_CLASSES.get((type_name, base))
+    if known is None:
+        known = _ERROR_CLASSES[(type_name, base)] = _make_error_class(type_name, base)
+    return known
 
 
-@functools.cache
+# (type name, base) -> class; a dict rather than functools.cache, which MicroPython lacks.
+_ERROR_CLASSES: dict = {}
+_ASCII_NAME = re.compile("^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _is_identifier(name: str) -> bool:
+    if hasattr(name, "isidentifier"):
+        return name.isidentifier()
+    return _ASCII_NAME.match(name) is not None  # MicroPython's str has no isidentifier
+
+
 def _make_error_class(type_name: str, base: type) -> type:
     if type_name in _NAMED_ERRORS:
         return _NAMED_ERRORS[type_name]
-    if not type_name.isidentifier() or type_name == "ServerError":
+    if not _is_identifier(type_name) or type_name == "ServerError":
         return base
     # A server ValueError can be caught here as ValueError (and as ServerError).
     builtin = getattr(builtins, type_name, None)
@@ -102,7 +123,12 @@ def _make_error_class(type_name: str, base: type) -> type:
     try:
         return type(type_name, bases, {"__module__": __name__})
     except TypeError:  # a built-in whose layout can't be mixed in (OSError and friends)
-        return type(type_name, (base,), {"__module__": __name__})
+        pass
+    if len(bases) > 1 and sys.implementation.name == "micropython":
+        # MicroPython can't mix any two exception classes: the built-in one wins, as client
+        # code catches it (`except ValueError`), though not as ServerError then.
+        bases = (builtin,)
+    return type(type_name, bases[:1], {"__module__": __name__})
 
 
 def _error(error: dict, base: type = ServerError) -> Exception:
@@ -155,7 +181,10 @@ def _server_only(name):
             "with anvil.server.launch_background_task."
         )
 
-    refuse.__name__ = name
+    try:  # noqa: SIM105 (MicroPython has no contextlib)
+        refuse.__name__ = name
+    except AttributeError:  # MicroPython: a function's name is fixed
+        pass
     return refuse
 
 

@@ -106,7 +106,10 @@ def _server_only(name: str):
             "function that uses it, or login_with_form() to open the site's log-in page."
         )
 
-    refuse.__name__ = name
+    try:  # noqa: SIM105 (MicroPython has no contextlib)
+        refuse.__name__ = name
+    except AttributeError:  # MicroPython: a function's name is fixed
+        pass
     return refuse
 
 

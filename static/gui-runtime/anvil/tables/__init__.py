@@ -112,12 +112,13 @@ class Table:
     def search(self, *args, **filters):
         """Rows matching column=value (or column=q.…) keywords, in order_by(...) order; the
         first page comes at once, later ones as the search is iterated."""
-        body = {"op": "search", "table": self._name, **_search_arguments(self._name, args, filters)}
+        # dict(...) rather than {**...}: MicroPython has no unpacking in a dict display.
+        body = dict(_search_arguments(self._name, args, filters), op="search", table=self._name)
         return _ask(body)
 
     def get(self, *args, **filters):
         """The one row matching the keywords, None if none does; TableError if several do."""
-        body = {"op": "get", "table": self._name, **_search_arguments(self._name, args, filters)}
+        body = dict(_search_arguments(self._name, args, filters), op="get", table=self._name)
         return _ask(body)
 
     def get_by_id(self, row_id, *args):

@@ -1,0 +1,1 @@
+"""What client code written for Pyodide imports from `pyodide`, under MicroPython."""
