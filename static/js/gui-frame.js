@@ -373,6 +373,8 @@ const MICROPYTHON_LIB = "/lib";
 const micropythonBase = new URL(boot.micropythonUrl, location.href).href;
 // Imported (by its plain URL, as frame.html preloads it) while the page hands the files over.
 const micropythonLoader = onMicroPython ? import(micropythonBase + "micropython.mjs") : null;
+// A failed import is reported when MicroPython starts, not as an unhandled rejection.
+micropythonLoader?.catch(() => {});
 
 async function startMicroPython(handed) {
   const wasmUrl = micropythonBase + MICROPYTHON_WASM[1];

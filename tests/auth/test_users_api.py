@@ -291,7 +291,9 @@ def test_frame_tells_client_code_the_viewers_username_and_email_and_nothing_else
     assert set(boot) == {
         "html",
         "clientCode",
+        "clientPython",
         "pyodideUrl",
+        "micropythonUrl",
         "snapshotUrl",
         "runtimeUrl",
         "runtimeFiles",

@@ -15,6 +15,7 @@ from tests.browser.test_gui_widgets import (
     SECRET_SERVER_CODE,
     add_widget,
     booted_frame,
+    press_echo_secret_and_fail,
 )
 
 VALUES_SERVER_CODE = """\
@@ -116,18 +117,7 @@ def test_a_micropython_widget_calls_its_server_functions_and_never_sees_a_secret
     expect(frame.locator("#length")).to_have_text(f"Key length: {len(API_KEY)}")
     expect(console).not_to_contain_text("a removed handler ran")
 
-    frame.get_by_role("button", name="Echo key").click()
-    expect(console).to_contain_text("Output hidden: it contained a secret value")
-    expect(frame.locator("#echo")).to_have_text("")
-
-    frame.get_by_role("button", name="Secret in client").click()
-    expect(console).to_contain_text(
-        "SecretsUnavailableError: Secrets are only available in server code."
-    )
-    expect(frame.locator("#client-secret")).to_have_text("")
-
-    frame.get_by_role("button", name="Fail").click()
-    expect(frame.locator("#error")).to_have_text("ValueError: cannot do that: on purpose")
+    press_echo_secret_and_fail(frame, console)
     screenshot("gui-widget-micropython")
 
     assert API_KEY not in page.content()

@@ -221,6 +221,24 @@ def booted_frame(page):
     return frame
 
 
+def press_echo_secret_and_fail(frame, console):
+    """The key checker's buttons that must not reveal the secret, and its failing call."""
+    # A server function that returns the secret itself: this anonymous visitor gets the whole
+    # answer withheld (where a mask fell would tell them something); the owner would see ***.
+    frame.get_by_role("button", name="Echo key").click()
+    expect(console).to_contain_text("Output hidden: it contained a secret value")
+    expect(frame.locator("#echo")).to_have_text("")
+
+    frame.get_by_role("button", name="Secret in client").click()
+    expect(console).to_contain_text(
+        "SecretsUnavailableError: Secrets are only available in server code."
+    )
+    expect(frame.locator("#client-secret")).to_have_text("")
+
+    frame.get_by_role("button", name="Fail").click()
+    expect(frame.locator("#error")).to_have_text("ValueError: cannot do that: on purpose")
+
+
 def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_secret(
     app, page, screenshot, make_user
 ):
@@ -255,20 +273,7 @@ def test_client_code_calls_a_secret_using_server_function_but_never_sees_the_sec
     expect(frame.locator("#pyspace-busy")).to_be_hidden()
     expect(console).not_to_contain_text("a removed handler ran")
 
-    # A server function that returns the secret itself: this anonymous visitor gets the whole
-    # answer withheld (where a mask fell would tell them something); the owner would see ***.
-    frame.get_by_role("button", name="Echo key").click()
-    expect(console).to_contain_text("Output hidden: it contained a secret value")
-    expect(frame.locator("#echo")).to_have_text("")
-
-    frame.get_by_role("button", name="Secret in client").click()
-    expect(console).to_contain_text(
-        "SecretsUnavailableError: Secrets are only available in server code."
-    )
-    expect(frame.locator("#client-secret")).to_have_text("")
-
-    frame.get_by_role("button", name="Fail").click()
-    expect(frame.locator("#error")).to_have_text("ValueError: cannot do that: on purpose")
+    press_echo_secret_and_fail(frame, console)
 
     frame.get_by_role("button", name="Blocking call").click()
     expect(frame.locator("#blocking")).to_have_text("Hello, blocking!")

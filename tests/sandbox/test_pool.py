@@ -228,21 +228,24 @@ def test_pool_refills_with_one_thread_per_cpu_and_never_overshoots(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     starting = 0
     most_at_once = 0
-    lock = threading.Lock()
+    changed = threading.Condition()
 
     def slow_start():
         nonlocal starting, most_at_once
-        with lock:
+        with changed:
             starting += 1
             most_at_once = max(most_at_once, starting)
-        time.sleep(0.05)  # a sandbox takes a while to start; the others start meanwhile
-        with lock:
+            changed.notify_all()
+            # A sandbox takes a while to start: the others start meanwhile. Waiting for them
+            # (not sleeping a while) keeps a busy machine's scheduling out of the count.
+            changed.wait_for(lambda: starting >= 3, timeout=2)
+        with changed:
             starting -= 1
         return _FakeSandbox()
 
     pool = WarmPool(slow_start, size=9)
     try:
-        assert pool.wait_until_full(5)
+        assert pool.wait_until_full(30)
         time.sleep(0.2)
         assert pool.idle_count() == 9
         assert most_at_once == 3, "three CPUs: three sandboxes start side by side"

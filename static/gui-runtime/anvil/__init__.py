@@ -40,8 +40,11 @@ def __getattr__(name):
     if not name.startswith("__"):
         try:
             __import__("anvil." + name)
-        except ImportError:
-            pass
+        except ImportError as error:
+            # No such submodule: the AttributeError below. A submodule that failed to import
+            # something of its own says so (MicroPython's ImportError names nothing).
+            if getattr(error, "name", None) not in (None, "anvil." + name):
+                raise
         else:
             return globals()[name]
     raise AttributeError(f"module 'anvil' has no attribute {name!r}")
