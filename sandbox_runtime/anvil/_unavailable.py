@@ -23,7 +23,7 @@ def not_provided(service: str, what: str):
         unavailable.__name__ = what.rsplit(".", 1)[-1]
         unavailable.__qualname__ = unavailable.__name__
         unavailable.__doc__ = f"Not available on py.space: raises ServiceNotAdded ({service})."
-    except AttributeError:  # MicroPython (client code, anvil-micropython): names are fixed
+    except AttributeError:  # MicroPython (client code): a function's names are fixed
         pass
     return unavailable
 
