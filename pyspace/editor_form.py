@@ -15,11 +15,11 @@ VISIBILITY_CHOICES = [
     SelectChoice("private", "Private — only you"),
     SelectChoice("public", "Public — anyone with the link"),
 ]
-CLIENT_PYTHON_CHOICES = [
-    SelectChoice("pyodide", "Pyodide: CPython and its standard library, starts in a second or so"),
-    SelectChoice("micropython", "MicroPython: starts at once, a smaller Python and library"),
-]
-assert [choice.value for choice in CLIENT_PYTHON_CHOICES] == list(CLIENT_PYTHONS)
+CLIENT_PYTHON_LABELS = {
+    "pyodide": "Pyodide: CPython and its standard library, starts in a second or so",
+    "micropython": "MicroPython: starts at once, a smaller Python and library",
+}
+CLIENT_PYTHON_CHOICES = [SelectChoice(name, CLIENT_PYTHON_LABELS[name]) for name in CLIENT_PYTHONS]
 
 
 def _unix_newlines(text):

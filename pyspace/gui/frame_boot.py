@@ -68,7 +68,8 @@ def handed_runtime_files(widget: Widget | None = None) -> dict[str, str]:
     immutable and come from the page's HTTP cache on the next visit. Nothing here is a secret
     or depends on the viewer. `widget` running on MicroPython gets MicroPython's file instead
     of Pyodide's."""
-    if widget is not None and widget.runs_on_micropython:
+    micropython = widget is not None and widget.runs_on_micropython
+    if micropython:
         files = {"micropython": static_url(f"vendor/micropython/{HANDED_MICROPYTHON_FILE}")}
     else:
         files = {
@@ -80,7 +81,7 @@ def handed_runtime_files(widget: Widget | None = None) -> dict[str, str]:
             files["snapshot"] = snapshot
     # The client runtime in one answer: the frame would otherwise fetch its files one by one on
     # every load (over thirty requests), as its opaque origin has no HTTP cache.
-    runtime = client_runtime(micropython=widget is not None and widget.runs_on_micropython)
+    runtime = client_runtime(micropython=micropython)
     files["runtime"] = url_for("gui.client_runtime_bundle", version=runtime.version)
     return files
 

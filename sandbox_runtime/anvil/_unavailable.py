@@ -10,6 +10,18 @@ class ServiceNotAdded(Exception):  # noqa: N818 (Anvil's name)
     """The code used an Anvil service that py.space does not provide."""
 
 
+def named(function, name: str, doc: str | None = None):
+    """`function`, called `name` (and documented by `doc`) where Python lets a function be
+    renamed: MicroPython (client code) doesn't, and keeps the name it was defined with."""
+    try:
+        function.__name__ = function.__qualname__ = name
+        if doc is not None:
+            function.__doc__ = doc
+    except AttributeError:
+        pass
+    return function
+
+
 def not_provided(service: str, what: str):
     """A function that raises ServiceNotAdded for `what` (e.g. "anvil.google.auth.login")."""
 
@@ -19,13 +31,11 @@ def not_provided(service: str, what: str):
             f"widgets on this site can't use {service}."
         )
 
-    try:
-        unavailable.__name__ = what.rsplit(".", 1)[-1]
-        unavailable.__qualname__ = unavailable.__name__
-        unavailable.__doc__ = f"Not available on py.space: raises ServiceNotAdded ({service})."
-    except AttributeError:  # MicroPython (client code): a function's names are fixed
-        pass
-    return unavailable
+    return named(
+        unavailable,
+        what.rsplit(".", 1)[-1],
+        f"Not available on py.space: raises ServiceNotAdded ({service}).",
+    )
 
 
 def module_getattr(service: str, module: str):

@@ -327,18 +327,18 @@ async function fetchSnapshot(handed) {
 // of the time it takes Python to start); starts Python from scratch when there is none, or when
 // the snapshot can't be used. It was made in Chromium with JSPI and records that: a browser
 // without JSPI (anvil.server.call then uses a blocking request) must start from scratch.
-async function startPython(handed) {
+async function startPyodide(handed) {
   const indexURL = new URL(boot.pyodideUrl, location.href).href;
   const restoreFetch = handed ? answerFetchesFrom(new Map(Object.entries(HANDED_FILES).map(
     ([role, [name, contentType]]) => [indexURL + name, [handed[role], contentType]]))) : () => {};
   try {
-    return await startPyodide(indexURL, handed);
+    return await loadPyodideSnapshotOrScratch(indexURL, handed);
   } finally {
     restoreFetch();
   }
 }
 
-async function startPyodide(indexURL, handed) {
+async function loadPyodideSnapshotOrScratch(indexURL, handed) {
   // By its plain URL, as frame.html preloads it.
   const { loadPyodide } = await import(indexURL + "pyodide.mjs");
   if (boot.snapshotUrl && "Suspending" in WebAssembly) {
@@ -436,7 +436,7 @@ function frameChannel() {
 }
 
 async function bootOnPyodide(started, handed, runtimeSources) {
-  const pyodide = await startPython(handed);
+  const pyodide = await startPyodide(handed);
   performance.mark("pyspace:python-started");
   pyodide.setStdout({ batched: (text) => writeConsole(text, "out") });
   pyodide.setStderr({ batched: (text) => writeConsole(text, "error") });

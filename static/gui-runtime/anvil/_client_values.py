@@ -132,21 +132,9 @@ class Row:
 
 def _read_only_denied() -> type:
     # Refused writes are anvil.server.PermissionDenied, as in Anvil, and also RowReadOnlyError
-    # (made once; under MicroPython, which can't mix two exception classes, PermissionDenied).
-    if not _READ_ONLY_DENIED:
-        try:
-            denied = type(
-                "PermissionDenied",
-                (_server().PermissionDenied, RowReadOnlyError),
-                {"__module__": "anvil.server"},
-            )
-        except TypeError:
-            denied = _server().PermissionDenied
-        _READ_ONLY_DENIED.append(denied)
-    return _READ_ONLY_DENIED[0]
-
-
-_READ_ONLY_DENIED: list = []
+    # (PermissionDenied alone under MicroPython, which can't mix two exception classes).
+    server = _server()
+    return server._exception_class("PermissionDenied", (server.PermissionDenied, RowReadOnlyError))
 
 
 def _encode_row(row: Row, encode_nested) -> dict:

@@ -17,7 +17,7 @@ import sys
 from pyodide.ffi import can_run_sync, run_sync
 
 from . import _serialise
-from ._unavailable import ServiceNotAdded  # noqa: F401 (anvil.server.ServiceNotAdded)
+from ._unavailable import ServiceNotAdded, named  # noqa: F401 (anvil.server.ServiceNotAdded)
 
 SerializationError = _serialise.SerializationError
 portable_class = _serialise.portable_class
@@ -62,16 +62,30 @@ class BackgroundTaskKilled(BackgroundTaskError):  # noqa: N818 (Anvil's name)
     """The background task was killed (or ran past its time limit)."""
 
 
-try:
+# (name, bases) -> class: one class however often it is asked for, so `except` clauses
+# catch it (a dict rather than functools.cache, which MicroPython lacks).
+_EXCEPTION_CLASSES: dict = {}
+_ON_MICROPYTHON = sys.implementation.name == "micropython"
 
-    class _SerializationServerError(ServerError, SerializationError):
-        """A SerializationError from the server side (catchable as either)."""
 
-except TypeError:  # MicroPython: one exception class can't have two (see _make_error_class)
+def _exception_class(name: str, bases: tuple) -> type:
+    """The exception class `name` of `bases`, made once; of the first base alone where they
+    can't be mixed (a built-in such as OSError; any two exception classes under MicroPython)."""
+    known = _EXCEPTION_CLASSES.get((name, bases))
+    if known is None:
+        try:
+            known = type(name, bases, {"__module__": __name__})
+        except TypeError:
+            known = type(name, bases[:1], {"__module__": __name__})
+        _EXCEPTION_CLASSES[(name, bases)] = known
+    return known
 
-    class _SerializationServerError(ServerError):
-        """A SerializationError from the server side."""
 
+# A SerializationError from the server side: catchable as either (as ServerError alone under
+# MicroPython).
+_SerializationServerError = _exception_class(
+    "_SerializationServerError", (ServerError, SerializationError)
+)
 
 # Anvil's names for what the site reports.
 _NAMED_ERRORS = {
@@ -93,14 +107,18 @@ _NAMED_ERRORS = {
 def _error_class(type_name: str, base: type = ServerError) -> type:
     """The one class for a server error's type name: the same class however it is asked for,
     so `except anvil.users.AuthenticationFailed` catches what a call raises."""
-    known = _ERROR_CLASSES.get((type_name, base))
-    if known is None:
-        known = _ERROR_CLASSES[(type_name, base)] = _make_error_class(type_name, base)
-    return known
+    if type_name in _NAMED_ERRORS:
+        return _NAMED_ERRORS[type_name]
+    if not _is_identifier(type_name) or type_name == "ServerError":
+        return base
+    builtin = getattr(builtins, type_name, None)
+    if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
+        # A server ValueError can be caught here as ValueError and as ServerError; MicroPython
+        # can't mix two exception classes, and client code catches it as `except ValueError`.
+        return _exception_class(type_name, (builtin,) if _ON_MICROPYTHON else (base, builtin))
+    return _exception_class(type_name, (base,))
 
 
-# (type name, base) -> class; a dict rather than functools.cache, which MicroPython lacks.
-_ERROR_CLASSES: dict = {}
 _ASCII_NAME = re.compile("^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -108,27 +126,6 @@ def _is_identifier(name: str) -> bool:
     if hasattr(name, "isidentifier"):
         return name.isidentifier()
     return _ASCII_NAME.match(name) is not None  # MicroPython's str has no isidentifier
-
-
-def _make_error_class(type_name: str, base: type) -> type:
-    if type_name in _NAMED_ERRORS:
-        return _NAMED_ERRORS[type_name]
-    if not _is_identifier(type_name) or type_name == "ServerError":
-        return base
-    # A server ValueError can be caught here as ValueError (and as ServerError).
-    builtin = getattr(builtins, type_name, None)
-    bases: tuple = (base,)
-    if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
-        bases = (base, builtin)
-    try:
-        return type(type_name, bases, {"__module__": __name__})
-    except TypeError:  # a built-in whose layout can't be mixed in (OSError and friends)
-        pass
-    if len(bases) > 1 and sys.implementation.name == "micropython":
-        # MicroPython can't mix any two exception classes: the built-in one wins, as client
-        # code catches it (`except ValueError`), though not as ServerError then.
-        bases = (builtin,)
-    return type(type_name, bases[:1], {"__module__": __name__})
 
 
 def _error(error: dict, base: type = ServerError) -> Exception:
@@ -181,11 +178,7 @@ def _server_only(name):
             "with anvil.server.launch_background_task."
         )
 
-    try:  # noqa: SIM105 (MicroPython has no contextlib)
-        refuse.__name__ = name
-    except AttributeError:  # MicroPython: a function's name is fixed
-        pass
-    return refuse
+    return named(refuse, name)
 
 
 launch_background_task = _server_only("launch_background_task")

@@ -14,6 +14,7 @@ the site's sign-up page.
 """
 
 from . import server
+from ._unavailable import named
 
 
 def _frame():
@@ -106,11 +107,7 @@ def _server_only(name: str):
             "function that uses it, or login_with_form() to open the site's log-in page."
         )
 
-    try:  # noqa: SIM105 (MicroPython has no contextlib)
-        refuse.__name__ = name
-    except AttributeError:  # MicroPython: a function's name is fixed
-        pass
-    return refuse
+    return named(refuse, name)
 
 
 login_with_email = _server_only("login_with_email")
