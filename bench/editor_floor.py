@@ -16,6 +16,12 @@ request for a widget costs: the session cookie, the user and the widget read fro
 database, the form built, CSRF, the rate limits and the response's hooks. The pages' target
 (`bench --only http`: the editor at ≥ 0.3× the hello's throughput) asks the editor as it ships
 to cost about what that remainder costs; see bench/README.md.
+
+`--cold-caches MB` measures every form a second time, in the same turns, with MB megabytes
+copied before each request (not counted): the request starts with the CPU's caches full of
+other data, as a web worker's requests do over HTTP, where the other workers and the clients
+run between two of them. It shows how much of a page's CPU over HTTP (`bench --only http`) is
+the caches being cold rather than the page's own work.
 """
 
 import argparse
@@ -42,8 +48,25 @@ def _no_page_no_boxes(stack: ExitStack) -> None:
     stack.enter_context(mock.patch("pyspace.widgets.routes.failing_schedules", lambda ids: []))
 
 
-def main(bursts: int, per_burst: int) -> None:
+class _CacheFlusher:
+    """Copies `megabytes` of memory over other memory: afterwards the CPU's caches hold that,
+    not what the last request used."""
+
+    def __init__(self, megabytes: int) -> None:
+        size = megabytes * 1024 * 1024
+        self.target, self.sources = bytearray(size), (bytes(size), b"\xff" * size)
+        self.turn = 0
+
+    def __call__(self) -> None:
+        self.turn ^= 1
+        self.target[:] = self.sources[self.turn]
+
+
+def main(bursts: int, per_burst: int, cold_megabytes: int = 0) -> None:
     """Measure and print (see the module docstring)."""
+    flushers = {"warm caches": lambda: None}
+    if cold_megabytes:
+        flushers["cold caches"] = _CacheFlusher(cold_megabytes)
     with tempfile.TemporaryDirectory(prefix="pyspace-editor-floor-") as workdir:
         app = make_app(workdir, RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True)
         with app.app_context():
@@ -57,33 +80,46 @@ def main(bursts: int, per_burst: int) -> None:
             "no page, no boxes": (editor, path, _no_page_no_boxes),
             "bare Flask hello": (hello_client, "/", lambda stack: None),
         }
-        samples: dict[str, list[float]] = {name: [] for name in forms}
-        names = list(forms)
+        turns = [(name, caches) for caches in flushers for name in forms]
+        samples: dict[tuple[str, str], list[float]] = {turn: [] for turn in turns}
         for burst in range(bursts + 1):
-            # Each burst starts with another form, so none always follows the same one.
-            for name in names[burst % len(names) :] + names[: burst % len(names)]:
+            # Each burst starts with another turn, so none always follows the same one.
+            for name, caches in turns[burst % len(turns) :] + turns[: burst % len(turns)]:
                 client, url, patches = forms[name]
+                flush = flushers[caches]
                 with ExitStack() as stack:
                     patches(stack)
-                    spent = [
-                        request_cpu_us(client, url) for _ in range(per_burst if burst else WARM_UP)
-                    ]
+                    spent = []
+                    for _ in range(per_burst if burst else WARM_UP):
+                        flush()
+                        spent.append(request_cpu_us(client, url))
                     if burst:
-                        samples[name] += spent
-    shipped = statistics.median(samples["editor as it ships"])
-    bare = statistics.median(samples["bare Flask hello"])
+                        samples[(name, caches)] += spent
     print(f"Request-thread CPU, median of {bursts} × {per_burst} per form, in turns:")
-    for name, spent in samples.items():
-        median = statistics.median(spent)
-        print(
-            f"{median:8.0f} µs  {median / shipped:5.2f}× the editor  "
-            f"{median / bare:6.2f}× the hello  {name}"
-        )
+    for caches in flushers:
+        if caches == "cold caches":
+            print(f"Cold caches ({cold_megabytes} MB copied before each request, not counted):")
+        shipped = statistics.median(samples[("editor as it ships", caches)])
+        bare = statistics.median(samples[("bare Flask hello", caches)])
+        for name in forms:
+            median = statistics.median(samples[(name, caches)])
+            warm = statistics.median(samples[(name, "warm caches")])
+            print(
+                f"{median:8.0f} µs  {median / shipped:5.2f}× the editor  "
+                f"{median / bare:6.2f}× the hello  {median / warm:5.2f}× warm  {name}"
+            )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.editor_floor", description=__doc__)
     parser.add_argument("--bursts", type=int, default=20, help="bursts per form (20)")
     parser.add_argument("--per-burst", type=int, default=20, help="requests per burst (20)")
+    parser.add_argument(
+        "--cold-caches",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="copy MB megabytes before each request, so it starts with cold caches (0: don't)",
+    )
     arguments = parser.parse_args()
-    main(arguments.bursts, arguments.per_burst)
+    main(arguments.bursts, arguments.per_burst, arguments.cold_caches)

@@ -9,6 +9,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from bench.served import USER_AGENT
+
 
 def drive(url: str, requests: int, threads: int, cookie: str = "") -> dict:
     """GET `url` `requests` times from `threads` threads (sending `cookie`, if any): requests
@@ -25,7 +27,8 @@ def drive(url: str, requests: int, threads: int, cookie: str = "") -> dict:
             try:
                 # A new connection per request: gunicorn's sync workers close each one anyway.
                 connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                headers = {"Cookie": cookie} if cookie else {}
+                # The User-Agent of the visitor whose cookie this is (bench/served.py).
+                headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
                 connection.request("GET", parts.path or "/", headers=headers)
                 response = connection.getresponse()
                 response.read()

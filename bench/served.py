@@ -29,6 +29,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 FLASK = Path(sys.executable).with_name("flask")
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "benchmark password"
+# What every visitor and the load generator (bench/load.py) send: see Visitor.
+USER_AGENT = "py.space-bench"
 # What the warm pool logs once it holds its full size (pyspace/sandbox/pool.py).
 POOL_FULL = "warm pool full:"
 T = TypeVar("T")
@@ -227,6 +229,11 @@ class Visitor:
         self.base_url = base_url
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        # One browser, one User-Agent: the load generator (bench/load.py) sends the same one
+        # with this visitor's cookie. Flask-Login ties a session to its browser, so another
+        # agent would make the site mark the session not fresh and sign a new cookie on every
+        # request, work no browser that keeps its cookies causes.
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
         self.csrf = ""
 
     def get(self, path: str) -> tuple[int, str]:

@@ -3,9 +3,11 @@
 One test per group, so that the groups (a few seconds to two minutes each on a loaded machine)
 run side by side on the suite's workers instead of one after another in one test."""
 
+import http.server
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,7 +148,47 @@ def test_page_cpu_tools_print_a_figure_for_each_page(module, arguments, lines):
         assert any(line.endswith(f"  {label}") and "µs" in line for line in printed), label
 
 
+@pytest.mark.long
+def test_editor_floor_measures_every_form_with_warm_and_with_cold_caches():
+    arguments = ["--bursts", "1", "--per-burst", "2", "--cold-caches", "1"]
+    completed = _python_module("bench.editor_floor", *arguments, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = completed.stdout.splitlines()
+    cold = next(i for i, line in enumerate(printed) if line.startswith("Cold caches (1 MB"))
+    for label in ("editor as it ships", "no page", "no page, no boxes", "bare Flask hello"):
+        for part in (printed[:cold], printed[cold:]):
+            assert sum(line.endswith(f"  {label}") and "× warm" in line for line in part) == 1
+
+
 def test_unknown_benchmark_group_is_refused():
     completed = _python_module("bench", "--only", "nonsense", timeout=60)
     assert completed.returncode == 2
     assert "unknown group(s): nonsense" in completed.stderr
+
+
+def test_the_load_generator_is_the_same_browser_as_the_visitor_whose_cookie_it_sends():
+    # Flask-Login ties a session to its browser's User-Agent: another agent makes the site mark
+    # the session not fresh and sign a new cookie on every request, which no browser causes.
+    from bench.load import drive
+    from bench.served import Visitor
+
+    agents: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            agents.append(self.headers.get("User-Agent"))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        status, _ = Visitor(url).get("/")
+        outcome = drive(url + "/", 3, 2, "session=x")
+        server.shutdown()
+    assert status == 200 and outcome["ok"] == 3
+    assert len(agents) == 4 and len(set(agents)) == 1 and agents[0] != "Python-urllib/3.11"
