@@ -2,12 +2,17 @@
 
 Run from the repository root (`.venv/bin/python -m bench.editor_floor`). In-process, on the
 throw-away app of `bench.pages_cpu` (same widget, same owner), the editor is requested in turns
-in four forms, B bursts of N requests each, the order rotating from burst to burst:
+in three forms, beside two empty views of the same app and a bare Flask hello, B bursts of N
+requests each, the order rotating from burst to burst:
 
 - *as it ships*;
 - *no page*: the view does everything but render its template (it returns an empty body);
 - *no page, no boxes*: also without the three look-ups of the boxes above the code (the saved
   code's leak warnings, recent extraction alerts, failing schedules);
+- *empty view, logged in*: a view of the site's that only requires a logged-in user and
+  returns an empty body (added to the throw-away app for this): what the site's own hooks,
+  the session and loading the user cost every logged-in request;
+- *empty view, anonymous*: the same without logging in (no user to load);
 - *bare Flask hello*: `bench.baseline_apps.hello` through the same kind of test client.
 
 Prints each form's median request-thread CPU (`time.thread_time`) and its ratio to the editor
@@ -29,6 +34,8 @@ import statistics
 import tempfile
 from contextlib import ExitStack
 from unittest import mock
+
+from flask_login import login_required
 
 from .baseline_apps import hello
 from .measure import request_cpu_us
@@ -72,13 +79,17 @@ def main(bursts: int, per_burst: int, cold_megabytes: int = 0) -> None:
         with app.app_context():
             owner = make_user("pages")
             widget_id = make_widget(owner, 10, title="Weather")
+        app.add_url_rule("/_bench/empty", "bench_empty", lambda: "")
+        app.add_url_rule("/_bench/logged-in", "bench_logged_in", login_required(lambda: ""))
         editor, path = logged_in_client(app, owner), f"/widgets/{widget_id}/edit"
-        hello_client = hello.test_client()
+        unchanged = lambda stack: None  # noqa: E731 - one of the table's rows
         forms = {
-            "editor as it ships": (editor, path, lambda stack: None),
+            "editor as it ships": (editor, path, unchanged),
             "no page": (editor, path, _no_page),
             "no page, no boxes": (editor, path, _no_page_no_boxes),
-            "bare Flask hello": (hello_client, "/", lambda stack: None),
+            "empty view, logged in": (editor, "/_bench/logged-in", unchanged),
+            "empty view, anonymous": (app.test_client(), "/_bench/empty", unchanged),
+            "bare Flask hello": (hello.test_client(), "/", unchanged),
         }
         turns = [(name, caches) for caches in flushers for name in forms]
         samples: dict[tuple[str, str], list[float]] = {turn: [] for turn in turns}

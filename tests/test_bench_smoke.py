@@ -131,7 +131,14 @@ def test_quick_benchmark_group_prints_its_table_and_writes_json(group, tmp_path)
         (
             "bench.editor_floor",
             ["--bursts", "1", "--per-burst", "2"],
-            ["editor as it ships", "no page", "no page, no boxes", "bare Flask hello"],
+            [
+                "editor as it ships",
+                "no page",
+                "no page, no boxes",
+                "empty view, logged in",
+                "empty view, anonymous",
+                "bare Flask hello",
+            ],
         ),
         (
             "bench.pages_cpu",
@@ -155,7 +162,7 @@ def test_editor_floor_measures_every_form_with_warm_and_with_cold_caches():
     assert completed.returncode == 0, completed.stderr[-3000:]
     printed = completed.stdout.splitlines()
     cold = next(i for i, line in enumerate(printed) if line.startswith("Cold caches (1 MB"))
-    for label in ("editor as it ships", "no page", "no page, no boxes", "bare Flask hello"):
+    for label in ("editor as it ships", "no page, no boxes", "empty view, logged in"):
         for part in (printed[:cold], printed[cold:]):
             assert sum(line.endswith(f"  {label}") and "× warm" in line for line in part) == 1
 
