@@ -44,6 +44,10 @@ from .sample_data import logged_in_client, make_app, make_user, make_widget
 WARM_UP = 10
 
 
+def _no_patches(stack: ExitStack) -> None:
+    """The form as it is (the editor as it ships, the empty views, the hello)."""
+
+
 def _no_page(stack: ExitStack) -> None:
     stack.enter_context(mock.patch("pyspace.widgets.routes.render_template", lambda *a, **k: ""))
 
@@ -82,14 +86,13 @@ def main(bursts: int, per_burst: int, cold_megabytes: int = 0) -> None:
         app.add_url_rule("/_bench/empty", "bench_empty", lambda: "")
         app.add_url_rule("/_bench/logged-in", "bench_logged_in", login_required(lambda: ""))
         editor, path = logged_in_client(app, owner), f"/widgets/{widget_id}/edit"
-        unchanged = lambda stack: None  # noqa: E731 - one of the table's rows
         forms = {
-            "editor as it ships": (editor, path, unchanged),
+            "editor as it ships": (editor, path, _no_patches),
             "no page": (editor, path, _no_page),
             "no page, no boxes": (editor, path, _no_page_no_boxes),
-            "empty view, logged in": (editor, "/_bench/logged-in", unchanged),
-            "empty view, anonymous": (app.test_client(), "/_bench/empty", unchanged),
-            "bare Flask hello": (hello.test_client(), "/", unchanged),
+            "empty view, logged in": (editor, "/_bench/logged-in", _no_patches),
+            "empty view, anonymous": (app.test_client(), "/_bench/empty", _no_patches),
+            "bare Flask hello": (hello.test_client(), "/", _no_patches),
         }
         turns = [(name, caches) for caches in flushers for name in forms]
         samples: dict[tuple[str, str], list[float]] = {turn: [] for turn in turns}
