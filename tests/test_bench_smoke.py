@@ -177,7 +177,7 @@ def test_the_load_generator_is_the_same_browser_as_the_visitor_whose_cookie_it_s
     # Flask-Login ties a session to its browser's User-Agent: another agent makes the site mark
     # the session not fresh and sign a new cookie on every request, which no browser causes.
     from bench.load import drive
-    from bench.served import Visitor
+    from bench.served import USER_AGENT, Visitor
 
     agents: list[str | None] = []
 
@@ -199,3 +199,4 @@ def test_the_load_generator_is_the_same_browser_as_the_visitor_whose_cookie_it_s
         server.shutdown()
     assert status == 200 and outcome["ok"] == 3
     assert len(agents) == 4 and len(set(agents)) == 1 and agents[0] != "Python-urllib/3.11"
+    assert agents == [USER_AGENT] * 4
