@@ -38,7 +38,7 @@ from unittest import mock
 from flask_login import login_required
 
 from .baseline_apps import hello
-from .measure import request_cpu_us
+from .measure import CacheFlusher, request_cpu_us
 from .sample_data import logged_in_client, make_app, make_user, make_widget
 
 WARM_UP = 10
@@ -59,25 +59,11 @@ def _no_page_no_boxes(stack: ExitStack) -> None:
     stack.enter_context(mock.patch("pyspace.widgets.routes.failing_schedules", lambda ids: []))
 
 
-class _CacheFlusher:
-    """Copies `megabytes` of memory over other memory: afterwards the CPU's caches hold that,
-    not what the last request used."""
-
-    def __init__(self, megabytes: int) -> None:
-        size = megabytes * 1024 * 1024
-        self.target, self.sources = bytearray(size), (bytes(size), b"\xff" * size)
-        self.turn = 0
-
-    def __call__(self) -> None:
-        self.turn ^= 1
-        self.target[:] = self.sources[self.turn]
-
-
 def main(bursts: int, per_burst: int, cold_megabytes: int = 0) -> None:
     """Measure and print (see the module docstring)."""
     flushers = {"warm caches": lambda: None}
     if cold_megabytes:
-        flushers["cold caches"] = _CacheFlusher(cold_megabytes)
+        flushers["cold caches"] = CacheFlusher(cold_megabytes)
     with tempfile.TemporaryDirectory(prefix="pyspace-editor-floor-") as workdir:
         app = make_app(workdir, RUN_POOL_SIZE=0, RATELIMIT_ENABLED=True)
         with app.app_context():

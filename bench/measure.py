@@ -62,6 +62,22 @@ def request_cpu_us(client, path: str) -> float:
     return spent / 1000
 
 
+class CacheFlusher:
+    """Copies `megabytes` of memory over other memory: afterwards the CPU's caches hold that,
+    not what the last request used. Called before a request (and not counted), it starts the
+    request with caches as cold as a web worker's are over HTTP, where the other workers and the
+    clients run between two of its requests (bench/README.md, "cold caches")."""
+
+    def __init__(self, megabytes: int) -> None:
+        size = megabytes * 1024 * 1024
+        self.target, self.sources = bytearray(size), (bytes(size), b"\xff" * size)
+        self.turn = 0
+
+    def __call__(self) -> None:
+        self.turn ^= 1
+        self.target[:] = self.sources[self.turn]
+
+
 def time_interleaved(actions: dict, repeat: int, warmup: int = 2) -> dict[str, list[float]]:
     """Milliseconds per call of each action, the actions taking turns call by call.
 

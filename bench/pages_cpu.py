@@ -10,7 +10,12 @@ of one more request (counted apart, so counting costs the timed requests nothing
 Anonymous pages come from the page cache after the first request (pyspace/page_cache.py);
 `--no-page-cache` measures every request rendering them (PAGE_CACHE_URL=off); `--first-visits`
 has the anonymous visitor send no cookie, so each of its requests is a first visit (a public
-widget's page then makes a CSRF token and signs a session cookie every time).
+widget's page then makes a CSRF token and signs a session cookie every time). A bare Flask hello
+through the same kind of test client is measured last, as the baseline.
+
+`--cold-caches MB` also measures every request a second time, alternating with the first, with
+MB megabytes copied before it (not counted): the request starts with the CPU's caches full of
+other data, as a web worker's requests do over HTTP (see `bench.editor_floor`).
 """
 
 import argparse
@@ -22,14 +27,20 @@ import time
 
 from sqlalchemy import event
 
-from .measure import request_cpu_us
+from .baseline_apps import hello
+from .measure import CacheFlusher, request_cpu_us
 from .sample_data import logged_in_client, make_app, make_user, make_widget
 
 WARM_UP = 5
+BURST = 20
 
 
 def main(
-    runs: int, profile_page: str | None, page_cache: bool = True, first_visits: bool = False
+    runs: int,
+    profile_page: str | None,
+    page_cache: bool = True,
+    first_visits: bool = False,
+    cold_megabytes: int = 0,
 ) -> None:
     """Measure and print (see the module docstring)."""
     from pyspace.extensions import db
@@ -58,18 +69,35 @@ def main(
         def count(*_: object) -> None:
             statements[0] += 1
 
+        flush = CacheFlusher(cold_megabytes) if cold_megabytes else None
         print(f"Request-thread CPU per page, median of {runs}; SQL statements of one request:")
-        for label, client, path in pages.values():
+        if flush:
+            print(f"(and with cold caches: {cold_megabytes} MB copied before each, not counted)")
+        baseline = {"hello": ("bare Flask hello (baseline)", hello.test_client(), "/")}
+        for name, (label, client, path) in {**pages, **baseline}.items():
             for _ in range(WARM_UP):
                 request_cpu_us(client, path)
-            samples = [request_cpu_us(client, path) for _ in range(runs)]
+            warm, cold = [], []
+            # Warm and cold in turns, a burst each: the first warm request after a cold burst
+            # is still partly cold, one in a burst.
+            for burst in range(0, runs, BURST):
+                warm += [request_cpu_us(client, path) for _ in range(min(BURST, runs - burst))]
+                for _ in range(min(BURST, runs - burst) if flush else 0):
+                    flush()
+                    cold.append(request_cpu_us(client, path))
             statements[0] = 0
             event.listen(engine, "before_cursor_execute", count)
             try:
                 client.get(path)
             finally:
                 event.remove(engine, "before_cursor_execute", count)
-            print(f"{statistics.median(samples):8.0f} µs CPU, {statements[0]} statements  {label}")
+            if name == "hello":
+                statements[0] = 0  # the hello has no database; the count is the app's engine
+            cold_part = f"{statistics.median(cold):8.0f} µs cold, " if flush else ""
+            print(
+                f"{statistics.median(warm):8.0f} µs CPU, {cold_part}"
+                f"{statements[0]} statements  {label}"
+            )
         if profile_page:
             _, client, path = pages[profile_page]
             profiler = cProfile.Profile(time.thread_time)
@@ -96,10 +124,18 @@ if __name__ == "__main__":
         action="store_true",
         help="the anonymous visitor sends no cookie (each request a first visit)",
     )
+    parser.add_argument(
+        "--cold-caches",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="also measure each request with MB megabytes copied before it (0: don't)",
+    )
     arguments = parser.parse_args()
     main(
         arguments.runs,
         arguments.cprofile,
         page_cache=not arguments.no_page_cache,
         first_visits=arguments.first_visits,
+        cold_megabytes=arguments.cold_caches,
     )
