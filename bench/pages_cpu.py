@@ -13,9 +13,9 @@ has the anonymous visitor send no cookie, so each of its requests is a first vis
 widget's page then makes a CSRF token and signs a session cookie every time). A bare Flask hello
 through the same kind of test client is measured last, as the baseline.
 
-`--cold-caches MB` also measures every request a second time, alternating with the first, with
-MB megabytes copied before it (not counted): the request starts with the CPU's caches full of
-other data, as a web worker's requests do over HTTP (see `bench.editor_floor`).
+`--cold-caches MB` also measures every page with MB megabytes copied before each request (not
+counted), in bursts of 20 taking turns with the warm ones: the request starts with the CPU's
+caches full of other data, as a web worker's requests do over HTTP (see `bench.editor_floor`).
 """
 
 import argparse
@@ -74,15 +74,16 @@ def main(
         if flush:
             print(f"(and with cold caches: {cold_megabytes} MB copied before each, not counted)")
         baseline = {"hello": ("bare Flask hello (baseline)", hello.test_client(), "/")}
-        for name, (label, client, path) in {**pages, **baseline}.items():
+        for label, client, path in {**pages, **baseline}.values():
             for _ in range(WARM_UP):
                 request_cpu_us(client, path)
             warm, cold = [], []
-            # Warm and cold in turns, a burst each: the first warm request after a cold burst
-            # is still partly cold, one in a burst.
+            # Warm and cold take turns a burst at a time, not request by request: the first
+            # request after a cold one is still partly cold, and would count as warm.
             for burst in range(0, runs, BURST):
-                warm += [request_cpu_us(client, path) for _ in range(min(BURST, runs - burst))]
-                for _ in range(min(BURST, runs - burst) if flush else 0):
+                size = min(BURST, runs - burst)
+                warm += [request_cpu_us(client, path) for _ in range(size)]
+                for _ in range(size if flush else 0):
                     flush()
                     cold.append(request_cpu_us(client, path))
             statements[0] = 0
@@ -91,8 +92,6 @@ def main(
                 client.get(path)
             finally:
                 event.remove(engine, "before_cursor_execute", count)
-            if name == "hello":
-                statements[0] = 0  # the hello has no database; the count is the app's engine
             cold_part = f"{statistics.median(cold):8.0f} µs cold, " if flush else ""
             print(
                 f"{statistics.median(warm):8.0f} µs CPU, {cold_part}"
