@@ -128,7 +128,7 @@ if __name__ == "__main__":
         type=int,
         default=0,
         metavar="MB",
-        help="also measure each request with MB megabytes copied before it (0: don't)",
+        help="also measure each page with MB megabytes copied before every request (0: don't)",
     )
     arguments = parser.parse_args()
     main(

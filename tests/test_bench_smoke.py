@@ -142,6 +142,11 @@ def test_quick_benchmark_group_prints_its_table_and_writes_json(group, tmp_path)
         ),
         (
             "bench.pages_cpu",
+            ["--runs", "2", "--first-visits"],
+            ["home (anonymous)", "public widget page (anonymous)", "editor (owner)"],
+        ),
+        (
+            "bench.pages_cpu",
             ["--runs", "2", "--first-visits", "--cold-caches", "1"],
             [
                 "home (anonymous)",
